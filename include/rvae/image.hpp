@@ -1,0 +1,57 @@
+// Images: 8-bit interleaved pixels, and PNG/JPEG decode and encode.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "rvae/bytes.hpp"
+#include "rvae/error.hpp"
+
+namespace rvae {
+
+/// An 8-bit image, rows top to bottom, channels interleaved (HWC): RGB (3) or RGBA (4).
+struct Image {
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  Bytes pixels;  ///< width * height * channels bytes.
+
+  /// Checks 1..65535 per side, channels 3 or 4, and pixels.size().
+  Result<void> validate() const;
+};
+
+/// The two encodings the protocol uses.
+enum class ImageFormat { kJpeg, kPng };
+
+/// Recognises PNG (89 50 4E 47 0D 0A 1A 0A) or JPEG (FF D8) by magic bytes, as the upstream
+/// client does.
+std::optional<ImageFormat> sniff_image_format(const std::uint8_t* data, std::size_t size) noexcept;
+
+/// Limits for decoding untrusted images.
+struct ImageDecodeOptions {
+  /// Refuse images with more pixels than this before allocating (decompression bombs).
+  std::uint64_t max_pixels = 8192ull * 8192ull;
+};
+
+/// Decodes a PNG or JPEG from memory to 8-bit RGB (or RGBA when the file has alpha). 16-bit,
+/// grayscale, palette and progressive inputs are converted. Errors: InvalidArgument for
+/// unsupported (e.g. CMYK JPEG) or corrupt data, DataLoss for truncated data,
+/// ResourceExhausted above max_pixels.
+Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
+                           const ImageDecodeOptions& options = {});
+/// Reads and decodes an image file. NotFound when it cannot be opened.
+Result<Image> read_image(const std::string& path, const ImageDecodeOptions& options = {});
+
+/// Encodes PNG (lossless).
+Result<Bytes> encode_png(const Image& image);
+/// Encodes baseline JPEG; quality 1..100. Alpha is dropped.
+Result<Bytes> encode_jpeg(const Image& image, int quality = 95);
+/// Writes PNG or JPEG chosen by the extension (.png, .jpg, .jpeg; case-insensitive).
+Result<void> write_image(const std::string& path, const Image& image, int jpeg_quality = 95);
+
+/// Drops alpha (or copies) so the result has 3 channels.
+Image to_rgb(const Image& image);
+
+}  // namespace rvae

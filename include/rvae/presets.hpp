@@ -1,0 +1,66 @@
+// Model presets: endpoints, latent layout and factors per model, as data the caller can
+// override or extend at run time (the public URLs have changed before).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rvae/error.hpp"
+#include "rvae/options.hpp"
+#include "rvae/tensor.hpp"
+
+namespace rvae {
+
+/// Everything rvae knows about one model's endpoints.
+struct ModelPreset {
+  std::string name;             ///< Short key, e.g. "sdxl".
+  std::string model_id;         ///< Hugging Face id of the VAE, for display.
+  std::string decode_endpoint;  ///< Empty when the model has no decode endpoint.
+  std::string encode_endpoint;  ///< Empty when the model has no encode endpoint.
+  int latent_channels = 4;
+  double scaling_factor = 1.0;
+  std::optional<double> shift_factor;
+  DType dtype = DType::kFloat16;  ///< The dtype latents usually have for this model.
+  int spatial_compression = 8;
+  int temporal_compression = 1;  ///< 4 for video models, 1 for image models.
+  bool packed_latents = false;   ///< True when the model's pipeline uses Flux-packed latents.
+
+  bool is_video() const noexcept { return temporal_compression > 1; }
+  /// Decode options with this preset's factors set (the usual request).
+  DecodeOptions decode_options() const;
+  /// Encode options with this preset's factors set.
+  EncodeOptions encode_options() const;
+};
+
+/// A set of presets, looked up by name. Copyable; not synchronised (copy one per thread or
+/// guard it when modifying while others read).
+class PresetRegistry {
+ public:
+  /// An empty registry.
+  PresetRegistry() = default;
+  /// The presets built into this version (sd15, sdxl, flux, hunyuan-video).
+  static PresetRegistry builtin();
+
+  /// nullptr when no preset has this name.
+  const ModelPreset* find(std::string_view name) const;
+  /// Adds the preset, replacing one of the same name.
+  void upsert(ModelPreset preset);
+  const std::vector<ModelPreset>& all() const noexcept { return presets_; }
+
+  /// Merges presets from JSON text: an object whose keys are preset names and whose values hold
+  /// any of the ModelPreset fields (`decode_endpoint`, `encode_endpoint`, `latent_channels`,
+  /// `scaling_factor`, `shift_factor` (number or null), `dtype`, `spatial_compression`,
+  /// `temporal_compression`, `packed_latents`, `model_id`). Fields of an existing preset that the
+  /// JSON omits are kept; a new preset must give `latent_channels` and `scaling_factor`.
+  /// InvalidArgument on malformed JSON or a bad value; the registry is unchanged then.
+  Result<void> merge_json(std::string_view json_text);
+  /// merge_json on a file's contents. NotFound when it cannot be read.
+  Result<void> merge_json_file(const std::string& path);
+
+ private:
+  std::vector<ModelPreset> presets_;
+};
+
+}  // namespace rvae

@@ -1,0 +1,96 @@
+// The wire protocol of PROTOCOL.md as pure functions: inputs -> HttpRequest, and
+// (HttpResponse, what was asked) -> validated output or typed Error. No I/O here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "protocol/http_message.hpp"
+#include "rvae/error.hpp"
+#include "rvae/image.hpp"
+#include "rvae/options.hpp"
+#include "rvae/tensor.hpp"
+
+namespace rvae::protocol {
+
+/// Every model compresses space 8x (PROTOCOL.md §1).
+inline constexpr std::int64_t kSpatialCompression = 8;
+
+/// Limits applied while parsing replies.
+struct ReplyLimits {
+  std::uint64_t max_pixels = 8192ull * 8192ull;
+};
+
+/// What a decode reply must look like, derived from the request.
+struct DecodeExpectation {
+  OutputType type = OutputType::kImage;
+  ImageFormat image_format = ImageFormat::kJpeg;
+  std::int64_t batch = 1;
+  std::int64_t height = 0;  ///< Pixels.
+  std::int64_t width = 0;   ///< Pixels.
+  std::int64_t frames = 0;  ///< Video frames per batch item; 0 for image latents.
+};
+
+struct DecodeRequest {
+  HttpRequest http;
+  DecodeExpectation expect;
+};
+
+/// Builds `POST <endpoint>?image_format=..&output_type=..&partial_postprocess=..&shape=..
+/// &dtype=..[&scaling_factor=..][&shift_factor=..][&do_scaling=True][&height=..&width=..]`
+/// with `Content-Type: tensor/binary` and the Accept matching the output type; the body borrows
+/// the latents' bytes. InvalidArgument for a bad endpoint, latents or option combination.
+Result<DecodeRequest> build_decode_request(std::string_view endpoint, const TensorView& latents,
+                                           const DecodeOptions& options);
+
+/// Validates and converts a decode reply (status 200 expected; others become the error that
+/// error_from_reply gives). Consumes the body so tensors and images take it without a copy.
+Result<DecodeOutput> parse_decode_reply(HttpResponse&& response, const DecodeExpectation& expect,
+                                        const ReplyLimits& limits = {});
+
+/// What an encode reply must look like.
+struct EncodeExpectation {
+  std::int64_t batch = 1;
+  std::int64_t latent_height = 0;
+  std::int64_t latent_width = 0;
+};
+
+struct EncodeRequest {
+  HttpRequest http;
+  EncodeExpectation expect;
+};
+
+/// Encode of an image: body = the image as PNG; no Content-Type unless options.content_type is
+/// set; `Accept: */*`; factors as query parameters when given. The image's sides must be
+/// multiples of 8.
+Result<EncodeRequest> build_encode_request(std::string_view endpoint, const Image& image,
+                                           const EncodeOptions& options);
+/// Encode of a pixel tensor [B,3,H,W]: body borrows the tensor's bytes; `shape`/`dtype` query
+/// parameters, then the factors.
+Result<EncodeRequest> build_encode_request(std::string_view endpoint, const TensorView& pixels,
+                                           const EncodeOptions& options);
+
+/// Validates an encode reply: a float tensor [B,C,H/8,W/8] with a body of exactly the size its
+/// headers claim.
+Result<Tensor> parse_encode_reply(HttpResponse&& response, const EncodeExpectation& expect);
+
+/// Reads a tensor reply's `shape` and `dtype` headers and checks the body length against them
+/// (overflow-safe). Takes the body without copying.
+Result<Tensor> parse_tensor_reply(HttpResponse&& response);
+
+/// The Error for a non-200 reply: code from the status (400 InvalidArgument, 401
+/// Unauthenticated, 403 PermissionDenied, 404 NotFound, 408/504 DeadlineExceeded, 413/429
+/// ResourceExhausted, 5xx Unavailable or Internal), retryable for 408/429/502/503/504, the
+/// server's message from a JSON {"error": ...} body, other JSON, HTML (its title or text),
+/// plain text or nothing; never longer than a few hundred characters.
+Error error_from_reply(const HttpResponse& response);
+
+/// A double printed so that it parses back to the same double, Python-style ("0.18215",
+/// "1.0", "1e-05"). Callers reject non-finite values first.
+std::string format_double(double value);
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+std::string url_encode(std::string_view value);
+
+}  // namespace rvae::protocol
