@@ -1,0 +1,11 @@
+// rvae: a client for remote VAE encode/decode endpoints. Include this one header for everything.
+#pragma once
+
+#include "rvae/bytes.hpp"
+#include "rvae/client.hpp"
+#include "rvae/error.hpp"
+#include "rvae/image.hpp"
+#include "rvae/latent_file.hpp"
+#include "rvae/options.hpp"
+#include "rvae/presets.hpp"
+#include "rvae/tensor.hpp"

@@ -1,0 +1,227 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "support/scripted_server.hpp"
+#include "transport/curl_errors.hpp"
+#include "transport/transport.hpp"
+
+namespace rvae::transport {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing_support::ScriptedServer;
+
+std::string random_bytes(std::size_t size, unsigned seed) {
+  std::mt19937 generator(seed);
+  std::string bytes(size, '\0');
+  for (char& byte : bytes)
+    byte = static_cast<char>(generator() & 0xFF);
+  return bytes;
+}
+
+protocol::HttpRequest post(const std::string& url, const std::string& body) {
+  protocol::HttpRequest request;
+  request.url = url;
+  request.owned_body.assign(body.begin(), body.end());
+  return request;
+}
+
+TEST(CurlTransportTest, SendsBodyAndHeadersExactlyAndReturnsTheReply) {
+  ScriptedServer server;
+  const std::string reply_body = random_bytes(3 << 20, 2);
+  server.set_handler([&](const httplib::Request&, httplib::Response& response) {
+    response.set_header("shape", "[1,3,512,512]");
+    response.set_content(reply_body, "application/octet-stream");
+  });
+  const std::string body = random_bytes(5 << 20, 1);  // Over 1 MiB: where Expect: would stall.
+  protocol::HttpRequest request = post(server.url("/?a=1&b=2"), body);
+  request.headers = {{"Content-Type", "tensor/binary"}, {"Accept", "tensor/binary"}};
+
+  auto transport = make_curl_transport({});
+  Result<protocol::HttpResponse> response = transport->send(request);
+
+  ASSERT_TRUE(response) << response.error().what();
+  EXPECT_EQ(response->status, 200);
+  ASSERT_NE(response->header("SHAPE"), nullptr);
+  EXPECT_EQ(*response->header("shape"), "[1,3,512,512]");
+  EXPECT_EQ(std::string(response->body.begin(), response->body.end()), reply_body);
+
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].method, "POST");
+  EXPECT_EQ(requests[0].target, "/?a=1&b=2");
+  EXPECT_EQ(requests[0].body, body);
+  EXPECT_EQ(requests[0].header("Content-Type"), "tensor/binary");
+  EXPECT_EQ(requests[0].header("Accept"), "tensor/binary");
+  EXPECT_EQ(requests[0].header("User-Agent"), std::string("rvae/") + RVAE_VERSION_STRING);
+  EXPECT_FALSE(requests[0].has_header("Expect"));
+  EXPECT_FALSE(requests[0].has_header("Authorization"));
+}
+
+TEST(CurlTransportTest, SendsNoContentTypeWhenTheRequestHasNone) {
+  ScriptedServer server;
+  auto transport = make_curl_transport({});
+  ASSERT_TRUE(transport->send(post(server.url(), "png bytes")));
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_FALSE(requests[0].has_header("Content-Type"));
+  EXPECT_EQ(requests[0].body, "png bytes");
+}
+
+TEST(CurlTransportTest, SendsTheBearerTokenAndCustomUserAgent) {
+  ScriptedServer server;
+  ClientOptions options;
+  options.token = "hf_secret_token";
+  options.user_agent = "my-app/2";
+  auto transport = make_curl_transport(options);
+  ASSERT_TRUE(transport->send(post(server.url(), "x")));
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].header("Authorization"), "Bearer hf_secret_token");
+  EXPECT_EQ(requests[0].header("User-Agent"), "my-app/2");
+}
+
+TEST(CurlTransportTest, ReusesTheConnectionAcrossRequests) {
+  ScriptedServer server;
+  auto transport = make_curl_transport({});
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(transport->send(post(server.url(), "x")));
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[1].remote_port, requests[0].remote_port);
+  EXPECT_EQ(requests[2].remote_port, requests[0].remote_port);
+}
+
+TEST(CurlTransportTest, ErrorStatusesAreRepliesNotTransportErrors) {
+  ScriptedServer server;
+  server.set_handler([](const httplib::Request&, httplib::Response& response) {
+    response.status = 503;
+    response.set_content(R"({"error": "503 Service Unavailable"})", "application/json");
+  });
+  auto transport = make_curl_transport({});
+  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x"));
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 503);
+  EXPECT_EQ(std::string(response->body.begin(), response->body.end()),
+            R"({"error": "503 Service Unavailable"})");
+}
+
+TEST(CurlTransportTest, ConnectionRefusedIsUnavailableAndRetryable) {
+  ClientOptions options;
+  options.token = "hf_secret_token";
+  auto transport = make_curl_transport(options);
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(testing_support::unused_port()) + "/";
+  Result<protocol::HttpResponse> response = transport->send(post(url, "x"));
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable);
+  EXPECT_TRUE(response.error().retryable());
+  EXPECT_THAT(response.error().message(), HasSubstr("could not connect"));
+  EXPECT_THAT(response.error().what(), Not(HasSubstr("hf_secret_token")));
+}
+
+TEST(CurlTransportTest, StalledReplyEndsInDeadlineExceeded) {
+  ScriptedServer server;
+  server.set_handler([&](const httplib::Request&, httplib::Response&) { server.stall(); });
+  ClientOptions options;
+  options.request_timeout = std::chrono::milliseconds(300);
+  auto transport = make_curl_transport(options);
+  const auto start = std::chrono::steady_clock::now();
+  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x"));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  server.release_stalls();
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code(), ErrorCode::kDeadlineExceeded);
+  EXPECT_TRUE(response.error().retryable());
+  // Returned by the timeout, not by the server letting go (which happens only after this).
+  EXPECT_LT(elapsed, std::chrono::seconds(30));
+}
+
+TEST(CurlTransportTest, BodyCutShortIsDataLoss) {
+  ScriptedServer server;
+  server.set_handler([](const httplib::Request&, httplib::Response& response) {
+    response.set_content_provider(1000, "tensor/binary",
+                                  [](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                                    if (offset > 0)
+                                      return false;  // Closes the connection 900 bytes early.
+                                    const std::string part(100, 'a');
+                                    sink.write(part.data(), part.size());
+                                    return true;
+                                  });
+  });
+  auto transport = make_curl_transport({});
+  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x"));
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(response.error().message(), HasSubstr("cut short"));
+}
+
+TEST(CurlTransportTest, ReplyOverTheCapIsRefused) {
+  ScriptedServer server;
+  server.set_handler([](const httplib::Request&, httplib::Response& response) {
+    response.set_content(std::string(5000, 'z'), "tensor/binary");
+  });
+  ClientOptions options;
+  options.max_reply_bytes = 1000;
+  auto transport = make_curl_transport(options);
+  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x"));
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code(), ErrorCode::kResourceExhausted);
+  EXPECT_THAT(response.error().message(), HasSubstr("1000 bytes"));
+}
+
+TEST(CurlTransportTest, RedirectToAnotherHostDropsTheToken) {
+  ScriptedServer target;
+  ScriptedServer origin;
+  // "localhost" is another host name than "127.0.0.1", though the same machine.
+  const std::string elsewhere = "http://localhost:" + std::to_string(target.port()) + "/landing";
+  origin.set_handler([&](const httplib::Request&, httplib::Response& response) {
+    response.status = 307;
+    response.set_header("Location", elsewhere);
+  });
+  ClientOptions options;
+  options.token = "hf_secret_token";
+  auto transport = make_curl_transport(options);
+  Result<protocol::HttpResponse> response = transport->send(post(origin.url(), "x"));
+  ASSERT_TRUE(response) << response.error().what();
+  EXPECT_EQ(response->status, 200);
+  ASSERT_EQ(origin.requests().size(), 1u);
+  EXPECT_EQ(origin.requests()[0].header("Authorization"), "Bearer hf_secret_token");
+  ASSERT_EQ(target.requests().size(), 1u);
+  EXPECT_EQ(target.requests()[0].path, "/landing");
+  EXPECT_FALSE(target.requests()[0].has_header("Authorization"));
+}
+
+TEST(CurlTransportTest, MalformedUrlIsInvalidArgument) {
+  auto transport = make_curl_transport({});
+  Result<protocol::HttpResponse> response = transport->send(post("ftp://example.invalid/", "x"));
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(CurlTransportTest, HeaderWithLineBreakIsRefusedBeforeSending) {
+  ScriptedServer server;
+  protocol::HttpRequest request = post(server.url(), "x");
+  request.headers = {{"Accept", "image/png\r\nX-Injected: 1"}};
+  auto transport = make_curl_transport({});
+  Result<protocol::HttpResponse> response = transport->send(request);
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(server.requests().empty());
+}
+
+TEST(RedactUrlTest, DropsCredentialsAndQuery) {
+  EXPECT_EQ(redact_url("https://user:pw@host.example:8443/path/?shape=1&dtype=float16"),
+            "https://host.example:8443/path/");
+  EXPECT_EQ(redact_url("http://127.0.0.1:9/"), "http://127.0.0.1:9/");
+  EXPECT_EQ(redact_url("host/a@b"), "host/a@b");
+}
+
+}  // namespace
+}  // namespace rvae::transport
