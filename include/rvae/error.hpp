@@ -71,7 +71,7 @@ class [[nodiscard]] Result {
   static_assert(!std::is_same_v<T, Error>, "Result<Error> is ambiguous");
 
  public:
-  Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  Result(T value) : storage_(std::in_place_index<0>, std::move(value)) {}      // NOLINT
   Result(Error error) : storage_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool has_value() const noexcept { return storage_.index() == 0; }

@@ -39,7 +39,9 @@ Error& Error::with_http_status(int status) & {
   refresh_what();
   return *this;
 }
-Error&& Error::with_http_status(int status) && { return std::move(with_http_status(status)); }
+Error&& Error::with_http_status(int status) && {
+  return std::move(with_http_status(status));
+}
 
 Error& Error::with_server_message(std::string message) & {
   server_message_ = std::move(message);
@@ -54,7 +56,9 @@ Error& Error::with_retryable(bool retryable) & {
   retryable_ = retryable;
   return *this;
 }
-Error&& Error::with_retryable(bool retryable) && { return std::move(with_retryable(retryable)); }
+Error&& Error::with_retryable(bool retryable) && {
+  return std::move(with_retryable(retryable));
+}
 
 void Error::refresh_what() {
   what_ = to_string(code_);

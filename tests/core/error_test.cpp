@@ -18,8 +18,9 @@ TEST(ErrorTest, WhatNamesCodeStatusAndServerMessage) {
   EXPECT_EQ(error.code(), ErrorCode::kUnavailable);
   EXPECT_EQ(error.http_status(), 503);
   EXPECT_TRUE(error.retryable());
-  EXPECT_STREQ(error.what(),
-               "Unavailable: endpoint is starting (HTTP 503): server said: 503 Service Unavailable");
+  EXPECT_STREQ(
+      error.what(),
+      "Unavailable: endpoint is starting (HTTP 503): server said: 503 Service Unavailable");
 }
 
 TEST(ErrorTest, EveryCodeHasADistinctName) {
@@ -29,7 +30,8 @@ TEST(ErrorTest, EveryCodeHasADistinctName) {
                              ErrorCode::kNotFound,        ErrorCode::kDataLoss,
                              ErrorCode::kInternal,        ErrorCode::kCancelled};
   std::set<std::string> names;
-  for (ErrorCode code : codes) names.insert(to_string(code));
+  for (ErrorCode code : codes)
+    names.insert(to_string(code));
   EXPECT_EQ(names.size(), std::size(codes));
   EXPECT_EQ(names.count("Unknown"), 0u);
 }

@@ -1,0 +1,140 @@
+// rvae::testing — a real HTTP server that speaks the remote VAE wire protocol (PROTOCOL.md §2-§4)
+// and computes the deterministic stand-in VAE of PROTOCOL.md §6, with fault injection for tests
+// of client behaviour. Binds 127.0.0.1 on a free port by default.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "rvae/error.hpp"
+
+namespace rvae::testing {
+
+/// Which half of a VAE a route serves.
+enum class EndpointRole { kDecode, kEncode };
+
+/// Binds `POST /` and `POST /predict` to one model, as a real Inference Endpoint does.
+struct RootBinding {
+  std::string model;  ///< "sd15", "sdxl", "flux" or "hunyuan-video".
+  EndpointRole role = EndpointRole::kDecode;
+};
+
+/// Settings of a ReferenceEndpoint; fixed once start() or run() is called.
+struct ReferenceEndpointOptions {
+  /// Address to bind. Keep the default loopback address in tests.
+  std::string host = "127.0.0.1";
+  /// TCP port; 0 picks any free port (read it back with port()).
+  int port = 0;
+  /// Optional model served at `POST /` and `POST /predict` (otherwise those answer 404).
+  std::optional<RootBinding> root;
+  /// Request bodies declaring a larger Content-Length are refused with HTTP 413 and a JSON error,
+  /// without being buffered.
+  std::size_t max_body_bytes = std::size_t{256} << 20;
+  /// Largest image side in pixels, for decode output and encode input (the service caps images
+  /// at 2048x2048). Larger requests get HTTP 400.
+  int max_image_side = 2048;
+  /// Largest reply the server will build (batches can multiply a small body into a huge
+  /// reply); larger requests get HTTP 400.
+  std::size_t max_reply_bytes = std::size_t{1} << 30;
+  /// Threads serving connections concurrently (one connection occupies one thread).
+  int worker_threads = 8;
+  /// How long an idle keep-alive connection is held open. stop() waits up to this long for a
+  /// connection that a still-living client keeps idle, so tests keep it short.
+  std::chrono::seconds keep_alive_timeout{1};
+};
+
+/// How the next successful inference replies are damaged (see set_reply_fault).
+enum class ReplyFault {
+  kNone,
+  /// Declare the full Content-Length, send the first half of the body, then close.
+  kTruncateBody,
+  /// Reply with chunked transfer encoding, send half the body, then close without the
+  /// terminating chunk.
+  kCloseMidReply,
+  /// Tensor replies: a `shape` header whose last dimension is one larger than the body's.
+  kWrongShapeHeader,
+  /// Tensor replies: a `dtype` header naming a dtype of a different element size
+  /// (uint8 -> float16, float16/bfloat16 -> float32, float32 -> float16).
+  kWrongDtypeHeader,
+  /// Send the first half of the body, then block until release_stalled()/clear_faults() (then the
+  /// rest is sent) or stop() (then the connection is closed). Never delays stop().
+  kStallMidBody,
+};
+
+/// Counters since start.
+struct EndpointStats {
+  std::uint64_t total_requests = 0;               ///< Every request that reached routing.
+  std::map<std::string, std::uint64_t> per_path;  ///< By URL path (without the query).
+  std::uint64_t inference_requests = 0;           ///< POSTs to decode/encode routes.
+  std::uint64_t failed_by_injection = 0;          ///< Answered by fail_next().
+  std::uint64_t faulted_replies = 0;              ///< Damaged by set_reply_fault().
+};
+
+/// The reference endpoint. Routes (PROTOCOL.md §2): `POST /<model>/decode/`, `POST
+/// /<model>/encode/` (also without the trailing slash and with `/predict` appended), `POST /`
+/// and `POST /predict` for the root binding, `GET /` and `GET /health` ("Ok"), `GET /metrics`.
+/// Models: sd15, sdxl, flux, hunyuan-video (decode only).
+///
+/// Thread-safety: all methods may be called from any thread while the server runs; the fault
+/// setters take effect for requests that arrive after they return. Not copyable or movable.
+class ReferenceEndpoint {
+ public:
+  explicit ReferenceEndpoint(ReferenceEndpointOptions options = {});
+  /// Stops the server (see stop()).
+  ~ReferenceEndpoint();
+  ReferenceEndpoint(const ReferenceEndpoint&) = delete;
+  ReferenceEndpoint& operator=(const ReferenceEndpoint&) = delete;
+
+  /// Binds and serves from a background thread; returns once the server accepts connections.
+  /// Errors: InvalidArgument for bad options (unknown root model, encode on a decode-only model,
+  /// zero threads), Unavailable when the address cannot be bound, Internal when called twice.
+  Result<void> start();
+  /// Binds and serves on the calling thread until stop() is called from another thread.
+  /// Same errors as start().
+  Result<void> run();
+  /// Stops accepting, releases stalled and delayed replies, and joins the serving threads.
+  /// Idempotent; safe right after start(). The endpoint cannot be started again.
+  void stop();
+
+  /// The bound port (valid after a successful start(); during run() once bound); -1 before.
+  int port() const noexcept;
+  /// "http://<host>:<port><path>", e.g. url("/sdxl/decode/").
+  std::string url(std::string_view path = "/") const;
+
+  // ---- Fault injection (thread-safe).
+  /// Waits this long before answering each inference request (0 disables).
+  void set_latency(std::chrono::milliseconds latency);
+  /// Answers the next `count` inference requests with `status` and the JSON body
+  /// {"error": message}, plus `Retry-After: <retry_after>` when retry_after is non-empty.
+  void fail_next(int count, int status, std::string retry_after = {},
+                 std::string message = "Injected failure");
+  /// Damages the next `count` successful inference replies (count < 0: every one until
+  /// cleared). kNone clears it.
+  void set_reply_fault(ReplyFault fault, int count = -1);
+  /// Lets every reply blocked by kStallMidBody finish.
+  void release_stalled();
+  /// Clears latency, pending failures and reply faults, and releases stalled replies.
+  void clear_faults();
+  /// Replies currently blocked by kStallMidBody.
+  std::size_t stalled_replies() const;
+  /// Waits until at least `count` replies are stalled; false when `timeout` passes first.
+  bool wait_until_stalled(std::size_t count, std::chrono::milliseconds timeout) const;
+
+  // ---- Counters (thread-safe).
+  EndpointStats stats() const;
+  std::uint64_t total_requests() const;
+  /// Requests whose URL path was exactly `path` (e.g. "/sdxl/decode/").
+  std::uint64_t requests_for(std::string_view path) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rvae::testing
