@@ -1,0 +1,15 @@
+// The subcommands of the rvae CLI. Each returns the exit code; usage errors are thrown as
+// UsageError (exit 2) and runtime failures as rvae::Error (exit 1).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace rvae::cli {
+
+int decode_command(const std::vector<std::string>& argv);
+int encode_command(const std::vector<std::string>& argv);
+int serve_command(const std::vector<std::string>& argv);
+int demo_command(const std::vector<std::string>& argv);
+
+}  // namespace rvae::cli

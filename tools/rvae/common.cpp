@@ -1,0 +1,94 @@
+#include "common.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+
+namespace rvae::cli {
+
+PresetRegistry load_presets(const Args& args) {
+  PresetRegistry presets = PresetRegistry::builtin();
+  if (const char* file = std::getenv("RVAE_PRESETS"); file != nullptr && file[0] != '\0') {
+    take(presets.merge_json_file(file));
+  }
+  if (std::optional<std::string> file = args.get("presets")) take(presets.merge_json_file(*file));
+  return presets;
+}
+
+ModelPreset choose_preset(const Args& args, const PresetRegistry& presets,
+                          const std::string& fallback) {
+  const std::string name = args.get("model").value_or(fallback);
+  const ModelPreset* preset = presets.find(name);
+  if (preset == nullptr) {
+    std::string known;
+    for (const ModelPreset& each : presets.all())
+      known += (known.empty() ? "" : ", ") + each.name;
+    throw UsageError{"unknown --model '" + name + "' (known: " + known + ")"};
+  }
+  return *preset;
+}
+
+std::string choose_endpoint(const Args& args, const ModelPreset& preset, bool decode) {
+  if (std::optional<std::string> endpoint = args.get("endpoint")) return *endpoint;
+  if (const char* endpoint = std::getenv("RVAE_ENDPOINT"); endpoint != nullptr && endpoint[0]) {
+    return endpoint;
+  }
+  const std::string& url = decode ? preset.decode_endpoint : preset.encode_endpoint;
+  if (url.empty()) {
+    throw UsageError{"model '" + preset.name + "' has no " + (decode ? "decode" : "encode") +
+                     " endpoint; pass --endpoint URL"};
+  }
+  return url;
+}
+
+ClientOptions client_options(const Args& args) {
+  ClientOptions options;
+  if (std::optional<double> seconds = args.get_double("timeout")) {
+    if (*seconds <= 0) throw UsageError{"--timeout must be positive"};
+    options.request_timeout = std::chrono::milliseconds(static_cast<long long>(*seconds * 1000));
+  }
+  if (const char* token = std::getenv("HF_TOKEN"); token != nullptr) options.token = token;
+  return options;
+}
+
+std::string extension_of(const std::string& path) {
+  const std::size_t slash = path.find_last_of('/');
+  const std::size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+  std::string extension = path.substr(dot);
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return extension;
+}
+
+Tensor read_latents(const std::string& path, const std::string& name) {
+  const std::string extension = extension_of(path);
+  if (extension == ".npy") return take(read_npy(path));
+  if (extension != ".safetensors") {
+    throw UsageError{"latents must be a .safetensors or .npy file: " + path};
+  }
+  std::vector<NamedTensor> tensors = take(read_safetensors(path));
+  if (tensors.empty()) throw Error(ErrorCode::kInvalidArgument, path + " holds no tensor");
+  if (name.empty() && tensors.size() == 1) return std::move(tensors[0].tensor);
+  std::string names;
+  for (NamedTensor& named : tensors) {
+    if (named.name == (name.empty() ? "latents" : name)) return std::move(named.tensor);
+    names += (names.empty() ? "" : ", ") + named.name;
+  }
+  throw Error(ErrorCode::kInvalidArgument,
+              path + " holds several tensors (" + names + "); choose one with --name");
+}
+
+void write_tensor(const std::string& path, const Tensor& tensor, const std::string& name) {
+  const std::string extension = extension_of(path);
+  if (extension == ".npy") {
+    take(write_npy(path, tensor.view()));
+  } else if (extension == ".safetensors") {
+    take(write_safetensors(path, {{name, tensor.view()}}));
+  } else {
+    throw UsageError{"tensor output must be .safetensors or .npy: " + path};
+  }
+}
+
+}  // namespace rvae::cli

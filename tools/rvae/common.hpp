@@ -1,0 +1,41 @@
+// Pieces every subcommand shares: presets, client settings, endpoint choice, latent files.
+#pragma once
+
+#include <string>
+
+#include "args.hpp"
+#include "rvae/rvae.hpp"
+
+namespace rvae::cli {
+
+/// Options every network subcommand accepts (take a value).
+inline const std::set<std::string> kClientValueOptions = {"model", "endpoint", "timeout",
+                                                          "presets"};
+
+/// Built-in presets, then RVAE_PRESETS (a JSON file), then --presets FILE.
+PresetRegistry load_presets(const Args& args);
+/// The preset named by --model (default `fallback`); UsageError for an unknown name.
+ModelPreset choose_preset(const Args& args, const PresetRegistry& presets,
+                          const std::string& fallback);
+/// --endpoint, else RVAE_ENDPOINT, else the preset's URL for the role.
+std::string choose_endpoint(const Args& args, const ModelPreset& preset, bool decode);
+/// Timeout from --timeout SECONDS; token from HF_TOKEN.
+ClientOptions client_options(const Args& args);
+
+/// Lower-cased extension with its dot (".png"), or "" when there is none.
+std::string extension_of(const std::string& path);
+/// Reads latents from .safetensors (the only tensor, or the one called `name`) or .npy.
+Tensor read_latents(const std::string& path, const std::string& name);
+/// Writes a tensor as .safetensors (named `name`) or .npy, chosen by extension.
+void write_tensor(const std::string& path, const Tensor& tensor, const std::string& name);
+
+/// Throws the error when there is one: main() prints it on one line and exits with 1.
+template <typename T>
+T take(Result<T>&& result) {
+  return std::move(result).value();
+}
+inline void take(Result<void>&& result) {
+  result.value();
+}
+
+}  // namespace rvae::cli

@@ -1,0 +1,56 @@
+// rvae: decode and encode with remote VAE endpoints, serve the reference endpoint, run the demo.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "rvae/client.hpp"
+#include "rvae/error.hpp"
+
+namespace {
+
+const char* const kUsage =
+    "usage: rvae <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  decode   latents file -> image, tensor, frames or MP4 via a remote VAE endpoint\n"
+    "  encode   image -> latents file via a remote VAE endpoint\n"
+    "  serve    run the reference endpoint (stand-in VAE, same protocol)\n"
+    "  demo     round-trip test images through every model on an in-process reference endpoint\n"
+    "\n"
+    "'rvae <command> --help' describes each. Exit codes: 0 ok, 1 runtime error, 2 usage error.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "rvae " << rvae::version() << "\n";
+    return 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "decode") return rvae::cli::decode_command(args);
+    if (command == "encode") return rvae::cli::encode_command(args);
+    if (command == "serve") return rvae::cli::serve_command(args);
+    if (command == "demo") return rvae::cli::demo_command(args);
+    std::cerr << "rvae: unknown command '" << command << "'\n" << kUsage;
+    return 2;
+  } catch (const rvae::cli::UsageError& error) {
+    std::cerr << "rvae " << command << ": " << error.message << " (see rvae " << command
+              << " --help)\n";
+    return 2;
+  } catch (const rvae::Error& error) {
+    std::cerr << "rvae " << command << ": " << error.what() << "\n";
+    return 1;
+  } catch (const std::exception& error) {
+    std::cerr << "rvae " << command << ": " << error.what() << "\n";
+    return 1;
+  }
+}
