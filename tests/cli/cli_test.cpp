@@ -1,0 +1,237 @@
+// The rvae CLI end to end: `rvae serve` on a free port, and decode/encode against it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/subprocess.hpp"
+#include "rvae/rvae.hpp"
+#include "support/scripted_server.hpp"
+
+namespace rvae {
+namespace {
+
+using ::testing::HasSubstr;
+using testing_support::ChildProcess;
+using testing_support::ProcessResult;
+using testing_support::run_process;
+
+const std::string kRvae = RVAE_CLI_PATH;
+
+class TempDir {
+ public:
+  TempDir() {
+    char pattern[] = "/tmp/rvae-cli-test-XXXXXX";
+    path_ = ::mkdtemp(pattern);
+  }
+  ~TempDir() { (void)run_process({"/bin/rm", "-rf", path_}); }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// `rvae serve --port 0` in a child process; its URL read from the first line it prints.
+class ServeProcess {
+ public:
+  explicit ServeProcess(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {kRvae, "serve", "--port", "0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child_ = std::make_unique<ChildProcess>(argv);
+    const std::string line = child_->read_stdout_line();
+    const std::string prefix = "serving ";
+    if (line.rfind(prefix, 0) == 0)
+      url_ = line.substr(prefix.size(), line.size() - prefix.size() - 1);
+  }
+  ~ServeProcess() {
+    child_->signal(SIGTERM);
+    (void)child_->wait();
+  }
+  const std::string& url() const { return url_; }  // "http://127.0.0.1:PORT/"
+  ChildProcess& child() { return *child_; }
+
+ private:
+  std::unique_ptr<ChildProcess> child_;
+  std::string url_;
+};
+
+Image gradient_image(int width, int height) {
+  Image image{width, height, 3, Bytes(static_cast<std::size_t>(width * height * 3))};
+  for (std::size_t i = 0; i < image.pixels.size(); ++i) {
+    image.pixels[i] = static_cast<std::uint8_t>((i * 7) % 256);
+  }
+  return image;
+}
+
+double max_error_against_block_means(const Image& original, const Image& decoded) {
+  double worst = 0;
+  for (int y = 0; y < original.height; ++y) {
+    for (int x = 0; x < original.width; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        double sum = 0;
+        for (int by = y / 8 * 8; by < y / 8 * 8 + 8; ++by) {
+          for (int bx = x / 8 * 8; bx < x / 8 * 8 + 8; ++bx) {
+            sum += original.pixels[static_cast<std::size_t>((by * original.width + bx) * 3 + c)];
+          }
+        }
+        const double got =
+            decoded
+                .pixels[static_cast<std::size_t>((y * decoded.width + x) * decoded.channels + c)];
+        worst = std::max(worst, std::abs(got - sum / 64));
+      }
+    }
+  }
+  return worst;
+}
+
+TEST(CliTest, HelpAndUsageErrorsUseTheirExitCodes) {
+  ProcessResult help = run_process({kRvae, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("commands:"));
+  for (const char* command : {"decode", "encode", "serve", "demo"}) {
+    ProcessResult sub = run_process({kRvae, command, "--help"});
+    EXPECT_EQ(sub.exit_code, 0) << command;
+    EXPECT_THAT(sub.out, HasSubstr(std::string("usage: rvae ") + command));
+  }
+  EXPECT_EQ(run_process({kRvae}).exit_code, 2);
+  ProcessResult unknown = run_process({kRvae, "frobnicate"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("unknown command 'frobnicate'"));
+  ProcessResult bad_option =
+      run_process({kRvae, "decode", "--colour", "red", "x.npy", "-o", "y.png"});
+  EXPECT_EQ(bad_option.exit_code, 2);
+  EXPECT_THAT(bad_option.err, HasSubstr("unknown option --colour"));
+  ProcessResult bad_model =
+      run_process({kRvae, "decode", "--model", "sd3", "x.npy", "-o", "y.png"});
+  EXPECT_EQ(bad_model.exit_code, 2);
+  EXPECT_THAT(bad_model.err, HasSubstr("unknown --model 'sd3'"));
+  ProcessResult no_output = run_process({kRvae, "encode", "x.png"});
+  EXPECT_EQ(no_output.exit_code, 2);
+  EXPECT_THAT(no_output.err, HasSubstr("missing -o OUT"));
+}
+
+TEST(CliTest, EncodeThenDecodeRoundTripsThroughServe) {
+  ServeProcess serve;
+  ASSERT_FALSE(serve.url().empty()) << "rvae serve did not print its URL";
+  TempDir dir;
+  const Image image = gradient_image(64, 48);
+  ASSERT_TRUE(write_image(dir / "in.png", image));
+
+  ProcessResult encoded =
+      run_process({kRvae, "encode", "--model", "sdxl", "--endpoint", serve.url() + "sdxl/encode/",
+                   dir / "in.png", "-o", dir / "latents.safetensors"});
+  ASSERT_EQ(encoded.exit_code, 0) << encoded.err;
+  std::vector<NamedTensor> latents = read_safetensors(dir / "latents.safetensors").value();
+  ASSERT_EQ(latents.size(), 1u);
+  EXPECT_EQ(latents[0].name, "latents");
+  EXPECT_EQ(latents[0].tensor.shape(), (Shape{1, 4, 6, 8}));
+
+  ProcessResult decoded =
+      run_process({kRvae, "decode", "--model", "sdxl", "--endpoint", serve.url() + "sdxl/decode/",
+                   dir / "latents.safetensors", "-o", dir / "out.png"});
+  ASSERT_EQ(decoded.exit_code, 0) << decoded.err;
+  const Image round_trip = read_image(dir / "out.png").value();
+  ASSERT_EQ(round_trip.width, 64);
+  ASSERT_EQ(round_trip.height, 48);
+  EXPECT_LE(max_error_against_block_means(image, round_trip), 1.0);
+}
+
+TEST(CliTest, EndpointComesFromTheEnvironmentWithoutFlag) {
+  ServeProcess serve({"--model", "sd15", "--role", "decode"});
+  ASSERT_FALSE(serve.url().empty());
+  TempDir dir;
+  const Tensor latents = Tensor::zeros({1, 4, 2, 3}, DType::kFloat32).value();
+  ASSERT_TRUE(write_npy(dir / "z.npy", latents.view()));
+  ProcessResult decoded =
+      run_process({kRvae, "decode", "--model", "sd15", dir / "z.npy", "-o", dir / "out.npy"},
+                  {{"RVAE_ENDPOINT", serve.url()}});
+  ASSERT_EQ(decoded.exit_code, 0) << decoded.err;
+  const Tensor pixels = read_npy(dir / "out.npy").value();
+  EXPECT_EQ(pixels.shape(), (Shape{1, 3, 16, 24}));
+}
+
+TEST(CliTest, DecodesVideoFramesIntoADirectory) {
+  ServeProcess serve;
+  ASSERT_FALSE(serve.url().empty());
+  TempDir dir;
+  // 2 latent frames -> 4*(2-1)+1 = 5 frames.
+  const Tensor latents = Tensor::zeros({1, 16, 2, 1, 2}, DType::kFloat32).value();
+  ASSERT_TRUE(write_npy(dir / "video.npy", latents.view()));
+  ProcessResult decoded = run_process({kRvae, "decode", "--model", "hunyuan-video", "--endpoint",
+                                       serve.url() + "hunyuan-video/decode/", dir / "video.npy",
+                                       "-o", dir / "frames/"});
+  ASSERT_EQ(decoded.exit_code, 0) << decoded.err;
+  for (int frame = 0; frame < 5; ++frame) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "frames/frame_%05d.png", frame);
+    Result<Image> image = read_image(dir / name);
+    ASSERT_TRUE(image) << name;
+    EXPECT_EQ(image->width, 16);
+    EXPECT_EQ(image->height, 8);
+  }
+  struct stat info {};
+  EXPECT_NE(::stat((dir / "frames/frame_00005.png").c_str(), &info), 0);
+}
+
+TEST(CliTest, RuntimeErrorsExitOneWithTheCause) {
+  ServeProcess serve;
+  ASSERT_FALSE(serve.url().empty());
+  TempDir dir;
+
+  ProcessResult missing = run_process({kRvae, "decode", "--endpoint", serve.url() + "sdxl/decode/",
+                                       dir / "absent.npy", "-o", dir / "out.png"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("NotFound"));
+  EXPECT_THAT(missing.err, HasSubstr("absent.npy"));
+
+  // Packed (3-D) latents without --height/--width cannot be decoded.
+  const Tensor packed = Tensor::zeros({1, 4, 64}, DType::kFloat32).value();
+  ASSERT_TRUE(write_npy(dir / "packed.npy", packed.view()));
+  ProcessResult bad_shape =
+      run_process({kRvae, "decode", "--model", "flux", "--endpoint", serve.url() + "flux/decode/",
+                   dir / "packed.npy", "-o", dir / "out.png"});
+  EXPECT_EQ(bad_shape.exit_code, 1);
+  EXPECT_THAT(bad_shape.err, HasSubstr("InvalidArgument"));
+  EXPECT_THAT(bad_shape.err, HasSubstr("height"));
+
+  // The server refuses 5-channel latents for sdxl: its message reaches the user.
+  const Tensor five = Tensor::zeros({1, 5, 2, 2}, DType::kFloat32).value();
+  ASSERT_TRUE(write_npy(dir / "five.npy", five.view()));
+  ProcessResult refused = run_process({kRvae, "decode", "--endpoint", serve.url() + "sdxl/decode/",
+                                       dir / "five.npy", "-o", dir / "out.png"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("HTTP 400"));
+  EXPECT_THAT(refused.err, HasSubstr("server said"));
+
+  const std::string nowhere =
+      "http://127.0.0.1:" + std::to_string(testing_support::unused_port()) + "/";
+  ProcessResult unreachable =
+      run_process({kRvae, "decode", "--endpoint", nowhere, dir / "five.npy", "-o", dir / "o.png"});
+  EXPECT_EQ(unreachable.exit_code, 1);
+  EXPECT_THAT(unreachable.err, HasSubstr("could not connect"));
+  // One line naming the cause.
+  EXPECT_EQ(std::count(unreachable.err.begin(), unreachable.err.end(), '\n'), 1);
+}
+
+TEST(CliTest, DemoWritesTheContactSheet) {
+  TempDir dir;
+  ProcessResult demo = run_process({kRvae, "demo", "--out", dir / "demo"});
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_THAT(demo.out, HasSubstr("contact_sheet.png"));
+  Result<Image> sheet = read_image(dir / "demo/contact_sheet.png");
+  ASSERT_TRUE(sheet) << sheet.error().what();
+  EXPECT_GT(sheet->width, 4 * 192);
+  for (const char* model : {"sd15", "sdxl", "flux"}) {
+    EXPECT_TRUE(read_image(dir / ("demo/astronaut_" + std::string(model) + ".png")));
+  }
+}
+
+}  // namespace
+}  // namespace rvae
