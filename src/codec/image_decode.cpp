@@ -1,0 +1,96 @@
+#include "rvae/image.hpp"
+
+#include <climits>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "codec/image_layout.hpp"
+#include "codec/stb_bridge.hpp"
+
+namespace rvae {
+namespace {
+
+constexpr std::uint32_t kMaxSide = 65535;
+
+const char* format_name(ImageFormat format) {
+  return format == ImageFormat::kPng ? "PNG" : "JPEG";
+}
+
+// Refuses an image before any pixel memory is allocated.
+std::optional<Error> check_dimensions(const codec_detail::ImageLayout& layout,
+                                      const ImageDecodeOptions& options) {
+  const std::string dims = std::to_string(layout.width) + "x" + std::to_string(layout.height);
+  if (layout.width > kMaxSide || layout.height > kMaxSide) {
+    return Error(ErrorCode::kResourceExhausted,
+                 "image is " + dims + "; the limit is 65535 pixels per side");
+  }
+  const std::uint64_t pixel_count = std::uint64_t{layout.width} * layout.height;
+  if (pixel_count > options.max_pixels) {
+    return Error(ErrorCode::kResourceExhausted,
+                 "image is " + dims + " (" + std::to_string(pixel_count) +
+                     " pixels), above max_pixels " + std::to_string(options.max_pixels));
+  }
+  return std::nullopt;
+}
+
+Error stb_failure(ImageFormat format, const char* reason, const codec_detail::ImageLayout& layout) {
+  // stb refuses images whose decoded size would not fit its int arithmetic ("too large"), and
+  // reports allocation failures as "outofmem".
+  if (std::strcmp(reason, "outofmem") == 0 || std::strcmp(reason, "too large") == 0) {
+    return Error(ErrorCode::kResourceExhausted,
+                 std::string(format_name(format)) + " image " + std::to_string(layout.width) + "x" +
+                     std::to_string(layout.height) + " is too large to decode (" + reason + ")");
+  }
+  return Error(ErrorCode::kInvalidArgument,
+               std::string("corrupt or unsupported ") + format_name(format) + ": " + reason);
+}
+
+}  // namespace
+
+Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
+                           const ImageDecodeOptions& options) {
+  if (data == nullptr || size == 0) {
+    return Error(ErrorCode::kInvalidArgument, "image data is empty; not a PNG or JPEG");
+  }
+  const std::optional<ImageFormat> format = sniff_image_format(data, size);
+  if (!format) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "image data is not a PNG or JPEG (unrecognised magic bytes)");
+  }
+  if (size > static_cast<std::size_t>(INT_MAX)) {
+    return Error(ErrorCode::kResourceExhausted,
+                 "encoded image is " + std::to_string(size) + " bytes; the limit is 2^31-1");
+  }
+
+  const bool is_png = *format == ImageFormat::kPng;
+  const codec_detail::ImageLayout layout =
+      is_png ? codec_detail::scan_png(data, size) : codec_detail::scan_jpeg(data, size);
+  if (layout.has_dimensions) {
+    // stb would convert CMYK/YCCK naively, ignoring the colour profile such files depend on;
+    // a clear refusal beats silently shifted colours.
+    if (!is_png && layout.components == 4) {
+      return Error(ErrorCode::kInvalidArgument, "CMYK JPEG is not supported; convert to RGB");
+    }
+    if (std::optional<Error> refused = check_dimensions(layout, options)) return *refused;
+  }
+  if (layout.problem) return *layout.problem;
+
+  const int channels = is_png && layout.has_alpha ? 4 : 3;
+  codec_detail::StbPixels decoded;
+  const int stb_size = static_cast<int>(size);
+  const codec_detail::StbStatus status =
+      is_png ? codec_detail::stb_decode_png(data, stb_size, channels, &decoded)
+             : codec_detail::stb_decode_jpeg(data, stb_size, channels, &decoded);
+  if (!status.ok) return stb_failure(*format, status.reason, layout);
+
+  Image image;
+  image.width = decoded.width;
+  image.height = decoded.height;
+  image.channels = channels;
+  image.pixels = std::move(decoded.pixels);
+  return image;
+}
+
+}  // namespace rvae

@@ -1,0 +1,36 @@
+// Structural scans of PNG and JPEG files: read the dimensions without decoding and find
+// truncation or corruption that stb would miss or report vaguely. Bounds-checked; no allocation
+// beyond the error message.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "rvae/error.hpp"
+
+namespace rvae::codec_detail {
+
+/// What a scan learned. The dimensions are valid when `has_dimensions`, even when the file has
+/// a problem further on, so callers can refuse an oversized image before anything else.
+struct ImageLayout {
+  bool has_dimensions = false;
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  /// PNG: the colour type has alpha or a tRNS chunk is present (stb then yields alpha).
+  bool has_alpha = false;
+  /// JPEG: the number of components in the frame header (3 YCbCr, 1 gray, 4 CMYK/YCCK).
+  int components = 0;
+  /// The first problem found: DataLoss when the data ends early, InvalidArgument otherwise.
+  std::optional<Error> problem;
+};
+
+/// Walks the chunks from the signature to IEND (data after IEND is ignored). The caller has
+/// checked the 8-byte signature.
+ImageLayout scan_png(const std::uint8_t* data, std::size_t size);
+
+/// Walks the markers from SOI to EOI, skipping entropy-coded data (data after EOI is ignored).
+/// The caller has checked the FF D8 start.
+ImageLayout scan_jpeg(const std::uint8_t* data, std::size_t size);
+
+}  // namespace rvae::codec_detail
