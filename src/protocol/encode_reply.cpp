@@ -1,0 +1,37 @@
+#include <string>
+
+#include "protocol/protocol.hpp"
+#include "protocol/protocol_internal.hpp"
+
+namespace rvae::protocol {
+namespace {
+
+// Generous bound on latent channels (real VAEs use 4 or 16).
+constexpr std::int64_t kMaxLatentChannels = 64;
+
+}  // namespace
+
+Result<Tensor> parse_encode_reply(HttpResponse&& response, const EncodeExpectation& expect) {
+  auto tensor = parse_tensor_reply(std::move(response));
+  if (!tensor) return tensor;
+  if (tensor->dtype() == DType::kUInt8) {
+    return internal::data_loss("encode reply has dtype uint8; latents must be a float type");
+  }
+  const Shape& s = tensor->shape();
+  const std::string expected = "[" + std::to_string(expect.batch) + ",C," +
+                               std::to_string(expect.latent_height) + "," +
+                               std::to_string(expect.latent_width) + "]";
+  if (s.size() != 4 || s[0] != expect.batch || s[2] != expect.latent_height ||
+      s[3] != expect.latent_width) {
+    return internal::data_loss("encode reply has shape " + shape_to_string(s) +
+                               " but the request expects " + expected);
+  }
+  if (s[1] > kMaxLatentChannels) {
+    return internal::data_loss("encode reply has shape " + shape_to_string(s) + " with " +
+                               std::to_string(s[1]) + " channels; at most " +
+                               std::to_string(kMaxLatentChannels) + " are plausible");
+  }
+  return tensor;
+}
+
+}  // namespace rvae::protocol

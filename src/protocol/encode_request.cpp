@@ -1,0 +1,96 @@
+#include <string>
+
+#include "protocol/protocol.hpp"
+#include "protocol/protocol_internal.hpp"
+
+namespace rvae::protocol {
+namespace {
+
+using internal::invalid_argument;
+
+Result<void> check_common(std::string_view endpoint, const EncodeOptions& options) {
+  if (auto ok = internal::validate_endpoint(endpoint); !ok) return std::move(ok).error();
+  if (auto ok = internal::validate_factors(options.scaling_factor, options.shift_factor); !ok) {
+    return std::move(ok).error();
+  }
+  if (options.content_type) {
+    // It goes into a header line verbatim: no empty value, no CR/LF or other control bytes.
+    if (options.content_type->empty()) return invalid_argument("content_type is empty");
+    for (char c : *options.content_type) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte < 0x20 || byte == 0x7F) {
+        return invalid_argument("content_type contains a control character");
+      }
+    }
+  }
+  return {};
+}
+
+void add_headers(HttpRequest& http, const EncodeOptions& options) {
+  // The reference client sends no Content-Type for encode (PROTOCOL.md §4).
+  if (options.content_type) http.headers.push_back({"Content-Type", *options.content_type});
+  http.headers.push_back({"Accept", "*/*"});
+}
+
+}  // namespace
+
+Result<EncodeRequest> build_encode_request(std::string_view endpoint, const Image& image,
+                                           const EncodeOptions& options) {
+  if (auto ok = check_common(endpoint, options); !ok) return std::move(ok).error();
+  if (auto ok = image.validate(); !ok) return invalid_argument("image: " + ok.error().message());
+  if (image.width % kSpatialCompression != 0 || image.height % kSpatialCompression != 0) {
+    return invalid_argument("image size " + std::to_string(image.width) + "x" +
+                            std::to_string(image.height) +
+                            " (width x height) must be a multiple of 8 on both sides");
+  }
+  // A VAE encodes RGB; alpha has no meaning to it, so it is dropped here rather than left to
+  // whatever the server does with a 4-channel PNG.
+  auto png = image.channels == 3 ? encode_png(image) : encode_png(to_rgb(image));
+  if (!png) return std::move(png).error();
+
+  EncodeRequest request;
+  internal::UrlBuilder url(endpoint);
+  url.add_factors(options.scaling_factor, options.shift_factor);
+  request.http.url = std::move(url).take();
+  add_headers(request.http, options);
+  request.http.owned_body = std::move(*png);
+  request.expect.batch = 1;
+  request.expect.latent_height = image.height / kSpatialCompression;
+  request.expect.latent_width = image.width / kSpatialCompression;
+  return request;
+}
+
+Result<EncodeRequest> build_encode_request(std::string_view endpoint, const TensorView& pixels,
+                                           const EncodeOptions& options) {
+  if (auto ok = check_common(endpoint, options); !ok) return std::move(ok).error();
+  if (auto ok = pixels.validate(); !ok) return invalid_argument("pixels: " + ok.error().message());
+  if (pixels.dtype == DType::kUInt8) {
+    return invalid_argument(
+        "pixel tensor must be float16, bfloat16 or float32 in [-1, 1]; got uint8 (encode an "
+        "Image instead)");
+  }
+  const Shape& s = pixels.shape;
+  if (s.size() != 4 || s[1] != 3) {
+    return invalid_argument("pixel tensor must be [B,3,H,W]; got " + shape_to_string(s));
+  }
+  if (s[2] % kSpatialCompression != 0 || s[3] % kSpatialCompression != 0) {
+    return invalid_argument("pixel tensor " + shape_to_string(s) +
+                            " needs H and W that are multiples of 8");
+  }
+
+  EncodeRequest request;
+  internal::UrlBuilder url(endpoint);
+  url.add_shape(s);
+  url.add("dtype", dtype_name(pixels.dtype));
+  url.add_factors(options.scaling_factor, options.shift_factor);
+  request.http.url = std::move(url).take();
+  add_headers(request.http, options);
+  request.http.borrowed_body = static_cast<const std::uint8_t*>(pixels.data);
+  request.http.borrowed_body_size = pixels.size_bytes;
+  request.expect.batch = s[0];
+  request.expect.latent_height = s[2] / kSpatialCompression;
+  request.expect.latent_width = s[3] / kSpatialCompression;
+  return request;
+}
+
+}  // namespace rvae::protocol

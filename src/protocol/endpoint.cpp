@@ -1,0 +1,41 @@
+#include <string>
+
+#include "protocol/protocol_internal.hpp"
+
+namespace rvae::protocol::internal {
+namespace {
+
+bool starts_with_nocase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+}  // namespace
+
+Result<void> validate_endpoint(std::string_view endpoint) {
+  if (endpoint.empty()) return invalid_argument("endpoint is empty");
+  for (std::size_t i = 0; i < endpoint.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(endpoint[i]);
+    if (byte <= 0x20 || byte == 0x7F) {
+      return invalid_argument("endpoint contains a space or control character at offset " +
+                              std::to_string(i));
+    }
+    // A fragment would swallow the query parameters appended after it.
+    if (byte == '#') {
+      return invalid_argument("endpoint contains a '#' fragment at offset " + std::to_string(i));
+    }
+  }
+  std::size_t host_start = 0;
+  if (starts_with_nocase(endpoint, "http://")) {
+    host_start = 7;
+  } else if (starts_with_nocase(endpoint, "https://")) {
+    host_start = 8;
+  } else {
+    return invalid_argument("endpoint must start with http:// or https://");
+  }
+  if (host_start == endpoint.size() || endpoint[host_start] == '/' || endpoint[host_start] == '?') {
+    return invalid_argument("endpoint has no host after the scheme");
+  }
+  return {};
+}
+
+}  // namespace rvae::protocol::internal

@@ -1,0 +1,71 @@
+// Shared helpers for the protocol tests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "protocol/protocol.hpp"
+
+namespace rvae::protocol::test {
+
+inline Bytes to_bytes(std::string_view text) {
+  return Bytes(text.begin(), text.end());
+}
+
+/// n bytes of a simple non-constant pattern, so misplaced slices are noticed.
+inline Bytes pattern_bytes(std::size_t n, unsigned seed = 0) {
+  Bytes out(n);
+  for (std::size_t i = 0; i < n; ++i)
+    out[i] = static_cast<std::uint8_t>((i * 31u + seed) & 0xFF);
+  return out;
+}
+
+inline HttpResponse make_response(int status, std::vector<Header> headers, Bytes body) {
+  HttpResponse response;
+  response.status = status;
+  response.headers = std::move(headers);
+  response.body = std::move(body);
+  return response;
+}
+
+inline HttpResponse tensor_response(std::string shape, std::string dtype, Bytes body) {
+  return make_response(200, {{"shape", std::move(shape)}, {"dtype", std::move(dtype)}},
+                       std::move(body));
+}
+
+/// "Name: value\n" per header, in order: compared as one string for a readable diff.
+inline std::string header_lines(const std::vector<Header>& headers) {
+  std::string out;
+  for (const Header& h : headers)
+    out += h.name + ": " + h.value + "\n";
+  return out;
+}
+
+/// An image with distinct pixel values.
+inline Image pattern_image(int width, int height, int channels = 3, unsigned seed = 0) {
+  Image image;
+  image.width = width;
+  image.height = height;
+  image.channels = channels;
+  image.pixels = pattern_bytes(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) *
+                                   static_cast<std::size_t>(channels),
+                               seed);
+  return image;
+}
+
+template <typename T>
+void expect_error(const Result<T>& result, ErrorCode code, std::string_view substring) {
+  ASSERT_FALSE(result.has_value())
+      << "expected " << to_string(code) << " containing '" << substring << "'";
+  EXPECT_EQ(result.error().code(), code)
+      << "got " << to_string(result.error().code()) << ": " << result.error().message();
+  EXPECT_THAT(result.error().message(), ::testing::HasSubstr(std::string(substring)));
+}
+
+}  // namespace rvae::protocol::test

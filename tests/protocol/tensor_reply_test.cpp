@@ -1,0 +1,133 @@
+#include <cstdint>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "protocol/protocol.hpp"
+#include "protocol_test_util.hpp"
+
+namespace rvae::protocol {
+namespace {
+
+using test::expect_error;
+using test::make_response;
+using test::pattern_bytes;
+using test::tensor_response;
+
+TEST(ParseTensorReply, TakesTheBodyWithoutCopying) {
+  Bytes body = pattern_bytes(1 * 3 * 2 * 2 * 2);
+  const Bytes expected = body;
+  const std::uint8_t* original = body.data();
+  auto tensor = parse_tensor_reply(tensor_response("[1,3,2,2]", "float16", std::move(body)));
+  ASSERT_TRUE(tensor) << tensor.error().what();
+  EXPECT_EQ(tensor->shape(), (Shape{1, 3, 2, 2}));
+  EXPECT_EQ(tensor->dtype(), DType::kFloat16);
+  EXPECT_EQ(tensor->data(), original);
+  EXPECT_EQ(Bytes(tensor->data(), tensor->data() + tensor->size_bytes()), expected);
+}
+
+TEST(ParseTensorReply, AcceptsEveryDtypeSpacesAndAnyHeaderCase) {
+  struct Case {
+    const char* name;
+    DType dtype;
+    std::size_t element_size;
+  };
+  for (const Case& c : {Case{"float32", DType::kFloat32, 4}, Case{"float16", DType::kFloat16, 2},
+                        Case{"bfloat16", DType::kBFloat16, 2}, Case{"uint8", DType::kUInt8, 1}}) {
+    auto tensor = parse_tensor_reply(make_response(
+        200, {{"Content-Type", "tensor/binary"}, {"Shape", " [ 2 , 5 ] "}, {"DTYPE", c.name}},
+        pattern_bytes(10 * c.element_size)));
+    ASSERT_TRUE(tensor) << c.name << ": " << tensor.error().what();
+    EXPECT_EQ(tensor->shape(), (Shape{2, 5}));
+    EXPECT_EQ(tensor->dtype(), c.dtype);
+  }
+  auto five_dims = parse_tensor_reply(tensor_response("[1,3,2,1,2]", "uint8", pattern_bytes(12)));
+  ASSERT_TRUE(five_dims) << five_dims.error().what();
+  EXPECT_EQ(five_dims->shape(), (Shape{1, 3, 2, 1, 2}));
+}
+
+TEST(ParseTensorReplyErrors, NonOkStatusIsTheServerError) {
+  auto result =
+      parse_tensor_reply(make_response(503, {{"Content-Type", "application/json"}},
+                                       test::to_bytes(R"({"error": "503 Service Unavailable"})")));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(result.error().http_status(), 503);
+  EXPECT_TRUE(result.error().retryable());
+  EXPECT_EQ(result.error().server_message(), "503 Service Unavailable");
+}
+
+TEST(ParseTensorReplyErrors, MissingHeaders) {
+  expect_error(parse_tensor_reply(make_response(200, {{"dtype", "uint8"}}, pattern_bytes(4))),
+               ErrorCode::kDataLoss, "no shape header");
+  expect_error(parse_tensor_reply(make_response(200, {{"shape", "[4]"}}, pattern_bytes(4))),
+               ErrorCode::kDataLoss, "no dtype header");
+  // A JSON body instead of a tensor (e.g. Accept was not honoured) is described.
+  expect_error(parse_tensor_reply(make_response(200, {}, test::to_bytes(R"({"x": [1, 2]})"))),
+               ErrorCode::kDataLoss, R"(JSON body: {"x":[1,2]})");
+}
+
+TEST(ParseTensorReplyErrors, MalformedShapeHeaders) {
+  struct Case {
+    const char* header;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"1,3,2,2", "is not JSON"}, Case{"[1,3,2,2", "is not JSON"}, Case{"", "is not JSON"},
+           Case{"{\"shape\": [4]}", "is not a JSON array"}, Case{"4", "is not a JSON array"},
+           Case{"[]", "must have 1 to 5 dimensions"},
+           Case{"[1,1,1,1,1,4]", "must have 1 to 5 dimensions"},
+           Case{"[1,-4]", "positive integers only"}, Case{"[1,0,4]", "positive integers only"},
+           Case{"[1.5,4]", "positive integers only"}, Case{"[4.0]", "positive integers only"},
+           Case{"[\"4\"]", "positive integers only"}, Case{"[[4]]", "positive integers only"},
+           Case{"[true]", "positive integers only"}, Case{"[null]", "positive integers only"},
+           Case{"[9223372036854775808]", "positive integers only"},   // 2^63
+           Case{"[18446744073709551616]", "positive integers only"},  // 2^64, parsed as a float
+       }) {
+    SCOPED_TRACE(c.header);
+    expect_error(parse_tensor_reply(tensor_response(c.header, "uint8", pattern_bytes(4))),
+                 ErrorCode::kDataLoss, c.message);
+  }
+  expect_error(parse_tensor_reply(tensor_response("[1,2", "uint8", pattern_bytes(4))),
+               ErrorCode::kDataLoss, "shape header '[1,2' is not JSON");
+  expect_error(parse_tensor_reply(tensor_response("[" + std::string(300, '1') + "]", "uint8", {})),
+               ErrorCode::kDataLoss, "shape header is too long");
+}
+
+TEST(ParseTensorReplyErrors, UnknownDtype) {
+  expect_error(parse_tensor_reply(tensor_response("[4]", "float64", pattern_bytes(32))),
+               ErrorCode::kDataLoss, "unknown dtype 'float64'");
+  // Exact spelling, as the server compares it.
+  expect_error(parse_tensor_reply(tensor_response("[4]", "Float16", pattern_bytes(8))),
+               ErrorCode::kDataLoss, "unknown dtype 'Float16'");
+  expect_error(parse_tensor_reply(tensor_response("[4]", "int8\n", pattern_bytes(4))),
+               ErrorCode::kDataLoss, "unknown dtype 'int8'");
+}
+
+TEST(ParseTensorReplyErrors, AbsurdShapeDoesNotOverflowOrAllocate) {
+  expect_error(
+      parse_tensor_reply(tensor_response("[4294967296,4294967296,3]", "uint8", pattern_bytes(12))),
+      ErrorCode::kDataLoss, "[4294967296,4294967296,3] dtype uint8 is impossible");
+  expect_error(parse_tensor_reply(tensor_response("[9223372036854775807,2]", "float32", {})),
+               ErrorCode::kDataLoss, "is impossible");
+  // Large but representable: a plain length mismatch.
+  expect_error(parse_tensor_reply(tensor_response("[1099511627776]", "uint8", pattern_bytes(3))),
+               ErrorCode::kDataLoss,
+               "reply body is 3 bytes, shape [1099511627776] dtype uint8 needs 1099511627776");
+}
+
+TEST(ParseTensorReplyErrors, BodyLengthMustMatchExactly) {
+  // [1,3,2,2] float16 = 12 elements * 2 bytes = 24.
+  expect_error(parse_tensor_reply(tensor_response("[1,3,2,2]", "float16", pattern_bytes(23))),
+               ErrorCode::kDataLoss,
+               "reply body is 23 bytes, shape [1,3,2,2] dtype float16 needs 24 (cut short)");
+  expect_error(parse_tensor_reply(tensor_response("[1,3,2,2]", "float16", pattern_bytes(25))),
+               ErrorCode::kDataLoss,
+               "reply body is 25 bytes, shape [1,3,2,2] dtype float16 needs 24 (extra bytes)");
+  expect_error(parse_tensor_reply(tensor_response("[1,3,2,2]", "float16", {})),
+               ErrorCode::kDataLoss, "reply body is 0 bytes");
+}
+
+}  // namespace
+}  // namespace rvae::protocol
