@@ -1,0 +1,271 @@
+// Model presets. The built-in table is plain data (PROTOCOL.md §1); the endpoint URLs have
+// changed before, so merge_json lets users override any field without recompiling.
+#include "rvae/presets.hpp"
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "files/strict_json.hpp"
+#include "rvae/error.hpp"
+#include "rvae/latent_file.hpp"
+#include "rvae/options.hpp"
+#include "rvae/tensor.hpp"
+
+namespace rvae {
+namespace {
+
+using Json = nlohmann::json;
+
+// One row of PROTOCOL.md §1. A literal type so the table is constant data, not code.
+struct BuiltinPreset {
+  const char* name;
+  const char* model_id;
+  const char* decode_endpoint;
+  const char* encode_endpoint;
+  int latent_channels;
+  double scaling_factor;
+  bool has_shift;
+  double shift_factor;
+  DType dtype;
+  int spatial_compression;
+  int temporal_compression;
+  bool packed_latents;
+};
+
+constexpr BuiltinPreset kBuiltinPresets[] = {
+    {"sd15", "stabilityai/sd-vae-ft-mse",
+     "https://q1bj3bpq6kzilnsu.us-east-1.aws.endpoints.huggingface.cloud/",
+     "https://qc6479g0aac6qwy9.us-east-1.aws.endpoints.huggingface.cloud/", 4, 0.18215, false, 0.0,
+     DType::kFloat16, 8, 1, false},
+    {"sdxl", "madebyollin/sdxl-vae-fp16-fix",
+     "https://x2dmsqunjd6k9prw.us-east-1.aws.endpoints.huggingface.cloud/",
+     "https://xjqqhmyn62rog84g.us-east-1.aws.endpoints.huggingface.cloud/", 4, 0.13025, false, 0.0,
+     DType::kFloat16, 8, 1, false},
+    {"flux", "black-forest-labs/FLUX.1-schnell",
+     "https://whhx50ex1aryqvw6.us-east-1.aws.endpoints.huggingface.cloud/",
+     "https://ptccx55jz97f9zgo.us-east-1.aws.endpoints.huggingface.cloud/", 16, 0.3611, true,
+     0.1159, DType::kBFloat16, 8, 1, true},
+    {"hunyuan-video", "hunyuanvideo-community/HunyuanVideo",
+     "https://o7ywnmrahorts457.us-east-1.aws.endpoints.huggingface.cloud/", "", 16, 0.476986, false,
+     0.0, DType::kFloat16, 8, 4, false},
+};
+
+// Limits on user-supplied values: wide enough for any plausible VAE, narrow enough to catch
+// typos and to keep later arithmetic (shapes, frame counts) far from overflow.
+constexpr int kMaxLatentChannels = 64;
+constexpr int kMaxCompression = 64;
+
+Error invalid(const std::string& message) {
+  return Error(ErrorCode::kInvalidArgument, message);
+}
+
+std::string where(const std::string& preset, std::string_view field) {
+  return "preset '" + preset + "': '" + std::string(field) + "'";
+}
+
+Result<std::string> get_string(const Json& value, const std::string& preset,
+                               std::string_view field) {
+  if (!value.is_string()) return invalid(where(preset, field) + " must be a string");
+  return value.get<std::string>();
+}
+
+Result<std::string> get_url(const Json& value, const std::string& preset, std::string_view field) {
+  auto url = get_string(value, preset, field);
+  if (!url) return url;
+  if (!url->empty() && url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+    return invalid(where(preset, field) +
+                   " must start with http:// or https:// (or be empty), "
+                   "got '" +
+                   *url + "'");
+  }
+  return url;
+}
+
+Result<int> get_int(const Json& value, const std::string& preset, std::string_view field, int min,
+                    int max) {
+  if (!value.is_number_integer()) return invalid(where(preset, field) + " must be an integer");
+  // Unsigned values above int64's range are simply "too large".
+  const std::int64_t number =
+      value.is_number_unsigned() && value.get<std::uint64_t>() > static_cast<std::uint64_t>(max)
+          ? std::int64_t{max} + 1
+          : value.get<std::int64_t>();
+  if (number < min || number > max) {
+    return invalid(where(preset, field) + " must be in " + std::to_string(min) + ".." +
+                   std::to_string(max) + ", got " + value.dump());
+  }
+  return static_cast<int>(number);
+}
+
+// JSON has no spelling for inf or nan, and the parser rejects overflowing literals such as 1e999,
+// so every number that reaches here is finite.
+Result<double> get_number(const Json& value, const std::string& preset, std::string_view field) {
+  if (!value.is_number()) return invalid(where(preset, field) + " must be a number");
+  return value.get<double>();
+}
+
+// Applies one JSON object to `preset`; on error `preset` may be half-updated (the caller works
+// on a copy).
+Result<void> apply_fields(const Json& fields, ModelPreset& preset) {
+  const std::string& name = preset.name;
+  if (!fields.is_object()) return invalid("preset '" + name + "' must be a JSON object");
+  for (const auto& item : fields.items()) {
+    const std::string& key = item.key();
+    const Json& value = item.value();
+    if (key == "model_id") {
+      auto text = get_string(value, name, key);
+      if (!text) return std::move(text).error();
+      preset.model_id = std::move(*text);
+    } else if (key == "decode_endpoint" || key == "encode_endpoint") {
+      auto url = get_url(value, name, key);
+      if (!url) return std::move(url).error();
+      (key == "decode_endpoint" ? preset.decode_endpoint : preset.encode_endpoint) =
+          std::move(*url);
+    } else if (key == "latent_channels") {
+      auto number = get_int(value, name, key, 1, kMaxLatentChannels);
+      if (!number) return std::move(number).error();
+      preset.latent_channels = *number;
+    } else if (key == "spatial_compression" || key == "temporal_compression") {
+      auto number = get_int(value, name, key, 1, kMaxCompression);
+      if (!number) return std::move(number).error();
+      (key == "spatial_compression" ? preset.spatial_compression : preset.temporal_compression) =
+          *number;
+    } else if (key == "scaling_factor") {
+      auto number = get_number(value, name, key);
+      if (!number) return std::move(number).error();
+      if (*number == 0.0) return invalid(where(name, key) + " must not be 0");
+      preset.scaling_factor = *number;
+    } else if (key == "shift_factor") {
+      if (value.is_null()) {
+        preset.shift_factor.reset();
+      } else {
+        auto number = get_number(value, name, key);
+        if (!number) return std::move(number).error();
+        preset.shift_factor = *number;
+      }
+    } else if (key == "dtype") {
+      auto text = get_string(value, name, key);
+      if (!text) return std::move(text).error();
+      const auto dtype = dtype_from_name(*text);
+      if (!dtype) {
+        return invalid(where(name, key) + " '" + *text +
+                       "' is not one of float32, float16, bfloat16, uint8");
+      }
+      preset.dtype = *dtype;
+    } else if (key == "packed_latents") {
+      if (!value.is_boolean()) return invalid(where(name, key) + " must be true or false");
+      preset.packed_latents = value.get<bool>();
+    } else {
+      return invalid("preset '" + name + "' has an unknown key '" + key + "'");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+DecodeOptions ModelPreset::decode_options() const {
+  DecodeOptions options;
+  options.scaling_factor = scaling_factor;
+  options.shift_factor = shift_factor;
+  if (is_video()) options.temporal_compression = temporal_compression;
+  return options;
+}
+
+EncodeOptions ModelPreset::encode_options() const {
+  EncodeOptions options;
+  options.scaling_factor = scaling_factor;
+  options.shift_factor = shift_factor;
+  return options;
+}
+
+PresetRegistry PresetRegistry::builtin() {
+  PresetRegistry registry;
+  for (const BuiltinPreset& row : kBuiltinPresets) {
+    ModelPreset preset;
+    preset.name = row.name;
+    preset.model_id = row.model_id;
+    preset.decode_endpoint = row.decode_endpoint;
+    preset.encode_endpoint = row.encode_endpoint;
+    preset.latent_channels = row.latent_channels;
+    preset.scaling_factor = row.scaling_factor;
+    if (row.has_shift) preset.shift_factor = row.shift_factor;
+    preset.dtype = row.dtype;
+    preset.spatial_compression = row.spatial_compression;
+    preset.temporal_compression = row.temporal_compression;
+    preset.packed_latents = row.packed_latents;
+    registry.presets_.push_back(std::move(preset));
+  }
+  return registry;
+}
+
+const ModelPreset* PresetRegistry::find(std::string_view name) const {
+  for (const ModelPreset& preset : presets_) {
+    if (preset.name == name) return &preset;
+  }
+  return nullptr;
+}
+
+void PresetRegistry::upsert(ModelPreset preset) {
+  for (ModelPreset& existing : presets_) {
+    if (existing.name == preset.name) {
+      existing = std::move(preset);
+      return;
+    }
+  }
+  presets_.push_back(std::move(preset));
+}
+
+Result<void> PresetRegistry::merge_json(std::string_view json_text) {
+  // {name: {field: value}} is 2 levels; one more lets a misplaced array or object get a
+  // precise "must be a string" message instead of a depth error.
+  auto parsed = internal::parse_json_strict(json_text, "preset JSON", 3);
+  if (!parsed) return std::move(parsed).error();
+  if (!parsed->is_object()) {
+    return invalid("preset JSON must be an object of preset names to fields");
+  }
+  // All or nothing: every change goes to a copy that replaces this registry only at the end.
+  PresetRegistry updated = *this;
+  for (const auto& item : parsed->items()) {
+    const std::string& name = item.key();
+    if (name.empty()) return invalid("preset JSON has a preset with an empty name");
+    const ModelPreset* existing = updated.find(name);
+    ModelPreset preset;
+    if (existing != nullptr) {
+      preset = *existing;
+    } else {
+      preset.name = name;
+      if (item.value().is_object() &&
+          (!item.value().contains("latent_channels") || !item.value().contains("scaling_factor"))) {
+        return invalid("new preset '" + name + "' must give latent_channels and scaling_factor");
+      }
+    }
+    auto applied = apply_fields(item.value(), preset);
+    if (!applied) return std::move(applied).error();
+    updated.upsert(std::move(preset));
+  }
+  *this = std::move(updated);
+  return {};
+}
+
+Result<void> PresetRegistry::merge_json_file(const std::string& path) {
+  // Preset files are small; a cap keeps a wrong path (a disk image, /dev/zero) harmless.
+  constexpr std::size_t kMaxPresetFileBytes = 16 * 1024 * 1024;
+  auto bytes = read_file(path, kMaxPresetFileBytes);
+  if (!bytes) return std::move(bytes).error();
+  const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  auto merged = merge_json(text);
+  if (!merged) {
+    Error error = std::move(merged).error();
+    return Error(error.code(), "'" + path + "': " + error.message());
+  }
+  return {};
+}
+
+}  // namespace rvae

@@ -1,0 +1,330 @@
+// The safetensors format: u64 little-endian header length N, N bytes of JSON header, then the
+// data buffer that the header's `data_offsets` index into. Everything in the header is checked
+// against the real buffer before a single tensor byte is allocated.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "files/strict_json.hpp"
+#include "rvae/error.hpp"
+#include "rvae/latent_file.hpp"
+#include "rvae/tensor.hpp"
+
+namespace rvae {
+namespace {
+
+using Json = nlohmann::json;
+
+// The reference implementation's cap; real headers are a few KiB.
+constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
+// {name: {shape: [...]}} is 3 levels; allow a little slack for metadata-like extras.
+constexpr std::size_t kMaxHeaderDepth = 8;
+constexpr std::string_view kMetadataKey = "__metadata__";
+
+struct DTypeCode {
+  std::string_view code;
+  DType dtype;
+};
+constexpr DTypeCode kDTypeCodes[] = {
+    {"F32", DType::kFloat32},
+    {"F16", DType::kFloat16},
+    {"BF16", DType::kBFloat16},
+    {"U8", DType::kUInt8},
+};
+
+std::optional<DType> dtype_from_code(std::string_view code) {
+  for (const auto& entry : kDTypeCodes) {
+    if (entry.code == code) return entry.dtype;
+  }
+  return std::nullopt;
+}
+
+std::string_view code_of(DType dtype) {
+  for (const auto& entry : kDTypeCodes) {
+    if (entry.dtype == dtype) return entry.code;
+  }
+  return "";
+}
+
+Error invalid(const std::string& message) {
+  return Error(ErrorCode::kInvalidArgument, message);
+}
+
+std::string quoted(const std::string& name) {
+  // Names come from an untrusted file; keep messages printable and bounded.
+  std::string out = "'";
+  for (std::size_t i = 0; i < name.size() && i < 80; ++i) {
+    const auto u = static_cast<unsigned char>(name[i]);
+    out += (u >= 0x20 && u < 0x7f) ? name[i] : '?';
+  }
+  if (name.size() > 80) out += "...";
+  return out + "'";
+}
+
+std::uint64_t read_u64_le(const std::uint8_t* p) {
+  std::uint64_t value = 0;
+  for (int i = 7; i >= 0; --i)
+    value = (value << 8) | p[i];
+  return value;
+}
+
+// Where one tensor lives in the data buffer, validated but not yet copied.
+struct Entry {
+  std::string name;
+  DType dtype;
+  Shape shape;
+  std::uint64_t begin;
+  std::uint64_t end;
+};
+
+Result<std::uint64_t> read_offset(const Json& value, const std::string& tensor) {
+  if (value.is_number_unsigned()) return value.get<std::uint64_t>();
+  if (value.is_number_integer()) {
+    return invalid("tensor " + tensor + ": data_offsets has a negative value");
+  }
+  return invalid("tensor " + tensor + ": data_offsets must hold integers");
+}
+
+Result<Entry> parse_entry(const std::string& name, const Json& value, std::uint64_t buffer_size) {
+  const std::string tensor = quoted(name);
+  if (!value.is_object()) return invalid("tensor " + tensor + " is not a JSON object");
+
+  const auto dtype_it = value.find("dtype");
+  if (dtype_it == value.end() || !dtype_it->is_string()) {
+    return invalid("tensor " + tensor + " has no string \"dtype\"");
+  }
+  const auto& code = dtype_it->get_ref<const std::string&>();
+  const auto dtype = dtype_from_code(code);
+  if (!dtype) {
+    return invalid("tensor " + tensor + " has dtype " + quoted(code) +
+                   ", which rvae does not support (F32, F16, BF16, U8)");
+  }
+
+  const auto shape_it = value.find("shape");
+  if (shape_it == value.end() || !shape_it->is_array()) {
+    return invalid("tensor " + tensor + " has no \"shape\" array");
+  }
+  if (shape_it->empty()) {
+    return invalid("tensor " + tensor + " is a scalar (shape []); rvae needs 1 to " +
+                   std::to_string(kMaxDims) + " dimensions");
+  }
+  if (shape_it->size() > kMaxDims) {
+    return invalid("tensor " + tensor + " has " + std::to_string(shape_it->size()) +
+                   " dimensions; rvae supports at most " + std::to_string(kMaxDims));
+  }
+  Shape shape;
+  for (const Json& dim : *shape_it) {
+    if (dim.is_number_unsigned()) {
+      const auto u = dim.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        return invalid("tensor " + tensor + " has a dimension too large: " + std::to_string(u));
+      }
+      if (u == 0) {
+        return invalid("tensor " + tensor +
+                       " has a zero dimension (no elements); rvae does not support empty tensors");
+      }
+      shape.push_back(static_cast<std::int64_t>(u));
+    } else if (dim.is_number_integer()) {
+      return invalid("tensor " + tensor + " has a negative dimension " +
+                     std::to_string(dim.get<std::int64_t>()));
+    } else {
+      return invalid("tensor " + tensor + ": shape must hold integers");
+    }
+  }
+
+  const auto offsets_it = value.find("data_offsets");
+  if (offsets_it == value.end() || !offsets_it->is_array() || offsets_it->size() != 2) {
+    return invalid("tensor " + tensor + " has no \"data_offsets\" array of two integers");
+  }
+  auto begin = read_offset((*offsets_it)[0], tensor);
+  if (!begin) return std::move(begin).error();
+  auto end = read_offset((*offsets_it)[1], tensor);
+  if (!end) return std::move(end).error();
+  if (*end < *begin) {
+    return invalid("tensor " + tensor + " ends (" + std::to_string(*end) + ") before it begins (" +
+                   std::to_string(*begin) + ")");
+  }
+  auto bytes = checked_byte_size(shape, *dtype);
+  if (!bytes) return invalid("tensor " + tensor + ": " + bytes.error().message());
+  if (*end - *begin != *bytes) {
+    return invalid("tensor " + tensor + " spans " + std::to_string(*end - *begin) +
+                   " bytes but shape " + shape_to_string(shape) + " of " + code + " needs " +
+                   std::to_string(*bytes));
+  }
+  if (*end > buffer_size) {
+    return Error(ErrorCode::kDataLoss, "safetensors data is " + std::to_string(buffer_size) +
+                                           " bytes, tensor " + tensor + " needs " +
+                                           std::to_string(*end) + " (file truncated?)");
+  }
+  return Entry{name, *dtype, std::move(shape), *begin, *end};
+}
+
+Result<void> check_metadata(const Json& value) {
+  if (!value.is_object()) return invalid("safetensors __metadata__ is not a JSON object");
+  for (const auto& item : value.items()) {
+    if (!item.value().is_string()) {
+      return invalid("safetensors __metadata__ value " + quoted(item.key()) + " is not a string");
+    }
+  }
+  return {};
+}
+
+// The format requires the tensors to tile the data buffer exactly: no overlap, no gap.
+Result<void> check_layout(const std::vector<Entry>& entries, std::uint64_t buffer_size) {
+  std::uint64_t expected = 0;
+  const Entry* previous = nullptr;
+  for (const Entry& entry : entries) {
+    if (entry.begin < expected) {
+      return invalid("tensors " + quoted(previous->name) + " and " + quoted(entry.name) +
+                     " overlap in the data buffer");
+    }
+    if (entry.begin > expected) {
+      return invalid("safetensors data has a gap of " + std::to_string(entry.begin - expected) +
+                     " bytes before tensor " + quoted(entry.name));
+    }
+    expected = entry.end;
+    previous = &entry;
+  }
+  if (expected != buffer_size) {
+    return invalid("safetensors data has " + std::to_string(buffer_size - expected) +
+                   " bytes after the last tensor");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<std::vector<NamedTensor>> parse_safetensors(const std::uint8_t* data, std::size_t size) {
+  if (data == nullptr && size != 0) return invalid("safetensors buffer is null");
+  if (size < 8) {
+    return Error(ErrorCode::kDataLoss, "safetensors file is " + std::to_string(size) +
+                                           " bytes, too short for the 8-byte header length");
+  }
+  const std::uint64_t header_size = read_u64_le(data);
+  if (header_size > kMaxHeaderBytes) {
+    return invalid("safetensors header length " + std::to_string(header_size) +
+                   " exceeds the limit of " + std::to_string(kMaxHeaderBytes) + " bytes");
+  }
+  if (header_size > size - 8) {
+    return Error(ErrorCode::kDataLoss, "safetensors file is " + std::to_string(size) +
+                                           " bytes, header needs " +
+                                           std::to_string(8 + header_size));
+  }
+  const std::string_view header_text(reinterpret_cast<const char*>(data + 8),
+                                     static_cast<std::size_t>(header_size));
+  auto header = internal::parse_json_strict(header_text, "safetensors header", kMaxHeaderDepth);
+  if (!header) return std::move(header).error();
+  if (!header->is_object()) return invalid("safetensors header is not a JSON object");
+
+  const std::uint8_t* buffer = data + 8 + header_size;
+  const std::uint64_t buffer_size = size - 8 - header_size;
+  std::vector<Entry> entries;
+  entries.reserve(header->size());  // Bounded by the header's own size.
+  for (const auto& item : header->items()) {
+    if (item.key() == kMetadataKey) {
+      auto ok = check_metadata(item.value());
+      if (!ok) return std::move(ok).error();
+      continue;
+    }
+    auto entry = parse_entry(item.key(), item.value(), buffer_size);
+    if (!entry) return std::move(entry).error();
+    entries.push_back(std::move(*entry));
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  auto layout = check_layout(entries, buffer_size);
+  if (!layout) return std::move(layout).error();
+
+  // Only now, with every range inside the buffer and disjoint, copy the bytes.
+  std::vector<NamedTensor> out;
+  out.reserve(entries.size());
+  for (Entry& entry : entries) {
+    const auto* first = buffer + entry.begin;
+    const auto* last = buffer + entry.end;
+    auto tensor = Tensor::from_bytes(std::move(entry.shape), entry.dtype, Bytes(first, last));
+    if (!tensor) return std::move(tensor).error();
+    out.push_back(NamedTensor{std::move(entry.name), std::move(*tensor)});
+  }
+  return out;
+}
+
+Result<std::vector<NamedTensor>> read_safetensors(const std::string& path) {
+  auto bytes = read_file(path);
+  if (!bytes) return std::move(bytes).error();
+  auto parsed = parse_safetensors(bytes->data(), bytes->size());
+  if (!parsed) {
+    Error error = std::move(parsed).error();
+    return Error(error.code(), "'" + path + "': " + error.message());
+  }
+  return parsed;
+}
+
+Result<Bytes> serialize_safetensors(
+    const std::vector<std::pair<std::string, TensorView>>& tensors) {
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  std::set<std::string_view> names;
+  std::uint64_t offset = 0;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const auto& [name, view] = tensors[i];
+    if (name.empty()) return invalid("tensor #" + std::to_string(i) + " has an empty name");
+    if (name == kMetadataKey) {
+      return invalid("tensor #" + std::to_string(i) + " is named __metadata__, which is reserved");
+    }
+    if (!names.insert(name).second)
+      return invalid("tensor name " + quoted(name) + " is used twice");
+    auto ok = view.validate();
+    if (!ok) return invalid("tensor " + quoted(name) + ": " + ok.error().message());
+    // validate() has rejected unknown dtype values, so code_of finds every one.
+    const std::string_view code = code_of(view.dtype);
+    if (view.size_bytes > std::numeric_limits<std::uint64_t>::max() - offset) {
+      return invalid("tensors are too large to serialise together");
+    }
+    const std::uint64_t end = offset + view.size_bytes;
+    header[name] = {{"dtype", code}, {"shape", view.shape}, {"data_offsets", {offset, end}}};
+    offset = end;
+  }
+
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const nlohmann::json::exception&) {
+    return invalid("a tensor name is not valid UTF-8");
+  }
+  // Pad with spaces to a multiple of 8, as the reference writer does, so the data is aligned.
+  text.append((8 - text.size() % 8) % 8, ' ');
+
+  constexpr std::uint64_t kSizeMax = std::numeric_limits<std::size_t>::max();
+  if (offset > kSizeMax - 8 - text.size()) {
+    return Error(ErrorCode::kResourceExhausted, "tensors are too large to serialise in memory");
+  }
+  Bytes out;
+  out.reserve(static_cast<std::size_t>(8 + text.size() + offset));
+  const std::uint64_t header_size = text.size();
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<std::uint8_t>(header_size >> (8 * i)));
+  out.insert(out.end(), text.begin(), text.end());
+  for (const auto& item : tensors) {
+    const auto* first = static_cast<const std::uint8_t*>(item.second.data);
+    out.insert(out.end(), first, first + item.second.size_bytes);
+  }
+  return out;
+}
+
+Result<void> write_safetensors(const std::string& path,
+                               const std::vector<std::pair<std::string, TensorView>>& tensors) {
+  auto bytes = serialize_safetensors(tensors);
+  if (!bytes) return std::move(bytes).error();
+  return write_file(path, bytes->data(), bytes->size());
+}
+
+}  // namespace rvae

@@ -1,0 +1,383 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "files/alloc_tracker.hpp"
+#include "rvae/latent_file.hpp"
+#include "rvae/tensor.hpp"
+
+namespace rvae {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A safetensors file: u64 little-endian header length, header text, data.
+Bytes make_file(const std::string& header, const Bytes& data) {
+  Bytes out;
+  const std::uint64_t n = header.size();
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
+  out.insert(out.end(), header.begin(), header.end());
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+Bytes with_header_length(std::uint64_t n, const Bytes& rest) {
+  Bytes out;
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
+}
+
+Result<std::vector<NamedTensor>> parse(const Bytes& file) {
+  return parse_safetensors(file.data(), file.size());
+}
+
+// Parses a file whose single tensor "t" has the given entry JSON and `data_size` data bytes.
+Result<std::vector<NamedTensor>> parse_entry(const std::string& entry, std::size_t data_size) {
+  return parse(make_file("{\"t\":" + entry + "}", Bytes(data_size, 0)));
+}
+
+void expect_error(const Result<std::vector<NamedTensor>>& result, ErrorCode code,
+                  const std::string& fragment) {
+  ASSERT_FALSE(result) << "expected an error containing '" << fragment << "'";
+  EXPECT_EQ(result.error().code(), code) << result.error().what();
+  EXPECT_THAT(result.error().message(), HasSubstr(fragment));
+}
+
+// 1.0f = 0x3F800000 and -2.0f = 0xC0000000, little-endian.
+const Bytes kOneMinusTwo = {0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0};
+
+TEST(SafetensorsParse, HandBuiltSingleFloat32Tensor) {
+  auto result =
+      parse(make_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", kOneMinusTwo));
+  ASSERT_TRUE(result) << result.error().what();
+  ASSERT_EQ(result->size(), 1u);
+  const NamedTensor& a = (*result)[0];
+  EXPECT_EQ(a.name, "a");
+  EXPECT_EQ(a.tensor.dtype(), DType::kFloat32);
+  EXPECT_EQ(a.tensor.shape(), (Shape{2}));
+  EXPECT_EQ(a.tensor.to_floats(), (std::vector<float>{1.0f, -2.0f}));
+}
+
+TEST(SafetensorsParse, MetadataSkippedTensorsSortedByOffsetAndPaddingAccepted) {
+  // U8 "b" at [0,2), F16 "a" 1.0 = 0x3C00 at [2,4), BF16 "c" 1.0 = 0x3F80 at [4,6); the JSON
+  // lists them in another order and the header ends with padding spaces.
+  const std::string header =
+      R"({"__metadata__":{"format":"pt"},"c":{"dtype":"BF16","shape":[1],"data_offsets":[4,6]},)"
+      R"("a":{"dtype":"F16","shape":[1,1],"data_offsets":[2,4]},)"
+      R"("b":{"shape":[2],"dtype":"U8","data_offsets":[0,2]}}     )";
+  const Bytes data = {7, 9, 0x00, 0x3C, 0x80, 0x3F};
+  auto result = parse(make_file(header, data));
+  ASSERT_TRUE(result) << result.error().what();
+  ASSERT_EQ(result->size(), 3u);
+  EXPECT_EQ((*result)[0].name, "b");
+  EXPECT_EQ((*result)[0].tensor.dtype(), DType::kUInt8);
+  EXPECT_EQ((*result)[0].tensor.data()[1], 9);
+  EXPECT_EQ((*result)[1].name, "a");
+  EXPECT_EQ((*result)[1].tensor.dtype(), DType::kFloat16);
+  EXPECT_EQ((*result)[1].tensor.shape(), (Shape{1, 1}));
+  EXPECT_EQ((*result)[1].tensor.to_floats(), std::vector<float>{1.0f});
+  EXPECT_EQ((*result)[2].name, "c");
+  EXPECT_EQ((*result)[2].tensor.dtype(), DType::kBFloat16);
+  EXPECT_EQ((*result)[2].tensor.to_floats(), std::vector<float>{1.0f});
+}
+
+TEST(SafetensorsParse, EmptyHeaderObjectHasNoTensors) {
+  auto result = parse(make_file("{}", {}));
+  ASSERT_TRUE(result) << result.error().what();
+  EXPECT_TRUE(result->empty());
+}
+
+TEST(SafetensorsSerialize, ExactBytesForOneTensor) {
+  const float value = 1.0f;
+  TensorView view{&value, 4, {1}, DType::kFloat32};
+  auto bytes = serialize_safetensors({{"x", view}});
+  ASSERT_TRUE(bytes) << bytes.error().what();
+  // 54 characters of JSON, padded with 2 spaces to 56, a multiple of 8.
+  const std::string header = R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  ASSERT_EQ(header.size(), 54u);
+  const Bytes expected = make_file(header + "  ", {0x00, 0x00, 0x80, 0x3F});
+  EXPECT_EQ(*bytes, expected);
+}
+
+TEST(SafetensorsSerialize, KeepsTheGivenOrderAndOffsetsAreContiguous) {
+  const std::uint8_t small[3] = {1, 2, 3};
+  const std::uint16_t half[2] = {0x3C00, 0xC000};
+  auto bytes = serialize_safetensors(
+      {{"zeta", {small, 3, {3}, DType::kUInt8}}, {"alpha", {half, 4, {2, 1}, DType::kFloat16}}});
+  ASSERT_TRUE(bytes);
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i)
+    n = (n << 8) | (*bytes)[static_cast<std::size_t>(i)];
+  EXPECT_EQ(n % 8, 0u);
+  const std::string header(bytes->begin() + 8, bytes->begin() + 8 + static_cast<long>(n));
+  EXPECT_LT(header.find("\"zeta\""), header.find("\"alpha\""));
+  EXPECT_THAT(header, HasSubstr(R"("data_offsets":[0,3])"));
+  EXPECT_THAT(header, HasSubstr(R"("data_offsets":[3,7])"));
+  EXPECT_EQ(bytes->size(), 8 + n + 7);
+}
+
+TEST(SafetensorsRoundTrip, EveryDtypeAndRankOneToFive) {
+  const DType dtypes[] = {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kUInt8};
+  const Shape shapes[] = {{5}, {2, 3}, {1, 4, 3}, {2, 1, 3, 2}, {1, 2, 2, 1, 3}};
+  std::vector<Bytes> storage;
+  std::vector<std::pair<std::string, TensorView>> views;
+  int index = 0;
+  for (const DType dtype : dtypes) {
+    for (const Shape& shape : shapes) {
+      auto size = checked_byte_size(shape, dtype);
+      ASSERT_TRUE(size);
+      Bytes data(*size);
+      for (std::size_t i = 0; i < data.size(); ++i) {
+        data[i] = static_cast<std::uint8_t>(i * 31 + static_cast<std::size_t>(index));
+      }
+      storage.push_back(std::move(data));
+      views.push_back({"t" + std::to_string(index++), {nullptr, *size, shape, dtype}});
+    }
+  }
+  for (std::size_t i = 0; i < views.size(); ++i)
+    views[i].second.data = storage[i].data();
+
+  auto bytes = serialize_safetensors(views);
+  ASSERT_TRUE(bytes) << bytes.error().what();
+  auto parsed = parse(*bytes);
+  ASSERT_TRUE(parsed) << parsed.error().what();
+  ASSERT_EQ(parsed->size(), views.size());
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    const NamedTensor& got = (*parsed)[i];
+    EXPECT_EQ(got.name, views[i].first);
+    EXPECT_EQ(got.tensor.dtype(), views[i].second.dtype);
+    EXPECT_EQ(got.tensor.shape(), views[i].second.shape);
+    EXPECT_EQ(Bytes(got.tensor.data(), got.tensor.data() + got.tensor.size_bytes()), storage[i]);
+  }
+}
+
+TEST(SafetensorsSerialize, RejectsBadNamesAndViews) {
+  const float values[2] = {1, 2};
+  const TensorView good{values, 8, {2}, DType::kFloat32};
+  struct Case {
+    std::vector<std::pair<std::string, TensorView>> tensors;
+    std::string fragment;
+  };
+  const Case cases[] = {
+      {{{"", good}}, "empty name"},
+      {{{"__metadata__", good}}, "reserved"},
+      {{{"a", good}, {"a", good}}, "used twice"},
+      {{{"a", TensorView{values, 4, {2}, DType::kFloat32}}}, "needs 8 bytes"},
+      {{{"a", TensorView{nullptr, 8, {2}, DType::kFloat32}}}, "null"},
+      {{{"\xff\xfe", good}}, "UTF-8"},
+  };
+  for (const Case& c : cases) {
+    auto result = serialize_safetensors(c.tensors);
+    ASSERT_FALSE(result) << c.fragment;
+    EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_THAT(result.error().message(), HasSubstr(c.fragment));
+  }
+}
+
+TEST(SafetensorsFiles, WriteThenReadAndErrorsNameThePath) {
+  std::string dir = ::testing::TempDir() + "rvae_st_XXXXXX";
+  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+  const std::string path = dir + "/latents.safetensors";
+  const float values[2] = {0.5f, -0.25f};
+  ASSERT_TRUE(write_safetensors(path, {{"latents", {values, 8, {1, 2}, DType::kFloat32}}}));
+  auto read = read_safetensors(path);
+  ASSERT_TRUE(read) << read.error().what();
+  ASSERT_EQ(read->size(), 1u);
+  EXPECT_EQ((*read)[0].tensor.to_floats(), (std::vector<float>{0.5f, -0.25f}));
+
+  auto bad_write = write_safetensors(dir + "/other", {{"", {values, 8, {2}, DType::kFloat32}}});
+  ASSERT_FALSE(bad_write);
+  EXPECT_EQ(bad_write.error().code(), ErrorCode::kInvalidArgument);
+
+  const Bytes garbage = {1, 2, 3};
+  ASSERT_TRUE(write_file(path, garbage.data(), garbage.size()));
+  auto corrupt = read_safetensors(path);
+  ASSERT_FALSE(corrupt);
+  EXPECT_EQ(corrupt.error().code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(corrupt.error().message(), HasSubstr(path));
+
+  ::unlink(path.c_str());
+  auto missing = read_safetensors(path);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  EXPECT_THAT(missing.error().message(), HasSubstr(path));
+  ::rmdir(dir.c_str());
+}
+
+TEST(SafetensorsHostile, EveryTruncationIsDataLoss) {
+  const std::uint16_t half[3] = {1, 2, 3};
+  const std::uint8_t bytes[4] = {4, 5, 6, 7};
+  auto file = serialize_safetensors(
+      {{"h", {half, 6, {3}, DType::kFloat16}}, {"u", {bytes, 4, {2, 2}, DType::kUInt8}}});
+  ASSERT_TRUE(file);
+  ASSERT_TRUE(parse(*file));
+  for (std::size_t n = 0; n < file->size(); ++n) {
+    // A fresh copy of exactly n bytes, so ASan catches any read past the prefix.
+    const Bytes prefix(file->begin(), file->begin() + static_cast<long>(n));
+    auto result = parse_safetensors(n == 0 ? nullptr : prefix.data(), n);
+    ASSERT_FALSE(result) << "prefix of " << n << " bytes parsed";
+    EXPECT_EQ(result.error().code(), ErrorCode::kDataLoss) << n << ": " << result.error().what();
+  }
+}
+
+TEST(SafetensorsHostile, HeaderLengths) {
+  expect_error(parse(with_header_length(std::uint64_t{1} << 63, Bytes(100, ' '))),
+               ErrorCode::kInvalidArgument, "exceeds the limit");
+  expect_error(parse(with_header_length(100'000'001, Bytes(100, ' '))), ErrorCode::kInvalidArgument,
+               "exceeds the limit");
+  expect_error(parse(with_header_length(50, Bytes(10, ' '))), ErrorCode::kDataLoss,
+               "file is 18 bytes, header needs 58");
+  expect_error(parse(with_header_length(0, {})), ErrorCode::kInvalidArgument, "not valid JSON");
+  auto null = parse_safetensors(nullptr, 5);
+  ASSERT_FALSE(null);
+  EXPECT_EQ(null.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(SafetensorsHostile, MalformedJson) {
+  expect_error(parse(make_file("{\"a\": [1, 2", {})), ErrorCode::kInvalidArgument,
+               "not valid JSON");
+  expect_error(parse(make_file("garbage", {})), ErrorCode::kInvalidArgument, "not valid JSON");
+  expect_error(parse(make_file("{\"\xff\xfe\":{}}", {})), ErrorCode::kInvalidArgument, "UTF-8");
+  expect_error(parse(make_file("[]", {})), ErrorCode::kInvalidArgument, "not a JSON object");
+  expect_error(parse(make_file(std::string(100, '[') + std::string(100, ']'), {})),
+               ErrorCode::kInvalidArgument, "nested deeper");
+  expect_error(parse(make_file(R"({"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                               R"("t":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+                               Bytes(2, 0))),
+               ErrorCode::kInvalidArgument, "'t' twice");
+  expect_error(parse_entry(R"({"dtype":"U8","dtype":"F32","shape":[1],"data_offsets":[0,1]})", 1),
+               ErrorCode::kInvalidArgument, "'dtype' twice");
+}
+
+TEST(SafetensorsHostile, WrongEntryTypes) {
+  struct Case {
+    std::string entry;
+    std::string fragment;
+  };
+  const Case cases[] = {
+      {R"([1,2])", "not a JSON object"},
+      {R"({"shape":[1],"data_offsets":[0,1]})", "no string \"dtype\""},
+      {R"({"dtype":5,"shape":[1],"data_offsets":[0,1]})", "no string \"dtype\""},
+      {R"({"dtype":"U8","data_offsets":[0,1]})", "no \"shape\" array"},
+      {R"({"dtype":"U8","shape":"1","data_offsets":[0,1]})", "no \"shape\" array"},
+      {R"({"dtype":"U8","shape":[1.5],"data_offsets":[0,1]})", "shape must hold integers"},
+      {R"({"dtype":"U8","shape":["1"],"data_offsets":[0,1]})", "shape must hold integers"},
+      {R"({"dtype":"U8","shape":[1]})", "data_offsets"},
+      {R"({"dtype":"U8","shape":[1],"data_offsets":[0]})", "data_offsets"},
+      {R"({"dtype":"U8","shape":[1],"data_offsets":{"a":1}})", "data_offsets"},
+      {R"({"dtype":"U8","shape":[1],"data_offsets":[-1,0]})", "negative"},
+      {R"({"dtype":"U8","shape":[1],"data_offsets":[0,-1]})", "negative"},
+      {R"({"dtype":"U8","shape":[1],"data_offsets":[0,1.0]})", "must hold integers"},
+      {R"({"dtype":"U8","shape":[1],"data_offsets":["0",1]})", "must hold integers"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.entry);
+    expect_error(parse_entry(c.entry, 1), ErrorCode::kInvalidArgument, c.fragment);
+  }
+}
+
+TEST(SafetensorsHostile, UnsupportedDtypesAreNamed) {
+  for (const std::string dtype : {"F64", "I64", "I32", "BOOL", "F8_E4M3", "f32"}) {
+    auto result =
+        parse_entry(R"({"dtype":")" + dtype + R"(","shape":[1],"data_offsets":[0,8]})", 8);
+    expect_error(result, ErrorCode::kInvalidArgument, "'" + dtype + "'");
+    EXPECT_THAT(result.error().message(), HasSubstr("'t'"));
+  }
+}
+
+TEST(SafetensorsHostile, BadShapes) {
+  struct Case {
+    std::string shape;
+    std::string fragment;
+  };
+  const Case cases[] = {
+      {"[]", "scalar"},
+      {"[1,1,1,1,1,1]", "6 dimensions"},
+      {"[-3]", "negative dimension -3"},
+      {"[2,0]", "zero dimension"},
+      {"[9223372036854775808]", "too large"},
+      {"[1099511627776,1099511627776]", "overflows"},  // 2^40 x 2^40 x 4 bytes.
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.shape);
+    expect_error(
+        parse_entry(R"({"dtype":"F32","shape":)" + c.shape + R"(,"data_offsets":[0,4]})", 4),
+        ErrorCode::kInvalidArgument, c.fragment);
+  }
+}
+
+TEST(SafetensorsHostile, BadOffsets) {
+  expect_error(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[2,0]})", 2),
+               ErrorCode::kInvalidArgument, "before it begins");
+  expect_error(parse_entry(R"({"dtype":"F32","shape":[2],"data_offsets":[0,4]})", 4),
+               ErrorCode::kInvalidArgument, "spans 4 bytes but shape [2] of F32 needs 8");
+  expect_error(parse_entry(R"({"dtype":"U8","shape":[4],"data_offsets":[0,4]})", 3),
+               ErrorCode::kDataLoss, "data is 3 bytes, tensor 't' needs 4");
+  expect_error(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[0,2]})", 5),
+               ErrorCode::kInvalidArgument, "3 bytes after the last tensor");
+  expect_error(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[1,3]})", 3),
+               ErrorCode::kInvalidArgument, "gap of 1 bytes before tensor 't'");
+  expect_error(parse(make_file(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
+                               R"("b":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}})",
+                               Bytes(4, 0))),
+               ErrorCode::kInvalidArgument, "overlap");
+  expect_error(parse(make_file(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
+                               R"("b":{"dtype":"U8","shape":[2],"data_offsets":[3,5]}})",
+                               Bytes(5, 0))),
+               ErrorCode::kInvalidArgument, "gap of 1 bytes before tensor 'b'");
+  expect_error(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[18446744073709551614,)"
+                           R"(18446744073709551615]})",
+                           2),
+               ErrorCode::kInvalidArgument, "spans 1 bytes");
+  expect_error(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[18446744073709551613,)"
+                           R"(18446744073709551615]})",
+                           2),
+               ErrorCode::kDataLoss, "needs 18446744073709551615");
+}
+
+TEST(SafetensorsHostile, BadMetadata) {
+  expect_error(parse(make_file(R"({"__metadata__":[1]})", {})), ErrorCode::kInvalidArgument,
+               "__metadata__ is not a JSON object");
+  expect_error(parse(make_file(R"({"__metadata__":{"k":1}})", {})), ErrorCode::kInvalidArgument,
+               "'k' is not a string");
+}
+
+TEST(SafetensorsHostile, HugeClaimedTensorFailsFastWithoutAllocating) {
+  // 10^12 float32 elements (4 TB) claimed by a file of about 100 bytes.
+  const Bytes file = make_file(
+      R"({"t":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,4000000000000]}})",
+      Bytes(16, 0));
+  const auto start = std::chrono::steady_clock::now();
+  testing::reset_largest_allocation();
+  auto result = parse(file);
+  const std::size_t largest = testing::largest_allocation();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  expect_error(result, ErrorCode::kDataLoss, "needs 4000000000000");
+  EXPECT_LT(largest, 4096u);
+  EXPECT_LT(elapsed, std::chrono::seconds(1));
+}
+
+TEST(SafetensorsHostile, ParsedTensorsAllocateOnlyTheirOwnBytes) {
+  const Bytes data(4096, 1);
+  const Bytes file =
+      make_file(R"({"t":{"dtype":"U8","shape":[64,64],"data_offsets":[0,4096]}})", data);
+  testing::reset_largest_allocation();
+  auto result = parse(file);
+  ASSERT_TRUE(result);
+  EXPECT_LE(testing::largest_allocation(), 4096u);
+}
+
+}  // namespace
+}  // namespace rvae
