@@ -1,0 +1,134 @@
+// Token lookup. The file is read with POSIX calls so that a FIFO or device planted at the token
+// path cannot block or flood us: it is opened non-blocking and read only if it is a regular file
+// of bounded size.
+#include "api/token_source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace rvae::detail {
+namespace {
+
+std::string_view trim(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const std::size_t first = text.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  const std::size_t last = text.find_last_not_of(kSpace);
+  return text.substr(first, last - first + 1);
+}
+
+// The variable's value, treating "set but empty" as unset (as a shell user expects).
+std::optional<std::string> non_empty(const EnvLookup& env, const char* name) {
+  if (!env) return std::nullopt;
+  std::optional<std::string> value = env(name);
+  if (value && value->empty()) return std::nullopt;
+  return value;
+}
+
+// A usable token made from `raw`, or nullopt.
+std::optional<std::string> clean(std::string_view raw) {
+  const std::string_view token = trim(raw);
+  if (!is_valid_token(token)) return std::nullopt;
+  return std::string(token);
+}
+
+// "~/x" -> "$HOME/x", as Python's expanduser does; unchanged when HOME is unknown.
+std::string expand_home(std::string path, const EnvLookup& env) {
+  if (path == "~" || path.compare(0, 2, "~/") == 0) {
+    if (const auto home = non_empty(env, "HOME")) path.replace(0, 1, *home);
+  }
+  return path;
+}
+
+std::optional<std::string> token_file_path(const EnvLookup& env) {
+  if (auto path = non_empty(env, "HF_TOKEN_PATH")) return expand_home(std::move(*path), env);
+  if (auto home = non_empty(env, "HF_HOME")) return expand_home(std::move(*home), env) + "/token";
+  if (auto cache = non_empty(env, "XDG_CACHE_HOME")) {
+    return expand_home(std::move(*cache), env) + "/huggingface/token";
+  }
+  if (auto home = non_empty(env, "HOME")) return *home + "/.cache/huggingface/token";
+  return std::nullopt;
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// The whole file, or nullopt when it is missing, unreadable, not a regular file, larger than
+// kMaxTokenFileBytes, or changing while read.
+std::optional<std::string> read_small_file(const std::string& path) {
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (fd.get() < 0) return std::nullopt;
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
+  if (info.st_size < 0 || static_cast<unsigned long long>(info.st_size) > kMaxTokenFileBytes) {
+    return std::nullopt;
+  }
+  // One spare byte: filling it means the file grew since fstat.
+  std::string bytes(static_cast<std::size_t>(info.st_size) + 1, '\0');
+  std::size_t used = 0;
+  while (used < bytes.size()) {
+    const ssize_t n = ::read(fd.get(), &bytes[used], bytes.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  if (used == bytes.size()) return std::nullopt;
+  bytes.resize(used);
+  return bytes;
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const char* name) -> std::optional<std::string> {
+    const char* value = std::getenv(name);
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+bool is_valid_token(std::string_view token) {
+  if (token.empty()) return false;
+  for (const char c : token) {
+    if (c < '!' || c > '~') return false;  // '!' = 0x21, '~' = 0x7E; char may be signed
+  }
+  return true;
+}
+
+std::string resolve_token(const std::string& explicit_token, const EnvLookup& env) {
+  if (!explicit_token.empty()) return explicit_token;
+  for (const char* name : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}) {
+    if (const auto value = non_empty(env, name)) {
+      if (auto token = clean(*value)) return std::move(*token);
+    }
+  }
+  if (const auto path = token_file_path(env)) {
+    if (const auto contents = read_small_file(*path)) {
+      if (auto token = clean(*contents)) return std::move(*token);
+    }
+  }
+  return {};
+}
+
+}  // namespace rvae::detail

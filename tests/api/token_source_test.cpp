@@ -1,0 +1,252 @@
+#include "api/token_source.hpp"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace rvae::detail {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh directory per test, removed afterwards; the environment is a plain map.
+class TokenSource : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "rvae_token_XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    for (const std::string& locked : locked_) {
+      fs::permissions(locked, fs::perms::owner_all, fs::perm_options::add, ignored);
+    }
+    fs::remove_all(dir_, ignored);
+  }
+
+  // chmod 0, undone in TearDown so the directory can be removed.
+  void lock(const std::string& path) {
+    locked_.push_back(path);
+    ASSERT_EQ(::chmod(path.c_str(), 0), 0) << path;
+  }
+
+  // Writes `contents` to dir_/relative (creating folders) and returns the full path.
+  std::string write(const std::string& relative, std::string_view contents) {
+    const fs::path path = dir_ / relative;
+    fs::create_directories(path.parent_path());
+    std::ofstream out(path, std::ios::binary);
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    EXPECT_TRUE(out.good()) << path;
+    return path.string();
+  }
+
+  std::string path(const std::string& relative) const { return (dir_ / relative).string(); }
+
+  std::string resolve(const std::string& explicit_token = "") const {
+    const std::map<std::string, std::string> vars = env_;
+    return resolve_token(explicit_token, [vars](const char* name) -> std::optional<std::string> {
+      const auto it = vars.find(name);
+      if (it == vars.end()) return std::nullopt;
+      return it->second;
+    });
+  }
+
+  fs::path dir_;
+  std::map<std::string, std::string> env_;
+  std::vector<std::string> locked_;
+};
+
+// ---------------------------------------------------------------------------------------------
+TEST(IsValidToken, PrintableAsciiWithoutSpaces) {
+  EXPECT_TRUE(is_valid_token("hf_AbCdEf0123456789"));
+  EXPECT_TRUE(is_valid_token("!"));
+  EXPECT_TRUE(is_valid_token("~"));
+  EXPECT_TRUE(is_valid_token("a-b_c.d/e+f=g"));
+}
+
+TEST(IsValidToken, RejectsEmptySpacesControlAndNonAscii) {
+  for (std::string_view bad :
+       {std::string_view(""), std::string_view(" "), std::string_view("hf_a hf_b"),
+        std::string_view("hf_a\tb"), std::string_view("hf_a\r"), std::string_view("\nhf_a"),
+        std::string_view("hf_a\r\nX-Injected: 1"), std::string_view("hf_\x7f"),
+        std::string_view("hf_\x01"), std::string_view("hf_\x80"), std::string_view("hf_\xc3\xa9"),
+        std::string_view("hf_a\0b", 6)}) {
+    EXPECT_FALSE(is_valid_token(bad)) << '"' << bad << '"';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST_F(TokenSource, ExplicitTokenWinsAndIsReturnedUnchanged) {
+  env_["HF_TOKEN"] = "hf_env";
+  env_["HF_TOKEN_PATH"] = write("token", "hf_file");
+  EXPECT_EQ(resolve("hf_explicit"), "hf_explicit");
+  // Not trimmed or replaced: the caller validates it and reports a bad one.
+  EXPECT_EQ(resolve(" hf bad\n"), " hf bad\n");
+}
+
+TEST_F(TokenSource, HfTokenIsTrimmedAndBeatsFiles) {
+  env_["HF_TOKEN"] = " \thf_env \r\n";
+  env_["HF_TOKEN_PATH"] = write("token", "hf_file");
+  EXPECT_EQ(resolve(), "hf_env");
+}
+
+TEST_F(TokenSource, LegacyVariableIsUsedOnlyWithoutHfToken) {
+  env_["HUGGING_FACE_HUB_TOKEN"] = "hf_legacy";
+  env_["HF_TOKEN_PATH"] = write("token", "hf_file");
+  EXPECT_EQ(resolve(), "hf_legacy");
+  env_["HF_TOKEN"] = "hf_env";
+  EXPECT_EQ(resolve(), "hf_env");
+}
+
+TEST_F(TokenSource, EmptyOrBlankHfTokenFallsThroughToTheFile) {
+  env_["HF_TOKEN_PATH"] = write("token", "hf_file");
+  env_["HF_TOKEN"] = "";
+  EXPECT_EQ(resolve(), "hf_file");
+  env_["HF_TOKEN"] = " \n\t ";
+  EXPECT_EQ(resolve(), "hf_file");
+}
+
+TEST_F(TokenSource, HfTokenWithInjectedHeaderIsSkipped) {
+  env_["HF_TOKEN"] = "hf_env\r\nX-Injected: yes";
+  EXPECT_EQ(resolve(), "");
+  env_["HF_TOKEN_PATH"] = write("token", "hf_file");
+  EXPECT_EQ(resolve(), "hf_file");
+}
+
+TEST_F(TokenSource, HfTokenPathBeatsHfHome) {
+  env_["HF_TOKEN_PATH"] = write("custom/my_token", "hf_custom");
+  env_["HF_HOME"] = (dir_ / "hfhome").string();
+  write("hfhome/token", "hf_home");
+  EXPECT_EQ(resolve(), "hf_custom");
+}
+
+TEST_F(TokenSource, MissingHfTokenPathFileDoesNotFallBack) {
+  // huggingface_hub reads exactly one file: HF_TOKEN_PATH replaces the HF_HOME default.
+  env_["HF_TOKEN_PATH"] = path("missing/token");
+  env_["HF_HOME"] = (dir_ / "hfhome").string();
+  write("hfhome/token", "hf_home");
+  EXPECT_EQ(resolve(), "");
+}
+
+TEST_F(TokenSource, HfHomeTokenBeatsCacheLocations) {
+  env_["HF_HOME"] = (dir_ / "hfhome").string();
+  write("hfhome/token", "hf_home");
+  env_["XDG_CACHE_HOME"] = (dir_ / "xdg").string();
+  write("xdg/huggingface/token", "hf_xdg");
+  env_["HOME"] = (dir_ / "home").string();
+  write("home/.cache/huggingface/token", "hf_user");
+  EXPECT_EQ(resolve(), "hf_home");
+  env_.erase("HF_HOME");
+  EXPECT_EQ(resolve(), "hf_xdg");
+  env_.erase("XDG_CACHE_HOME");
+  EXPECT_EQ(resolve(), "hf_user");
+}
+
+TEST_F(TokenSource, EmptyVariablesCountAsUnset) {
+  env_["HF_TOKEN_PATH"] = "";
+  env_["HF_HOME"] = "";
+  env_["XDG_CACHE_HOME"] = "";
+  env_["HOME"] = (dir_ / "home").string();
+  write("home/.cache/huggingface/token", "hf_user");
+  EXPECT_EQ(resolve(), "hf_user");
+}
+
+TEST_F(TokenSource, TildeMeansHome) {
+  env_["HOME"] = dir_.string();
+  write("tokens/t", "hf_tilde");
+  env_["HF_TOKEN_PATH"] = "~/tokens/t";
+  EXPECT_EQ(resolve(), "hf_tilde");
+  env_.erase("HF_TOKEN_PATH");
+  write("hub/token", "hf_tilde_home");
+  env_["HF_HOME"] = "~/hub";
+  EXPECT_EQ(resolve(), "hf_tilde_home");
+}
+
+TEST_F(TokenSource, NothingFoundGivesEmpty) {
+  EXPECT_EQ(resolve(), "");  // no variables at all
+  env_["HOME"] = (dir_ / "home").string();
+  EXPECT_EQ(resolve(), "");                       // HOME without a token file
+  EXPECT_EQ(resolve_token("", EnvLookup()), "");  // no environment function
+}
+
+TEST_F(TokenSource, FileContentsAreTrimmed) {
+  env_["HF_TOKEN_PATH"] = write("token", "  \thf_file\r\n\n");
+  EXPECT_EQ(resolve(), "hf_file");
+}
+
+TEST_F(TokenSource, EmptyOrBlankFileGivesEmpty) {
+  env_["HF_TOKEN_PATH"] = write("empty", "");
+  EXPECT_EQ(resolve(), "");
+  env_["HF_TOKEN_PATH"] = write("blank", " \r\n");
+  EXPECT_EQ(resolve(), "");
+}
+
+TEST_F(TokenSource, FileWithMoreThanOneTokenOrControlCharactersIsIgnored) {
+  for (std::string_view contents :
+       {std::string_view("hf_a\nhf_b\n"), std::string_view("hf_a\r\nX-Injected: yes"),
+        std::string_view("hf_a hf_b"), std::string_view("hf_\x1b[31m"),
+        std::string_view("hf_a\0b", 6), std::string_view("hf_\xc3\xa9")}) {
+    env_["HF_TOKEN_PATH"] = write("token", contents);
+    EXPECT_EQ(resolve(), "") << '"' << contents << '"';
+  }
+}
+
+TEST_F(TokenSource, FileSizeLimit) {
+  // Exactly the limit is still read (a 65536-character token is odd but valid).
+  env_["HF_TOKEN_PATH"] = write("at_limit", std::string(kMaxTokenFileBytes, 'a'));
+  EXPECT_EQ(resolve(), std::string(kMaxTokenFileBytes, 'a'));
+  // One byte more is not a token file, even if the extra byte is trailing whitespace.
+  env_["HF_TOKEN_PATH"] = write("over_limit", std::string(kMaxTokenFileBytes, 'a') + "\n");
+  EXPECT_EQ(resolve(), "");
+}
+
+TEST_F(TokenSource, NonRegularFilesAreIgnored) {
+  fs::create_directories(dir_ / "a_directory");
+  env_["HF_TOKEN_PATH"] = path("a_directory");
+  EXPECT_EQ(resolve(), "");
+  // A FIFO with no writer would block a plain open()/read(); it must be skipped at once.
+  const std::string fifo = path("a_fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  env_["HF_TOKEN_PATH"] = fifo;
+  EXPECT_EQ(resolve(), "");
+}
+
+TEST_F(TokenSource, UnreadableFileIsIgnored) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads files regardless of their mode";
+  const std::string file = write("token", "hf_secret");
+  lock(file);
+  env_["HF_TOKEN_PATH"] = file;
+  EXPECT_EQ(resolve(), "");
+}
+
+TEST_F(TokenSource, UnreadableDirectoryIsIgnored) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads files regardless of their mode";
+  env_["HF_HOME"] = (dir_ / "hfhome").string();
+  write("hfhome/token", "hf_home");
+  lock(path("hfhome"));
+  EXPECT_EQ(resolve(), "");
+}
+
+// ---------------------------------------------------------------------------------------------
+TEST(ProcessEnv, ReadsTheRealEnvironmentWithoutChangingIt) {
+  const EnvLookup env = process_env();
+  const char* path = std::getenv("PATH");
+  ASSERT_NE(path, nullptr);
+  EXPECT_EQ(env("PATH"), std::optional<std::string>(path));
+  EXPECT_EQ(env("RVAE_TEST_SURELY_UNSET_VARIABLE_7f3a"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace rvae::detail
