@@ -108,10 +108,12 @@ class ReferenceEndpoint {
   std::string url(std::string_view path = "/") const;
 
   // ---- Fault injection (thread-safe).
-  /// Waits this long before answering each inference request (0 disables).
+  /// Waits this long before answering each inference request (0 disables). A waiting request
+  /// counts in /metrics as `inf_queue_size`; clear_faults() and stop() end the wait early.
   void set_latency(std::chrono::milliseconds latency);
-  /// Answers the next `count` inference requests with `status` and the JSON body
-  /// {"error": message}, plus `Retry-After: <retry_after>` when retry_after is non-empty.
+  /// Answers the next `count` inference requests (after any latency) with `status` and the
+  /// JSON body {"error": message}, plus `Retry-After: <retry_after>` when retry_after is
+  /// non-empty. Replaces an earlier fail_next() that has not run out.
   void fail_next(int count, int status, std::string retry_after = {},
                  std::string message = "Injected failure");
   /// Damages the next `count` successful inference replies (count < 0: every one until
@@ -119,7 +121,8 @@ class ReferenceEndpoint {
   void set_reply_fault(ReplyFault fault, int count = -1);
   /// Lets every reply blocked by kStallMidBody finish.
   void release_stalled();
-  /// Clears latency, pending failures and reply faults, and releases stalled replies.
+  /// Clears latency, pending failures and reply faults, and releases stalled replies and
+  /// requests waiting out a latency.
   void clear_faults();
   /// Replies currently blocked by kStallMidBody.
   std::size_t stalled_replies() const;

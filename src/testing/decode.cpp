@@ -1,0 +1,350 @@
+// POST .../decode: latents -> the stand-in VAE's pixels, in the reply form the request asks for.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rvae/image.hpp"
+#include "rvae/tensor.hpp"
+#include "testing/inference.hpp"
+#include "testing/inference_util.hpp"
+#include "testing/query_params.hpp"
+#include "testing/stand_in_vae.hpp"
+
+namespace rvae::testing {
+namespace {
+
+enum class ReplyKind { kImage, kUInt8, kFloat };
+
+struct DecodeParams {
+  ReplyKind kind = ReplyKind::kImage;
+  ImageFormat image_format = ImageFormat::kJpeg;
+  std::optional<double> scaling_factor;
+  std::optional<double> shift_factor;
+  bool do_scaling = false;
+  std::optional<std::int64_t> height;
+  std::optional<std::int64_t> width;
+};
+
+// Content-Type and Accept are compared by exact string, as the service's lookup tables do.
+Result<void> check_content_type(const InferenceRequest& request) {
+  if (!request.content_type) {
+    return bad_request("Decode needs `Content-Type: tensor/binary`; the request has none.");
+  }
+  if (*request.content_type != "tensor/binary") {
+    return bad_request("Content-Type `" + *request.content_type +
+                       "` is not supported for decode; send exactly `tensor/binary`.");
+  }
+  return {};
+}
+
+Result<ReplyKind> reply_kind(const InferenceRequest& request, const std::string& output_type,
+                             bool partial_postprocess) {
+  const std::optional<std::string>& accept = request.accept;
+  if (!accept || *accept == "*/*" || *accept == "application/json") {
+    return bad_request("Accept `" + accept.value_or("") +
+                       "` asks for a JSON reply, which decode does not produce; send Accept: "
+                       "image/jpeg or image/png (output_type=pil) or tensor/binary "
+                       "(output_type=pt).");
+  }
+  if (*accept == "image/jpeg" || *accept == "image/png") {
+    if (output_type != "pil") {
+      return bad_request("Accept `" + *accept + "` needs output_type=pil, got `" + output_type +
+                         "`.");
+    }
+    return ReplyKind::kImage;
+  }
+  // The reference client asks for a tensor with output_type=pil too when it post-processes
+  // locally (its `processor` argument), so tensor/binary decides here.
+  if (*accept == "tensor/binary") {
+    return partial_postprocess ? ReplyKind::kUInt8 : ReplyKind::kFloat;
+  }
+  if (*accept == "text/plain") {
+    return bad_request("Accept `text/plain` is for output_type=mp4, got `" + output_type + "`.");
+  }
+  return bad_request("Accept `" + *accept +
+                     "` is not supported; send image/jpeg, image/png or tensor/binary.");
+}
+
+Result<DecodeParams> parse_params(const InferenceRequest& request, const QueryParams& params) {
+  DecodeParams out;
+  Result<std::optional<std::string>> output_type = params.get_string("output_type");
+  if (!output_type) return std::move(output_type).error();
+  const std::string type = output_type->value_or("pil");
+  if (type == "mp4") {
+    return bad_request(
+        "MP4 output needs FFmpeg, not built in to this reference endpoint; use output_type=pt.");
+  }
+  if (type != "pil" && type != "pt") {
+    return bad_request("Unsupported `output_type` `" + type + "`; expected pil, pt or mp4.");
+  }
+  Result<std::optional<bool>> partial = params.get_bool("partial_postprocess");
+  if (!partial) return std::move(partial).error();
+  Result<std::optional<std::string>> format = params.get_string("image_format");
+  if (!format) return std::move(format).error();
+  const std::string format_name = format->value_or("jpg");
+  if (format_name == "png") {
+    out.image_format = ImageFormat::kPng;
+  } else if (format_name != "jpg") {
+    return bad_request("Unsupported `image_format` `" + format_name + "`; expected jpg or png.");
+  }
+  Result<ReplyKind> kind = reply_kind(request, type, partial->value_or(false));
+  if (!kind) return std::move(kind).error();
+  out.kind = *kind;
+
+  Result<std::optional<double>> scaling = params.get_number("scaling_factor");
+  if (!scaling) return std::move(scaling).error();
+  if (*scaling && **scaling == 0.0) return bad_request("`scaling_factor` must not be zero.");
+  Result<std::optional<double>> shift = params.get_number("shift_factor");
+  if (!shift) return std::move(shift).error();
+  Result<std::optional<bool>> do_scaling = params.get_bool("do_scaling");
+  if (!do_scaling) return std::move(do_scaling).error();
+  Result<std::optional<std::int64_t>> height = params.get_int("height");
+  if (!height) return std::move(height).error();
+  Result<std::optional<std::int64_t>> width = params.get_int("width");
+  if (!width) return std::move(width).error();
+  out.scaling_factor = *scaling;
+  out.shift_factor = *shift;
+  out.do_scaling = do_scaling->value_or(false);
+  out.height = *height;
+  out.width = *width;
+  return out;
+}
+
+// Latents as [B, C, T, h, w] (T = 1 for image latents), unpacked, as float32.
+struct Latents {
+  std::int64_t batch = 0, channels = 0, frames = 0, height = 0, width = 0;
+  Tensor values;  // float32
+};
+
+Result<Latents> normalise_latents(const StandInVae& vae, Tensor tensor, const DecodeParams& p,
+                                  const InferenceLimits& limits) {
+  const std::size_t dims = tensor.shape().size();
+  const std::string shape_text = shape_to_string(tensor.shape());
+  if (dims == 3) {
+    if (vae.is_video()) {
+      return bad_request(vae.name + " decodes 5-D latents [B, C, T, h, w]; got " + shape_text +
+                         ".");
+    }
+    if (!p.height || !p.width) {
+      return bad_request("Packed (3-D) latents " + shape_text +
+                         " need `height` and `width` query parameters.");
+    }
+    if (*p.height > limits.max_image_side || *p.width > limits.max_image_side) {
+      return bad_request("Requested output of " + std::to_string(*p.width) + "x" +
+                         std::to_string(*p.height) + " pixels exceeds the service cap of " +
+                         std::to_string(limits.max_image_side) + "x" +
+                         std::to_string(limits.max_image_side) + ".");
+    }
+    Result<Tensor> unpacked =
+        unpack_latents(tensor.view(), static_cast<int>(*p.height), static_cast<int>(*p.width));
+    if (!unpacked) return bad_request("Cannot unpack latents: " + unpacked.error().message());
+    tensor = std::move(unpacked).value();
+  } else if (dims == 4 && vae.is_video()) {
+    return bad_request(vae.name + " decodes 5-D latents [B, C, T, h, w]; got " + shape_text + ".");
+  } else if (dims == 5 && !vae.is_video()) {
+    return bad_request(vae.name + " decodes 4-D latents [B, C, h, w] (or 3-D packed); got " +
+                       shape_text + ".");
+  } else if (dims != 4 && dims != 5) {
+    return bad_request("Decode needs 3-D packed, 4-D image or 5-D video latents; got " +
+                       shape_text + ".");
+  }
+  const Shape& s = tensor.shape();
+  Latents latents;
+  latents.batch = s[0];
+  latents.channels = s[1];
+  latents.frames = s.size() == 5 ? s[2] : 1;
+  latents.height = s[s.size() - 2];
+  latents.width = s[s.size() - 1];
+  if (latents.channels != vae.channels) {
+    return bad_request(vae.name + " latents have " + std::to_string(vae.channels) +
+                       " channels; got shape " + shape_to_string(s) + ".");
+  }
+  const std::int64_t max_latent_side = limits.max_image_side / 8;
+  if (latents.height > max_latent_side || latents.width > max_latent_side) {
+    return bad_request("Output of " + std::to_string(latents.width * 8) + "x" +
+                       std::to_string(latents.height * 8) + " pixels exceeds the service cap of " +
+                       std::to_string(limits.max_image_side) + "x" +
+                       std::to_string(limits.max_image_side) + ".");
+  }
+  Result<Tensor> floats = convert(tensor.view(), DType::kFloat32);
+  if (!floats) return std::move(floats).error();
+  latents.values = std::move(floats).value();
+  return latents;
+}
+
+// The stand-in VAE on every latent pixel: rgb as [B, T, h, w, 3].
+std::vector<float> latent_rgb(const StandInVae& vae, const Latents& latents,
+                              const DecodeParams& p) {
+  // The service unscales first (latents / scaling_factor + shift_factor); do_scaling alone means
+  // its built-in factors; neither means the latents are already raw.
+  bool unscale = false;
+  double scaling = 1.0;
+  double shift = 0.0;
+  if (p.scaling_factor || p.shift_factor) {
+    unscale = true;
+    scaling = p.scaling_factor.value_or(1.0);
+    shift = p.shift_factor.value_or(0.0);
+  }
+  if (p.do_scaling && !p.scaling_factor) {
+    unscale = true;
+    scaling = vae.scaling;
+    shift = p.shift_factor.value_or(vae.shift);
+  }
+  const auto channels = static_cast<std::size_t>(latents.channels);
+  const auto pixels_per_plane = static_cast<std::size_t>(latents.height * latents.width);
+  const auto frames = static_cast<std::size_t>(latents.frames);
+  const std::size_t channel_stride = frames * pixels_per_plane;
+  const std::size_t batch = static_cast<std::size_t>(latents.batch);
+  std::vector<float> rgb(batch * frames * pixels_per_plane * 3);
+  std::vector<double> x(channels);
+  for (std::size_t b = 0; b < batch; ++b) {
+    const float* item = latents.values.data_as<float>() + b * channels * channel_stride;
+    for (std::size_t t = 0; t < frames; ++t) {
+      for (std::size_t pixel = 0; pixel < pixels_per_plane; ++pixel) {
+        for (std::size_t c = 0; c < channels; ++c) {
+          double z = item[c * channel_stride + t * pixels_per_plane + pixel];
+          if (unscale) z = z / scaling + shift;
+          x[c] = (z - vae.shift) * vae.scaling;
+        }
+        double out[3];
+        vae.scaled_latent_to_rgb(x.data(), 1, out);
+        float* dst = rgb.data() + ((b * frames + t) * pixels_per_plane + pixel) * 3;
+        for (std::size_t k = 0; k < 3; ++k)
+          dst[k] = static_cast<float>(out[k]);
+      }
+    }
+  }
+  return rgb;
+}
+
+std::uint8_t quantise(float value) noexcept {
+  const double level = std::round((static_cast<double>(value) + 1.0) * 127.5);
+  return static_cast<std::uint8_t>(std::clamp(level, 0.0, 255.0));
+}
+
+}  // namespace
+
+Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest& request,
+                                  const InferenceLimits& limits) {
+  Result<void> content_type = check_content_type(request);
+  if (!content_type) return std::move(content_type).error();
+  const QueryParams params = QueryParams::parse(request.raw_query);
+  Result<DecodeParams> parsed = parse_params(request, params);
+  if (!parsed) return std::move(parsed).error();
+  const DecodeParams& p = *parsed;
+  Result<Tensor> tensor = parse_tensor_body(params, request.body, limits.max_body_bytes);
+  if (!tensor) return std::move(tensor).error();
+  const DType input_dtype = tensor->dtype();
+  Result<Latents> normalised = normalise_latents(vae, std::move(tensor).value(), p, limits);
+  if (!normalised) return std::move(normalised).error();
+  const Latents& latents = *normalised;
+
+  const std::int64_t height = latents.height * 8;
+  const std::int64_t width = latents.width * 8;
+  const std::int64_t out_frames =
+      vae.is_video() ? vae.temporal_compression * (latents.frames - 1) + 1 : 1;
+  InferenceReply reply;
+  if (p.kind == ReplyKind::kImage) {
+    if (vae.is_video() || latents.batch != 1) {
+      return bad_request("output_type=pil returns one image: it needs image latents with batch 1.");
+    }
+    reply.shape = {height, width, 3};
+    reply.dtype = DType::kUInt8;
+  } else if (p.kind == ReplyKind::kUInt8) {
+    reply.is_tensor = true;
+    reply.dtype = DType::kUInt8;
+    if (vae.is_video()) {
+      reply.shape = {latents.batch * out_frames, height, width, 3};
+    } else {
+      reply.shape = {latents.batch, height, width, 3};
+    }
+  } else {
+    reply.is_tensor = true;
+    reply.dtype = float_reply_dtype(input_dtype);
+    if (vae.is_video()) {
+      reply.shape = {latents.batch, 3, out_frames, height, width};
+    } else {
+      reply.shape = {latents.batch, 3, height, width};
+    }
+  }
+  // The intermediate rgb table is 1/64 of a uint8 reply per frame, so this cap covers both.
+  Result<std::size_t> reply_bytes =
+      checked_byte_size(reply.shape, reply.dtype, limits.max_reply_bytes);
+  if (!reply_bytes) {
+    return bad_request("The reply for latents of shape " +
+                       shape_to_string({latents.batch, latents.channels, latents.frames,
+                                        latents.height, latents.width}) +
+                       " would exceed the server's cap of " +
+                       std::to_string(limits.max_reply_bytes) + " bytes.");
+  }
+
+  const std::vector<float> rgb = latent_rgb(vae, latents, p);
+  const auto h = static_cast<std::size_t>(height);
+  const auto w = static_cast<std::size_t>(width);
+  const auto lw = static_cast<std::size_t>(latents.width);
+  const auto latent_plane = static_cast<std::size_t>(latents.height) * lw;
+  const auto frames = static_cast<std::size_t>(out_frames);
+  const auto latent_frames = static_cast<std::size_t>(latents.frames);
+  const auto tc = static_cast<std::size_t>(vae.temporal_compression);
+  // Latent frame 0 gives frame 0; latent frame k >= 1 gives frames tc*(k-1)+1 ... tc*k.
+  auto latent_frame_of = [tc](std::size_t f) { return f == 0 ? 0 : (f - 1) / tc + 1; };
+  const auto batch = static_cast<std::size_t>(latents.batch);
+
+  Bytes body(*reply_bytes);
+  if (p.kind == ReplyKind::kFloat) {
+    std::size_t index = 0;
+    for (std::size_t b = 0; b < batch; ++b) {
+      for (std::size_t k = 0; k < 3; ++k) {
+        for (std::size_t f = 0; f < frames; ++f) {
+          const float* plane =
+              rgb.data() + (b * latent_frames + latent_frame_of(f)) * latent_plane * 3;
+          for (std::size_t y = 0; y < h; ++y) {
+            const float* row = plane + (y / 8) * lw * 3;
+            for (std::size_t x = 0; x < w; ++x) {
+              store_float(reply.dtype, body.data(), index++, row[(x / 8) * 3 + k]);
+            }
+          }
+        }
+      }
+    }
+  } else {
+    std::uint8_t* dst = body.data();
+    for (std::size_t b = 0; b < batch; ++b) {
+      for (std::size_t f = 0; f < frames; ++f) {
+        const float* plane =
+            rgb.data() + (b * latent_frames + latent_frame_of(f)) * latent_plane * 3;
+        for (std::size_t y = 0; y < h; ++y) {
+          const float* row = plane + (y / 8) * lw * 3;
+          for (std::size_t x = 0; x < w; ++x) {
+            for (std::size_t k = 0; k < 3; ++k)
+              *dst++ = quantise(row[(x / 8) * 3 + k]);
+          }
+        }
+      }
+    }
+  }
+
+  if (p.kind != ReplyKind::kImage) {
+    reply.content_type = "tensor/binary";
+    reply.body = std::move(body);
+    return reply;
+  }
+  Image image;
+  image.width = static_cast<int>(width);
+  image.height = static_cast<int>(height);
+  image.channels = 3;
+  image.pixels = std::move(body);
+  Result<Bytes> encoded =
+      p.image_format == ImageFormat::kPng ? encode_png(image) : encode_jpeg(image, 95);
+  if (!encoded) return std::move(encoded).error();
+  reply.content_type = p.image_format == ImageFormat::kPng ? "image/png" : "image/jpeg";
+  reply.body = std::move(encoded).value();
+  return reply;
+}
+
+}  // namespace rvae::testing

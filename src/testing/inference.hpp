@@ -1,0 +1,54 @@
+// The reference endpoint's request handling without sockets: one HTTP request's parts in, one
+// reply (or an error to answer with HTTP 400) out.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "rvae/bytes.hpp"
+#include "rvae/error.hpp"
+#include "rvae/tensor.hpp"
+#include "testing/query_params.hpp"
+#include "testing/stand_in_vae.hpp"
+
+namespace rvae::testing {
+
+/// The parts of a POST the handlers look at. Views into the server's request.
+struct InferenceRequest {
+  std::optional<std::string> content_type;  ///< Exact header value; nullopt when absent.
+  std::optional<std::string> accept;        ///< Exact header value; nullopt when absent.
+  std::string_view raw_query;
+  std::string_view body;
+};
+
+/// Caps applied before any allocation.
+struct InferenceLimits {
+  int max_image_side = 2048;
+  std::size_t max_body_bytes = std::size_t{256} << 20;
+  std::size_t max_reply_bytes = std::size_t{1} << 30;
+};
+
+/// A successful reply.
+struct InferenceReply {
+  std::string content_type;
+  bool is_tensor = false;  ///< When true, `shape` and `dtype` describe the body (headers).
+  Shape shape;
+  DType dtype = DType::kFloat32;
+  Bytes body;
+};
+
+/// A tensor body: `dtype` and `shape` from the query (exact service error texts), body length
+/// checked against them.
+Result<Tensor> parse_tensor_body(const QueryParams& params, std::string_view body,
+                                 std::size_t max_bytes);
+
+/// POST .../decode (PROTOCOL.md §3 with the stand-in VAE of §6).
+Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest& request,
+                                  const InferenceLimits& limits);
+/// POST .../encode (PROTOCOL.md §4 with the stand-in VAE of §6).
+Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest& request,
+                                  const InferenceLimits& limits);
+
+}  // namespace rvae::testing

@@ -1,0 +1,166 @@
+// Tables of PROTOCOL.md §6 (public "latent preview" factors), kept as data.
+#include "testing/stand_in_vae.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+#include "rvae/presets.hpp"
+
+namespace rvae::testing {
+namespace {
+
+struct VaeTable {
+  const char* name;
+  std::size_t channels;
+  const double* rows;  // channels x 3
+  std::array<double, 3> bias;
+};
+
+constexpr double kSd15Rows[] = {
+    0.3512,  0.2297,  0.3227,   //
+    0.3250,  0.4974,  0.2350,   //
+    -0.2829, 0.1762,  0.2721,   //
+    -0.2120, -0.2616, -0.7177,  //
+};
+
+constexpr double kSdxlRows[] = {
+    0.3651,  0.4232,  0.4341,   //
+    -0.2533, -0.0042, 0.1068,   //
+    0.1076,  0.1111,  -0.0362,  //
+    -0.3165, -0.2492, -0.2188,  //
+};
+
+constexpr double kFluxRows[] = {
+    -0.0346, 0.0244,  0.0681,   //
+    0.0034,  0.0210,  0.0687,   //
+    0.0275,  -0.0668, -0.0433,  //
+    -0.0174, 0.0160,  0.0617,   //
+    0.0859,  0.0721,  0.0329,   //
+    0.0004,  0.0383,  0.0115,   //
+    0.0405,  0.0861,  0.0915,   //
+    -0.0236, -0.0185, -0.0259,  //
+    -0.0245, 0.0250,  0.1180,   //
+    0.1008,  0.0755,  -0.0421,  //
+    -0.0515, 0.0201,  0.0011,   //
+    0.0428,  -0.0012, -0.0036,  //
+    0.0817,  0.0765,  0.0749,   //
+    -0.1264, -0.0522, -0.1103,  //
+    -0.0280, -0.0881, -0.0499,  //
+    -0.1262, -0.0982, -0.0778,  //
+};
+
+constexpr double kHunyuanRows[] = {
+    -0.0395, -0.0331, 0.0445,   //
+    0.0696,  0.0795,  0.0518,   //
+    0.0135,  -0.0945, -0.0282,  //
+    0.0108,  -0.0250, -0.0765,  //
+    -0.0209, 0.0032,  0.0224,   //
+    -0.0804, -0.0254, -0.0639,  //
+    -0.0991, 0.0271,  -0.0669,  //
+    -0.0646, -0.0422, -0.0400,  //
+    -0.0696, -0.0595, -0.0894,  //
+    -0.0799, -0.0208, -0.0375,  //
+    0.1166,  0.1627,  0.0962,   //
+    0.1165,  0.0432,  0.0407,   //
+    -0.2315, -0.1920, -0.1355,  //
+    -0.0270, 0.0401,  -0.0821,  //
+    -0.0616, -0.0997, -0.0727,  //
+    0.0249,  -0.0469, -0.1703,  //
+};
+
+constexpr VaeTable kTables[] = {
+    {"sd15", 4, kSd15Rows, {0.0, 0.0, 0.0}},
+    {"sdxl", 4, kSdxlRows, {0.1084, -0.0175, -0.0011}},
+    {"flux", 16, kFluxRows, {-0.0329, -0.0718, -0.0851}},
+    {"hunyuan-video", 16, kHunyuanRows, {0.0259, -0.0192, -0.0761}},
+};
+
+// pinv(F^T) = F (F^T F)^-1; F^T F is a 3x3 symmetric positive definite matrix for these tables.
+std::vector<double> encode_map_of(const std::vector<double>& f, std::size_t channels) {
+  double m[3][3] = {};
+  for (std::size_t c = 0; c < channels; ++c) {
+    for (std::size_t i = 0; i < 3; ++i) {
+      for (std::size_t j = 0; j < 3; ++j)
+        m[i][j] += f[c * 3 + i] * f[c * 3 + j];
+    }
+  }
+  const double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
+                     m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+                     m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  double inv[3][3];
+  inv[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / det;
+  inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
+  inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
+  inv[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / det;
+  inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
+  inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
+  inv[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / det;
+  inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
+  inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
+  std::vector<double> p(channels * 3, 0.0);
+  for (std::size_t c = 0; c < channels; ++c) {
+    for (std::size_t j = 0; j < 3; ++j) {
+      for (std::size_t i = 0; i < 3; ++i)
+        p[c * 3 + j] += f[c * 3 + i] * inv[i][j];
+    }
+  }
+  return p;
+}
+
+std::vector<StandInVae> build_models() {
+  const PresetRegistry presets = PresetRegistry::builtin();
+  std::vector<StandInVae> models;
+  for (const VaeTable& table : kTables) {
+    const ModelPreset* preset = presets.find(table.name);
+    // The tables define the channel count; a preset that disagrees would make every reply wrong.
+    if (preset == nullptr || preset->latent_channels != static_cast<int>(table.channels)) continue;
+    StandInVae vae;
+    vae.name = table.name;
+    vae.channels = preset->latent_channels;
+    vae.scaling = preset->scaling_factor;
+    vae.shift = preset->shift_factor.value_or(0.0);
+    vae.temporal_compression = preset->temporal_compression;
+    vae.can_encode = !preset->is_video();
+    vae.f.assign(table.rows, table.rows + table.channels * 3);
+    vae.bias = table.bias;
+    vae.encode_map = encode_map_of(vae.f, table.channels);
+    models.push_back(std::move(vae));
+  }
+  return models;
+}
+
+}  // namespace
+
+void StandInVae::scaled_latent_to_rgb(const double* x, std::size_t stride,
+                                      double* rgb) const noexcept {
+  const auto c_count = static_cast<std::size_t>(channels);
+  for (std::size_t k = 0; k < 3; ++k) {
+    double sum = bias[k];
+    for (std::size_t c = 0; c < c_count; ++c)
+      sum += f[c * 3 + k] * x[c * stride];
+    rgb[k] = std::clamp(sum, -1.0, 1.0);
+  }
+}
+
+void StandInVae::rgb_to_scaled_latent(const double* rgb, double* x,
+                                      std::size_t stride) const noexcept {
+  const double d[3] = {rgb[0] - bias[0], rgb[1] - bias[1], rgb[2] - bias[2]};
+  const auto c_count = static_cast<std::size_t>(channels);
+  for (std::size_t c = 0; c < c_count; ++c) {
+    x[c * stride] =
+        encode_map[c * 3] * d[0] + encode_map[c * 3 + 1] * d[1] + encode_map[c * 3 + 2] * d[2];
+  }
+}
+
+const StandInVae* find_stand_in_vae(std::string_view name) {
+  static const std::vector<StandInVae> models = build_models();
+  for (const StandInVae& vae : models) {
+    if (vae.name == name) return &vae;
+  }
+  return nullptr;
+}
+
+}  // namespace rvae::testing

@@ -1,0 +1,37 @@
+// The reference endpoint's stand-in VAE (PROTOCOL.md §6): a per-model linear map between a scaled
+// latent pixel and RGB in [-1, 1], and its pseudo-inverse for encoding.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rvae::testing {
+
+/// One model's stand-in VAE. Immutable after construction; safe to share between threads.
+struct StandInVae {
+  std::string name;
+  int channels = 0;
+  double scaling = 1.0;  ///< s0, the model's default scaling factor.
+  double shift = 0.0;    ///< t0, the model's default shift factor (0 when it has none).
+  int temporal_compression = 1;
+  bool can_encode = true;
+  std::vector<double> f;           ///< C x 3, row-major: F[c][k], k = R, G, B.
+  std::array<double, 3> bias{};    ///< b.
+  std::vector<double> encode_map;  ///< C x 3, row-major: pinv(F^T) = F (F^T F)^-1.
+
+  bool is_video() const noexcept { return temporal_compression > 1; }
+
+  /// rgb = clamp(F^T x + b, -1, 1) for one scaled latent pixel x (C values `stride` apart).
+  void scaled_latent_to_rgb(const double* x, std::size_t stride, double* rgb) const noexcept;
+  /// x = pinv(F^T) (rgb - b): the scaled latent pixel (C values, written `stride` apart).
+  void rgb_to_scaled_latent(const double* rgb, double* x, std::size_t stride) const noexcept;
+};
+
+/// The models served: sd15, sdxl, flux, hunyuan-video, with channels and default factors taken
+/// from PresetRegistry::builtin(). nullptr for an unknown name.
+const StandInVae* find_stand_in_vae(std::string_view name);
+
+}  // namespace rvae::testing

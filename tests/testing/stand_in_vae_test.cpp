@@ -1,0 +1,71 @@
+// The stand-in VAE's tables and pseudo-inverse, checked against an independent transcription of
+// PROTOCOL.md §6 and against linear algebra identities.
+#include "testing/stand_in_vae.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "reference_test_support.hpp"
+
+namespace rvae::testing {
+namespace {
+
+TEST(StandInVae, MatchesProtocolTables) {
+  for (const testing_test::ModelTable& t : testing_test::model_tables()) {
+    SCOPED_TRACE(t.name);
+    const StandInVae* vae = find_stand_in_vae(t.name);
+    ASSERT_NE(vae, nullptr);
+    EXPECT_EQ(vae->channels, t.channels);
+    EXPECT_DOUBLE_EQ(vae->scaling, t.s0);
+    EXPECT_DOUBLE_EQ(vae->shift, t.t0);
+    ASSERT_EQ(vae->f.size(), t.f.size());
+    for (std::size_t i = 0; i < t.f.size(); ++i)
+      EXPECT_DOUBLE_EQ(vae->f[i], t.f[i]);
+    for (std::size_t k = 0; k < 3; ++k)
+      EXPECT_DOUBLE_EQ(vae->bias[k], t.b[k]);
+  }
+  EXPECT_EQ(find_stand_in_vae("sd3"), nullptr);
+  EXPECT_FALSE(find_stand_in_vae("hunyuan-video")->can_encode);
+  EXPECT_EQ(find_stand_in_vae("hunyuan-video")->temporal_compression, 4);
+  EXPECT_TRUE(find_stand_in_vae("flux")->can_encode);
+}
+
+TEST(StandInVae, EncodeMapIsARightInverseOfFTransposed) {
+  for (const testing_test::ModelTable& t : testing_test::model_tables()) {
+    SCOPED_TRACE(t.name);
+    const StandInVae* vae = find_stand_in_vae(t.name);
+    ASSERT_NE(vae, nullptr);
+    // F^T P = I (3x3).
+    for (std::size_t k = 0; k < 3; ++k) {
+      for (std::size_t j = 0; j < 3; ++j) {
+        double sum = 0.0;
+        for (std::size_t c = 0; c < static_cast<std::size_t>(t.channels); ++c) {
+          sum += t.f[c * 3 + k] * vae->encode_map[c * 3 + j];
+        }
+        EXPECT_NEAR(sum, k == j ? 1.0 : 0.0, 1e-9);
+      }
+    }
+    // rgb -> x -> rgb is the identity inside [-1, 1].
+    const double rgb[3] = {0.25, -0.5, 0.75};
+    std::vector<double> x(static_cast<std::size_t>(t.channels));
+    vae->rgb_to_scaled_latent(rgb, x.data(), 1);
+    double back[3];
+    vae->scaled_latent_to_rgb(x.data(), 1, back);
+    for (std::size_t k = 0; k < 3; ++k)
+      EXPECT_NEAR(back[k], rgb[k], 1e-12);
+  }
+}
+
+TEST(StandInVae, DecodeClampsToUnitRange) {
+  const StandInVae* vae = find_stand_in_vae("sd15");
+  ASSERT_NE(vae, nullptr);
+  const double big[4] = {100.0, 100.0, 100.0, -100.0};  // F^T x = 100 * (col sums with c3 negated)
+  double rgb[3];
+  vae->scaled_latent_to_rgb(big, 1, rgb);
+  for (double v : rgb)
+    EXPECT_EQ(v, 1.0);
+}
+
+}  // namespace
+}  // namespace rvae::testing
