@@ -47,17 +47,19 @@ int main(int argc, char** argv) {
     std::cerr << image.error().what() << "\n";
     return 1;
   }
-  rvae::Result<rvae::Tensor> latents = client.encode(encode_url, *image, preset->encode_options());
-  if (!latents) {
-    std::cerr << "encode: " << latents.error().what() << "\n";
+  rvae::Result<rvae::EncodeOutput> encoded =
+      client.encode(encode_url, *image, preset->encode_options());
+  if (!encoded) {
+    std::cerr << "encode: " << encoded.error().what() << "\n";
     return 1;
   }
-  std::cout << "latents " << rvae::shape_to_string(latents->shape()) << " "
-            << rvae::dtype_name(latents->dtype()) << "\n";
+  const rvae::Tensor& latents = encoded->latents;
+  std::cout << "latents " << rvae::shape_to_string(latents.shape()) << " "
+            << rvae::dtype_name(latents.dtype()) << "\n";
 
   rvae::DecodeOptions options = preset->decode_options();
   options.image_format = rvae::ImageFormat::kPng;
-  rvae::Result<rvae::DecodeOutput> decoded = client.decode(decode_url, latents->view(), options);
+  rvae::Result<rvae::DecodeOutput> decoded = client.decode(decode_url, latents.view(), options);
   if (!decoded) {
     std::cerr << "decode: " << decoded.error().what() << "\n";
     return 1;

@@ -1,16 +1,23 @@
-// The client: sends decode/encode requests to remote VAE endpoints over reused connections.
+// The client: sends decode/encode requests to remote VAE endpoints, concurrently, over reused
+// connections, with deadlines, retries, auth, progress and cancellation.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "rvae/cancel.hpp"
 #include "rvae/error.hpp"
 #include "rvae/image.hpp"
 #include "rvae/options.hpp"
+#include "rvae/retry.hpp"
 #include "rvae/tensor.hpp"
 
 namespace rvae {
@@ -18,18 +25,37 @@ namespace rvae {
 /// Severity of a log message.
 enum class LogLevel { kDebug, kInfo, kWarning };
 
-/// Receives diagnostics; the library never prints. Called from the thread doing the request.
-/// Messages never contain tokens.
+/// Receives diagnostics; the library never prints. May be called from the client's network
+/// thread; must be thread-safe and quick. Messages never contain tokens.
 using LogCallback = std::function<void(LogLevel level, std::string_view message)>;
 
 /// Settings of a Client; fixed for its lifetime.
 struct ClientOptions {
-  /// Time allowed to establish a connection (TCP and TLS).
+  /// Time allowed to establish a connection (TCP and TLS), per attempt.
   std::chrono::milliseconds connect_timeout{10'000};
-  /// Time allowed for a whole request, upload to last byte of the reply.
-  std::chrono::milliseconds request_timeout{300'000};
-  /// Bearer token sent as `Authorization: Bearer <token>`; empty sends none.
+  /// Time allowed for one attempt, upload to the last byte of the reply.
+  std::chrono::milliseconds attempt_timeout{300'000};
+  /// Time allowed for a whole call, queueing, retries and waits included. Nothing blocks past
+  /// it: the call ends with DeadlineExceeded. RequestControl::deadline overrides it per call.
+  std::chrono::milliseconds deadline{900'000};
+  /// Stall detection: an attempt moving fewer than `low_speed_bytes` bytes per second for
+  /// `low_speed_time` ends with DeadlineExceeded (and may be retried). 0 disables it.
+  std::uint32_t low_speed_bytes = 1;
+  std::chrono::seconds low_speed_time{60};
+  /// Retries of transient failures.
+  RetryPolicy retry;
+  /// When set, sends `X-Scale-Up-Timeout: <seconds>` so a scaled-to-zero Inference Endpoint
+  /// holds the request while it starts instead of answering 503.
+  std::optional<std::chrono::seconds> scale_up_timeout;
+  /// Most requests this client has on the wire at once; further calls queue (their queue time
+  /// is reported in RequestTimings).
+  std::size_t max_in_flight = 64;
+  /// Bearer token sent as `Authorization: Bearer <token>`. When empty and
+  /// `token_from_environment` is true: HF_TOKEN, else the file at $HF_TOKEN_PATH, else
+  /// $HF_HOME/token, else ~/.cache/huggingface/token. Never sent to another host after a
+  /// redirect; never in an error message or a log line.
   std::string token;
+  bool token_from_environment = true;
   /// Sent as User-Agent; empty means "rvae/<version>".
   std::string user_agent;
   /// Replies larger than this are refused (ResourceExhausted) instead of buffered.
@@ -38,13 +64,97 @@ struct ClientOptions {
   std::uint64_t max_reply_pixels = 8192ull * 8192ull;
   /// CA bundle file for TLS verification; empty uses the system's. Verification is always on.
   std::string ca_file;
+  /// After a retryable failure, a replica (one URL of an Endpoint with several) is skipped for
+  /// this long while others are available.
+  std::chrono::milliseconds replica_cooldown{30'000};
   /// Optional diagnostics sink.
   LogCallback log;
 };
 
-/// A connection-reusing client. Thread-safe: any number of threads may call its methods at once;
-/// each call uses its own connection from a pool that keeps connections alive between calls.
-/// Not copyable; movable (a moved-from Client must not be used).
+/// One model's endpoint: one URL, or several replicas of it. Each call goes to the replica with
+/// the fewest requests in flight among those not recently failing. Converts implicitly from a
+/// URL string.
+class Endpoint {
+ public:
+  Endpoint(const char* url) : urls_{std::string(url)} {}               // NOLINT
+  Endpoint(std::string url) : urls_{std::move(url)} {}                 // NOLINT
+  Endpoint(std::string_view url) : urls_{std::string(url)} {}          // NOLINT
+  Endpoint(std::vector<std::string> urls) : urls_(std::move(urls)) {}  // NOLINT
+  Endpoint(std::initializer_list<std::string> urls) : urls_(urls) {}   // NOLINT
+
+  const std::vector<std::string>& urls() const noexcept { return urls_; }
+
+ private:
+  std::vector<std::string> urls_;
+};
+
+namespace detail {
+/// The shared state behind a Pending (implemented by the Client).
+template <typename T>
+class PendingState {
+ public:
+  virtual ~PendingState() = default;
+  virtual void wait() = 0;
+  virtual bool wait_for(std::chrono::nanoseconds timeout) = 0;
+  virtual Result<T> take() = 0;
+  virtual void cancel() = 0;
+};
+}  // namespace detail
+
+/// The future result of an asynchronous call. Move-only. The call goes on if the Pending is
+/// dropped (its result is then discarded); cancel() stops it.
+template <typename T>
+class Pending {
+ public:
+  Pending() = default;
+  explicit Pending(std::shared_ptr<detail::PendingState<T>> state) : state_(std::move(state)) {}
+
+  /// False for a default-constructed Pending and after get().
+  bool valid() const noexcept { return state_ != nullptr; }
+  /// Blocks until the result is ready.
+  void wait() const { state_->wait(); }
+  /// Blocks at most `timeout`; true when the result is ready.
+  template <typename Rep, typename Period>
+  bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
+    return state_->wait_for(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
+  }
+  /// Blocks, then returns the result; the Pending is invalid afterwards.
+  Result<T> get() {
+    std::shared_ptr<detail::PendingState<T>> state = std::move(state_);
+    return state->take();
+  }
+  /// Asks the call to stop; get() then gives Cancelled unless it had already finished.
+  void cancel() const { state_->cancel(); }
+
+ private:
+  std::shared_ptr<detail::PendingState<T>> state_;
+};
+
+/// Progress of a batch, reported from the thread that called the batch method.
+struct BatchProgress {
+  std::size_t total = 0;
+  std::size_t succeeded = 0;
+  std::size_t failed = 0;
+  std::size_t in_flight = 0;
+  std::uint64_t bytes_sent = 0;      ///< Request body bytes, all attempts so far.
+  std::uint64_t bytes_received = 0;  ///< Reply body bytes, all attempts so far.
+};
+
+/// How a batch runs.
+struct BatchOptions {
+  /// Most requests of this batch in flight at once (also bounded by ClientOptions::max_in_flight).
+  std::size_t max_in_flight = 8;
+  /// Cancels every request of the batch not yet finished.
+  std::optional<CancelToken> cancel;
+  /// Called on the batch's calling thread after each request finishes and as bytes move
+  /// (at most every 100 ms).
+  std::function<void(const BatchProgress&)> on_progress;
+};
+
+/// A connection-reusing client. One network thread drives every transfer over one libcurl multi
+/// handle (HTTP/2 multiplexing where the server offers it). Thread-safe: any number of threads
+/// may call any method at once. Destroying the Client cancels what is still running (its
+/// Pendings then give Cancelled). Not copyable; movable (a moved-from Client must not be used).
 class Client {
  public:
   explicit Client(ClientOptions options = {});
@@ -55,20 +165,41 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   /// Decodes `latents` ([B,C,h,w] image, [B,L,4C] packed Flux, or [B,C,T,h,w] video latents;
-  /// float16, bfloat16 or float32) at `endpoint`. The latents' bytes are sent from the caller's
-  /// buffer without a copy. The reply is validated against the request (size, channels, dtype,
-  /// frame count). Errors: InvalidArgument for bad input; the HTTP status's code for an error
-  /// reply (with the server's message); DataLoss for a reply that does not match what it says
-  /// or what was asked; DeadlineExceeded / Unavailable for network trouble.
-  Result<DecodeOutput> decode(std::string_view endpoint, const TensorView& latents,
+  /// float16, bfloat16 or float32). The latents' bytes are sent from the caller's buffer without
+  /// a copy. The reply is validated against the request (size, channels, dtype, frame count).
+  /// Errors: InvalidArgument for bad input; the HTTP status's code for an error reply (with the
+  /// server's message); DataLoss for a reply that does not match what it says or what was
+  /// asked; DeadlineExceeded, Unavailable for network trouble (after retries); Cancelled.
+  Result<DecodeOutput> decode(const Endpoint& endpoint, const TensorView& latents,
                               const DecodeOptions& options = {});
+  /// Encodes an image (sent as PNG); returns [1,C,H/8,W/8] latents.
+  Result<EncodeOutput> encode(const Endpoint& endpoint, const Image& image,
+                              const EncodeOptions& options = {});
+  /// Encodes a pixel tensor ([B,3,H,W] in [-1,1]); returns [B,C,H/8,W/8] latents.
+  Result<EncodeOutput> encode(const Endpoint& endpoint, const TensorView& pixels,
+                              const EncodeOptions& options = {});
 
-  /// Encodes an image (sent as PNG) at `endpoint`; returns the [1,C,H/8,W/8] latents.
-  Result<Tensor> encode(std::string_view endpoint, const Image& image,
-                        const EncodeOptions& options = {});
-  /// Encodes a pixel tensor ([B,3,H,W] in [-1,1]) at `endpoint`; returns [B,C,H/8,W/8] latents.
-  Result<Tensor> encode(std::string_view endpoint, const TensorView& pixels,
-                        const EncodeOptions& options = {});
+  /// decode() without blocking. `latents` must stay alive until the result is ready.
+  Pending<DecodeOutput> decode_async(const Endpoint& endpoint, const TensorView& latents,
+                                     const DecodeOptions& options = {});
+  /// encode() without blocking (the image is PNG-encoded before this returns).
+  Pending<EncodeOutput> encode_async(const Endpoint& endpoint, const Image& image,
+                                     const EncodeOptions& options = {});
+  /// encode() of a tensor without blocking. `pixels` must stay alive until the result is ready.
+  Pending<EncodeOutput> encode_async(const Endpoint& endpoint, const TensorView& pixels,
+                                     const EncodeOptions& options = {});
+
+  /// Decodes many latents with at most batch.max_in_flight on the wire; results in input order,
+  /// each its own Result (one failure does not stop the others).
+  std::vector<Result<DecodeOutput>> decode_batch(const Endpoint& endpoint,
+                                                 const std::vector<TensorView>& latents,
+                                                 const DecodeOptions& options = {},
+                                                 const BatchOptions& batch = {});
+  /// Encodes many images the same way.
+  std::vector<Result<EncodeOutput>> encode_batch(const Endpoint& endpoint,
+                                                 const std::vector<Image>& images,
+                                                 const EncodeOptions& options = {},
+                                                 const BatchOptions& batch = {});
 
   const ClientOptions& options() const noexcept;
 
@@ -81,14 +212,14 @@ class Client {
 Client& default_client();
 
 /// default_client().decode(...)
-Result<DecodeOutput> remote_decode(std::string_view endpoint, const TensorView& latents,
+Result<DecodeOutput> remote_decode(const Endpoint& endpoint, const TensorView& latents,
                                    const DecodeOptions& options = {});
 /// default_client().encode(...) for an image.
-Result<Tensor> remote_encode(std::string_view endpoint, const Image& image,
-                             const EncodeOptions& options = {});
+Result<EncodeOutput> remote_encode(const Endpoint& endpoint, const Image& image,
+                                   const EncodeOptions& options = {});
 /// default_client().encode(...) for a pixel tensor.
-Result<Tensor> remote_encode(std::string_view endpoint, const TensorView& pixels,
-                             const EncodeOptions& options = {});
+Result<EncodeOutput> remote_encode(const Endpoint& endpoint, const TensorView& pixels,
+                                   const EncodeOptions& options = {});
 
 /// "0.1.0"
 const char* version() noexcept;

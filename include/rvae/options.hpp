@@ -1,11 +1,15 @@
 // What a decode or encode request asks for, and what comes back.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "rvae/bytes.hpp"
+#include "rvae/cancel.hpp"
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
 
@@ -17,6 +21,45 @@ enum class OutputType {
   kUInt8,        ///< RGB pixels as a uint8 tensor (`output_type=pt`, `partial_postprocess=True`).
   kFloatTensor,  ///< Raw decoder output in [-1, 1] (`output_type=pt`, `partial_postprocess=False`).
   kMp4,          ///< An MP4 file (`output_type=mp4`); video models only.
+};
+
+/// Bytes moved so far by one request's current attempt (totals are 0 while unknown).
+struct TransferProgress {
+  std::uint64_t uploaded = 0;
+  std::uint64_t upload_total = 0;
+  std::uint64_t downloaded = 0;
+  std::uint64_t download_total = 0;
+};
+
+/// Called from the client's network thread as bytes move; must be quick and must not call back
+/// into the Client synchronously.
+using ProgressCallback = std::function<void(const TransferProgress&)>;
+
+/// Per-call control, beside the protocol options.
+struct RequestControl {
+  /// Cancels this call (and its retries) when cancelled; the result is ErrorCode::kCancelled.
+  std::optional<CancelToken> cancel;
+  /// Upload/download progress of the current attempt.
+  ProgressCallback on_progress;
+  /// Overrides ClientOptions::deadline for this call: the most it may take, retries included.
+  std::optional<std::chrono::milliseconds> deadline;
+};
+
+/// Where the time of one call went. The phases are those of the last attempt (libcurl's own
+/// measurements); queue and total span the whole call, retry waits included.
+struct RequestTimings {
+  std::chrono::microseconds queue{0};        ///< Waiting for a free slot (max_in_flight).
+  std::chrono::microseconds connect{0};      ///< DNS and TCP connect (0 on a reused connection).
+  std::chrono::microseconds tls{0};          ///< TLS handshake (0 for http or reuse).
+  std::chrono::microseconds upload{0};       ///< Sending the request body.
+  std::chrono::microseconds server_wait{0};  ///< From the body sent to the first reply byte.
+  std::chrono::microseconds download{0};     ///< Receiving the reply.
+  std::chrono::microseconds decode{0};       ///< Validating and decoding the reply here.
+  std::chrono::microseconds total{0};        ///< Call start to result, retries included.
+  int attempts = 0;                          ///< Requests sent (1 without retries).
+  std::uint64_t bytes_sent = 0;              ///< Request body bytes of the last attempt.
+  std::uint64_t bytes_received = 0;          ///< Reply body bytes of the last attempt.
+  std::string endpoint;                      ///< The URL that answered (no query, no userinfo).
 };
 
 /// Options of one decode request. Every query parameter of the protocol is here.
@@ -37,6 +80,8 @@ struct DecodeOptions {
   /// Latent frames compress time this much (HunyuanVideo: 4): T frames give 4(T-1)+1. Used to
   /// validate video replies.
   int temporal_compression = 4;
+  /// Cancellation, progress and deadline of this call.
+  RequestControl control;
 };
 
 /// A decode result. Which members are filled depends on the request's OutputType.
@@ -50,6 +95,15 @@ struct DecodeOutput {
   /// kImage: the encoded JPEG/PNG bytes as received (save them without re-encoding).
   /// kMp4: the MP4 file.
   Bytes encoded;
+  /// Where the time went (filled by Client; zero from the protocol layer alone).
+  RequestTimings timings;
+};
+
+/// An encode result.
+struct EncodeOutput {
+  /// [B, C, H/8, W/8] latents as received (dtype as the server sent it).
+  Tensor latents;
+  RequestTimings timings;
 };
 
 /// Options of one encode request.
@@ -61,6 +115,8 @@ struct EncodeOptions {
   /// Content-Type of the request body. Unset (default) reproduces the reference Python client,
   /// which sends none at all; set e.g. "image/png" if an endpoint wants one.
   std::optional<std::string> content_type;
+  /// Cancellation, progress and deadline of this call.
+  RequestControl control;
 };
 
 }  // namespace rvae

@@ -1,56 +1,194 @@
 #include "rvae/client.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "api/call.hpp"
+#include "api/replica_tracker.hpp"
+#include "api/token_source.hpp"
 #include "protocol/protocol.hpp"
-#include "transport/curl_errors.hpp"
 #include "transport/transport.hpp"
 
 namespace rvae {
 
-struct Client::Impl {
-  explicit Impl(ClientOptions client_options)
-      : options(std::move(client_options)), transport(transport::make_curl_transport(options)) {}
+using transport::Clock;
 
-  // Sends a built request and logs one line per exchange; never logs headers (they carry the
-  // token) or the query.
-  Result<protocol::HttpResponse> exchange(const protocol::HttpRequest& request) {
-    const auto start = std::chrono::steady_clock::now();
-    Result<protocol::HttpResponse> response = transport->send(request);
-    if (options.log) {
-      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::steady_clock::now() - start);
-      std::string line = request.method + " " + transport::redact_url(request.url) + " (" +
-                         std::to_string(request.body_size()) + " bytes) -> ";
-      line += response ? "HTTP " + std::to_string(response->status) + ", " +
-                             std::to_string(response->body.size()) + " bytes"
-                       : std::string(response.error().what());
-      line += " in " + std::to_string(elapsed.count()) + " ms";
-      options.log(response ? LogLevel::kDebug : LogLevel::kWarning, line);
+namespace {
+
+// The token is looked up once, when the Client is made.
+ClientOptions resolve_options(ClientOptions options) {
+  if (options.token.empty() && options.token_from_environment) {
+    options.token = detail::resolve_token({}, detail::process_env());
+  }
+  return options;
+}
+
+// The state behind a Pending: the last transfer's raw result until get() parses it on the
+// caller's thread (so JPEG/PNG decoding never holds up the network thread).
+template <typename T>
+class PendingCall final : public detail::PendingState<T> {
+ public:
+  using Finisher = std::function<Result<T>(transport::TransferResult&&, const detail::CallInfo&)>;
+
+  PendingCall(Finisher finisher, std::function<void()> on_ready)
+      : finisher_(std::move(finisher)), on_ready_(std::move(on_ready)) {}
+
+  void deliver(transport::TransferResult&& result, const detail::CallInfo& info) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      raw_.emplace(std::move(result));
+      info_ = info;
     }
-    return response;
+    ready_.notify_all();
+    if (on_ready_) on_ready_();
   }
 
-  protocol::ReplyLimits reply_limits() const {
-    protocol::ReplyLimits limits;
-    limits.max_pixels = options.max_reply_pixels;
-    return limits;
+  void wait() override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_.wait(lock, [this] { return raw_.has_value(); });
+  }
+  bool wait_for(std::chrono::nanoseconds timeout) override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return ready_.wait_for(lock, timeout, [this] { return raw_.has_value(); });
+  }
+  Result<T> take() override {
+    wait();
+    return finisher_(std::move(*raw_), info_);
+  }
+  void cancel() override { token.cancel(); }
+
+  CancelToken token;
+
+ private:
+  Finisher finisher_;
+  std::function<void()> on_ready_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::optional<transport::TransferResult> raw_;
+  detail::CallInfo info_;
+};
+
+Result<DecodeOutput> finish_decode(transport::TransferResult&& result, const detail::CallInfo& info,
+                                   const protocol::DecodeExpectation& expect,
+                                   const protocol::ReplyLimits& limits) {
+  if (!result.response) return detail::annotate_failure(std::move(result.response).error(), info);
+  const auto start = Clock::now();
+  Result<DecodeOutput> output =
+      protocol::parse_decode_reply(std::move(result.response).value(), expect, limits);
+  if (!output) return detail::annotate_failure(std::move(output).error(), info);
+  output->timings = detail::make_timings(result.timings, info, Clock::now() - start);
+  return output;
+}
+
+Result<EncodeOutput> finish_encode(transport::TransferResult&& result, const detail::CallInfo& info,
+                                   const protocol::EncodeExpectation& expect) {
+  if (!result.response) return detail::annotate_failure(std::move(result.response).error(), info);
+  const auto start = Clock::now();
+  Result<Tensor> latents = protocol::parse_encode_reply(std::move(result.response).value(), expect);
+  if (!latents) return detail::annotate_failure(std::move(latents).error(), info);
+  EncodeOutput output;
+  output.latents = std::move(latents).value();
+  output.timings = detail::make_timings(result.timings, info, Clock::now() - start);
+  return output;
+}
+
+}  // namespace
+
+struct Client::Impl {
+  explicit Impl(ClientOptions client_options)
+      : options(resolve_options(std::move(client_options))),
+        replicas(options.replica_cooldown),
+        transport(transport::make_curl_transport(options)) {}
+
+  ~Impl() {
+    // Cancels what still runs while the state its completions use is alive.
+    transport.reset();
+  }
+
+  detail::CallContext context() { return {&options, transport.get(), &replicas}; }
+
+  protocol::ReplyLimits limits() const {
+    protocol::ReplyLimits reply_limits;
+    reply_limits.max_pixels = options.max_reply_pixels;
+    return reply_limits;
+  }
+
+  // Starts a built request (or reports why it could not be built) as a Pending.
+  template <typename T, typename Built>
+  Pending<T> launch(const Endpoint& endpoint, Result<Built>&& built, const RequestControl& control,
+                    typename PendingCall<T>::Finisher finisher,
+                    std::function<void()> on_ready = nullptr) {
+    auto pending = std::make_shared<PendingCall<T>>(std::move(finisher), std::move(on_ready));
+    auto deliver = [pending](transport::TransferResult&& result, const detail::CallInfo& info) {
+      pending->deliver(std::move(result), info);
+    };
+    if (!options.token.empty() && !detail::is_valid_token(options.token)) {
+      deliver({Error(ErrorCode::kInvalidArgument,
+                     "the token has characters an HTTP header cannot carry (whitespace or "
+                     "control characters)"),
+               {}},
+              {});
+    } else if (!built) {
+      deliver({std::move(built).error(), {}}, {});
+    } else {
+      std::vector<std::string> urls = endpoint.urls();
+      auto http = std::make_shared<protocol::HttpRequest>(std::move(built->http));
+      if (options.scale_up_timeout) {
+        http->headers.push_back(
+            {"X-Scale-Up-Timeout", std::to_string(options.scale_up_timeout->count())});
+      }
+      detail::start_call(context(), urls, std::move(http), control, pending->token,
+                         std::move(deliver));
+    }
+    return Pending<T>(pending);
+  }
+
+  Pending<DecodeOutput> decode(const Endpoint& endpoint, const TensorView& latents,
+                               const DecodeOptions& decode_options,
+                               std::function<void()> on_ready = nullptr) {
+    Result<protocol::DecodeRequest> built =
+        endpoint.urls().empty()
+            ? Result<protocol::DecodeRequest>(no_endpoint())
+            : protocol::build_decode_request(endpoint.urls().front(), latents, decode_options);
+    const protocol::DecodeExpectation expect =
+        built ? built->expect : protocol::DecodeExpectation{};
+    return launch<DecodeOutput>(
+        endpoint, std::move(built), decode_options.control,
+        [expect, reply_limits = limits()](transport::TransferResult&& result,
+                                          const detail::CallInfo& info) {
+          return finish_decode(std::move(result), info, expect, reply_limits);
+        },
+        std::move(on_ready));
   }
 
   template <typename Input>
-  Result<Tensor> encode(std::string_view endpoint, const Input& input,
-                        const EncodeOptions& encode_options) {
-    Result<protocol::EncodeRequest> request =
-        protocol::build_encode_request(endpoint, input, encode_options);
-    if (!request) return std::move(request).error();
-    Result<protocol::HttpResponse> response = exchange(request->http);
-    if (!response) return std::move(response).error();
-    return protocol::parse_encode_reply(std::move(response).value(), request->expect);
+  Pending<EncodeOutput> encode(const Endpoint& endpoint, const Input& input,
+                               const EncodeOptions& encode_options,
+                               std::function<void()> on_ready = nullptr) {
+    Result<protocol::EncodeRequest> built =
+        endpoint.urls().empty()
+            ? Result<protocol::EncodeRequest>(no_endpoint())
+            : protocol::build_encode_request(endpoint.urls().front(), input, encode_options);
+    const protocol::EncodeExpectation expect =
+        built ? built->expect : protocol::EncodeExpectation{};
+    return launch<EncodeOutput>(
+        endpoint, std::move(built), encode_options.control,
+        [expect](transport::TransferResult&& result, const detail::CallInfo& info) {
+          return finish_encode(std::move(result), info, expect);
+        },
+        std::move(on_ready));
   }
 
+  static Error no_endpoint() { return Error(ErrorCode::kInvalidArgument, "no endpoint URL given"); }
+
   ClientOptions options;
+  detail::ReplicaTracker replicas;
   std::unique_ptr<transport::Transport> transport;
 };
 
@@ -63,25 +201,162 @@ const ClientOptions& Client::options() const noexcept {
   return impl_->options;
 }
 
-Result<DecodeOutput> Client::decode(std::string_view endpoint, const TensorView& latents,
-                                    const DecodeOptions& options) {
-  Result<protocol::DecodeRequest> request =
-      protocol::build_decode_request(endpoint, latents, options);
-  if (!request) return std::move(request).error();
-  Result<protocol::HttpResponse> response = impl_->exchange(request->http);
-  if (!response) return std::move(response).error();
-  return protocol::parse_decode_reply(std::move(response).value(), request->expect,
-                                      impl_->reply_limits());
+Pending<DecodeOutput> Client::decode_async(const Endpoint& endpoint, const TensorView& latents,
+                                           const DecodeOptions& options) {
+  return impl_->decode(endpoint, latents, options);
 }
-
-Result<Tensor> Client::encode(std::string_view endpoint, const Image& image,
-                              const EncodeOptions& options) {
+Pending<EncodeOutput> Client::encode_async(const Endpoint& endpoint, const Image& image,
+                                           const EncodeOptions& options) {
   return impl_->encode(endpoint, image, options);
 }
-
-Result<Tensor> Client::encode(std::string_view endpoint, const TensorView& pixels,
-                              const EncodeOptions& options) {
+Pending<EncodeOutput> Client::encode_async(const Endpoint& endpoint, const TensorView& pixels,
+                                           const EncodeOptions& options) {
   return impl_->encode(endpoint, pixels, options);
+}
+
+Result<DecodeOutput> Client::decode(const Endpoint& endpoint, const TensorView& latents,
+                                    const DecodeOptions& options) {
+  return decode_async(endpoint, latents, options).get();
+}
+Result<EncodeOutput> Client::encode(const Endpoint& endpoint, const Image& image,
+                                    const EncodeOptions& options) {
+  return encode_async(endpoint, image, options).get();
+}
+Result<EncodeOutput> Client::encode(const Endpoint& endpoint, const TensorView& pixels,
+                                    const EncodeOptions& options) {
+  return encode_async(endpoint, pixels, options).get();
+}
+
+// ---- Batches: a bounded window of calls, refilled as each finishes, results in input order.
+namespace {
+
+// Indices of finished calls, posted from the network thread to the batch's thread.
+class FinishedQueue {
+ public:
+  void post(std::size_t index) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      finished_.push_back(index);
+    }
+    arrived_.notify_one();
+  }
+  std::vector<std::size_t> wait(std::chrono::milliseconds tick) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    arrived_.wait_for(lock, tick, [this] { return !finished_.empty(); });
+    std::vector<std::size_t> out;
+    out.swap(finished_);
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable arrived_;
+  std::vector<std::size_t> finished_;
+};
+
+constexpr std::chrono::milliseconds kBatchProgressTick{100};
+
+// Live byte counts of one batch's in-flight calls, written on the network thread.
+struct LiveBytes {
+  explicit LiveBytes(std::size_t count) : sent(count), received(count) {}
+  std::vector<std::atomic<std::uint64_t>> sent;
+  std::vector<std::atomic<std::uint64_t>> received;
+};
+
+RequestControl batch_control(const RequestControl& base, const BatchOptions& batch,
+                             const std::shared_ptr<LiveBytes>& live, std::size_t index) {
+  RequestControl control = base;
+  if (batch.cancel) control.cancel = batch.cancel;
+  control.on_progress = [user = base.on_progress, live, index](const TransferProgress& bytes) {
+    live->sent[index].store(bytes.uploaded, std::memory_order_relaxed);
+    live->received[index].store(bytes.downloaded, std::memory_order_relaxed);
+    if (user) user(bytes);
+  };
+  return control;
+}
+
+// `start(index, control, on_ready)` starts one call and returns its Pending.
+template <typename T, typename Start>
+std::vector<Result<T>> run_batch(std::size_t count, const BatchOptions& batch,
+                                 const RequestControl& base_control, Start start) {
+  std::vector<std::optional<Result<T>>> results(count);
+  std::vector<Pending<T>> pending(count);
+  auto finished = std::make_shared<FinishedQueue>();
+  auto live = std::make_shared<LiveBytes>(count);
+  const std::size_t window = std::max<std::size_t>(1, batch.max_in_flight);
+
+  BatchProgress progress;
+  progress.total = count;
+  std::uint64_t done_sent = 0;
+  std::uint64_t done_received = 0;
+  std::size_t next = 0;
+  auto report = [&] {
+    if (!batch.on_progress) return;
+    progress.bytes_sent = done_sent;
+    progress.bytes_received = done_received;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (pending[i].valid()) {
+        progress.bytes_sent += live->sent[i].load(std::memory_order_relaxed);
+        progress.bytes_received += live->received[i].load(std::memory_order_relaxed);
+      }
+    }
+    batch.on_progress(progress);
+  };
+
+  while (next < count || progress.in_flight > 0) {
+    while (next < count && progress.in_flight < window) {
+      const std::size_t index = next++;
+      pending[index] = start(index, batch_control(base_control, batch, live, index),
+                             [finished, index] { finished->post(index); });
+      ++progress.in_flight;
+    }
+    for (std::size_t index : finished->wait(kBatchProgressTick)) {
+      Result<T> result = pending[index].get();
+      --progress.in_flight;
+      if (result) {
+        ++progress.succeeded;
+        done_sent += result->timings.bytes_sent;
+        done_received += result->timings.bytes_received;
+      } else {
+        ++progress.failed;
+      }
+      results[index].emplace(std::move(result));
+    }
+    report();
+  }
+  std::vector<Result<T>> out;
+  out.reserve(count);
+  for (std::optional<Result<T>>& result : results)
+    out.push_back(std::move(*result));
+  return out;
+}
+
+}  // namespace
+
+std::vector<Result<DecodeOutput>> Client::decode_batch(const Endpoint& endpoint,
+                                                       const std::vector<TensorView>& latents,
+                                                       const DecodeOptions& options,
+                                                       const BatchOptions& batch) {
+  return run_batch<DecodeOutput>(
+      latents.size(), batch, options.control,
+      [&](std::size_t index, RequestControl control, std::function<void()> on_ready) {
+        DecodeOptions one = options;
+        one.control = std::move(control);
+        return impl_->decode(endpoint, latents[index], one, std::move(on_ready));
+      });
+}
+
+std::vector<Result<EncodeOutput>> Client::encode_batch(const Endpoint& endpoint,
+                                                       const std::vector<Image>& images,
+                                                       const EncodeOptions& options,
+                                                       const BatchOptions& batch) {
+  return run_batch<EncodeOutput>(
+      images.size(), batch, options.control,
+      [&](std::size_t index, RequestControl control, std::function<void()> on_ready) {
+        EncodeOptions one = options;
+        one.control = std::move(control);
+        return impl_->encode(endpoint, images[index], one, std::move(on_ready));
+      });
 }
 
 Client& default_client() {
@@ -89,18 +364,18 @@ Client& default_client() {
   return client;
 }
 
-Result<DecodeOutput> remote_decode(std::string_view endpoint, const TensorView& latents,
+Result<DecodeOutput> remote_decode(const Endpoint& endpoint, const TensorView& latents,
                                    const DecodeOptions& options) {
   return default_client().decode(endpoint, latents, options);
 }
 
-Result<Tensor> remote_encode(std::string_view endpoint, const Image& image,
-                             const EncodeOptions& options) {
+Result<EncodeOutput> remote_encode(const Endpoint& endpoint, const Image& image,
+                                   const EncodeOptions& options) {
   return default_client().encode(endpoint, image, options);
 }
 
-Result<Tensor> remote_encode(std::string_view endpoint, const TensorView& pixels,
-                             const EncodeOptions& options) {
+Result<EncodeOutput> remote_encode(const Endpoint& endpoint, const TensorView& pixels,
+                                   const EncodeOptions& options) {
   return default_client().encode(endpoint, pixels, options);
 }
 

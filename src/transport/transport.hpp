@@ -1,24 +1,76 @@
 // The HTTP transport behind a small interface, so the layers above are testable without sockets.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "protocol/http_message.hpp"
+#include "rvae/cancel.hpp"
 #include "rvae/client.hpp"
 #include "rvae/error.hpp"
+#include "rvae/options.hpp"
 
 namespace rvae::transport {
 
-/// Sends one request and returns the full reply, or a transport-level Error (connect failure,
-/// timeout, reply too large, body cut short). HTTP error statuses are not Errors here: the
-/// protocol layer interprets them. Implementations are thread-safe.
+using Clock = std::chrono::steady_clock;
+
+/// Limits and hooks of one transfer (one attempt).
+struct TransferOptions {
+  /// Ends the transfer with DeadlineExceeded; it never starts after this.
+  Clock::time_point deadline = Clock::time_point::max();
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds attempt_timeout{300'000};
+  std::uint32_t low_speed_bytes = 0;
+  std::chrono::seconds low_speed_time{0};
+  std::optional<CancelToken> cancel;
+  /// Called on the transport's thread as bytes move.
+  ProgressCallback on_progress;
+};
+
+/// What a transfer measured (libcurl's phase times and our queueing).
+struct TransferTimings {
+  std::chrono::microseconds queue{0};
+  std::chrono::microseconds connect{0};
+  std::chrono::microseconds tls{0};
+  std::chrono::microseconds upload{0};
+  std::chrono::microseconds server_wait{0};
+  std::chrono::microseconds download{0};
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+};
+
+struct TransferResult {
+  /// The reply, or a transport-level Error (connect failure, timeout, reply too large, body cut
+  /// short, Cancelled). HTTP error statuses are replies, not Errors: the protocol layer
+  /// interprets them.
+  Result<protocol::HttpResponse> response;
+  TransferTimings timings;
+};
+
+using TransferDone = std::function<void(TransferResult&&)>;
+
+/// Runs transfers. Implementations are thread-safe.
 class Transport {
  public:
   virtual ~Transport() = default;
-  virtual Result<protocol::HttpResponse> send(const protocol::HttpRequest& request) = 0;
+
+  /// Starts `request` no earlier than `not_before` (and once a slot under max_in_flight is
+  /// free), then calls `done` exactly once, on the transport's own thread — also when the
+  /// transport is destroyed first (with Cancelled). `done` must be quick and must not block; it
+  /// may submit again. The request (and any body it borrows) must stay alive until `done`.
+  virtual void submit(std::shared_ptr<const protocol::HttpRequest> request, TransferOptions options,
+                      Clock::time_point not_before, TransferDone done) = 0;
+
+  /// submit() and wait: for callers that want one reply and nothing else.
+  TransferResult send(std::shared_ptr<const protocol::HttpRequest> request,
+                      TransferOptions options = {});
 };
 
-/// The libcurl transport: a pool of easy handles whose connections stay open between requests.
+/// The libcurl transport: one network thread, one multi handle (shared connection cache,
+/// HTTP/2 multiplexing), at most options.max_in_flight transfers at once.
 std::unique_ptr<Transport> make_curl_transport(const ClientOptions& options);
 
 }  // namespace rvae::transport

@@ -62,7 +62,9 @@ class ClientTest : public ::testing::Test {
  protected:
   ClientOptions fast_options() {
     ClientOptions options;
-    options.request_timeout = std::chrono::seconds(20);
+    options.attempt_timeout = std::chrono::seconds(20);
+    options.token_from_environment = false;
+    options.retry.max_attempts = 1;
     return options;
   }
   ScriptedServer server_;
@@ -272,9 +274,10 @@ TEST_F(ClientTest, EncodeImageSendsPngWithoutContentType) {
   EncodeOptions options;
   options.scaling_factor = 0.13025;
 
-  Result<Tensor> latents = Client(fast_options()).encode(server_.url("/"), image, options);
+  Result<EncodeOutput> encoded = Client(fast_options()).encode(server_.url("/"), image, options);
+  ASSERT_TRUE(encoded) << encoded.error().what();
+  const Tensor* latents = &encoded->latents;
 
-  ASSERT_TRUE(latents) << latents.error().what();
   const auto requests = server_.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].target, "/?scaling_factor=0.13025");
@@ -300,9 +303,11 @@ TEST_F(ClientTest, EncodeTensorSendsShapeAndDtype) {
   options.shift_factor = 0.1159;
   options.content_type = "tensor/binary";
 
-  Result<Tensor> latents = Client(fast_options()).encode(server_.url("/"), pixels.view(), options);
+  Result<EncodeOutput> encoded =
+      Client(fast_options()).encode(server_.url("/"), pixels.view(), options);
+  ASSERT_TRUE(encoded) << encoded.error().what();
+  const Tensor* latents = &encoded->latents;
 
-  ASSERT_TRUE(latents) << latents.error().what();
   const auto requests = server_.requests();
   EXPECT_EQ(requests[0].target,
             "/?shape=1&shape=3&shape=16&shape=16&dtype=float32&scaling_factor=0.3611"
@@ -368,7 +373,9 @@ TEST_P(MalformedReplyTest, BecomesTheRightError) {
   DecodeOptions options;
   options.output_type = bad.output_type;
   ClientOptions client_options;
-  client_options.request_timeout = std::chrono::seconds(20);
+  client_options.attempt_timeout = std::chrono::seconds(20);
+  client_options.token_from_environment = false;
+  client_options.retry.max_attempts = 1;
   Result<DecodeOutput> output =
       Client(client_options).decode(server.url("/"), latents.view(), options);
   ASSERT_FALSE(output) << bad.name;
@@ -483,7 +490,9 @@ TEST(ClientNetworkTest, ConnectionRefusedIsUnavailable) {
   const Tensor latents = patterned_tensor({1, 4, 1, 1}, DType::kFloat16);
   const std::string url =
       "http://127.0.0.1:" + std::to_string(testing_support::unused_port()) + "/";
-  Result<DecodeOutput> output = remote_decode(url, latents.view());
+  ClientOptions options;
+  options.retry.max_attempts = 1;
+  Result<DecodeOutput> output = Client(options).decode(url, latents.view());
   ASSERT_FALSE(output);
   EXPECT_EQ(output.error().code(), ErrorCode::kUnavailable);
   EXPECT_TRUE(output.error().retryable());
@@ -493,7 +502,7 @@ TEST(ClientNetworkTest, StalledServerEndsInDeadlineExceeded) {
   ScriptedServer server;
   server.set_handler([&](const httplib::Request&, httplib::Response&) { server.stall(); });
   ClientOptions options;
-  options.request_timeout = std::chrono::milliseconds(250);
+  options.deadline = std::chrono::milliseconds(250);
   const Tensor latents = patterned_tensor({1, 4, 1, 1}, DType::kFloat16);
   Result<DecodeOutput> output = Client(options).decode(server.url("/"), latents.view());
   server.release_stalls();
@@ -510,7 +519,7 @@ TEST(ClientNetworkTest, BadInputIsRefusedBeforeAnythingIsSent) {
   Result<DecodeOutput> output = client.decode(server.url("/"), lying);
   ASSERT_FALSE(output);
   EXPECT_EQ(output.error().code(), ErrorCode::kInvalidArgument);
-  Result<DecodeOutput> no_scheme = client.decode("127.0.0.1:8000/", latents.view());
+  Result<DecodeOutput> no_scheme = remote_decode("127.0.0.1:8000/", latents.view());
   ASSERT_FALSE(no_scheme);
   EXPECT_EQ(no_scheme.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_TRUE(server.requests().empty());

@@ -108,14 +108,14 @@ TEST_F(EncodeTest, LatentsMatchFormulaWithAndWithoutFactors) {
     SCOPED_TRACE(model);
     const ModelTable& t = table(model);
     const std::string url = endpoint_->url("/" + std::string(model) + "/encode/");
-    rvae::Result<rvae::Tensor> raw = client.encode(url, image);  // no factors: raw z
+    rvae::Result<rvae::Tensor> raw = latents_only(client.encode(url, image));  // no factors: raw z
     ASSERT_TRUE(raw) << raw.error().what();
     ASSERT_EQ(raw->shape(), (rvae::Shape{1, t.channels, 64, 64}));
     ASSERT_EQ(raw->dtype(), rvae::DType::kFloat32);
     rvae::EncodeOptions factors;
     factors.scaling_factor = t.s0;
     if (t.t0 != 0.0) factors.shift_factor = t.t0;
-    rvae::Result<rvae::Tensor> scaled = client.encode(url, image, factors);
+    rvae::Result<rvae::Tensor> scaled = latents_only(client.encode(url, image, factors));
     ASSERT_TRUE(scaled) << scaled.error().what();
     const std::vector<float> z = raw->to_floats();
     const std::vector<float> x = scaled->to_floats();
@@ -146,7 +146,7 @@ double round_trip_error(rvae::Client& client, const rvae::testing::ReferenceEndp
   if (preset == nullptr) return 1e9;
   const std::string base = "/" + std::string(model);
   rvae::Result<rvae::Tensor> latents =
-      client.encode(endpoint.url(base + "/encode/"), image, preset->encode_options());
+      latents_only(client.encode(endpoint.url(base + "/encode/"), image, preset->encode_options()));
   EXPECT_TRUE(latents) << latents.error().what();
   if (!latents) return 1e9;
   rvae::Result<rvae::Tensor> typed = rvae::convert(latents->view(), dtype);
@@ -228,9 +228,10 @@ TEST_F(EncodeTest, TensorInputMatchesImageInput) {
   }
   rvae::Client client;
   const std::string url = endpoint_->url("/sdxl/encode/");
-  rvae::Result<rvae::Tensor> from_image = client.encode(url, crop);
+  rvae::Result<rvae::Tensor> from_image = latents_only(client.encode(url, crop));
   ASSERT_TRUE(from_image) << from_image.error().what();
-  rvae::Result<rvae::Tensor> from_tensor = client.encode(url, view_of(pixels, {2, 3, 16, 24}));
+  rvae::Result<rvae::Tensor> from_tensor =
+      latents_only(client.encode(url, view_of(pixels, {2, 3, 16, 24})));
   ASSERT_TRUE(from_tensor) << from_tensor.error().what();
   ASSERT_EQ(from_tensor->shape(), (rvae::Shape{2, 4, 2, 3}));
   const std::vector<float> a = from_image->to_floats();
@@ -245,7 +246,7 @@ TEST_F(EncodeTest, TensorInputMatchesImageInput) {
   rvae::Result<rvae::Tensor> half =
       rvae::convert(view_of(pixels, {2, 3, 16, 24}), rvae::DType::kFloat16);
   ASSERT_TRUE(half);
-  rvae::Result<rvae::Tensor> from_half = client.encode(url, half->view());
+  rvae::Result<rvae::Tensor> from_half = latents_only(client.encode(url, half->view()));
   ASSERT_TRUE(from_half) << from_half.error().what();
   EXPECT_EQ(from_half->dtype(), rvae::DType::kFloat16);
   std::vector<std::uint8_t> levels(3 * 16 * 24);

@@ -20,10 +20,17 @@
 #include <tuple>
 #include <vector>
 
+#include "rvae/client.hpp"
 #include "rvae/tensor.hpp"
 #include "rvae/testing/reference_endpoint.hpp"
 
 namespace rvae::testing_test {
+
+/// The latents of an encode result (these tests look at the tensor only).
+inline rvae::Result<rvae::Tensor> latents_only(rvae::Result<rvae::EncodeOutput>&& result) {
+  if (!result) return std::move(result).error();
+  return std::move(result->latents);
+}
 
 /// One model of PROTOCOL.md §1 and §6, transcribed by hand.
 struct ModelTable {

@@ -25,10 +25,10 @@ std::string random_bytes(std::size_t size, unsigned seed) {
   return bytes;
 }
 
-protocol::HttpRequest post(const std::string& url, const std::string& body) {
-  protocol::HttpRequest request;
-  request.url = url;
-  request.owned_body.assign(body.begin(), body.end());
+std::shared_ptr<protocol::HttpRequest> post(const std::string& url, const std::string& body) {
+  auto request = std::make_shared<protocol::HttpRequest>();
+  request->url = url;
+  request->owned_body.assign(body.begin(), body.end());
   return request;
 }
 
@@ -40,11 +40,11 @@ TEST(CurlTransportTest, SendsBodyAndHeadersExactlyAndReturnsTheReply) {
     response.set_content(reply_body, "application/octet-stream");
   });
   const std::string body = random_bytes(5 << 20, 1);  // Over 1 MiB: where Expect: would stall.
-  protocol::HttpRequest request = post(server.url("/?a=1&b=2"), body);
-  request.headers = {{"Content-Type", "tensor/binary"}, {"Accept", "tensor/binary"}};
+  std::shared_ptr<protocol::HttpRequest> request = post(server.url("/?a=1&b=2"), body);
+  request->headers = {{"Content-Type", "tensor/binary"}, {"Accept", "tensor/binary"}};
 
   auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> response = transport->send(request);
+  Result<protocol::HttpResponse> response = transport->send(request).response;
 
   ASSERT_TRUE(response) << response.error().what();
   EXPECT_EQ(response->status, 200);
@@ -67,7 +67,7 @@ TEST(CurlTransportTest, SendsBodyAndHeadersExactlyAndReturnsTheReply) {
 TEST(CurlTransportTest, SendsNoContentTypeWhenTheRequestHasNone) {
   ScriptedServer server;
   auto transport = make_curl_transport({});
-  ASSERT_TRUE(transport->send(post(server.url(), "png bytes")));
+  ASSERT_TRUE(transport->send(post(server.url(), "png bytes")).response);
   const auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_FALSE(requests[0].has_header("Content-Type"));
@@ -80,7 +80,7 @@ TEST(CurlTransportTest, SendsTheBearerTokenAndCustomUserAgent) {
   options.token = "hf_secret_token";
   options.user_agent = "my-app/2";
   auto transport = make_curl_transport(options);
-  ASSERT_TRUE(transport->send(post(server.url(), "x")));
+  ASSERT_TRUE(transport->send(post(server.url(), "x")).response);
   const auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].header("Authorization"), "Bearer hf_secret_token");
@@ -91,7 +91,7 @@ TEST(CurlTransportTest, ReusesTheConnectionAcrossRequests) {
   ScriptedServer server;
   auto transport = make_curl_transport({});
   for (int i = 0; i < 3; ++i)
-    ASSERT_TRUE(transport->send(post(server.url(), "x")));
+    ASSERT_TRUE(transport->send(post(server.url(), "x")).response);
   const auto requests = server.requests();
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_EQ(requests[1].remote_port, requests[0].remote_port);
@@ -105,7 +105,7 @@ TEST(CurlTransportTest, ErrorStatusesAreRepliesNotTransportErrors) {
     response.set_content(R"({"error": "503 Service Unavailable"})", "application/json");
   });
   auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x"));
+  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x")).response;
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 503);
   EXPECT_EQ(std::string(response->body.begin(), response->body.end()),
@@ -118,7 +118,7 @@ TEST(CurlTransportTest, ConnectionRefusedIsUnavailableAndRetryable) {
   auto transport = make_curl_transport(options);
   const std::string url =
       "http://127.0.0.1:" + std::to_string(testing_support::unused_port()) + "/";
-  Result<protocol::HttpResponse> response = transport->send(post(url, "x"));
+  Result<protocol::HttpResponse> response = transport->send(post(url, "x")).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable);
   EXPECT_TRUE(response.error().retryable());
@@ -129,11 +129,12 @@ TEST(CurlTransportTest, ConnectionRefusedIsUnavailableAndRetryable) {
 TEST(CurlTransportTest, StalledReplyEndsInDeadlineExceeded) {
   ScriptedServer server;
   server.set_handler([&](const httplib::Request&, httplib::Response&) { server.stall(); });
-  ClientOptions options;
-  options.request_timeout = std::chrono::milliseconds(300);
-  auto transport = make_curl_transport(options);
+  auto transport = make_curl_transport({});
+  TransferOptions limits;
+  limits.attempt_timeout = std::chrono::milliseconds(300);
   const auto start = std::chrono::steady_clock::now();
-  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x"));
+  Result<protocol::HttpResponse> response =
+      transport->send(post(server.url(), "x"), limits).response;
   const auto elapsed = std::chrono::steady_clock::now() - start;
   server.release_stalls();
   ASSERT_FALSE(response);
@@ -156,7 +157,7 @@ TEST(CurlTransportTest, BodyCutShortIsDataLoss) {
                                   });
   });
   auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x"));
+  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x")).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kDataLoss);
   EXPECT_THAT(response.error().message(), HasSubstr("cut short"));
@@ -170,7 +171,7 @@ TEST(CurlTransportTest, ReplyOverTheCapIsRefused) {
   ClientOptions options;
   options.max_reply_bytes = 1000;
   auto transport = make_curl_transport(options);
-  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x"));
+  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x")).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kResourceExhausted);
   EXPECT_THAT(response.error().message(), HasSubstr("1000 bytes"));
@@ -188,7 +189,7 @@ TEST(CurlTransportTest, RedirectToAnotherHostDropsTheToken) {
   ClientOptions options;
   options.token = "hf_secret_token";
   auto transport = make_curl_transport(options);
-  Result<protocol::HttpResponse> response = transport->send(post(origin.url(), "x"));
+  Result<protocol::HttpResponse> response = transport->send(post(origin.url(), "x")).response;
   ASSERT_TRUE(response) << response.error().what();
   EXPECT_EQ(response->status, 200);
   ASSERT_EQ(origin.requests().size(), 1u);
@@ -200,17 +201,18 @@ TEST(CurlTransportTest, RedirectToAnotherHostDropsTheToken) {
 
 TEST(CurlTransportTest, MalformedUrlIsInvalidArgument) {
   auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> response = transport->send(post("ftp://example.invalid/", "x"));
+  Result<protocol::HttpResponse> response =
+      transport->send(post("ftp://example.invalid/", "x")).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(CurlTransportTest, HeaderWithLineBreakIsRefusedBeforeSending) {
   ScriptedServer server;
-  protocol::HttpRequest request = post(server.url(), "x");
-  request.headers = {{"Accept", "image/png\r\nX-Injected: 1"}};
+  std::shared_ptr<protocol::HttpRequest> request = post(server.url(), "x");
+  request->headers = {{"Accept", "image/png\r\nX-Injected: 1"}};
   auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> response = transport->send(request);
+  Result<protocol::HttpResponse> response = transport->send(request).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_TRUE(server.requests().empty());

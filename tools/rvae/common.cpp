@@ -46,9 +46,8 @@ ClientOptions client_options(const Args& args) {
   ClientOptions options;
   if (std::optional<double> seconds = args.get_double("timeout")) {
     if (*seconds <= 0) throw UsageError{"--timeout must be positive"};
-    options.request_timeout = std::chrono::milliseconds(static_cast<long long>(*seconds * 1000));
+    options.deadline = std::chrono::milliseconds(static_cast<long long>(*seconds * 1000));
   }
-  if (const char* token = std::getenv("HF_TOKEN"); token != nullptr) options.token = token;
   return options;
 }
 

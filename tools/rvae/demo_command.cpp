@@ -142,7 +142,8 @@ int demo_command(const std::vector<std::string>& argv) {
       const ModelPreset& preset = *presets.find(model);
       auto start = std::chrono::steady_clock::now();
       const Tensor latents = take(client.encode(endpoint.url("/" + preset.name + "/encode/"),
-                                                original, preset.encode_options()));
+                                                original, preset.encode_options()))
+                                 .latents;
       const double encode_ms = milliseconds_since(start);
 
       DecodeOptions options = preset.decode_options();

@@ -52,7 +52,7 @@ int encode_command(const std::vector<std::string>& argv) {
 
   const Image image = take(read_image(args.positionals()[0]));
   Client client(client_options(args));
-  const Tensor latents = take(client.encode(endpoint, image, options));
+  const Tensor latents = take(client.encode(endpoint, image, options)).latents;
   write_tensor(*output, latents, "latents");
   std::cout << "wrote " << *output << " " << shape_to_string(latents.shape()) << " "
             << dtype_name(latents.dtype()) << "\n";

@@ -1,0 +1,216 @@
+#include "api/call.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <random>
+#include <utility>
+
+#include "api/retry_schedule.hpp"
+#include "protocol/protocol_internal.hpp"
+#include "transport/curl_errors.hpp"
+
+namespace rvae::detail {
+
+using transport::Clock;
+
+namespace {
+
+std::uint64_t random_bits() {
+  // Jitter only needs to decorrelate clients; one generator per network thread suffices.
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return generator();
+}
+
+long long milliseconds(Clock::duration duration) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+}
+
+struct CallState {
+  CallContext context;
+  std::vector<std::string> urls;
+  std::vector<std::shared_ptr<const protocol::HttpRequest>> requests;  // Per replica, lazily.
+  RequestControl control;
+  CancelToken token;
+  std::uint64_t user_cancel_callback = 0;
+  CallDone done;
+  CallInfo info;
+  Clock::time_point deadline;
+  Clock::time_point not_before;
+  transport::Clock::duration queued{0};
+  std::string url;
+
+  std::shared_ptr<const protocol::HttpRequest> request_for(std::size_t index) {
+    if (!requests[index]) {
+      // Same headers and body (borrowed from the first request, which this state keeps alive).
+      const protocol::HttpRequest& first = *requests[0];
+      auto copy = std::make_shared<protocol::HttpRequest>();
+      copy->method = first.method;
+      copy->url = rebase_url(first.url, urls[0], urls[index]);
+      copy->headers = first.headers;
+      copy->borrowed_body = first.body_data();
+      copy->borrowed_body_size = first.body_size();
+      requests[index] = std::move(copy);
+    }
+    return requests[index];
+  }
+
+  void log(LogLevel level, const std::string& line) const {
+    if (context.options->log) context.options->log(level, line);
+  }
+};
+
+void attempt(const std::shared_ptr<CallState>& state);
+
+void finish(const std::shared_ptr<CallState>& state, transport::TransferResult&& result) {
+  state->info.finished = Clock::now();
+  if (state->control.cancel && state->user_cancel_callback != 0) {
+    state->control.cancel->remove_callback(state->user_cancel_callback);
+  }
+  result.timings.queue = std::chrono::duration_cast<std::chrono::microseconds>(state->queued);
+  CallDone done = std::move(state->done);
+  done(std::move(result), state->info);
+}
+
+void on_attempt_done(const std::shared_ptr<CallState>& state, transport::TransferResult&& result) {
+  const Clock::time_point now = Clock::now();
+  state->queued += result.timings.queue;
+  bool retryable = false;
+  std::optional<std::chrono::milliseconds> retry_after;
+  std::string outcome;
+  if (result.response) {
+    const int status = result.response->status;
+    retryable = is_retryable_status(status);
+    if (const std::string* header = result.response->header("Retry-After")) {
+      retry_after = parse_retry_after(*header, std::chrono::system_clock::now());
+    }
+    outcome = "HTTP " + std::to_string(status);
+    state->context.replicas->finish(
+        state->url, retryable ? Outcome::kRetryableFailure : Outcome::kSuccess, now);
+  } else {
+    const Error& error = result.response.error();
+    retryable = error.retryable() && !state->token.cancelled();
+    outcome = error.what();
+    state->context.replicas->finish(
+        state->url, retryable ? Outcome::kRetryableFailure : Outcome::kOtherFailure, now);
+  }
+  const std::string line = "attempt " + std::to_string(state->info.attempts) + " " +
+                           state->info.endpoint + " -> " + outcome + " after " +
+                           std::to_string(milliseconds(now - state->info.started)) + " ms";
+  if (!retryable) {
+    state->log(LogLevel::kDebug, line);
+    finish(state, std::move(result));
+    return;
+  }
+  const RetryDecision decision =
+      decide_retry(state->context.options->retry, state->info.attempts, true, retry_after, now,
+                   state->deadline, random_bits());
+  if (!decision.retry) {
+    state->info.gave_up_why = decision.reason;
+    state->log(LogLevel::kWarning, line + "; giving up: " + decision.reason);
+    finish(state, std::move(result));
+    return;
+  }
+  state->log(LogLevel::kWarning,
+             line + "; retrying in " + std::to_string(decision.delay.count()) + " ms");
+  state->not_before = now + decision.delay;
+  attempt(state);
+}
+
+void attempt(const std::shared_ptr<CallState>& state) {
+  const std::size_t index = state->context.replicas->choose(state->urls, Clock::now());
+  state->url = state->urls[index];
+  state->info.endpoint = transport::redact_url(state->url);
+  ++state->info.attempts;
+  const ClientOptions& options = *state->context.options;
+  transport::TransferOptions limits;
+  limits.deadline = state->deadline;
+  limits.connect_timeout = options.connect_timeout;
+  limits.attempt_timeout = options.attempt_timeout;
+  limits.low_speed_bytes = options.low_speed_bytes;
+  limits.low_speed_time = options.low_speed_time;
+  limits.cancel = state->token;
+  limits.on_progress = state->control.on_progress;
+  state->context.transport->submit(
+      state->request_for(index), std::move(limits), state->not_before,
+      [state](transport::TransferResult&& result) { on_attempt_done(state, std::move(result)); });
+}
+
+}  // namespace
+
+void start_call(const CallContext& context, const std::vector<std::string>& urls,
+                std::shared_ptr<const protocol::HttpRequest> request, const RequestControl& control,
+                CancelToken call_token, CallDone done) {
+  auto state = std::make_shared<CallState>();
+  state->context = context;
+  state->urls = urls;
+  state->requests.resize(urls.size());
+  state->requests[0] = std::move(request);
+  state->control = control;
+  state->token = std::move(call_token);
+  state->done = std::move(done);
+  state->info.started = Clock::now();
+  state->not_before = state->info.started;
+  const std::chrono::milliseconds budget = control.deadline.value_or(context.options->deadline);
+  state->deadline = budget.count() <= 0 ? state->info.started : state->info.started + budget;
+  if (state->control.cancel) {
+    state->user_cancel_callback =
+        state->control.cancel->add_callback([token = state->token]() mutable { token.cancel(); });
+  }
+  for (std::size_t i = 1; i < urls.size(); ++i) {
+    if (Result<void> valid = protocol::internal::validate_endpoint(urls[i]); !valid) {
+      Error error(ErrorCode::kInvalidArgument,
+                  "replica " + std::to_string(i + 1) + ": " + valid.error().message());
+      finish(state, transport::TransferResult{std::move(error), {}});
+      return;
+    }
+  }
+  attempt(state);
+}
+
+std::string rebase_url(std::string_view url, std::string_view from, std::string_view to) {
+  std::string_view query = url.substr(std::min(from.size(), url.size()));
+  while (!query.empty() && (query.front() == '?' || query.front() == '&'))
+    query.remove_prefix(1);
+  std::string rebased(to);
+  if (query.empty()) return rebased;
+  if (!rebased.empty() && rebased.back() != '?' && rebased.back() != '&') {
+    rebased += rebased.find('?') == std::string::npos ? '?' : '&';
+  }
+  rebased += query;
+  return rebased;
+}
+
+Error annotate_failure(Error error, const CallInfo& info) {
+  if (info.attempts <= 1 && info.gave_up_why.empty()) return error;
+  std::string message = error.message() + " (" + std::to_string(info.attempts) +
+                        (info.attempts == 1 ? " attempt" : " attempts");
+  if (!info.gave_up_why.empty()) message += "; not retried: " + info.gave_up_why;
+  message += ")";
+  Error annotated(error.code(), message);
+  return std::move(annotated)
+      .with_http_status(error.http_status())
+      .with_server_message(error.server_message())
+      .with_retryable(error.retryable());
+}
+
+RequestTimings make_timings(const transport::TransferTimings& transfer, const CallInfo& info,
+                            transport::Clock::duration decode) {
+  using std::chrono::duration_cast;
+  using std::chrono::microseconds;
+  RequestTimings timings;
+  timings.queue = transfer.queue;
+  timings.connect = transfer.connect;
+  timings.tls = transfer.tls;
+  timings.upload = transfer.upload;
+  timings.server_wait = transfer.server_wait;
+  timings.download = transfer.download;
+  timings.decode = duration_cast<microseconds>(decode);
+  timings.total = duration_cast<microseconds>(info.finished - info.started + decode);
+  timings.attempts = info.attempts;
+  timings.bytes_sent = transfer.bytes_sent;
+  timings.bytes_received = transfer.bytes_received;
+  timings.endpoint = info.endpoint;
+  return timings;
+}
+
+}  // namespace rvae::detail

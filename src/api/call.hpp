@@ -1,0 +1,57 @@
+// One call of the Client: attempts over replicas with retries, bounded by the call's deadline,
+// driven by transfer completions on the transport's thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/replica_tracker.hpp"
+#include "protocol/http_message.hpp"
+#include "rvae/cancel.hpp"
+#include "rvae/client.hpp"
+#include "rvae/options.hpp"
+#include "transport/transport.hpp"
+
+namespace rvae::detail {
+
+/// What a call needs of its Client; the Client outlives every call it starts.
+struct CallContext {
+  const ClientOptions* options = nullptr;
+  transport::Transport* transport = nullptr;
+  ReplicaTracker* replicas = nullptr;
+};
+
+/// How a call went, beside its last transfer's result.
+struct CallInfo {
+  int attempts = 0;
+  transport::Clock::time_point started;
+  transport::Clock::time_point finished;
+  std::string endpoint;     ///< The URL of the last attempt, redacted.
+  std::string gave_up_why;  ///< Why no further attempt was made after a retryable failure.
+};
+
+using CallDone = std::function<void(transport::TransferResult&&, const CallInfo&)>;
+
+/// Sends `request` (built for urls[0]; other replicas get the same request with their URL),
+/// retrying transient failures per options->retry until the call's deadline. `done` runs once,
+/// on the transport's thread (or at once when the call cannot start). `call_token` cancels the
+/// call; control.cancel, when set, is chained to it.
+void start_call(const CallContext& context, const std::vector<std::string>& urls,
+                std::shared_ptr<const protocol::HttpRequest> request, const RequestControl& control,
+                CancelToken call_token, CallDone done);
+
+/// `url` (built on `from`) with `from` replaced by `to`, its query kept.
+std::string rebase_url(std::string_view url, std::string_view from, std::string_view to);
+
+/// Adds how many attempts were made (and why retrying stopped) to a final error.
+Error annotate_failure(Error error, const CallInfo& info);
+
+/// The public timings of a call: its last transfer's phases, plus queue and totals.
+RequestTimings make_timings(const transport::TransferTimings& transfer, const CallInfo& info,
+                            transport::Clock::duration decode);
+
+}  // namespace rvae::detail
