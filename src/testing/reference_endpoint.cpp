@@ -103,6 +103,7 @@ struct ReferenceEndpoint::Impl {
   httplib::Server server;
   std::thread thread;
   std::atomic<int> bound_port{-1};
+  int listen_socket = -1;  // The bound socket, to raise its backlog after httplib listens.
   std::atomic<bool> listen_finished{false};
   std::atomic<bool> run_active{false};
   std::mutex stop_mutex;  // serialises start() and stop() (the thread is joined once)
@@ -185,9 +186,10 @@ Result<void> ReferenceEndpoint::Impl::bind() {
   install_handlers();
   // httplib's default also sets SO_REUSEPORT, which would let a second endpoint bind a port that
   // is already serving; SO_REUSEADDR alone still allows quick restarts.
-  server.set_socket_options([](socket_t sock) {
+  server.set_socket_options([this](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+    listen_socket = sock;
   });
   int port = -1;
   if (options.port == 0) {
@@ -199,6 +201,9 @@ Result<void> ReferenceEndpoint::Impl::bind() {
     return Error(ErrorCode::kUnavailable,
                  "cannot bind " + options.host + ":" + std::to_string(options.port));
   }
+  // httplib listens with a backlog of 5: a burst of new connections (a client opening K at once)
+  // would see SYNs dropped and retried a second later. Linux lets a second listen() raise it.
+  if (listen_socket >= 0) ::listen(listen_socket, SOMAXCONN);
   bound_port = port;
   return {};
 }
@@ -208,6 +213,11 @@ void ReferenceEndpoint::Impl::install_handlers() {
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(options.max_body_bytes);
   server.set_keep_alive_timeout(static_cast<time_t>(options.keep_alive_timeout.count()));
+  // httplib closes a connection after 5 requests by default; real endpoints keep it open.
+  server.set_keep_alive_max_count(100'000);
+  // httplib writes headers and body separately; without TCP_NODELAY, Nagle's algorithm holds
+  // the body until the client's delayed ACK (~40 ms), which swamps any latency measurement.
+  server.set_tcp_nodelay(true);
 
   server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
     count_request(req.path);

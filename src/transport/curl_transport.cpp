@@ -175,6 +175,12 @@ class CurlTransport final : public Transport {
     waker_->multi = multi_;
     if (multi_ != nullptr) {
       curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+      // Never more connections to one host than requests we allow in flight: otherwise a
+      // connection finishing its reply while the next transfer starts makes libcurl open yet
+      // another, and the count creeps past what the server budgets for one client.
+      const long connections = static_cast<long>(std::min<std::size_t>(max_in_flight_, 1 << 16));
+      curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, connections);
+      curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, connections);
       thread_ = std::thread([this] { run(); });
     }
   }

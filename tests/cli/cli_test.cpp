@@ -212,12 +212,48 @@ TEST(CliTest, RuntimeErrorsExitOneWithTheCause) {
 
   const std::string nowhere =
       "http://127.0.0.1:" + std::to_string(testing_support::unused_port()) + "/";
-  ProcessResult unreachable =
-      run_process({kRvae, "decode", "--endpoint", nowhere, dir / "five.npy", "-o", dir / "o.png"});
+  ProcessResult unreachable = run_process({kRvae, "decode", "--attempts", "1", "--endpoint",
+                                           nowhere, dir / "five.npy", "-o", dir / "o.png"});
   EXPECT_EQ(unreachable.exit_code, 1);
   EXPECT_THAT(unreachable.err, HasSubstr("could not connect"));
   // One line naming the cause.
   EXPECT_EQ(std::count(unreachable.err.begin(), unreachable.err.end(), '\n'), 1);
+}
+
+TEST(CliTest, BatchesADirectoryAndIsolatesFailures) {
+  ServeProcess serve;
+  ASSERT_FALSE(serve.url().empty());
+  TempDir dir;
+  ASSERT_EQ(::mkdir((dir / "in").c_str(), 0755), 0);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        write_image(dir / ("in/img" + std::to_string(i) + ".png"), gradient_image(16 + 8 * i, 16)));
+  }
+  // Not a multiple of 8: refused for this input only.
+  ASSERT_TRUE(write_image(dir / "in/odd.png", gradient_image(20, 16)));
+
+  ProcessResult encoded = run_process({kRvae, "encode", "--endpoint", serve.url() + "sd15/encode/",
+                                       "--jobs", "3", "--verbose", dir / "in", "-o", dir / "lat"});
+  EXPECT_EQ(encoded.exit_code, 1);
+  EXPECT_THAT(encoded.err, HasSubstr("odd.png: InvalidArgument"));
+  EXPECT_THAT(encoded.err, HasSubstr("1 of 6 inputs failed"));
+  EXPECT_THAT(encoded.err, HasSubstr("encode: 6/6 done, 1 failed"));  // Plain progress lines.
+  EXPECT_THAT(encoded.out, HasSubstr("1 attempt to " + serve.url() + "sd15/encode/"));
+  for (int i = 0; i < 5; ++i) {
+    Result<std::vector<NamedTensor>> latents =
+        read_safetensors(dir / ("lat/img" + std::to_string(i) + ".safetensors"));
+    ASSERT_TRUE(latents) << i;
+    EXPECT_EQ(latents->at(0).tensor.shape(), (Shape{1, 4, 2, 2 + i}));
+  }
+
+  ProcessResult decoded = run_process({kRvae, "decode", "--endpoint", serve.url() + "sd15/decode/",
+                                       "--model", "sd15", dir / "lat", "-o", dir / "out"});
+  ASSERT_EQ(decoded.exit_code, 0) << decoded.err;
+  for (int i = 0; i < 5; ++i) {
+    Result<Image> image = read_image(dir / ("out/img" + std::to_string(i) + ".png"));
+    ASSERT_TRUE(image) << i;
+    EXPECT_EQ(image->width, 16 + 8 * i);
+  }
 }
 
 TEST(CliTest, DemoWritesTheContactSheet) {

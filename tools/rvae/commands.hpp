@@ -11,5 +11,6 @@ int decode_command(const std::vector<std::string>& argv);
 int encode_command(const std::vector<std::string>& argv);
 int serve_command(const std::vector<std::string>& argv);
 int demo_command(const std::vector<std::string>& argv);
+int bench_command(const std::vector<std::string>& argv);
 
 }  // namespace rvae::cli

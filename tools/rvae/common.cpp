@@ -48,6 +48,9 @@ ClientOptions client_options(const Args& args) {
     if (*seconds <= 0) throw UsageError{"--timeout must be positive"};
     options.deadline = std::chrono::milliseconds(static_cast<long long>(*seconds * 1000));
   }
+  if (std::optional<int> attempts = args.get_int("attempts", 1, 100)) {
+    options.retry.max_attempts = *attempts;
+  }
   return options;
 }
 

@@ -9,8 +9,8 @@
 namespace rvae::cli {
 
 /// Options every network subcommand accepts (take a value).
-inline const std::set<std::string> kClientValueOptions = {"model", "endpoint", "timeout",
-                                                          "presets"};
+inline const std::set<std::string> kClientValueOptions = {"model", "endpoint", "timeout", "presets",
+                                                          "attempts"};
 
 /// Built-in presets, then RVAE_PRESETS (a JSON file), then --presets FILE.
 PresetRegistry load_presets(const Args& args);
@@ -19,7 +19,8 @@ ModelPreset choose_preset(const Args& args, const PresetRegistry& presets,
                           const std::string& fallback);
 /// --endpoint, else RVAE_ENDPOINT, else the preset's URL for the role.
 std::string choose_endpoint(const Args& args, const ModelPreset& preset, bool decode);
-/// Timeout from --timeout SECONDS; token from HF_TOKEN.
+/// Deadline from --timeout SECONDS, retries from --attempts N; the token comes from the
+/// environment (HF_TOKEN or the Hugging Face token file).
 ClientOptions client_options(const Args& args);
 
 /// Lower-cased extension with its dot (".png"), or "" when there is none.

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "batch_io.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 
@@ -14,14 +15,17 @@ const char* const kUsage =
     "usage: rvae decode [--model sd15|sdxl|flux|hunyuan-video] [--endpoint URL]\n"
     "                   [--output-type image|tensor|uint8|mp4] [--format png|jpg]\n"
     "                   [--height H --width W] [--scaling-factor F] [--shift-factor F]\n"
-    "                   [--no-scaling] [--name TENSOR] [--timeout SECONDS] [--presets FILE]\n"
-    "                   LATENT.safetensors|LATENT.npy -o OUT\n"
+    "                   [--no-scaling] [--name TENSOR] [--timeout SECONDS] [--attempts N] "
+    "[--presets FILE]\n"
+    "                   [--jobs N] [--verbose] LATENT.safetensors|LATENT.npy... -o OUT\n"
     "\n"
     "Decodes latents at a remote VAE endpoint. OUT is .png/.jpg (image), .safetensors/.npy\n"
     "(float tensor), .mp4 (video models), or a directory ending in '/' (one PNG per image or\n"
-    "frame). Without --endpoint, RVAE_ENDPOINT or the model's public endpoint is used; the\n"
-    "model's scaling factors are sent unless overridden or --no-scaling is given. HF_TOKEN is\n"
-    "sent as a bearer token when set.\n";
+    "frame). Several inputs (or a directory of them) are decoded --jobs at a time (default 4)\n"
+    "into the directory OUT, one file per input named after it, with a progress display;\n"
+    "--verbose prints where each request's time went. Without --endpoint, RVAE_ENDPOINT or the\n"
+    "model's public endpoint is used; the model's scaling factors are sent unless overridden or\n"
+    "--no-scaling is given. HF_TOKEN (or the Hugging Face token file) is sent as a bearer token.\n";
 
 bool is_directory_target(const std::string& path) {
   struct stat info {};
@@ -73,18 +77,65 @@ void write_images(const std::vector<Image>& images, const std::string& output) {
   take(write_image(output, images[0]));
 }
 
+// Writes one decode result to `output`: a file (by extension) or a directory ending in '/'.
+void write_decoded(const DecodeOutput& result, const std::string& output,
+                   const DecodeOptions& options) {
+  switch (result.type) {
+    case OutputType::kImage: {
+      // The server's own encoding is kept when it is what the file name asks for.
+      const std::string extension = extension_of(output);
+      const bool same_format =
+          (extension == ".png") == (options.image_format == ImageFormat::kPng) &&
+          (extension == ".png" || extension == ".jpg" || extension == ".jpeg");
+      if (same_format) {
+        take(write_file(output, result.encoded.data(), result.encoded.size()));
+      } else {
+        write_images(result.images, output);
+      }
+      return;
+    }
+    case OutputType::kUInt8:
+      write_images(result.images, output);
+      return;
+    case OutputType::kFloatTensor:
+      write_tensor(output, result.tensor, "images");
+      return;
+    case OutputType::kMp4:
+      take(write_file(output, result.encoded.data(), result.encoded.size()));
+      return;
+  }
+}
+
+// Where one input's result goes when decoding many into a directory.
+std::string batch_output_path(const std::string& directory, const std::string& input,
+                              const DecodeOptions& options, const DecodeOutput& result) {
+  const std::string base = directory + (directory.back() == '/' ? "" : "/") + stem_of(input);
+  switch (options.output_type) {
+    case OutputType::kImage:
+      return base + (options.image_format == ImageFormat::kPng ? ".png" : ".jpg");
+    case OutputType::kUInt8:
+      return result.images.size() == 1 ? base + ".png" : base + "/";
+    case OutputType::kFloatTensor:
+      return base + ".safetensors";
+    case OutputType::kMp4:
+      return base + ".mp4";
+  }
+  return base;
+}
+
 }  // namespace
 
 int decode_command(const std::vector<std::string>& argv) {
   std::set<std::string> value_options = kClientValueOptions;
   value_options.insert({"output", "output-type", "format", "height", "width", "scaling-factor",
-                        "shift-factor", "name"});
-  const Args args(argv, value_options, {"help", "no-scaling"});
+                        "shift-factor", "name", "jobs"});
+  const Args args(argv, value_options, {"help", "no-scaling", "verbose"});
   if (args.has("help")) {
     std::cout << kUsage;
     return 0;
   }
-  if (args.positionals().size() != 1) throw UsageError{"give exactly one latents file"};
+  if (args.positionals().empty())
+    throw UsageError{"give a latents file (or several, or a directory)"};
   const std::optional<std::string> output = args.get("output");
   if (!output) throw UsageError{"missing -o OUT"};
 
@@ -107,39 +158,83 @@ int decode_command(const std::vector<std::string>& argv) {
   if (options.height.has_value() != options.width.has_value()) {
     throw UsageError{"--height and --width go together"};
   }
-  options.output_type = output_type_for(args, *output);
-  options.image_format = image_format_for(args, *output);
-  const std::string endpoint = choose_endpoint(args, preset, /*decode=*/true);
-
-  const Tensor latents = read_latents(args.positionals()[0], args.get("name").value_or(""));
-  Client client(client_options(args));
-  DecodeOutput result = take(client.decode(endpoint, latents.view(), options));
-
-  switch (result.type) {
-    case OutputType::kImage: {
-      // The server's own encoding is kept when it is what the file name asks for.
-      const std::string extension = extension_of(*output);
-      const bool same_format =
-          (extension == ".png") == (options.image_format == ImageFormat::kPng) &&
-          (extension == ".png" || extension == ".jpg" || extension == ".jpeg");
-      if (same_format) {
-        take(write_file(*output, result.encoded.data(), result.encoded.size()));
-      } else {
-        write_images(result.images, *output);
-      }
-      break;
+  const std::vector<std::string> inputs =
+      expand_inputs(args.positionals(), {".safetensors", ".npy"});
+  const bool many = inputs.size() > 1 || is_directory_target(args.positionals()[0]);
+  if (many) {
+    if (!is_directory_target(*output) && extension_of(*output).empty()) {
+      ::mkdir(output->c_str(), 0755);
     }
-    case OutputType::kUInt8:
-      write_images(result.images, *output);
-      break;
-    case OutputType::kFloatTensor:
-      write_tensor(*output, result.tensor, "images");
-      break;
-    case OutputType::kMp4:
-      take(write_file(*output, result.encoded.data(), result.encoded.size()));
-      break;
+    if (!is_directory_target(*output)) {
+      throw UsageError{"several inputs need a directory as -o OUT, got '" + *output + "'"};
+    }
+    options.output_type =
+        args.has("output-type") ? output_type_for(args, *output) : OutputType::kImage;
+    options.image_format = args.has("format") ? image_format_for(args, "") : ImageFormat::kPng;
+  } else {
+    options.output_type = output_type_for(args, *output);
+    options.image_format = image_format_for(args, *output);
   }
-  std::cout << "wrote " << *output << "\n";
+  const std::string endpoint = choose_endpoint(args, preset, /*decode=*/true);
+  const int jobs = args.get_int("jobs", 1, 1024).value_or(4);
+
+  // Unreadable inputs fail alone; the others still go out.
+  std::vector<std::optional<Error>> read_errors(inputs.size());
+  std::vector<Tensor> latents(inputs.size());
+  std::vector<TensorView> views;
+  std::vector<std::size_t> sent_index;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    try {
+      latents[i] = read_latents(inputs[i], args.get("name").value_or(""));
+      views.push_back(latents[i].view());
+      sent_index.push_back(i);
+    } catch (const Error& error) {
+      if (!many) throw;
+      read_errors[i] = error;
+    }
+  }
+
+  ClientOptions client = client_options(args);
+  client.max_in_flight = static_cast<std::size_t>(jobs);
+  Client decoder(client);
+  BatchOptions batch;
+  batch.max_in_flight = static_cast<std::size_t>(jobs);
+  ProgressDisplay display(stderr, "decode");
+  if (many) batch.on_progress = [&](const BatchProgress& progress) { display.update(progress); };
+  std::vector<Result<DecodeOutput>> results = decoder.decode_batch(endpoint, views, options, batch);
+  if (many) display.finish();
+
+  std::size_t failures = 0;
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    const std::string& input = inputs[sent_index[k]];
+    if (!results[k]) {
+      if (!many) throw std::move(results[k]).error();
+      std::cerr << "rvae decode: " << input << ": " << results[k].error().what() << "\n";
+      ++failures;
+      continue;
+    }
+    const std::string target =
+        many ? batch_output_path(*output, input, options, *results[k]) : *output;
+    try {
+      write_decoded(*results[k], target, options);
+    } catch (const Error& error) {
+      if (!many) throw;
+      std::cerr << "rvae decode: " << input << ": " << error.what() << "\n";
+      ++failures;
+      continue;
+    }
+    if (args.has("verbose")) std::cout << timing_line(input, results[k]->timings) << "\n";
+    std::cout << "wrote " << target << "\n";
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!read_errors[i]) continue;
+    std::cerr << "rvae decode: " << inputs[i] << ": " << read_errors[i]->what() << "\n";
+    ++failures;
+  }
+  if (failures > 0) {
+    std::cerr << "rvae decode: " << failures << " of " << inputs.size() << " inputs failed\n";
+    return 1;
+  }
   return 0;
 }
 

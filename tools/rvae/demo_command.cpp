@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_io.hpp"
 #include "commands.hpp"
 #include "common.hpp"
 #include "contact_sheet.hpp"
@@ -105,10 +106,6 @@ RoundTripError compare_with_block_means(const Image& original, const Image& deco
 double milliseconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
-}
-
-std::string stem_of(const std::string& file) {
-  return file.substr(0, file.find_last_of('.'));
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ const char* const kUsage =
     "  encode   image -> latents file via a remote VAE endpoint\n"
     "  serve    run the reference endpoint (stand-in VAE, same protocol)\n"
     "  demo     round-trip test images through every model on an in-process reference endpoint\n"
+    "  bench    concurrency throughput against an in-process reference endpoint\n"
     "\n"
     "'rvae <command> --help' describes each. Exit codes: 0 ok, 1 runtime error, 2 usage error.\n";
 
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
     if (command == "encode") return rvae::cli::encode_command(args);
     if (command == "serve") return rvae::cli::serve_command(args);
     if (command == "demo") return rvae::cli::demo_command(args);
+    if (command == "bench") return rvae::cli::bench_command(args);
     std::cerr << "rvae: unknown command '" << command << "'\n" << kUsage;
     return 2;
   } catch (const rvae::cli::UsageError& error) {
