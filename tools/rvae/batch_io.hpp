@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdio>
+#include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,5 +38,49 @@ class ProgressDisplay {
 
 /// "a.npy: 1 attempt, queue 0.0 ms, connect 0.2 ms, ... total 23.1 ms, 24 KiB sent, ..."
 std::string timing_line(const std::string& name, const RequestTimings& timings);
+
+/// Inputs of one batch command: which were read, and why the others could not be.
+struct BatchInputs {
+  std::vector<std::string> files;
+  std::vector<std::size_t> sent;                  ///< Indices into files, in request order.
+  std::vector<std::optional<Error>> read_errors;  ///< Per file.
+};
+
+/// Writes each result with `write(input, output) -> "wrote ..." line`, reports failures one line
+/// each on stderr (in single mode the first error is thrown instead, for main() to report), and
+/// returns the exit code: 0 when every input succeeded, else 1.
+template <typename Output, typename Write>
+int finish_batch(const char* command, bool many, bool verbose, const BatchInputs& inputs,
+                 std::vector<Result<Output>>& results, Write write) {
+  std::size_t failures = 0;
+  auto fail = [&](const std::string& input, const Error& error) {
+    if (!many) throw error;
+    std::cerr << "rvae " << command << ": " << input << ": " << error.what() << "\n";
+    ++failures;
+  };
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    const std::string& input = inputs.files[inputs.sent[k]];
+    if (!results[k]) {
+      fail(input, results[k].error());
+      continue;
+    }
+    std::string line;
+    try {
+      line = write(input, *results[k]);
+    } catch (const Error& error) {
+      fail(input, error);
+      continue;
+    }
+    if (verbose) std::cout << timing_line(input, results[k]->timings) << "\n";
+    std::cout << line << "\n";
+  }
+  for (std::size_t i = 0; i < inputs.files.size(); ++i) {
+    if (inputs.read_errors[i]) fail(inputs.files[i], *inputs.read_errors[i]);
+  }
+  if (failures == 0) return 0;
+  std::cerr << "rvae " << command << ": " << failures << " of " << inputs.files.size()
+            << " inputs failed\n";
+  return 1;
+}
 
 }  // namespace rvae::cli

@@ -54,6 +54,19 @@ ClientOptions client_options(const Args& args) {
   return options;
 }
 
+void apply_factor_flags(const Args& args, std::optional<double>& scaling_factor,
+                        std::optional<double>& shift_factor) {
+  if (args.has("no-scaling")) {
+    if (args.has("scaling-factor") || args.has("shift-factor")) {
+      throw UsageError{"--no-scaling contradicts --scaling-factor/--shift-factor"};
+    }
+    scaling_factor.reset();
+    shift_factor.reset();
+  }
+  if (std::optional<double> factor = args.get_double("scaling-factor")) scaling_factor = factor;
+  if (std::optional<double> shift = args.get_double("shift-factor")) shift_factor = shift;
+}
+
 std::string extension_of(const std::string& path) {
   const std::size_t slash = path.find_last_of('/');
   const std::size_t dot = path.find_last_of('.');

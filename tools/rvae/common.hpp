@@ -23,6 +23,10 @@ std::string choose_endpoint(const Args& args, const ModelPreset& preset, bool de
 /// environment (HF_TOKEN or the Hugging Face token file).
 ClientOptions client_options(const Args& args);
 
+/// Applies --scaling-factor, --shift-factor and --no-scaling to the preset's factors.
+void apply_factor_flags(const Args& args, std::optional<double>& scaling_factor,
+                        std::optional<double>& shift_factor);
+
 /// Lower-cased extension with its dot (".png"), or "" when there is none.
 std::string extension_of(const std::string& path);
 /// Reads latents from .safetensors (the only tensor, or the one called `name`) or .npy.

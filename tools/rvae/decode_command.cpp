@@ -142,25 +142,16 @@ int decode_command(const std::vector<std::string>& argv) {
   const PresetRegistry presets = load_presets(args);
   const ModelPreset preset = choose_preset(args, presets, "sdxl");
   DecodeOptions options = preset.decode_options();
-  if (args.has("no-scaling")) {
-    if (args.has("scaling-factor") || args.has("shift-factor")) {
-      throw UsageError{"--no-scaling contradicts --scaling-factor/--shift-factor"};
-    }
-    options.scaling_factor.reset();
-    options.shift_factor.reset();
-  }
-  if (std::optional<double> factor = args.get_double("scaling-factor")) {
-    options.scaling_factor = factor;
-  }
-  if (std::optional<double> shift = args.get_double("shift-factor")) options.shift_factor = shift;
+  apply_factor_flags(args, options.scaling_factor, options.shift_factor);
   options.height = args.get_int("height", 8, 1 << 16);
   options.width = args.get_int("width", 8, 1 << 16);
   if (options.height.has_value() != options.width.has_value()) {
     throw UsageError{"--height and --width go together"};
   }
-  const std::vector<std::string> inputs =
-      expand_inputs(args.positionals(), {".safetensors", ".npy"});
-  const bool many = inputs.size() > 1 || is_directory_target(args.positionals()[0]);
+  BatchInputs inputs;
+  inputs.files = expand_inputs(args.positionals(), {".safetensors", ".npy"});
+  inputs.read_errors.resize(inputs.files.size());
+  const bool many = inputs.files.size() > 1 || is_directory_target(args.positionals()[0]);
   if (many) {
     if (!is_directory_target(*output) && extension_of(*output).empty()) {
       ::mkdir(output->c_str(), 0755);
@@ -179,18 +170,16 @@ int decode_command(const std::vector<std::string>& argv) {
   const int jobs = args.get_int("jobs", 1, 1024).value_or(4);
 
   // Unreadable inputs fail alone; the others still go out.
-  std::vector<std::optional<Error>> read_errors(inputs.size());
-  std::vector<Tensor> latents(inputs.size());
+  std::vector<Tensor> latents(inputs.files.size());
   std::vector<TensorView> views;
-  std::vector<std::size_t> sent_index;
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
+  for (std::size_t i = 0; i < inputs.files.size(); ++i) {
     try {
-      latents[i] = read_latents(inputs[i], args.get("name").value_or(""));
+      latents[i] = read_latents(inputs.files[i], args.get("name").value_or(""));
       views.push_back(latents[i].view());
-      sent_index.push_back(i);
+      inputs.sent.push_back(i);
     } catch (const Error& error) {
       if (!many) throw;
-      read_errors[i] = error;
+      inputs.read_errors[i] = error;
     }
   }
 
@@ -204,38 +193,13 @@ int decode_command(const std::vector<std::string>& argv) {
   std::vector<Result<DecodeOutput>> results = decoder.decode_batch(endpoint, views, options, batch);
   if (many) display.finish();
 
-  std::size_t failures = 0;
-  for (std::size_t k = 0; k < results.size(); ++k) {
-    const std::string& input = inputs[sent_index[k]];
-    if (!results[k]) {
-      if (!many) throw std::move(results[k]).error();
-      std::cerr << "rvae decode: " << input << ": " << results[k].error().what() << "\n";
-      ++failures;
-      continue;
-    }
-    const std::string target =
-        many ? batch_output_path(*output, input, options, *results[k]) : *output;
-    try {
-      write_decoded(*results[k], target, options);
-    } catch (const Error& error) {
-      if (!many) throw;
-      std::cerr << "rvae decode: " << input << ": " << error.what() << "\n";
-      ++failures;
-      continue;
-    }
-    if (args.has("verbose")) std::cout << timing_line(input, results[k]->timings) << "\n";
-    std::cout << "wrote " << target << "\n";
-  }
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (!read_errors[i]) continue;
-    std::cerr << "rvae decode: " << inputs[i] << ": " << read_errors[i]->what() << "\n";
-    ++failures;
-  }
-  if (failures > 0) {
-    std::cerr << "rvae decode: " << failures << " of " << inputs.size() << " inputs failed\n";
-    return 1;
-  }
-  return 0;
+  return finish_batch("decode", many, args.has("verbose"), inputs, results,
+                      [&](const std::string& input, const DecodeOutput& result) {
+                        const std::string target =
+                            many ? batch_output_path(*output, input, options, result) : *output;
+                        write_decoded(result, target, options);
+                        return "wrote " + target;
+                      });
 }
 
 }  // namespace rvae::cli

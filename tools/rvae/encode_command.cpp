@@ -36,10 +36,11 @@ int encode_command(const std::vector<std::string>& argv) {
     throw UsageError{"give an image file (or several, or a directory)"};
   const std::optional<std::string> output = args.get("output");
   if (!output) throw UsageError{"missing -o OUT"};
-  const std::vector<std::string> inputs =
-      expand_inputs(args.positionals(), {".png", ".jpg", ".jpeg"});
+  BatchInputs inputs;
+  inputs.files = expand_inputs(args.positionals(), {".png", ".jpg", ".jpeg"});
+  inputs.read_errors.resize(inputs.files.size());
   struct stat info {};
-  const bool many = inputs.size() > 1 ||
+  const bool many = inputs.files.size() > 1 ||
                     (::stat(args.positionals()[0].c_str(), &info) == 0 && S_ISDIR(info.st_mode));
   const std::string extension = extension_of(*output);
   if (many) {
@@ -54,33 +55,21 @@ int encode_command(const std::vector<std::string>& argv) {
   const PresetRegistry presets = load_presets(args);
   const ModelPreset preset = choose_preset(args, presets, "sdxl");
   EncodeOptions options = preset.encode_options();
-  if (args.has("no-scaling")) {
-    if (args.has("scaling-factor") || args.has("shift-factor")) {
-      throw UsageError{"--no-scaling contradicts --scaling-factor/--shift-factor"};
-    }
-    options.scaling_factor.reset();
-    options.shift_factor.reset();
-  }
-  if (std::optional<double> factor = args.get_double("scaling-factor")) {
-    options.scaling_factor = factor;
-  }
-  if (std::optional<double> shift = args.get_double("shift-factor")) options.shift_factor = shift;
+  apply_factor_flags(args, options.scaling_factor, options.shift_factor);
   const std::string endpoint = choose_endpoint(args, preset, /*decode=*/false);
   const int jobs = args.get_int("jobs", 1, 1024).value_or(4);
 
   // Unreadable images fail alone; the others still go out.
-  std::vector<std::optional<Error>> read_errors(inputs.size());
   std::vector<Image> images;
-  std::vector<std::size_t> sent_index;
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    Result<Image> image = read_image(inputs[i]);
+  for (std::size_t i = 0; i < inputs.files.size(); ++i) {
+    Result<Image> image = read_image(inputs.files[i]);
     if (!image) {
       if (!many) throw std::move(image).error();
-      read_errors[i] = std::move(image).error();
+      inputs.read_errors[i] = std::move(image).error();
       continue;
     }
     images.push_back(std::move(image).value());
-    sent_index.push_back(i);
+    inputs.sent.push_back(i);
   }
 
   ClientOptions client = client_options(args);
@@ -94,40 +83,16 @@ int encode_command(const std::vector<std::string>& argv) {
       encoder.encode_batch(endpoint, images, options, batch);
   if (many) display.finish();
 
-  std::size_t failures = 0;
-  for (std::size_t k = 0; k < results.size(); ++k) {
-    const std::string& input = inputs[sent_index[k]];
-    if (!results[k]) {
-      if (!many) throw std::move(results[k]).error();
-      std::cerr << "rvae encode: " << input << ": " << results[k].error().what() << "\n";
-      ++failures;
-      continue;
-    }
-    const std::string target =
-        many ? *output + (output->back() == '/' ? "" : "/") + stem_of(input) + ".safetensors"
-             : *output;
-    try {
-      write_tensor(target, results[k]->latents, "latents");
-    } catch (const Error& error) {
-      if (!many) throw;
-      std::cerr << "rvae encode: " << input << ": " << error.what() << "\n";
-      ++failures;
-      continue;
-    }
-    if (args.has("verbose")) std::cout << timing_line(input, results[k]->timings) << "\n";
-    std::cout << "wrote " << target << " " << shape_to_string(results[k]->latents.shape()) << " "
-              << dtype_name(results[k]->latents.dtype()) << "\n";
-  }
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (!read_errors[i]) continue;
-    std::cerr << "rvae encode: " << inputs[i] << ": " << read_errors[i]->what() << "\n";
-    ++failures;
-  }
-  if (failures > 0) {
-    std::cerr << "rvae encode: " << failures << " of " << inputs.size() << " inputs failed\n";
-    return 1;
-  }
-  return 0;
+  return finish_batch("encode", many, args.has("verbose"), inputs, results,
+                      [&](const std::string& input, const EncodeOutput& result) {
+                        const std::string target = many ? *output +
+                                                              (output->back() == '/' ? "" : "/") +
+                                                              stem_of(input) + ".safetensors"
+                                                        : *output;
+                        write_tensor(target, result.latents, "latents");
+                        return "wrote " + target + " " + shape_to_string(result.latents.shape()) +
+                               " " + std::string(dtype_name(result.latents.dtype()));
+                      });
 }
 
 }  // namespace rvae::cli
