@@ -1,5 +1,7 @@
 #include "files/strict_json.hpp"
 
+#include "core/json_depth.hpp"
+
 #include <cstddef>
 #include <exception>
 #include <new>
@@ -10,39 +12,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_depth.hpp"
 #include "rvae/error.hpp"
 
 namespace rvae::internal {
 namespace {
-
-// Depth of the deepest array/object, counted without parsing, so a hostile header cannot make
-// the parser build millions of nested values. Exact for valid JSON; for invalid JSON the parser
-// stops at the first error anyway.
-std::size_t nesting_depth(std::string_view text) {
-  std::size_t depth = 0;
-  std::size_t deepest = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-      if (depth > deepest) deepest = depth;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
 
 // nlohmann's messages can quote raw input bytes; keep error text printable ASCII.
 std::string printable(std::string_view text) {
@@ -60,7 +34,7 @@ std::string printable(std::string_view text) {
 Result<nlohmann::json> parse_json_strict(std::string_view text, std::string_view what,
                                          std::size_t max_depth) {
   const std::string name(what);
-  if (nesting_depth(text) > max_depth) {
+  if (detail::json_nesting_depth(text) > max_depth) {
     return Error(ErrorCode::kInvalidArgument,
                  name + " is nested deeper than " + std::to_string(max_depth) + " levels");
   }

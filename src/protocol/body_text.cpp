@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_depth.hpp"
 #include "protocol/protocol_internal.hpp"
 
 namespace rvae::protocol::internal {
@@ -14,7 +15,7 @@ namespace {
 constexpr std::size_t kMaxJsonBytes = 1 << 20;
 constexpr std::size_t kMaxScanBytes = 64 * 1024;
 // nlohmann's dump() recurses once per level; deeper documents are treated as text.
-constexpr int kMaxJsonDepth = 64;
+constexpr std::size_t kMaxJsonDepth = 64;
 
 bool is_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -78,35 +79,11 @@ std::size_t find_nocase(std::string_view haystack, std::string_view needle, std:
   return std::string_view::npos;
 }
 
-bool json_depth_at_most(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return true;
-}
-
 // The JSON document in `body`, or nullopt when it is not (small, shallow, valid) JSON.
 std::optional<nlohmann::json> parse_json(const Bytes& body) {
   if (body.size() > kMaxJsonBytes) return std::nullopt;
   const std::string_view text = as_text(body, body.size());
-  if (!json_depth_at_most(text, kMaxJsonDepth)) return std::nullopt;
+  if (detail::json_nesting_depth(text) > kMaxJsonDepth) return std::nullopt;
   try {
     nlohmann::json doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
     if (doc.is_discarded()) return std::nullopt;
