@@ -20,7 +20,6 @@ build_dir=build/test
 cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DRVAE_WARNINGS_AS_ERRORS=ON -DRVAE_BUILD_BENCHMARKS=ON)
 if [ -n "$sanitize" ]; then
   build_dir="build/test-${sanitize//,/-}"
-  # Clang's sanitizer runtimes are the ones Debian ships ready for both ASan and TSan.
   cmake_args+=(-DRVAE_SANITIZE="$sanitize" -DRVAE_BUILD_BENCHMARKS=OFF)
 fi
 

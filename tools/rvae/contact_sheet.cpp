@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "pixel_offset.hpp"
+
 namespace rvae::cli {
 namespace {
 
@@ -24,14 +26,11 @@ void draw_scaled(const Image& source, Image& target, int left, int top, int widt
         unsigned sum = 0;
         for (int sy = y0; sy < y1; ++sy) {
           for (int sx = x0; sx < x1; ++sx) {
-            sum += source.pixels[(static_cast<std::size_t>(sy) * source.width + sx) *
-                                     static_cast<std::size_t>(source.channels) +
-                                 static_cast<std::size_t>(c)];
+            sum += source.pixels[pixel_offset(source, sx, sy, c)];
           }
         }
         const unsigned count = static_cast<unsigned>((y1 - y0) * (x1 - x0));
-        target.pixels[(static_cast<std::size_t>(top + y) * target.width + left + x) * 3 +
-                      static_cast<std::size_t>(c)] =
+        target.pixels[pixel_offset(target, left + x, top + y, c)] =
             static_cast<std::uint8_t>((sum + count / 2) / count);
       }
     }
@@ -49,7 +48,8 @@ Image make_contact_sheet(const std::vector<std::vector<Image>>& rows, int cell_h
     width = std::max(width, row_width);
   }
   const int height = kGutter + static_cast<int>(rows.size()) * (cell_height + kGutter);
-  Image sheet{width, height, 3, Bytes(static_cast<std::size_t>(width) * height * 3, 255)};
+  Image sheet{width, height, 3,
+              Bytes(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3, 255)};
   int top = kGutter;
   for (const std::vector<Image>& row : rows) {
     int left = kGutter;

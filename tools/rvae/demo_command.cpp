@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "contact_sheet.hpp"
+#include "pixel_offset.hpp"
 #include "rvae/testing/reference_endpoint.hpp"
 
 namespace rvae::cli {
@@ -53,12 +54,13 @@ Image crop_to_multiple_of_16(const Image& image) {
   const int height = image.height / 16 * 16;
   const int left = (image.width - width) / 2;
   const int top = (image.height - height) / 2;
-  Image cropped{width, height, 3, Bytes(static_cast<std::size_t>(width) * height * 3)};
+  Image cropped{width, height, 3,
+                Bytes(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3)};
   const Image rgb = to_rgb(image);
+  const std::size_t row_bytes = static_cast<std::size_t>(width) * 3;
   for (int y = 0; y < height; ++y) {
-    const std::uint8_t* source =
-        &rgb.pixels[(static_cast<std::size_t>(top + y) * rgb.width + left) * 3];
-    std::copy(source, source + width * 3, &cropped.pixels[static_cast<std::size_t>(y) * width * 3]);
+    const std::uint8_t* source = &rgb.pixels[pixel_offset(rgb, left, top + y, 0)];
+    std::copy(source, source + row_bytes, &cropped.pixels[pixel_offset(cropped, 0, y, 0)]);
   }
   return cropped;
 }
@@ -82,16 +84,14 @@ RoundTripError compare_with_block_means(const Image& original, const Image& deco
         double sum = 0;
         for (int y = by * 8; y < by * 8 + 8; ++y) {
           for (int x = bx * 8; x < bx * 8 + 8; ++x) {
-            sum += original.pixels[(static_cast<std::size_t>(y) * original.width + x) * 3 + c];
+            sum += original.pixels[pixel_offset(original, x, y, c)];
           }
         }
         const double mean = sum / 64.0;
         for (int y = by * 8; y < by * 8 + 8; ++y) {
           for (int x = bx * 8; x < bx * 8 + 8; ++x) {
-            const std::size_t at = (static_cast<std::size_t>(y) * decoded.width + x) *
-                                       static_cast<std::size_t>(decoded.channels) +
-                                   static_cast<std::size_t>(c);
-            const double difference = std::abs(decoded.pixels[at] - mean);
+            const double difference =
+                std::abs(decoded.pixels[pixel_offset(decoded, x, y, c)] - mean);
             total += difference;
             error.max = std::max(error.max, difference);
           }
