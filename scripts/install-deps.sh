@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config ca-certificates
   libcurl4-openssl-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  openssl nghttp2-server
   "$@"
 )
 

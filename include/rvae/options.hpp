@@ -60,6 +60,7 @@ struct RequestTimings {
   std::uint64_t bytes_sent = 0;              ///< Request body bytes of the last attempt.
   std::uint64_t bytes_received = 0;          ///< Reply body bytes of the last attempt.
   std::string endpoint;                      ///< The URL that answered (no query, no userinfo).
+  std::string protocol;                      ///< "HTTP/1.1", "HTTP/2", ... as negotiated.
 };
 
 /// Options of one decode request. Every query parameter of the protocol is here.

@@ -210,6 +210,7 @@ RequestTimings make_timings(const transport::TransferTimings& transfer, const Ca
   timings.bytes_sent = transfer.bytes_sent;
   timings.bytes_received = transfer.bytes_received;
   timings.endpoint = info.endpoint;
+  timings.protocol = transfer.protocol;
   return timings;
 }
 

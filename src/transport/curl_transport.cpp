@@ -55,6 +55,24 @@ struct EasyDeleter {
 };
 using Easy = std::unique_ptr<CURL, EasyDeleter>;
 
+// The HTTP version a finished transfer used, as people write it.
+std::string protocol_name(CURL* easy) {
+  long version = 0;
+  curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+  switch (version) {
+    case CURL_HTTP_VERSION_1_0:
+      return "HTTP/1.0";
+    case CURL_HTTP_VERSION_1_1:
+      return "HTTP/1.1";
+    case CURL_HTTP_VERSION_2_0:
+      return "HTTP/2";
+    case CURL_HTTP_VERSION_3:
+      return "HTTP/3";
+    default:
+      return {};
+  }
+}
+
 long clamp_ms(std::chrono::milliseconds value) {
   return static_cast<long>(std::clamp<std::chrono::milliseconds::rep>(value.count(), 1, 1L << 30));
 }
@@ -502,6 +520,7 @@ class CurlTransport final : public Transport {
         start_transfer > 0 ? micros(start_transfer - upload_end) : std::chrono::microseconds(0);
     timings.download =
         start_transfer > 0 ? micros(total - start_transfer) : std::chrono::microseconds(0);
+    timings.protocol = protocol_name(easy);
     return timings;
   }
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "protocol/http_message.hpp"
 #include "rvae/cancel.hpp"
@@ -40,6 +41,7 @@ struct TransferTimings {
   std::chrono::microseconds download{0};
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
+  std::string protocol;  ///< "HTTP/1.1", "HTTP/2", ...; empty when no reply came.
 };
 
 struct TransferResult {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "cli/subprocess.hpp"
+#include "support/subprocess.hpp"
 #include "rvae/rvae.hpp"
 #include "support/scripted_server.hpp"
 

@@ -383,6 +383,7 @@ TEST_F(ResilienceTest, TimingsAndProgressDescribeTheTransfer) {
   EXPECT_EQ(timings.bytes_sent, latents.size_bytes());
   EXPECT_EQ(timings.bytes_received, 1u * 16 * 512 * 3);
   EXPECT_EQ(timings.endpoint, decode_url());
+  EXPECT_EQ(timings.protocol, "HTTP/1.1");
   std::lock_guard<std::mutex> lock(mutex);
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.back().uploaded, latents.size_bytes());
