@@ -48,6 +48,7 @@ struct RequestControl {
 /// Where the time of one call went. The phases are those of the last attempt (libcurl's own
 /// measurements); queue and total span the whole call, retry waits included.
 struct RequestTimings {
+  std::chrono::microseconds prepare{0};      ///< Building the request (e.g. PNG-encoding).
   std::chrono::microseconds queue{0};        ///< Waiting for a free slot (max_in_flight).
   std::chrono::microseconds connect{0};      ///< DNS and TCP connect (0 on a reused connection).
   std::chrono::microseconds tls{0};          ///< TLS handshake (0 for http or reuse).

@@ -139,7 +139,7 @@ void attempt(const std::shared_ptr<CallState>& state) {
 
 void start_call(const CallContext& context, const std::vector<std::string>& urls,
                 std::shared_ptr<const protocol::HttpRequest> request, const RequestControl& control,
-                CancelToken call_token, CallDone done) {
+                CancelToken call_token, Clock::time_point started, CallDone done) {
   auto state = std::make_shared<CallState>();
   state->context = context;
   state->urls = urls;
@@ -148,8 +148,9 @@ void start_call(const CallContext& context, const std::vector<std::string>& urls
   state->control = control;
   state->token = std::move(call_token);
   state->done = std::move(done);
-  state->info.started = Clock::now();
-  state->not_before = state->info.started;
+  state->info.started = started;
+  state->not_before = Clock::now();
+  state->info.prepare = state->not_before - started;
   const std::chrono::milliseconds budget = control.deadline.value_or(context.options->deadline);
   state->deadline = budget.count() <= 0 ? state->info.started : state->info.started + budget;
   if (state->control.cancel) {
@@ -198,6 +199,7 @@ RequestTimings make_timings(const transport::TransferTimings& transfer, const Ca
   using std::chrono::duration_cast;
   using std::chrono::microseconds;
   RequestTimings timings;
+  timings.prepare = duration_cast<microseconds>(info.prepare);
   timings.queue = transfer.queue;
   timings.connect = transfer.connect;
   timings.tls = transfer.tls;

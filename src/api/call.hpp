@@ -28,7 +28,8 @@ struct CallContext {
 /// How a call went, beside its last transfer's result.
 struct CallInfo {
   int attempts = 0;
-  transport::Clock::time_point started;
+  transport::Clock::time_point started;   ///< When the caller asked, before the request was built.
+  transport::Clock::duration prepare{0};  ///< Building the request.
   transport::Clock::time_point finished;
   std::string endpoint;     ///< The URL of the last attempt, redacted.
   std::string gave_up_why;  ///< Why no further attempt was made after a retryable failure.
@@ -40,9 +41,11 @@ using CallDone = std::function<void(transport::TransferResult&&, const CallInfo&
 /// retrying transient failures per options->retry until the call's deadline. `done` runs once,
 /// on the transport's thread (or at once when the call cannot start). `call_token` cancels the
 /// call; control.cancel, when set, is chained to it.
+/// `started` is when the caller asked (before the request was built); the deadline counts from
+/// there.
 void start_call(const CallContext& context, const std::vector<std::string>& urls,
                 std::shared_ptr<const protocol::HttpRequest> request, const RequestControl& control,
-                CancelToken call_token, CallDone done);
+                CancelToken call_token, transport::Clock::time_point started, CallDone done);
 
 /// `url` (built on `from`) with `from` replaced by `to`, its query kept.
 std::string rebase_url(std::string_view url, std::string_view from, std::string_view to);

@@ -121,8 +121,8 @@ struct Client::Impl {
 
   // Starts a built request (or reports why it could not be built) as a Pending.
   template <typename T, typename Built>
-  Pending<T> launch(const Endpoint& endpoint, Result<Built>&& built, const RequestControl& control,
-                    typename PendingCall<T>::Finisher finisher,
+  Pending<T> launch(Clock::time_point started, const Endpoint& endpoint, Result<Built>&& built,
+                    const RequestControl& control, typename PendingCall<T>::Finisher finisher,
                     std::function<void()> on_ready = nullptr) {
     auto pending = std::make_shared<PendingCall<T>>(std::move(finisher), std::move(on_ready));
     auto deliver = [pending](transport::TransferResult&& result, const detail::CallInfo& info) {
@@ -143,7 +143,7 @@ struct Client::Impl {
         http->headers.push_back(
             {"X-Scale-Up-Timeout", std::to_string(options.scale_up_timeout->count())});
       }
-      detail::start_call(context(), urls, std::move(http), control, pending->token,
+      detail::start_call(context(), urls, std::move(http), control, pending->token, started,
                          std::move(deliver));
     }
     return Pending<T>(pending);
@@ -152,6 +152,7 @@ struct Client::Impl {
   Pending<DecodeOutput> decode(const Endpoint& endpoint, const TensorView& latents,
                                const DecodeOptions& decode_options,
                                std::function<void()> on_ready = nullptr) {
+    const Clock::time_point started = Clock::now();
     Result<protocol::DecodeRequest> built =
         endpoint.urls().empty()
             ? Result<protocol::DecodeRequest>(no_endpoint())
@@ -159,7 +160,7 @@ struct Client::Impl {
     const protocol::DecodeExpectation expect =
         built ? built->expect : protocol::DecodeExpectation{};
     return launch<DecodeOutput>(
-        endpoint, std::move(built), decode_options.control,
+        started, endpoint, std::move(built), decode_options.control,
         [expect, reply_limits = limits()](transport::TransferResult&& result,
                                           const detail::CallInfo& info) {
           return finish_decode(std::move(result), info, expect, reply_limits);
@@ -171,6 +172,7 @@ struct Client::Impl {
   Pending<EncodeOutput> encode(const Endpoint& endpoint, const Input& input,
                                const EncodeOptions& encode_options,
                                std::function<void()> on_ready = nullptr) {
+    const Clock::time_point started = Clock::now();
     Result<protocol::EncodeRequest> built =
         endpoint.urls().empty()
             ? Result<protocol::EncodeRequest>(no_endpoint())
@@ -178,7 +180,7 @@ struct Client::Impl {
     const protocol::EncodeExpectation expect =
         built ? built->expect : protocol::EncodeExpectation{};
     return launch<EncodeOutput>(
-        endpoint, std::move(built), encode_options.control,
+        started, endpoint, std::move(built), encode_options.control,
         [expect](transport::TransferResult&& result, const detail::CallInfo& info) {
           return finish_encode(std::move(result), info, expect);
         },

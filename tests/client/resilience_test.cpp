@@ -384,10 +384,47 @@ TEST_F(ResilienceTest, TimingsAndProgressDescribeTheTransfer) {
   EXPECT_EQ(timings.bytes_received, 1u * 16 * 512 * 3);
   EXPECT_EQ(timings.endpoint, decode_url());
   EXPECT_EQ(timings.protocol, "HTTP/1.1");
+  EXPECT_GE(timings.total, timings.prepare + timings.server_wait);
   std::lock_guard<std::mutex> lock(mutex);
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.back().uploaded, latents.size_bytes());
   EXPECT_EQ(seen.back().downloaded, timings.bytes_received);
+}
+
+TEST_F(ResilienceTest, EncodeTimingsIncludePreparingThePng) {
+  Client client(fast_retry_options());
+  Image image{64, 64, 3, Bytes(64 * 64 * 3, 90)};
+  Result<EncodeOutput> encoded =
+      client.encode(endpoint_.url("/sd15/encode/"), image, EncodeOptions{});
+  ASSERT_TRUE(encoded) << encoded.error().what();
+  EXPECT_GT(encoded->timings.prepare.count(), 0);
+  EXPECT_GE(encoded->timings.total, encoded->timings.prepare);
+  // What went on the wire is the PNG the client made of the image.
+  EXPECT_EQ(encoded->timings.bytes_sent, encode_png(image).value().size());
+}
+
+TEST_F(ResilienceTest, BadCallsAreRefusedBeforeAnythingIsSent) {
+  const Tensor latents = latents_of(2);
+  ClientOptions with_bad_token = fast_retry_options();
+  with_bad_token.token = "hf_abc\r\nX-Injected: 1";
+  Result<DecodeOutput> bad_token =
+      Client(with_bad_token).decode(decode_url(), latents.view(), uint8_options());
+  ASSERT_FALSE(bad_token);
+  EXPECT_EQ(bad_token.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(bad_token.error().what(), Not(HasSubstr("hf_abc")));
+
+  Client client(fast_retry_options());
+  Result<DecodeOutput> no_url =
+      client.decode(Endpoint(std::vector<std::string>{}), latents.view(), uint8_options());
+  ASSERT_FALSE(no_url);
+  EXPECT_EQ(no_url.error().code(), ErrorCode::kInvalidArgument);
+
+  Result<DecodeOutput> bad_replica =
+      client.decode(Endpoint{decode_url(), "ftp://elsewhere/"}, latents.view(), uint8_options());
+  ASSERT_FALSE(bad_replica);
+  EXPECT_EQ(bad_replica.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(bad_replica.error().message(), HasSubstr("replica 2"));
+  EXPECT_EQ(endpoint_.total_requests(), 0u);
 }
 
 TEST(ReplicaTest, SkipsAFailingReplicaAndSpreadsLoad) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "support/scripted_server.hpp"
 #include "transport/curl_errors.hpp"
@@ -197,6 +198,45 @@ TEST(CurlTransportTest, RedirectToAnotherHostDropsTheToken) {
   ASSERT_EQ(target.requests().size(), 1u);
   EXPECT_EQ(target.requests()[0].path, "/landing");
   EXPECT_FALSE(target.requests()[0].has_header("Authorization"));
+}
+
+TEST(CurlTransportTest, ConnectionClosedWithoutAReplyIsUnavailableAndRetryable) {
+  // A listener that accepts and closes at once, as an overloaded proxy may.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  std::thread closer([listener] {
+    const int connection = ::accept(listener, nullptr, nullptr);
+    if (connection >= 0) ::close(connection);
+  });
+  auto transport = make_curl_transport({});
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/";
+  Result<protocol::HttpResponse> response = transport->send(post(url, "x")).response;
+  closer.join();
+  ::close(listener);
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable);
+  EXPECT_TRUE(response.error().retryable());
+}
+
+TEST(CurlTransportTest, RedirectLoopEndsWithAnError) {
+  ScriptedServer server;
+  server.set_handler([&](const httplib::Request&, httplib::Response& response) {
+    response.status = 307;
+    response.set_header("Location", server.url("/again"));
+  });
+  auto transport = make_curl_transport({});
+  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x")).response;
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable);
+  EXPECT_FALSE(response.error().retryable());
+  EXPECT_THAT(response.error().message(), HasSubstr("too many redirects"));
+  EXPECT_EQ(server.requests().size(), 6u);  // The first request and 5 redirects.
 }
 
 TEST(CurlTransportTest, MalformedUrlIsInvalidArgument) {

@@ -92,13 +92,14 @@ void ProgressDisplay::finish() {
 std::string timing_line(const std::string& name, const RequestTimings& timings) {
   return name + ": " + std::to_string(timings.attempts) +
          (timings.attempts == 1 ? " attempt" : " attempts") + " to " + timings.endpoint + " (" +
-         (timings.protocol.empty() ? "no reply" : timings.protocol) + ")" +
-         ", queue " + milliseconds(timings.queue) + ", connect " + milliseconds(timings.connect) +
-         ", tls " + milliseconds(timings.tls) + ", upload " + milliseconds(timings.upload) +
-         ", server " + milliseconds(timings.server_wait) + ", download " +
-         milliseconds(timings.download) + ", decode " + milliseconds(timings.decode) + ", total " +
-         milliseconds(timings.total) + ", " + std::to_string(timings.bytes_sent) + " B sent, " +
-         std::to_string(timings.bytes_received) + " B received";
+         (timings.protocol.empty() ? "no reply" : timings.protocol) + ")" + ", prepare " +
+         milliseconds(timings.prepare) + ", queue " + milliseconds(timings.queue) + ", connect " +
+         milliseconds(timings.connect) + ", tls " + milliseconds(timings.tls) + ", upload " +
+         milliseconds(timings.upload) + ", server " + milliseconds(timings.server_wait) +
+         ", download " + milliseconds(timings.download) + ", decode " +
+         milliseconds(timings.decode) + ", total " + milliseconds(timings.total) + ", " +
+         std::to_string(timings.bytes_sent) + " B sent, " + std::to_string(timings.bytes_received) +
+         " B received";
 }
 
 }  // namespace rvae::cli

@@ -103,9 +103,8 @@ RoundTripError compare_with_block_means(const Image& original, const Image& deco
   return error;
 }
 
-double milliseconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-      .count();
+double milliseconds(std::chrono::microseconds duration) {
+  return static_cast<double>(duration.count()) / 1000.0;
 }
 
 }  // namespace
@@ -133,15 +132,12 @@ int demo_command(const std::vector<std::string>& argv) {
   std::vector<std::vector<Image>> sheet_rows;
   for (const char* file : kDemoImages) {
     const Image original = crop_to_multiple_of_16(take(read_image(images_dir + "/" + file)));
-    const std::size_t png_bytes = take(encode_png(original)).size();
     std::vector<Image> row = {original};
     for (const char* model : kDemoModels) {
       const ModelPreset& preset = *presets.find(model);
-      auto start = std::chrono::steady_clock::now();
-      const Tensor latents = take(client.encode(endpoint.url("/" + preset.name + "/encode/"),
-                                                original, preset.encode_options()))
-                                 .latents;
-      const double encode_ms = milliseconds_since(start);
+      const EncodeOutput encoded = take(client.encode(endpoint.url("/" + preset.name + "/encode/"),
+                                                      original, preset.encode_options()));
+      const Tensor& latents = encoded.latents;
 
       DecodeOptions options = preset.decode_options();
       options.image_format = ImageFormat::kPng;
@@ -154,18 +150,17 @@ int demo_command(const std::vector<std::string>& argv) {
         options.height = original.height;
         options.width = original.width;
       }
-      start = std::chrono::steady_clock::now();
       DecodeOutput decoded =
           take(client.decode(endpoint.url("/" + preset.name + "/decode/"), view, options));
-      const double decode_ms = milliseconds_since(start);
 
       const RoundTripError error = compare_with_block_means(original, decoded.images.at(0));
       const std::string size =
           std::to_string(original.width) + "x" + std::to_string(original.height);
       std::printf("%-6s %-14s %-9s %12zu %12zu %10.1f %10.1f %9.3f %8.2f\n", model, file,
-                  size.c_str(), png_bytes + view.size_bytes,
-                  latents.size_bytes() + decoded.encoded.size(), encode_ms, decode_ms, error.mean,
-                  error.max);
+                  size.c_str(), encoded.timings.bytes_sent + decoded.timings.bytes_sent,
+                  encoded.timings.bytes_received + decoded.timings.bytes_received,
+                  milliseconds(encoded.timings.total), milliseconds(decoded.timings.total),
+                  error.mean, error.max);
       take(write_file(out + "/" + stem_of(file) + "_" + model + ".png", decoded.encoded.data(),
                       decoded.encoded.size()));
       row.push_back(std::move(decoded.images.at(0)));
@@ -174,7 +169,8 @@ int demo_command(const std::vector<std::string>& argv) {
   }
   const std::string sheet_path = out + "/contact_sheet.png";
   take(write_image(sheet_path, make_contact_sheet(sheet_rows, 192)));
-  std::cout << "\nsent = PNG (encode) + latents (decode); received = latents + decoded PNG.\n"
+  std::cout << "\nsent = PNG (encode) + latents (decode); received = latents + decoded PNG;\n"
+            << "times are per request, PNG encoding and reply decoding included.\n"
             << "errors are in 8-bit levels against each image's 8x8 block means.\n"
             << "wrote " << sheet_path
             << " (rows: images; columns: original | sd15 | sdxl | flux)\n";
