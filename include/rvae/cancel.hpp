@@ -12,15 +12,18 @@ namespace rvae {
 /// thread (not from a signal handler).
 class CancelToken {
  public:
+  /// A new, uncancelled flag.
   CancelToken();
 
   /// Sets the flag and runs the registered callbacks (once; later calls do nothing).
   void cancel();
+  /// True once cancel() was called on this token or a copy.
   bool cancelled() const noexcept;
 
   /// Runs `callback` when cancel() is called (at once when already cancelled). Returns an id for
   /// remove_callback. Callbacks run on the cancelling thread and must not block.
   std::uint64_t add_callback(std::function<void()> callback);
+  /// Forgets a callback that has not run yet (no-op for an unknown id).
   void remove_callback(std::uint64_t id);
 
  private:

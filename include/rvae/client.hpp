@@ -93,6 +93,7 @@ namespace detail {
 template <typename T>
 class PendingState {
  public:
+  // What Pending forwards to; see Pending for the meaning of each.
   virtual ~PendingState() = default;
   virtual void wait() = 0;
   virtual bool wait_for(std::chrono::nanoseconds timeout) = 0;
@@ -106,6 +107,7 @@ class PendingState {
 template <typename T>
 class Pending {
  public:
+  /// An empty Pending (valid() is false).
   Pending() = default;
   explicit Pending(std::shared_ptr<detail::PendingState<T>> state) : state_(std::move(state)) {}
 
@@ -157,7 +159,9 @@ struct BatchOptions {
 /// Pendings then give Cancelled). Not copyable; movable (a moved-from Client must not be used).
 class Client {
  public:
+  /// Starts the client's network thread; looks up the token once (see ClientOptions::token).
   explicit Client(ClientOptions options = {});
+  /// Cancels what is still running and joins the network thread.
   ~Client();
   Client(Client&&) noexcept;
   Client& operator=(Client&&) noexcept;
@@ -201,6 +205,7 @@ class Client {
                                                  const EncodeOptions& options = {},
                                                  const BatchOptions& batch = {});
 
+  /// The options in force (with the token that was found, if any).
   const ClientOptions& options() const noexcept;
 
  private:

@@ -31,6 +31,7 @@ const char* to_string(ErrorCode code) noexcept;
 /// std::exception. Messages never contain secrets (tokens, Authorization headers).
 class Error : public std::exception {
  public:
+  /// An error with a code and a one-line message naming the cause (no secrets in it).
   Error(ErrorCode code, std::string message);
 
   ErrorCode code() const noexcept { return code_; }
@@ -44,6 +45,7 @@ class Error : public std::exception {
   /// True when sending the same request again may succeed (timeouts, 429, 502, 503, 504...).
   bool retryable() const noexcept { return retryable_; }
 
+  /// Builders for the optional parts; each returns the same Error, for chaining.
   Error& with_http_status(int status) &;
   Error&& with_http_status(int status) &&;
   Error& with_server_message(std::string message) &;
@@ -82,10 +84,12 @@ class [[nodiscard]] Result {
     throw_if_error();
     return std::get<0>(storage_);
   }
+  /// The value; throws the Error when there is none.
   const T& value() const& {
     throw_if_error();
     return std::get<0>(storage_);
   }
+  /// The value, moved out; throws the Error when there is none.
   T&& value() && {
     throw_if_error();
     return std::get<0>(std::move(storage_));
@@ -101,6 +105,7 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
 
+  /// The value, or `fallback` when there is an error.
   template <typename U>
   T value_or(U&& fallback) const& {
     return has_value() ? std::get<0>(storage_) : static_cast<T>(std::forward<U>(fallback));
@@ -117,6 +122,7 @@ class [[nodiscard]] Result {
 template <>
 class [[nodiscard]] Result<void> {
  public:
+  /// Success.
   Result() = default;
   Result(Error error) : error_(std::in_place, std::move(error)) {}  // NOLINT
 

@@ -47,6 +47,7 @@ struct TensorView {
 
   /// Checks the shape and that size_bytes equals product(shape) * dtype_size(dtype).
   Result<void> validate() const;
+  /// product(shape): the number of elements.
   std::size_t numel() const noexcept;
 };
 
@@ -67,6 +68,7 @@ class Tensor {
 
   const Shape& shape() const noexcept { return shape_; }
   DType dtype() const noexcept { return dtype_; }
+  /// product(shape): the number of elements.
   std::size_t numel() const noexcept;
   std::size_t size_bytes() const noexcept { return bytes_.size(); }
   bool empty() const noexcept { return bytes_.empty(); }
@@ -79,6 +81,7 @@ class Tensor {
   const T* data_as() const noexcept {
     return reinterpret_cast<const T*>(bytes_.data());
   }
+  /// Mutable access to the elements as T.
   template <typename T>
   T* data_as() noexcept {
     return reinterpret_cast<T*>(bytes_.data());
@@ -103,16 +106,24 @@ class Tensor {
 
 // ---- Scalar conversions (round to nearest even; NaN stays NaN, Inf stays Inf, subnormals
 // ---- are exact where representable).
+/// IEEE half bits to float (exact).
 float float16_to_float32(std::uint16_t bits) noexcept;
+/// Float to IEEE half bits, rounded to nearest even; overflow gives Inf.
 std::uint16_t float32_to_float16(float value) noexcept;
+/// bfloat16 bits to float (exact).
 float bfloat16_to_float32(std::uint16_t bits) noexcept;
+/// Float to bfloat16 bits, rounded to nearest even; NaN stays NaN.
 std::uint16_t float32_to_bfloat16(float value) noexcept;
 
 // ---- Bulk conversions over n elements; src and dst must not overlap. Written as plain loops
 // ---- over branch-free scalar code so the compiler vectorises them.
+/// n halves to floats.
 void convert_float16_to_float32(const std::uint16_t* src, float* dst, std::size_t n) noexcept;
+/// n floats to halves.
 void convert_float32_to_float16(const float* src, std::uint16_t* dst, std::size_t n) noexcept;
+/// n bfloat16 values to floats.
 void convert_bfloat16_to_float32(const std::uint16_t* src, float* dst, std::size_t n) noexcept;
+/// n floats to bfloat16 values.
 void convert_float32_to_bfloat16(const float* src, std::uint16_t* dst, std::size_t n) noexcept;
 
 /// Converts a tensor to another dtype. Float to uint8 rounds and clamps to 0..255; uint8 to float

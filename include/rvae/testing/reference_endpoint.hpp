@@ -85,6 +85,7 @@ struct EndpointStats {
 /// setters take effect for requests that arrive after they return. Not copyable or movable.
 class ReferenceEndpoint {
  public:
+  /// Configures the endpoint; nothing is bound until start() or run().
   explicit ReferenceEndpoint(ReferenceEndpointOptions options = {});
   /// Stops the server (see stop()).
   ~ReferenceEndpoint();
@@ -130,7 +131,9 @@ class ReferenceEndpoint {
   bool wait_until_stalled(std::size_t count, std::chrono::milliseconds timeout) const;
 
   // ---- Counters (thread-safe).
+  /// All counters at once.
   EndpointStats stats() const;
+  /// Requests that reached routing.
   std::uint64_t total_requests() const;
   /// Requests whose URL path was exactly `path` (e.g. "/sdxl/decode/").
   std::uint64_t requests_for(std::string_view path) const;
