@@ -8,6 +8,7 @@ packages=(
   libcurl4-openssl-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   openssl nghttp2-server
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   "$@"
 )
 

@@ -15,10 +15,17 @@
 #include "testing/query_params.hpp"
 #include "testing/stand_in_vae.hpp"
 
+#if defined(RVAE_HAVE_FFMPEG) && RVAE_HAVE_FFMPEG
+#include "testing/mp4_writer.hpp"
+#define RVAE_DECODE_MP4 1
+#else
+#define RVAE_DECODE_MP4 0
+#endif
+
 namespace rvae::testing {
 namespace {
 
-enum class ReplyKind { kImage, kUInt8, kFloat };
+enum class ReplyKind { kImage, kUInt8, kFloat, kMp4 };
 
 struct DecodeParams {
   ReplyKind kind = ReplyKind::kImage;
@@ -45,6 +52,12 @@ Result<void> check_content_type(const InferenceRequest& request) {
 Result<ReplyKind> reply_kind(const InferenceRequest& request, const std::string& output_type,
                              bool partial_postprocess) {
   const std::optional<std::string>& accept = request.accept;
+  // The service serialises MP4 bytes only through its raw text/plain serializer.
+  if (output_type == "mp4") {
+    if (accept && *accept == "text/plain") return ReplyKind::kMp4;
+    return bad_request("output_type=mp4 needs `Accept: text/plain`, got `" + accept.value_or("") +
+                       "`.");
+  }
   if (!accept || *accept == "*/*" || *accept == "application/json") {
     return bad_request("Accept `" + accept.value_or("") +
                        "` asks for a JSON reply, which decode does not produce; send Accept: "
@@ -75,11 +88,13 @@ Result<DecodeParams> parse_params(const InferenceRequest& request, const QueryPa
   Result<std::optional<std::string>> output_type = params.get_string("output_type");
   if (!output_type) return std::move(output_type).error();
   const std::string type = output_type->value_or("pil");
+#if !RVAE_DECODE_MP4
   if (type == "mp4") {
     return bad_request(
         "MP4 output needs FFmpeg, not built in to this reference endpoint; use output_type=pt.");
   }
-  if (type != "pil" && type != "pt") {
+#endif
+  if (type != "mp4" && type != "pil" && type != "pt") {
     return bad_request("Unsupported `output_type` `" + type + "`; expected pil, pt or mp4.");
   }
   Result<std::optional<bool>> partial = params.get_bool("partial_postprocess");
@@ -227,6 +242,36 @@ std::uint8_t quantise(float value) noexcept {
   return static_cast<std::uint8_t>(std::clamp(level, 0.0, 255.0));
 }
 
+// uint8 [frames, height, width, 3] -> the MP4 reply (text/plain, as the service sends it).
+Result<InferenceReply> mp4_reply(Bytes frames_rgb, std::size_t frames, std::int64_t width,
+                                 std::int64_t height, const InferenceLimits& limits) {
+#if RVAE_DECODE_MP4
+  Mp4Settings settings;
+  settings.max_bytes = limits.max_reply_bytes;
+  Result<Bytes> mp4 = encode_mp4(frames_rgb.data(), frames_rgb.size(), frames,
+                                 static_cast<int>(width), static_cast<int>(height), settings);
+  if (!mp4) {
+    // Over the reply cap is the request's fault, as for every other reply; the rest is ours.
+    if (mp4.error().code() == ErrorCode::kResourceExhausted) {
+      return bad_request(mp4.error().message());
+    }
+    return Error(ErrorCode::kInternal, mp4.error().message());
+  }
+  InferenceReply reply;
+  reply.content_type = "text/plain";
+  reply.body = std::move(mp4).value();
+  return reply;
+#else
+  // parse_params refuses output_type=mp4 without FFmpeg, so this is never reached.
+  static_cast<void>(frames_rgb);
+  static_cast<void>(frames);
+  static_cast<void>(width);
+  static_cast<void>(height);
+  static_cast<void>(limits);
+  return Error(ErrorCode::kInternal, "MP4 output is not built in to this reference endpoint.");
+#endif
+}
+
 }  // namespace
 
 Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest& request,
@@ -254,6 +299,22 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
       return bad_request("output_type=pil returns one image: it needs image latents with batch 1.");
     }
     reply.shape = {height, width, 3};
+    reply.dtype = DType::kUInt8;
+  } else if (p.kind == ReplyKind::kMp4) {
+    if (!vae.is_video()) {
+      return bad_request("output_type=mp4 returns a video: it needs a video model; " + vae.name +
+                         " decodes images.");
+    }
+    if (latents.batch != 1) {
+      return bad_request(
+          "output_type=mp4 returns one video: it needs batch 1, got latents of "
+          "shape " +
+          shape_to_string(
+              {latents.batch, latents.channels, latents.frames, latents.height, latents.width}) +
+          ".");
+    }
+    // The frames are built as a uint8 [F, H, W, 3] tensor first, so that size is capped too.
+    reply.shape = {out_frames, height, width, 3};
     reply.dtype = DType::kUInt8;
   } else if (p.kind == ReplyKind::kUInt8) {
     reply.is_tensor = true;
@@ -329,6 +390,7 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
     }
   }
 
+  if (p.kind == ReplyKind::kMp4) return mp4_reply(std::move(body), frames, width, height, limits);
   if (p.kind != ReplyKind::kImage) {
     reply.content_type = "tensor/binary";
     reply.body = std::move(body);

@@ -125,10 +125,16 @@ TEST_F(DecodeErrorTest, AcceptIsMatchedExactly) {
 
 TEST_F(DecodeErrorTest, OutputOptions) {
   const std::string shape = "&shape=1&shape=4&shape=2&shape=2&dtype=float32";
+#if defined(RVAE_HAVE_FFMPEG) && RVAE_HAVE_FFMPEG
+  EXPECT_EQ(refused("output_type=mp4&partial_postprocess=False" + shape, body_, "tensor/binary",
+                    "text/plain"),
+            "output_type=mp4 returns a video: it needs a video model; sd15 decodes images.");
+#else
   EXPECT_EQ(refused("output_type=mp4&partial_postprocess=False" + shape, body_, "tensor/binary",
                     "text/plain"),
             "MP4 output needs FFmpeg, not built in to this reference endpoint; use "
             "output_type=pt.");
+#endif
   EXPECT_EQ(refused("output_type=np" + shape, body_),
             "Unsupported `output_type` `np`; expected pil, pt or mp4.");
   EXPECT_EQ(
