@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "support/subprocess.hpp"
 #include "rvae/rvae.hpp"
 #include "support/scripted_server.hpp"
+#include "support/subprocess.hpp"
 
 namespace rvae {
 namespace {
@@ -178,6 +178,25 @@ TEST(CliTest, DecodesVideoFramesIntoADirectory) {
   }
   struct stat info {};
   EXPECT_NE(::stat((dir / "frames/frame_00005.png").c_str(), &info), 0);
+}
+
+TEST(CliTest, DecodesVideoToMp4) {
+#if RVAE_HAVE_FFMPEG
+  ServeProcess serve;
+  ASSERT_FALSE(serve.url().empty());
+  TempDir dir;
+  const Tensor latents = Tensor::zeros({1, 16, 3, 2, 2}, DType::kFloat32).value();
+  ASSERT_TRUE(write_npy(dir / "video.npy", latents.view()));
+  ProcessResult decoded = run_process({kRvae, "decode", "--model", "hunyuan-video", "--endpoint",
+                                       serve.url() + "hunyuan-video/decode/", dir / "video.npy",
+                                       "-o", dir / "clip.mp4"});
+  ASSERT_EQ(decoded.exit_code, 0) << decoded.err;
+  const Bytes mp4 = read_file(dir / "clip.mp4").value();
+  ASSERT_GT(mp4.size(), 8u);
+  EXPECT_EQ(std::string(mp4.begin() + 4, mp4.begin() + 8), "ftyp");
+#else
+  GTEST_SKIP() << "the reference endpoint was built without FFmpeg";
+#endif
 }
 
 TEST(CliTest, RuntimeErrorsExitOneWithTheCause) {
