@@ -12,8 +12,22 @@
 #include <vector>
 
 #include "rvae/bytes.hpp"
+#include "rvae/image.hpp"
 
 namespace rvae::test {
+
+/// Mean absolute difference of the RGB channels of two images of the same size, in levels.
+inline double mean_abs_rgb_diff(const Image& a, const Image& b) {
+  double sum = 0;
+  const std::size_t count = static_cast<std::size_t>(a.width) * static_cast<std::size_t>(a.height);
+  for (std::size_t p = 0; p < count; ++p) {
+    for (std::size_t c = 0; c < 3; ++c) {
+      sum += std::abs(int{a.pixels[p * static_cast<std::size_t>(a.channels) + c]} -
+                      int{b.pixels[p * static_cast<std::size_t>(b.channels) + c]});
+    }
+  }
+  return sum / static_cast<double>(count * 3);
+}
 
 inline std::string data_path(const std::string& name) {
   return std::string(RVAE_TEST_DATA_DIR) + "/" + name;

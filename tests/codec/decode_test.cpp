@@ -21,6 +21,7 @@ namespace rvae {
 namespace {
 
 using test::make_png;
+using test::mean_abs_rgb_diff;
 using test::png_signature;
 using test::put_chunk;
 using test::read_test_file;
@@ -46,18 +47,6 @@ bool is_gray(const Image& image) {
 }
 
 // Mean absolute difference over the first three channels of two same-sized images.
-double mean_abs_rgb_diff(const Image& a, const Image& b) {
-  double sum = 0;
-  const std::size_t count = static_cast<std::size_t>(a.width) * static_cast<std::size_t>(a.height);
-  for (std::size_t p = 0; p < count; ++p) {
-    for (std::size_t c = 0; c < 3; ++c) {
-      sum += std::abs(int{a.pixels[p * static_cast<std::size_t>(a.channels) + c]} -
-                      int{b.pixels[p * static_cast<std::size_t>(b.channels) + c]});
-    }
-  }
-  return sum / static_cast<double>(count * 3);
-}
-
 TEST(DecodeImage, TestFilesHaveTheirDocumentedShape) {
   struct Case {
     const char* file;

@@ -19,6 +19,7 @@
 namespace rvae {
 namespace {
 
+using test::mean_abs_rgb_diff;
 using test::read_test_file;
 
 Image load(const char* file) {
@@ -40,18 +41,6 @@ Image noise_image(int width, int height, int channels, std::uint32_t seed) {
 
 Image decode_bytes(const Bytes& bytes) {
   return decode_image(bytes.data(), bytes.size()).value();
-}
-
-double mean_abs_rgb_diff(const Image& a, const Image& b) {
-  double sum = 0;
-  const std::size_t count = static_cast<std::size_t>(a.width) * static_cast<std::size_t>(a.height);
-  for (std::size_t p = 0; p < count; ++p) {
-    for (std::size_t c = 0; c < 3; ++c) {
-      sum += std::abs(int{a.pixels[p * static_cast<std::size_t>(a.channels) + c]} -
-                      int{b.pixels[p * static_cast<std::size_t>(b.channels) + c]});
-    }
-  }
-  return sum / static_cast<double>(count * 3);
 }
 
 TEST(EncodePng, RoundTripIsBitExact) {
