@@ -25,7 +25,8 @@ void CancelToken::cancel() {
     to_run.swap(state_->callbacks);
   }
   // Outside the lock: a callback may add or remove callbacks of its own.
-  for (auto& [id, callback] : to_run) callback();
+  for (auto& [id, callback] : to_run)
+    callback();
 }
 
 bool CancelToken::cancelled() const noexcept {

@@ -44,11 +44,13 @@ TEST(CancelTokenTest, ConcurrentAddAndCancelRunEveryCallbackExactlyOnce) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < 250; ++i) token.add_callback([&] { runs.fetch_add(1); });
+      for (int i = 0; i < 250; ++i)
+        token.add_callback([&] { runs.fetch_add(1); });
     });
   }
   threads.emplace_back([&] { token.cancel(); });
-  for (std::thread& thread : threads) thread.join();
+  for (std::thread& thread : threads)
+    thread.join();
   EXPECT_EQ(runs.load(), 1000);
 }
 
