@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "codec/image_layout.hpp"
+#include "codec/jpeg_backend.hpp"
 #include "codec/stb_bridge.hpp"
 
 namespace rvae {
@@ -47,6 +48,17 @@ Error stb_failure(ImageFormat format, const char* reason, const codec_detail::Im
                std::string("corrupt or unsupported ") + format_name(format) + ": " + reason);
 }
 
+Error jpeg_failure(const codec_detail::JpegStatus& status,
+                   const codec_detail::ImageLayout& layout) {
+  if (status.resource_exhausted) {
+    return Error(ErrorCode::kResourceExhausted, "JPEG image " + std::to_string(layout.width) + "x" +
+                                                    std::to_string(layout.height) +
+                                                    " is too large to decode (" + status.reason +
+                                                    ")");
+  }
+  return Error(ErrorCode::kInvalidArgument, "corrupt or unsupported JPEG: " + status.reason);
+}
+
 }  // namespace
 
 Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
@@ -79,11 +91,14 @@ Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
 
   const int channels = is_png && layout.has_alpha ? 4 : 3;
   codec_detail::StbPixels decoded;
-  const int stb_size = static_cast<int>(size);
-  const codec_detail::StbStatus status =
-      is_png ? codec_detail::stb_decode_png(data, stb_size, channels, &decoded)
-             : codec_detail::stb_decode_jpeg(data, stb_size, channels, &decoded);
-  if (!status.ok) return stb_failure(*format, status.reason, layout);
+  if (is_png) {
+    const codec_detail::StbStatus status =
+        codec_detail::stb_decode_png(data, static_cast<int>(size), channels, &decoded);
+    if (!status.ok) return stb_failure(*format, status.reason, layout);
+  } else {
+    const codec_detail::JpegStatus status = codec_detail::decode_jpeg_rgb(data, size, &decoded);
+    if (!status.ok) return jpeg_failure(status, layout);
+  }
 
   Image image;
   image.width = decoded.width;

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <string>
 
+#include "codec/jpeg_segments.hpp"
+
 namespace rvae::codec_detail {
 namespace {
 
@@ -129,6 +131,9 @@ constexpr std::uint8_t kSoi = 0xD8;
 constexpr std::uint8_t kEoi = 0xD9;
 constexpr std::uint8_t kSos = 0xDA;
 constexpr std::uint8_t kTem = 0x01;
+constexpr std::uint8_t kDht = 0xC4;
+constexpr std::uint8_t kDqt = 0xDB;
+constexpr std::uint8_t kDri = 0xDD;
 
 bool is_restart(std::uint8_t marker) {
   return marker >= 0xD0 && marker <= 0xD7;
@@ -196,6 +201,7 @@ ImageLayout scan_jpeg(const std::uint8_t* data, std::size_t size) {
   ImageLayout layout;
   bool seen_frame = false;
   bool seen_scan = false;
+  JpegFrame frame;
   std::size_t pos = 2;  // after SOI
   for (;;) {
     if (pos >= size) {
@@ -242,17 +248,35 @@ ImageLayout scan_jpeg(const std::uint8_t* data, std::size_t size) {
       layout.problem = truncated("JPEG", size);
       return layout;
     }
-    if (is_frame_header(marker) && !seen_frame) {
+    const std::uint8_t* segment = data + pos + 2;
+    const std::size_t segment_size = length - 2;
+    if (is_frame_header(marker)) {
+      if (seen_frame) {
+        // Hierarchical JPEG (several frames) is supported by neither decoder.
+        layout.problem = corrupt("JPEG", "a second frame header" + at);
+        return layout;
+      }
       seen_frame = true;
       read_frame_header(data + pos, length, marker_offset, &layout);
       if (layout.problem) return layout;
+      layout.problem = check_frame_components(marker, segment, segment_size, marker_offset, &frame);
+    } else if (marker == kDht) {
+      layout.problem = check_huffman_tables(segment, segment_size, marker_offset);
+    } else if (marker == kDqt) {
+      layout.problem = check_quantisation_tables(segment, segment_size, marker_offset);
+    } else if (marker == kDri && length != 4) {
+      layout.problem = corrupt("JPEG", "restart interval segment" + at + " has length " +
+                                           std::to_string(length) + ", not 4");
     }
+    if (layout.problem) return layout;
     pos += length;
     if (marker == kSos) {
       if (!seen_frame) {
         layout.problem = corrupt("JPEG", "scan" + at + " comes before the frame header");
         return layout;
       }
+      layout.problem = check_scan_header(segment, segment_size, marker_offset, frame);
+      if (layout.problem) return layout;
       seen_scan = true;
       pos = skip_entropy_coded_data(data, size, pos);
     }

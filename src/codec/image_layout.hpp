@@ -29,7 +29,8 @@ struct ImageLayout {
 /// checked the 8-byte signature.
 ImageLayout scan_png(const std::uint8_t* data, std::size_t size);
 
-/// Walks the markers from SOI to EOI, skipping entropy-coded data (data after EOI is ignored).
+/// Walks the markers from SOI to EOI, skipping entropy-coded data (data after EOI is ignored),
+/// and checks every table and header segment a decoder trusts (jpeg_segments.hpp).
 /// The caller has checked the FF D8 start.
 ImageLayout scan_jpeg(const std::uint8_t* data, std::size_t size);
 

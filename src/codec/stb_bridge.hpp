@@ -23,11 +23,9 @@ struct StbPixels {
   Bytes pixels;  ///< width * height * the requested channels.
 };
 
-/// Decodes a PNG (stb_impl_png.cpp) or a JPEG (stb_impl_jpeg.cpp) to `channels` (3 or 4)
-/// 8-bit channels. The callers check structure and dimensions first.
+/// Decodes a PNG (stb_impl_png.cpp) to `channels` (3 or 4) 8-bit channels. The callers check
+/// structure and dimensions first. JPEG: jpeg_backend.hpp.
 StbStatus stb_decode_png(const std::uint8_t* data, int size, int channels, StbPixels* out) noexcept;
-StbStatus stb_decode_jpeg(const std::uint8_t* data, int size, int channels,
-                          StbPixels* out) noexcept;
 
 /// Appends an encoded image to `out` (stb_impl_write.cpp). `pixels` holds width * height *
 /// channels bytes; the callers bound that size so stb's int arithmetic cannot overflow.

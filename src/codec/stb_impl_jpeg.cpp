@@ -10,13 +10,33 @@
 #include <stb/stb_image.h>
 #pragma GCC diagnostic pop
 
+#include <climits>
+#include <cstring>
+
+#include "codec/jpeg_backend.hpp"
 #include "codec/stb_decode_common.hpp"
 
 namespace rvae::codec_detail {
 
-StbStatus stb_decode_jpeg(const std::uint8_t* data, int size, int channels,
-                          StbPixels* out) noexcept {
-  return stb_decode(data, size, channels, out);
+JpegStatus stb_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out) {
+  if (size > static_cast<std::size_t>(INT_MAX)) return {false, true, "too large"};
+  const StbStatus status = stb_decode(data, static_cast<int>(size), 3, out);
+  if (status.ok) return {true, false, ""};
+  // stb refuses images whose decoded size would not fit its int arithmetic ("too large"), and
+  // reports allocation failures as "outofmem".
+  const bool exhausted =
+      std::strcmp(status.reason, "outofmem") == 0 || std::strcmp(status.reason, "too large") == 0;
+  return {false, exhausted, status.reason};
 }
+
+#if !defined(RVAE_HAVE_TURBOJPEG)
+const char* active_jpeg_backend() noexcept {
+  return "stb_image";
+}
+
+JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out) {
+  return stb_decode_jpeg_rgb(data, size, out);
+}
+#endif
 
 }  // namespace rvae::codec_detail

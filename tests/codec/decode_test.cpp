@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "codec/codec_test_util.hpp"
+#include "codec/jpeg_backend.hpp"
 #include "rvae/image.hpp"
 
 namespace rvae {
@@ -306,11 +307,59 @@ Bytes jpeg_with_bad_dqt() {
   return jpeg;
 }
 
+// rocket.jpg with its first scan using Huffman tables 2, which the file never defines: the
+// structure is valid, so only the decoder can tell.
+Bytes jpeg_with_undefined_huffman_table() {
+  Bytes jpeg = read_test_file("rocket.jpg");
+  for (std::size_t i = 2; i + 6 < jpeg.size(); ++i) {
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA) {
+      jpeg[i + 6] = 0x22;  // Td/Ta of the scan's first component
+      break;
+    }
+  }
+  return jpeg;
+}
+
+// What the active JPEG decoder says about jpeg_with_undefined_huffman_table().
+const char* undefined_table_reason() {
+#if defined(RVAE_HAVE_TURBOJPEG)
+  return "Huffman table 0x02 was not defined";
+#else
+  return "bad huffman code";
+#endif
+}
+
 TEST(DecodeImage, CorruptContentReportsTheDecoderReason) {
   expect_error(decode(png_with_bad_zlib_header()), ErrorCode::kInvalidArgument,
                "corrupt or unsupported PNG: bad zlib header");
+  expect_error(decode(jpeg_with_undefined_huffman_table()), ErrorCode::kInvalidArgument,
+               std::string("corrupt or unsupported JPEG: ") + undefined_table_reason());
+}
+
+TEST(DecodeImage, EachJpegBackendReportsItsOwnReason) {
+  const Bytes jpeg = jpeg_with_undefined_huffman_table();
+  codec_detail::StbPixels pixels;
+  const codec_detail::JpegStatus stb =
+      codec_detail::stb_decode_jpeg_rgb(jpeg.data(), jpeg.size(), &pixels);
+  EXPECT_FALSE(stb.ok);
+  EXPECT_FALSE(stb.resource_exhausted);
+  EXPECT_EQ(stb.reason, "bad huffman code");
+#if defined(RVAE_HAVE_TURBOJPEG)
+  const codec_detail::JpegStatus turbo =
+      codec_detail::turbo_decode_jpeg_rgb(jpeg.data(), jpeg.size(), &pixels);
+  EXPECT_FALSE(turbo.ok);
+  EXPECT_FALSE(turbo.resource_exhausted);
+  EXPECT_EQ(turbo.reason, "Huffman table 0x02 was not defined");
+  EXPECT_STREQ(codec_detail::active_jpeg_backend(), "libjpeg-turbo");
+#else
+  EXPECT_STREQ(codec_detail::active_jpeg_backend(), "stb_image");
+#endif
+}
+
+TEST(DecodeImage, MalformedTableSegmentsAreRefusedBeforeDecoding) {
   expect_error(decode(jpeg_with_bad_dqt()), ErrorCode::kInvalidArgument,
-               "corrupt or unsupported JPEG: bad DQT table");
+               "corrupt JPEG: quantisation table segment at byte 628 has precision 0 id 15 "
+               "(precision 0..1, id 0..3)");
 }
 
 TEST(DecodeImage, UnsupportedBitDepthIsInvalid) {
@@ -319,9 +368,10 @@ TEST(DecodeImage, UnsupportedBitDepthIsInvalid) {
 }
 
 TEST(DecodeImage, ConcurrentFailuresReportTheirOwnReasons) {
-  // stb keeps its failure reason in a thread_local; each thread must see its own.
+  // stb keeps its failure reason in a thread_local, libjpeg-turbo in its per-thread handle;
+  // each thread must see its own.
   const Bytes bad_png = png_with_bad_zlib_header();
-  const Bytes bad_jpeg = jpeg_with_bad_dqt();
+  const Bytes bad_jpeg = jpeg_with_undefined_huffman_table();
   const Bytes good = read_test_file("foo3x5x4indexed.png");
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
@@ -330,7 +380,7 @@ TEST(DecodeImage, ConcurrentFailuresReportTheirOwnReasons) {
       for (int i = 0; i < 200; ++i) {
         const bool png = (t + i) % 2 == 0;
         const Result<Image> result = png ? decode(bad_png) : decode(bad_jpeg);
-        const char* expected = png ? "bad zlib header" : "bad DQT table";
+        const char* expected = png ? "bad zlib header" : undefined_table_reason();
         if (result.has_value() || result.error().message().find(expected) == std::string::npos) {
           ++wrong;
         }

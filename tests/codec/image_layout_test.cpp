@@ -284,9 +284,11 @@ TEST(ScanJpeg, RefusesMalformedFrameHeaders) {
 
 TEST(ScanJpeg, DhtJpgAndDacAreNotFrameHeaders) {
   Bytes jpeg = {0xFF, 0xD8};
-  // Payloads shaped like a frame header claiming 9x9; a scanner that took these markers for
-  // SOF would report those dimensions.
-  for (int marker : {0xC4, 0xC8, 0xCC}) {
+  // JPG and DAC payloads shaped like a frame header claiming 9x9; a scanner that took these
+  // markers for SOF would report those dimensions. A DHT is checked as a Huffman table, so it
+  // gets a valid one (one code of length 1) that a frame-header reading would refuse.
+  put_segment(&jpeg, 0xC4, {0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05});
+  for (int marker : {0xC8, 0xCC}) {
     put_segment(&jpeg, static_cast<std::uint8_t>(marker), sof_body(9, 9, 3));
   }
   const Bytes rest = minimal_jpeg(5, 6);

@@ -1,0 +1,36 @@
+// The JPEG decoders. libjpeg-turbo (jpeg_turbo.cpp, when the build found it: RVAE_JPEG=turbojpeg)
+// is 2-6x faster than stb_image; stb_image (stb_impl_jpeg.cpp) is the portable fallback and is
+// always compiled, so tests and fuzzers can exercise both. decode_image uses the active one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "codec/stb_bridge.hpp"
+
+namespace rvae::codec_detail {
+
+/// Outcome of one JPEG decode. `reason` is the decoder's own message.
+struct JpegStatus {
+  bool ok = false;
+  /// The decoder ran out of memory or refused the size (not a property of corrupt data).
+  bool resource_exhausted = false;
+  std::string reason;
+};
+
+/// The decoder decode_image uses: "libjpeg-turbo" or "stb_image".
+const char* active_jpeg_backend() noexcept;
+
+/// Decodes, with the active backend, a JPEG that scan_jpeg accepted to 8-bit RGB.
+JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out);
+
+/// Decodes with stb_image (any build).
+JpegStatus stb_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out);
+
+#if defined(RVAE_HAVE_TURBOJPEG)
+/// Decodes with libjpeg-turbo (builds that link it).
+JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out);
+#endif
+
+}  // namespace rvae::codec_detail

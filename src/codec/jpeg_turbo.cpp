@@ -1,0 +1,80 @@
+// libjpeg-turbo through its TurboJPEG API (2.x, as Debian 12 ships it).
+#include "codec/jpeg_backend.hpp"
+
+#if defined(RVAE_HAVE_TURBOJPEG)
+
+#include <turbojpeg.h>
+
+#include <climits>
+#include <memory>
+#include <new>
+
+namespace rvae::codec_detail {
+namespace {
+
+struct HandleCloser {
+  void operator()(void* handle) const noexcept { tjDestroy(handle); }
+};
+using Handle = std::unique_ptr<void, HandleCloser>;
+
+// One decompressor per thread: creating one costs several allocations, which matters for the
+// many small images of a batch; a handle must not be shared between threads.
+tjhandle thread_handle() noexcept {
+  thread_local Handle handle(tjInitDecompress());
+  return handle.get();
+}
+
+JpegStatus failure(tjhandle handle) {
+  JpegStatus status;
+  const char* reason = tjGetErrorStr2(handle);
+  status.reason = reason != nullptr ? reason : "unknown libjpeg-turbo error";
+  // libjpeg reports failed allocations as "Insufficient memory" (JERR_OUT_OF_MEMORY).
+  status.resource_exhausted = status.reason.find("Insufficient memory") != std::string::npos;
+  return status;
+}
+
+}  // namespace
+
+JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out) {
+  tjhandle handle = thread_handle();
+  if (handle == nullptr) return {false, true, "cannot create a libjpeg-turbo decompressor"};
+  if (size > ULONG_MAX) return {false, true, "JPEG too large for libjpeg-turbo"};
+  const auto jpeg_size = static_cast<unsigned long>(size);
+  int width = 0;
+  int height = 0;
+  int subsampling = 0;
+  int colorspace = 0;
+  if (tjDecompressHeader3(handle, data, jpeg_size, &width, &height, &subsampling, &colorspace) !=
+      0) {
+    return failure(handle);
+  }
+  try {
+    out->pixels.resize(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3);
+  } catch (const std::bad_alloc&) {
+    return {false, true, "outofmem"};
+  }
+  // Warnings (corrupt entropy data, which libjpeg would fill with grey) fail the decode, as
+  // for stb: a reply is either intact or refused. LIMITSCANS caps progressive scans at 500,
+  // against files made of millions of tiny scans.
+  const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;
+  if (tjDecompress2(handle, data, jpeg_size, out->pixels.data(), width, 0, height, TJPF_RGB,
+                    flags) != 0) {
+    out->pixels.clear();
+    return failure(handle);
+  }
+  out->width = width;
+  out->height = height;
+  return {true, false, ""};
+}
+
+const char* active_jpeg_backend() noexcept {
+  return "libjpeg-turbo";
+}
+
+JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out) {
+  return turbo_decode_jpeg_rgb(data, size, out);
+}
+
+}  // namespace rvae::codec_detail
+
+#endif  // RVAE_HAVE_TURBOJPEG
