@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <vector>
 
-namespace rvae {
+#include "rvae/export.h"
+
+namespace RVAE_API rvae {
 
 /// An owned, contiguous byte buffer (file contents, HTTP bodies, tensor storage).
 using Bytes = std::vector<std::uint8_t>;

@@ -5,7 +5,9 @@
 #include <functional>
 #include <memory>
 
-namespace rvae {
+#include "rvae/export.h"
+
+namespace RVAE_API rvae {
 
 /// A flag that cancels every request it was given to; the requests end promptly with
 /// ErrorCode::kCancelled. Copies share one flag. Thread-safe; cancel() may be called from any

@@ -15,12 +15,13 @@
 
 #include "rvae/cancel.hpp"
 #include "rvae/error.hpp"
+#include "rvae/export.h"
 #include "rvae/image.hpp"
 #include "rvae/options.hpp"
 #include "rvae/retry.hpp"
 #include "rvae/tensor.hpp"
 
-namespace rvae {
+namespace RVAE_API rvae {
 
 /// Severity of a log message.
 enum class LogLevel { kDebug, kInfo, kWarning };

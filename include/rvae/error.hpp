@@ -8,7 +8,9 @@
 #include <utility>
 #include <variant>
 
-namespace rvae {
+#include "rvae/export.h"
+
+namespace RVAE_API rvae {
 
 /// Canonical error codes (abseil's vocabulary). Each tells the caller what to do next.
 enum class ErrorCode {

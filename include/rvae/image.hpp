@@ -8,8 +8,9 @@
 
 #include "rvae/bytes.hpp"
 #include "rvae/error.hpp"
+#include "rvae/export.h"
 
-namespace rvae {
+namespace RVAE_API rvae {
 
 /// An 8-bit image, rows top to bottom, channels interleaved (HWC): RGB (3) or RGBA (4).
 struct Image {

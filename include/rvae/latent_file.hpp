@@ -9,9 +9,10 @@
 
 #include "rvae/bytes.hpp"
 #include "rvae/error.hpp"
+#include "rvae/export.h"
 #include "rvae/tensor.hpp"
 
-namespace rvae {
+namespace RVAE_API rvae {
 
 /// One tensor of a safetensors file, with its name.
 struct NamedTensor {

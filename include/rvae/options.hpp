@@ -10,10 +10,11 @@
 
 #include "rvae/bytes.hpp"
 #include "rvae/cancel.hpp"
+#include "rvae/export.h"
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
 
-namespace rvae {
+namespace RVAE_API rvae {
 
 /// What the decode endpoint should return (PROTOCOL.md §3, "Responses by request").
 enum class OutputType {

@@ -8,10 +8,11 @@
 #include <vector>
 
 #include "rvae/error.hpp"
+#include "rvae/export.h"
 #include "rvae/options.hpp"
 #include "rvae/tensor.hpp"
 
-namespace rvae {
+namespace RVAE_API rvae {
 
 /// Everything rvae knows about one model's endpoints.
 struct ModelPreset {

@@ -3,7 +3,9 @@
 
 #include <chrono>
 
-namespace rvae {
+#include "rvae/export.h"
+
+namespace RVAE_API rvae {
 
 /// Retries of one call. Only transient failures are retried: connection failures, timeouts, a
 /// broken or cut-short reply, and HTTP 408, 429, 502, 503, 504; never other 4xx. Delays grow

@@ -10,8 +10,9 @@
 
 #include "rvae/bytes.hpp"
 #include "rvae/error.hpp"
+#include "rvae/export.h"
 
-namespace rvae {
+namespace RVAE_API rvae {
 
 /// Element types the wire protocol knows.
 enum class DType : std::uint8_t { kFloat32, kFloat16, kBFloat16, kUInt8 };

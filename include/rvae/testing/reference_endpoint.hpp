@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "rvae/error.hpp"
+#include "rvae/export.h"
 
 namespace rvae::testing {
 
@@ -83,7 +84,7 @@ struct EndpointStats {
 ///
 /// Thread-safety: all methods may be called from any thread while the server runs; the fault
 /// setters take effect for requests that arrive after they return. Not copyable or movable.
-class ReferenceEndpoint {
+class RVAE_API ReferenceEndpoint {
  public:
   /// Configures the endpoint; nothing is bound until start() or run().
   explicit ReferenceEndpoint(ReferenceEndpointOptions options = {});
