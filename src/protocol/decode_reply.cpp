@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 
+#include "codec/image_probe.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/protocol_internal.hpp"
 
@@ -26,6 +27,13 @@ Result<DecodeOutput> parse_image_reply(HttpResponse&& response, const DecodeExpe
   if (!sniff_image_format(body.data(), body.size())) {
     return data_loss("decode reply is not a PNG or JPEG image; it is " +
                      internal::describe_body(body));
+  }
+  // The header's dimensions are checked against the request first, so an image declaring
+  // far more pixels than was asked for costs a header read, not its decode.
+  if (const auto declared = codec_detail::declared_image(body.data(), body.size());
+      declared && (declared->width != expect.width || declared->height != expect.height)) {
+    return data_loss("decode reply image is " + size_text(declared->width, declared->height) +
+                     ", expected " + size_text(expect.width, expect.height));
   }
   ImageDecodeOptions options;
   options.max_pixels = limits.max_pixels;
