@@ -100,17 +100,38 @@ class PendingState {
   virtual bool wait_for(std::chrono::nanoseconds timeout) = 0;
   virtual Result<T> take() = 0;
   virtual void cancel() = 0;
+  /// Cancels and returns once the call no longer touches the caller's memory.
+  virtual void release() noexcept {
+    cancel();
+    wait();
+  }
 };
+struct ClientFactory;
 }  // namespace detail
 
-/// The future result of an asynchronous call. Move-only. The call goes on if the Pending is
-/// dropped (its result is then discarded); cancel() stops it.
+/// The future result of an asynchronous call. Move-only. Dropping a Pending before get()
+/// cancels its call and returns only once the library no longer reads the buffers the call
+/// borrowed (the latents or pixels given to *_async), so they may be freed right after. Do not
+/// drop one inside a progress or log callback (that would wait on the thread it runs on).
 template <typename T>
 class Pending {
  public:
   /// An empty Pending (valid() is false).
   Pending() = default;
   explicit Pending(std::shared_ptr<detail::PendingState<T>> state) : state_(std::move(state)) {}
+  /// Cancels an unfinished call and waits until it let go of the caller's buffers.
+  ~Pending() { release(); }
+  Pending(Pending&& other) noexcept = default;
+  /// Releases the call this Pending held (as the destructor does), then takes `other`'s.
+  Pending& operator=(Pending&& other) noexcept {
+    if (this != &other) {
+      release();
+      state_ = std::move(other.state_);
+    }
+    return *this;
+  }
+  Pending(const Pending&) = delete;
+  Pending& operator=(const Pending&) = delete;
 
   /// False for a default-constructed Pending and after get().
   bool valid() const noexcept { return state_ != nullptr; }
@@ -130,6 +151,11 @@ class Pending {
   void cancel() const { state_->cancel(); }
 
  private:
+  void release() noexcept {
+    if (!state_) return;
+    const std::shared_ptr<detail::PendingState<T>> state = std::move(state_);
+    state->release();
+  }
   std::shared_ptr<detail::PendingState<T>> state_;
 };
 
@@ -184,13 +210,15 @@ class Client {
   Result<EncodeOutput> encode(const Endpoint& endpoint, const TensorView& pixels,
                               const EncodeOptions& options = {});
 
-  /// decode() without blocking. `latents` must stay alive until the result is ready.
+  /// decode() without blocking. `latents` must stay alive until the result is ready or the
+  /// Pending is dropped.
   Pending<DecodeOutput> decode_async(const Endpoint& endpoint, const TensorView& latents,
                                      const DecodeOptions& options = {});
   /// encode() without blocking (the image is PNG-encoded before this returns).
   Pending<EncodeOutput> encode_async(const Endpoint& endpoint, const Image& image,
                                      const EncodeOptions& options = {});
-  /// encode() of a tensor without blocking. `pixels` must stay alive until the result is ready.
+  /// encode() of a tensor without blocking. `pixels` must stay alive until the result is ready
+  /// or the Pending is dropped.
   Pending<EncodeOutput> encode_async(const Endpoint& endpoint, const TensorView& pixels,
                                      const EncodeOptions& options = {});
 
@@ -211,6 +239,8 @@ class Client {
 
  private:
   struct Impl;
+  friend struct detail::ClientFactory;
+  explicit Client(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -2,24 +2,17 @@
 
 #include <algorithm>
 #include <optional>
-#include <random>
 #include <utility>
 
 #include "api/retry_schedule.hpp"
 #include "protocol/protocol_internal.hpp"
-#include "transport/curl_errors.hpp"
+#include "transport/url.hpp"
 
 namespace rvae::detail {
 
 using transport::Clock;
 
 namespace {
-
-std::uint64_t random_bits() {
-  // Jitter only needs to decorrelate clients; one generator per network thread suffices.
-  thread_local std::mt19937_64 generator{std::random_device{}()};
-  return generator();
-}
 
 long long milliseconds(Clock::duration duration) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
@@ -38,6 +31,10 @@ struct CallState {
   Clock::time_point not_before;
   transport::Clock::duration queued{0};
   std::string url;
+  // Set when the caller's log callback threw: the call then ends with this instead.
+  std::optional<Error> callback_error;
+
+  Clock::time_point now() const { return context.now(); }
 
   std::shared_ptr<const protocol::HttpRequest> request_for(std::size_t index) {
     if (!requests[index]) {
@@ -54,15 +51,29 @@ struct CallState {
     return requests[index];
   }
 
-  void log(LogLevel level, const std::string& line) const {
-    if (context.options->log) context.options->log(level, line);
+  // The log callback runs on the network thread, under the transport's completion: what it
+  // throws must not unwind there, so it becomes the call's error.
+  void log(LogLevel level, const std::string& line) {
+    if (!context.options->log || callback_error) return;
+    try {
+      context.options->log(level, line);
+    } catch (const std::exception& error) {
+      callback_error =
+          Error(ErrorCode::kInternal, std::string("the log callback failed: ") + error.what());
+    } catch (...) {
+      callback_error = Error(ErrorCode::kInternal, "the log callback failed with an exception");
+    }
   }
 };
 
 void attempt(const std::shared_ptr<CallState>& state);
 
 void finish(const std::shared_ptr<CallState>& state, transport::TransferResult&& result) {
-  state->info.finished = Clock::now();
+  state->info.finished = state->now();
+  if (state->callback_error) {
+    if (result.response) state->context.transport->recycle(std::move(result.response->body));
+    result.response = *state->callback_error;
+  }
   if (state->control.cancel && state->user_cancel_callback != 0) {
     state->control.cancel->remove_callback(state->user_cancel_callback);
   }
@@ -72,7 +83,7 @@ void finish(const std::shared_ptr<CallState>& state, transport::TransferResult&&
 }
 
 void on_attempt_done(const std::shared_ptr<CallState>& state, transport::TransferResult&& result) {
-  const Clock::time_point now = Clock::now();
+  const Clock::time_point now = state->now();
   state->queued += result.timings.queue;
   bool retryable = false;
   std::optional<std::chrono::milliseconds> retry_after;
@@ -103,7 +114,7 @@ void on_attempt_done(const std::shared_ptr<CallState>& state, transport::Transfe
   }
   const RetryDecision decision =
       decide_retry(state->context.options->retry, state->info.attempts, true, retry_after, now,
-                   state->deadline, random_bits());
+                   state->deadline, state->context.random_bits());
   if (!decision.retry) {
     state->info.gave_up_why = decision.reason;
     state->log(LogLevel::kWarning, line + "; giving up: " + decision.reason);
@@ -112,12 +123,18 @@ void on_attempt_done(const std::shared_ptr<CallState>& state, transport::Transfe
   }
   state->log(LogLevel::kWarning,
              line + "; retrying in " + std::to_string(decision.delay.count()) + " ms");
+  if (state->callback_error) {
+    finish(state, std::move(result));
+    return;
+  }
+  // The failed reply's body is not kept: the next reply can be received into it.
+  if (result.response) state->context.transport->recycle(std::move(result.response->body));
   state->not_before = now + decision.delay;
   attempt(state);
 }
 
 void attempt(const std::shared_ptr<CallState>& state) {
-  const std::size_t index = state->context.replicas->choose(state->urls, Clock::now());
+  const std::size_t index = state->context.replicas->choose(state->urls, state->now());
   state->url = state->urls[index];
   state->info.endpoint = transport::redact_url(state->url);
   ++state->info.attempts;
@@ -149,7 +166,7 @@ void start_call(const CallContext& context, const std::vector<std::string>& urls
   state->token = std::move(call_token);
   state->done = std::move(done);
   state->info.started = started;
-  state->not_before = Clock::now();
+  state->not_before = state->now();
   state->info.prepare = state->not_before - started;
   const std::chrono::milliseconds budget = control.deadline.value_or(context.options->deadline);
   state->deadline = budget.count() <= 0 ? state->info.started : state->info.started + budget;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,11 +19,18 @@
 
 namespace rvae::detail {
 
+/// The time source of calls: steady_clock in a Client, a fake one in tests.
+using CallClock = std::function<transport::Clock::time_point()>;
+/// Random bits for retry jitter: a PRNG in a Client, fixed values in tests.
+using RandomBits = std::function<std::uint64_t()>;
+
 /// What a call needs of its Client; the Client outlives every call it starts.
 struct CallContext {
   const ClientOptions* options = nullptr;
   transport::Transport* transport = nullptr;
   ReplicaTracker* replicas = nullptr;
+  CallClock now;
+  RandomBits random_bits;
 };
 
 /// How a call went, beside its last transfer's result.

@@ -6,10 +6,12 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <utility>
 
 #include "api/call.hpp"
+#include "api/client_seam.hpp"
 #include "api/replica_tracker.hpp"
 #include "api/token_source.hpp"
 #include "protocol/protocol.hpp"
@@ -27,6 +29,16 @@ ClientOptions resolve_options(ClientOptions options) {
     options.token = detail::resolve_token({}, detail::process_env());
   }
   return options;
+}
+
+transport::TransportConfig transport_config(const ClientOptions& options) {
+  transport::TransportConfig config;
+  config.user_agent = options.user_agent;
+  config.token = options.token;
+  config.max_in_flight = options.max_in_flight;
+  config.max_reply_bytes = options.max_reply_bytes;
+  config.ca_file = options.ca_file;
+  return config;
 }
 
 // The state behind a Pending: the last transfer's raw result until get() parses it on the
@@ -62,6 +74,12 @@ class PendingCall final : public detail::PendingState<T> {
     return finisher_(std::move(*raw_), info_);
   }
   void cancel() override { token.cancel(); }
+  // Once this returns the transport has let go of the request, so the caller may free the
+  // buffers the request borrowed.
+  void release() noexcept override {
+    token.cancel();
+    wait();
+  }
 
   CancelToken token;
 
@@ -98,20 +116,29 @@ Result<EncodeOutput> finish_encode(transport::TransferResult&& result, const det
   return output;
 }
 
+std::uint64_t default_random_bits() {
+  // Jitter only needs to decorrelate clients; one generator per thread suffices.
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return generator();
+}
+
 }  // namespace
 
 struct Client::Impl {
-  explicit Impl(ClientOptions client_options)
+  Impl(ClientOptions client_options, detail::ClientSeams seams)
       : options(resolve_options(std::move(client_options))),
         replicas(options.replica_cooldown),
-        transport(transport::make_curl_transport(options)) {}
+        now(seams.now ? std::move(seams.now) : [] { return Clock::now(); }),
+        random_bits(seams.random_bits ? std::move(seams.random_bits) : &default_random_bits),
+        transport(seams.transport ? std::move(seams.transport)
+                                  : transport::make_curl_transport(transport_config(options))) {}
 
   ~Impl() {
     // Cancels what still runs while the state its completions use is alive.
     transport.reset();
   }
 
-  detail::CallContext context() { return {&options, transport.get(), &replicas}; }
+  detail::CallContext context() { return {&options, transport.get(), &replicas, now, random_bits}; }
 
   protocol::ReplyLimits limits() const {
     protocol::ReplyLimits reply_limits;
@@ -152,7 +179,7 @@ struct Client::Impl {
   Pending<DecodeOutput> decode(const Endpoint& endpoint, const TensorView& latents,
                                const DecodeOptions& decode_options,
                                std::function<void()> on_ready = nullptr) {
-    const Clock::time_point started = Clock::now();
+    const Clock::time_point started = now();
     Result<protocol::DecodeRequest> built =
         endpoint.urls().empty()
             ? Result<protocol::DecodeRequest>(no_endpoint())
@@ -172,7 +199,7 @@ struct Client::Impl {
   Pending<EncodeOutput> encode(const Endpoint& endpoint, const Input& input,
                                const EncodeOptions& encode_options,
                                std::function<void()> on_ready = nullptr) {
-    const Clock::time_point started = Clock::now();
+    const Clock::time_point started = now();
     Result<protocol::EncodeRequest> built =
         endpoint.urls().empty()
             ? Result<protocol::EncodeRequest>(no_endpoint())
@@ -191,10 +218,14 @@ struct Client::Impl {
 
   ClientOptions options;
   detail::ReplicaTracker replicas;
+  detail::CallClock now;
+  detail::RandomBits random_bits;
   std::unique_ptr<transport::Transport> transport;
 };
 
-Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Client::Client(ClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options), detail::ClientSeams{})) {}
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
@@ -360,6 +391,14 @@ std::vector<Result<EncodeOutput>> Client::encode_batch(const Endpoint& endpoint,
         return impl_->encode(endpoint, images[index], one, std::move(on_ready));
       });
 }
+
+namespace detail {
+
+Client ClientFactory::make(ClientOptions options, ClientSeams seams) {
+  return Client(std::make_unique<Client::Impl>(std::move(options), std::move(seams)));
+}
+
+}  // namespace detail
 
 Client& default_client() {
   static Client client;

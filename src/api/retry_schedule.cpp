@@ -240,10 +240,6 @@ std::string ms_text(milliseconds value) {
 
 }  // namespace
 
-bool is_retryable_status(int status) {
-  return status == 408 || status == 429 || status == 502 || status == 503 || status == 504;
-}
-
 milliseconds backoff_bound(const RetryPolicy& policy, int failed_attempts) {
   const std::int64_t initial = std::max<std::int64_t>(policy.initial_backoff.count(), 0);
   const std::int64_t cap = std::max<std::int64_t>(policy.max_backoff.count(), 0);

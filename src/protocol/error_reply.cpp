@@ -2,63 +2,57 @@
 
 #include "protocol/protocol.hpp"
 #include "protocol/protocol_internal.hpp"
+#include "protocol/retryable.hpp"
 
 namespace rvae::protocol {
 namespace {
 
-struct StatusClass {
-  ErrorCode code;
-  bool retryable;
-};
-
-// Codes follow abseil's promises: a retry is suggested only where the same request can
-// succeed later without change (timeouts, rate limits, gateways and a starting endpoint).
-StatusClass classify(int status) {
+// Codes follow abseil's promises; whether a retry may help comes from protocol/retryable.hpp.
+ErrorCode classify(int status) {
   switch (status) {
     case 400:
-      return {ErrorCode::kInvalidArgument, false};
+      return ErrorCode::kInvalidArgument;
     case 401:
-      return {ErrorCode::kUnauthenticated, false};
+      return ErrorCode::kUnauthenticated;
     case 403:
-      return {ErrorCode::kPermissionDenied, false};
+      return ErrorCode::kPermissionDenied;
     case 404:
-      return {ErrorCode::kNotFound, false};
+      return ErrorCode::kNotFound;
     case 408:
-      return {ErrorCode::kDeadlineExceeded, true};
+      return ErrorCode::kDeadlineExceeded;
     case 413:
-      return {ErrorCode::kResourceExhausted, false};
     case 429:
-      return {ErrorCode::kResourceExhausted, true};
+      return ErrorCode::kResourceExhausted;
     case 500:
-      return {ErrorCode::kInternal, false};
+      return ErrorCode::kInternal;
     case 502:
     case 503:
-      return {ErrorCode::kUnavailable, true};
+      return ErrorCode::kUnavailable;
     case 504:
-      return {ErrorCode::kDeadlineExceeded, true};
+      return ErrorCode::kDeadlineExceeded;
     default:
       break;
   }
-  if (status >= 400 && status < 500) return {ErrorCode::kInvalidArgument, false};
+  if (status >= 400 && status < 500) return ErrorCode::kInvalidArgument;
   // Other 5xx (501, 505, ...) and anything that is not an error status at all (1xx, 2xx other
   // than 200, an unfollowed 3xx redirect, nonsense): the service cannot serve this request as
-  // addressed; retrying the same request will not change that.
-  return {ErrorCode::kUnavailable, false};
+  // addressed.
+  return ErrorCode::kUnavailable;
 }
 
 }  // namespace
 
 Error error_from_reply(const HttpResponse& response) {
-  const StatusClass cls = classify(response.status);
+  const ErrorCode code = classify(response.status);
   std::string message = "the endpoint answered HTTP " + std::to_string(response.status);
   // The Location is not echoed: redirect targets can carry signed tokens.
   if (response.status >= 300 && response.status < 400) {
     message += " (a redirect, not followed; check the endpoint URL)";
   }
-  return Error(cls.code, std::move(message))
+  return Error(code, std::move(message))
       .with_http_status(response.status)
       .with_server_message(internal::summarize_body(response.body, response.header("Content-Type")))
-      .with_retryable(cls.retryable);
+      .with_retryable(is_retryable_status(response.status));
 }
 
 }  // namespace rvae::protocol

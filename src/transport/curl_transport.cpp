@@ -4,20 +4,26 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstring>
+#include <exception>
 #include <future>
 #include <map>
 #include <mutex>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "protocol/http_message.hpp"
+#include "protocol/retryable.hpp"
 #include "transport/curl_errors.hpp"
 #include "transport/curl_option_setter.hpp"
+#include "transport/curl_transfer.hpp"
+#include "transport/phases.hpp"
+#include "transport/redirect.hpp"
+#include "transport/reply_buffer.hpp"
 #include "transport/transport.hpp"
+#include "transport/url.hpp"
 
 namespace rvae::transport {
 
@@ -36,29 +42,27 @@ namespace {
 constexpr std::size_t kMaxIdleHandles = 16;
 // Loopback and LAN replies of several MiB arrive about twice as fast with a larger buffer.
 constexpr long kReceiveBufferBytes = 512 * 1024;
-constexpr long kMaxRedirects = 5;
 // The loop re-checks queued deadlines at least this often.
 constexpr long kMaxPollMs = 1000;
+// Reply buffers kept for reuse: enough for every transfer of a busy client to receive into one
+// whose pages are already mapped, bounded so an idle client does not pin much memory.
+constexpr std::size_t kMaxPooledBuffers = 32;
+constexpr std::size_t kMaxPooledBytes = std::size_t{256} << 20;
 
-void global_init_once() {
-  static std::once_flag flag;
-  std::call_once(flag, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+Result<void> global_init_once() {
+  static CURLcode code = [] { return curl_global_init(CURL_GLOBAL_DEFAULT); }();
+  if (code != CURLE_OK) {
+    return Error(
+        ErrorCode::kResourceExhausted,
+        std::string("could not start the network layer (libcurl): ") + curl_easy_strerror(code));
+  }
+  return {};
 }
-
-struct SlistDeleter {
-  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
-};
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
-
-struct EasyDeleter {
-  void operator()(CURL* handle) const noexcept { curl_easy_cleanup(handle); }
-};
-using Easy = std::unique_ptr<CURL, EasyDeleter>;
 
 // The HTTP version a finished transfer used, as people write it.
 std::string protocol_name(CURL* easy) {
   long version = 0;
-  curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+  if (curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version) != CURLE_OK) return {};
   switch (version) {
     case CURL_HTTP_VERSION_1_0:
       return "HTTP/1.0";
@@ -81,93 +85,36 @@ std::chrono::microseconds micros(curl_off_t value) {
   return std::chrono::microseconds(std::max<curl_off_t>(0, value));
 }
 
-// One transfer, from submit() to done().
-struct Transfer {
-  std::shared_ptr<const protocol::HttpRequest> request;
-  TransferOptions options;
-  Clock::time_point not_before;
-  Clock::time_point submitted;
-  Clock::time_point started;
-  std::uint64_t sequence = 0;
-  TransferDone done;
-  std::uint64_t cancel_callback = 0;
-
-  Easy easy;
-  Slist headers;
-  char error_buffer[CURL_ERROR_SIZE] = {0};
-  protocol::HttpResponse response;
-  std::size_t max_reply_bytes = 0;
-  bool reply_too_large = false;
-  std::optional<Clock::time_point> upload_done;
-  TransferProgress progress;
-
-  bool cancelled() const { return options.cancel && options.cancel->cancelled(); }
-};
-
-std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* transfer = static_cast<Transfer*>(user);
-  const std::size_t length = size * count;
-  std::string_view line(data, length);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n'))
-    line.remove_suffix(1);
-  if (line.rfind("HTTP/", 0) == 0) {
-    // A new status line (after a redirect or an interim 1xx): earlier headers were not ours.
-    transfer->response.headers.clear();
-    return length;
-  }
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos) return length;
-  std::string_view name = line.substr(0, colon);
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-    value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-    value.remove_suffix(1);
-  transfer->response.headers.push_back({std::string(name), std::string(value)});
-  return length;
+std::chrono::microseconds since(Clock::time_point start, Clock::time_point moment) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(moment - start);
 }
 
-std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* transfer = static_cast<Transfer*>(user);
-  const std::size_t length = size * count;
-  Bytes& body = transfer->response.body;
-  if (length > transfer->max_reply_bytes - body.size()) {
-    transfer->reply_too_large = true;
-    return 0;  // Makes libcurl abort with CURLE_WRITE_ERROR.
-  }
-  if (body.empty() && body.capacity() == 0) {
-    // Reserve once from Content-Length, bounded by the cap, to avoid repeated regrowth.
-    if (const std::string* declared = transfer->response.header("Content-Length")) {
-      char* end = nullptr;
-      const unsigned long long declared_size = std::strtoull(declared->c_str(), &end, 10);
-      if (end != declared->c_str() && declared_size <= transfer->max_reply_bytes) {
-        body.reserve(static_cast<std::size_t>(declared_size));
-      }
-    }
-  }
-  body.insert(body.end(), reinterpret_cast<const std::uint8_t*>(data),
-              reinterpret_cast<const std::uint8_t*>(data) + length);
-  return length;
+bool is_https(std::string_view url) {
+  return url.size() >= 8 && protocol::iequals(url.substr(0, 8), "https://");
 }
 
-int on_progress(void* user, curl_off_t download_total, curl_off_t downloaded,
-                curl_off_t upload_total, curl_off_t uploaded) {
-  auto* transfer = static_cast<Transfer*>(user);
-  if (transfer->cancelled()) return 1;  // Aborts with CURLE_ABORTED_BY_CALLBACK.
-  if (!transfer->upload_done && upload_total > 0 && uploaded >= upload_total) {
-    transfer->upload_done = Clock::now();
+// What the user should read when libcurl refuses an option on a fresh handle.
+std::string option_name(CURLoption option) {
+  switch (option) {
+    case CURLOPT_URL:
+      return "the endpoint URL";
+    case CURLOPT_USERAGENT:
+      return "the user agent";
+    case CURLOPT_CAINFO:
+      return "the CA file";
+    case CURLOPT_HTTPHEADER:
+      return "the request headers";
+    default:
+      return "libcurl option " + std::to_string(static_cast<int>(option));
   }
-  const TransferProgress now{static_cast<std::uint64_t>(std::max<curl_off_t>(0, uploaded)),
-                             static_cast<std::uint64_t>(std::max<curl_off_t>(0, upload_total)),
-                             static_cast<std::uint64_t>(std::max<curl_off_t>(0, downloaded)),
-                             static_cast<std::uint64_t>(std::max<curl_off_t>(0, download_total))};
-  const TransferProgress& before = transfer->progress;
-  const bool changed = now.uploaded != before.uploaded || now.downloaded != before.downloaded ||
-                       now.upload_total != before.upload_total ||
-                       now.download_total != before.download_total;
-  transfer->progress = now;
-  if (changed && transfer->options.on_progress) transfer->options.on_progress(now);
-  return 0;
+}
+
+Error multi_error(const char* call, CURLMcode code) {
+  const ErrorCode error_code =
+      code == CURLM_OUT_OF_MEMORY ? ErrorCode::kResourceExhausted : ErrorCode::kUnavailable;
+  return Error(error_code,
+               std::string("the network layer failed (") + call + "): " + curl_multi_strerror(code))
+      .with_retryable(code != CURLM_OUT_OF_MEMORY);
 }
 
 // Lets cancel callbacks wake the loop without outliving the multi handle: a token may be
@@ -183,23 +130,42 @@ struct Waker {
 
 class CurlTransport final : public Transport {
  public:
-  explicit CurlTransport(const ClientOptions& options) : options_(options) {
-    global_init_once();
-    user_agent_ = options_.user_agent.empty() ? std::string("rvae/") + RVAE_VERSION_STRING
-                                              : options_.user_agent;
-    if (!options_.token.empty()) authorization_ = "Authorization: Bearer " + options_.token;
-    max_in_flight_ = std::max<std::size_t>(1, options_.max_in_flight);
+  explicit CurlTransport(TransportConfig config)
+      : config_(std::move(config)),
+        pool_(std::min(kMaxPooledBuffers, std::max<std::size_t>(1, config_.max_in_flight)),
+              kMaxPooledBytes) {
+    max_in_flight_ = std::max<std::size_t>(1, config_.max_in_flight);
+    if (!config_.token.empty()) authorization_ = "Authorization: Bearer " + config_.token;
+    if (Result<void> ready = global_init_once(); !ready) {
+      init_error_ = std::move(ready).error();
+      return;
+    }
     multi_ = curl_multi_init();
+    if (multi_ == nullptr) {
+      init_error_ = Error(ErrorCode::kResourceExhausted,
+                          "could not start the network layer: libcurl could not create its "
+                          "transfer set (curl_multi_init failed, likely out of memory)");
+      return;
+    }
     waker_->multi = multi_;
-    if (multi_ != nullptr) {
-      curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
-      // Never more connections to one host than requests we allow in flight: otherwise a
-      // connection finishing its reply while the next transfer starts makes libcurl open yet
-      // another, and the count creeps past what the server budgets for one client.
-      const long connections = static_cast<long>(std::min<std::size_t>(max_in_flight_, 1 << 16));
-      curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, connections);
-      curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, connections);
+    // Never more connections to one host than requests we allow in flight: otherwise a
+    // connection finishing its reply while the next transfer starts makes libcurl open yet
+    // another, and the count creeps past what the server budgets for one client.
+    const long connections = static_cast<long>(std::min<std::size_t>(max_in_flight_, 1 << 16));
+    if (curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX)) !=
+            CURLM_OK ||
+        curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, connections) != CURLM_OK ||
+        curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, connections) != CURLM_OK) {
+      init_error_ = Error(ErrorCode::kResourceExhausted,
+                          "could not start the network layer: libcurl refused its connection "
+                          "settings");
+      return;
+    }
+    try {
       thread_ = std::thread([this] { run(); });
+    } catch (const std::system_error& error) {
+      init_error_ = Error(ErrorCode::kResourceExhausted,
+                          std::string("could not start the network thread: ") + error.what());
     }
   }
 
@@ -209,8 +175,10 @@ class CurlTransport final : public Transport {
       stopping_ = true;
     }
     if (multi_ != nullptr) {
-      curl_multi_wakeup(multi_);
-      thread_.join();
+      if (thread_.joinable()) {
+        curl_multi_wakeup(multi_);
+        thread_.join();
+      }
       {
         std::lock_guard<std::mutex> lock(waker_->mutex);
         waker_->multi = nullptr;
@@ -227,10 +195,17 @@ class CurlTransport final : public Transport {
     transfer->not_before = not_before;
     transfer->submitted = Clock::now();
     transfer->done = std::move(done);
-    transfer->max_reply_bytes = options_.max_reply_bytes;
+    transfer->max_reply_bytes = config_.max_reply_bytes;
+    transfer->pool = &pool_;
+    transfer->url = transfer->request->url;
+    transfer->origin = origin_of(transfer->url);
+    if (init_error_) {
+      complete(std::move(transfer), *init_error_);
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (!stopping_ && multi_ != nullptr) {
+      if (!stopping_) {
         transfer->sequence = next_sequence_++;
         if (transfer->options.cancel) {
           // Wakes the loop so a cancelled transfer stops now, not at its next progress call.
@@ -244,6 +219,8 @@ class CurlTransport final : public Transport {
     }
     complete(std::move(transfer), Error(ErrorCode::kCancelled, "the client is shutting down"));
   }
+
+  void recycle(Bytes&& buffer) override { pool_.give(std::move(buffer)); }
 
  private:
   using WaitKey = std::pair<Clock::time_point, std::uint64_t>;
@@ -261,7 +238,7 @@ class CurlTransport final : public Transport {
         incoming_.clear();
       }
       if (stopping) {
-        shut_down();
+        shut_down(Error(ErrorCode::kCancelled, "the client was destroyed"));
         return;
       }
       const Clock::time_point now = Clock::now();
@@ -269,9 +246,13 @@ class CurlTransport final : public Transport {
       abort_cancelled_active();
       start_ready(now);
       int running = 0;
-      curl_multi_perform(multi_, &running);
+      if (const CURLMcode code = curl_multi_perform(multi_, &running); code != CURLM_OK) {
+        fail_active(multi_error("curl_multi_perform", code));
+      }
       collect_finished();
-      curl_multi_poll(multi_, nullptr, 0, poll_timeout_ms(Clock::now()), nullptr);
+      const CURLMcode polled =
+          curl_multi_poll(multi_, nullptr, 0, poll_timeout_ms(Clock::now()), nullptr);
+      if (polled != CURLM_OK) fail_active(multi_error("curl_multi_poll", polled));
     }
   }
 
@@ -298,6 +279,7 @@ class CurlTransport final : public Transport {
       if (it->second->cancelled()) {
         auto node = active_.extract(it++);
         curl_multi_remove_handle(multi_, node.key());
+        discard_easy(*node.mapped());
         complete(std::move(node.mapped()), Error(ErrorCode::kCancelled, "request cancelled"));
       } else {
         ++it;
@@ -305,12 +287,30 @@ class CurlTransport final : public Transport {
     }
   }
 
+  // Every active transfer ends with `error` (the multi handle failed under them).
+  void fail_active(const Error& error) {
+    for (auto& [handle, transfer] : active_) {
+      curl_multi_remove_handle(multi_, handle);
+      discard_easy(*transfer);
+      complete(std::move(transfer), error);
+    }
+    active_.clear();
+  }
+
   void start_ready(Clock::time_point now) {
     while (active_.size() < max_in_flight_ && !waiting_.empty() &&
            waiting_.begin()->first.first <= now) {
       auto node = waiting_.extract(waiting_.begin());
       std::unique_ptr<Transfer> transfer = std::move(node.mapped());
-      if (Result<void> started = start(*transfer, now); !started) {
+      transfer->started = now;
+      transfer->easy = take_easy();
+      if (!transfer->easy) {
+        complete(std::move(transfer), Error(ErrorCode::kResourceExhausted,
+                                            "could not create a transfer handle (out of memory)"));
+        continue;
+      }
+      if (Result<void> started = start_leg(*transfer, now); !started) {
+        discard_easy(*transfer);
         complete(std::move(transfer), std::move(started).error());
         continue;
       }
@@ -329,15 +329,10 @@ class CurlTransport final : public Transport {
     return static_cast<int>(std::clamp<long long>(wait, 0, kMaxPollMs));
   }
 
-  void shut_down() {
-    for (auto& [handle, transfer] : active_) {
-      curl_multi_remove_handle(multi_, handle);
-      complete(std::move(transfer), Error(ErrorCode::kCancelled, "the client was destroyed"));
-    }
-    active_.clear();
-    for (auto& [key, transfer] : waiting_) {
-      complete(std::move(transfer), Error(ErrorCode::kCancelled, "the client was destroyed"));
-    }
+  void shut_down(const Error& why) {
+    fail_active(why);
+    for (auto& [key, transfer] : waiting_)
+      complete(std::move(transfer), why);
     waiting_.clear();
     // Transfers submitted by the callbacks above are refused by submit() (stopping_ is set).
   }
@@ -351,7 +346,12 @@ class CurlTransport final : public Transport {
     return Easy(curl_easy_init());
   }
 
-  Result<Slist> build_headers(const protocol::HttpRequest& request) const {
+  // A handle whose transfer failed is not reused: libcurl 7.88 keeps state on it across
+  // curl_easy_reset (after a failed resolve it refuses CURLOPT_BUFFERSIZE on the next use).
+  static void discard_easy(Transfer& transfer) { transfer.easy.reset(); }
+
+  Result<Slist> build_headers(const Transfer& transfer) const {
+    const protocol::HttpRequest& request = *transfer.request;
     Slist list;
     auto append = [&list](const std::string& line) {
       curl_slist* grown = curl_slist_append(list.get(), line.c_str());
@@ -377,31 +377,20 @@ class CurlTransport final : public Transport {
     if (request.method == "POST" && request.header("Content-Type") == nullptr) {
       ok = ok && append("Content-Type:");
     }
-    // libcurl drops a custom Authorization header when a redirect changes the host.
-    if (!authorization_.empty()) ok = ok && append(authorization_);
+    if (!authorization_.empty() && transfer.send_token) ok = ok && append(authorization_);
     if (!ok) return Error(ErrorCode::kResourceExhausted, "out of memory building request headers");
     return list;
   }
 
-  Result<void> start(Transfer& transfer, Clock::time_point now) {
+  // Sets every option of one leg on `transfer.easy`.
+  CurlOptionSetter set_options(Transfer& transfer, Clock::time_point now) const {
     const protocol::HttpRequest& request = *transfer.request;
-    if (request.method != "POST" && request.method != "GET") {
-      return Error(ErrorCode::kInvalidArgument, "unsupported HTTP method " + request.method);
-    }
-    Result<Slist> headers = build_headers(request);
-    if (!headers) return std::move(headers).error();
-    transfer.headers = std::move(headers).value();
-    transfer.easy = take_easy();
-    if (!transfer.easy) return Error(ErrorCode::kResourceExhausted, "could not create a handle");
-    transfer.started = now;
-
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(transfer.options.deadline - now);
     const TransferOptions& limits = transfer.options;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(limits.deadline - now);
     CurlOptionSetter set(transfer.easy.get());
     set(CURLOPT_PRIVATE, static_cast<void*>(&transfer));
     set(CURLOPT_ERRORBUFFER, transfer.error_buffer);
-    set(CURLOPT_URL, request.url.c_str());
+    set(CURLOPT_URL, transfer.url.c_str());
     set(CURLOPT_NOSIGNAL, 1L);
     set(CURLOPT_CONNECTTIMEOUT_MS, clamp_ms(std::min(limits.connect_timeout, left)));
     set(CURLOPT_TIMEOUT_MS, clamp_ms(std::min(limits.attempt_timeout, left)));
@@ -409,19 +398,19 @@ class CurlTransport final : public Transport {
       set(CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(limits.low_speed_bytes));
       set(CURLOPT_LOW_SPEED_TIME, static_cast<long>(limits.low_speed_time.count()));
     }
-    set(CURLOPT_USERAGENT, user_agent_.c_str());
+    set(CURLOPT_USERAGENT, config_.user_agent.c_str());
     set(CURLOPT_HTTPHEADER, transfer.headers.get());
     set(CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
     set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    // Prefer waiting for a multiplexed HTTP/2 stream over opening another connection.
-    set(CURLOPT_PIPEWAIT, 1L);
-    set(CURLOPT_FOLLOWLOCATION, 1L);
-    set(CURLOPT_MAXREDIRS, kMaxRedirects);
+    // Waiting for a multiplexed stream only pays where one can come (HTTP/2 over TLS); over
+    // plain HTTP/1.1 it makes every transfer wait for the first connection's reply.
+    set(CURLOPT_PIPEWAIT, is_https(transfer.url) ? 1L : 0L);
+    // Redirects are followed by this transport (redirect.hpp), never by libcurl.
+    set(CURLOPT_FOLLOWLOCATION, 0L);
     set(CURLOPT_PROTOCOLS_STR, "http,https");
-    set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     set(CURLOPT_SSL_VERIFYPEER, 1L);
     set(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (!options_.ca_file.empty()) set(CURLOPT_CAINFO, options_.ca_file.c_str());
+    if (!config_.ca_file.empty()) set(CURLOPT_CAINFO, config_.ca_file.c_str());
     set(CURLOPT_HEADERFUNCTION, &on_header);
     set(CURLOPT_HEADERDATA, static_cast<void*>(&transfer));
     set(CURLOPT_WRITEFUNCTION, &on_body);
@@ -437,12 +426,39 @@ class CurlTransport final : public Transport {
     } else {
       set(CURLOPT_HTTPGET, 1L);
     }
-    if (!set.ok()) {
-      return Error(ErrorCode::kInternal, std::string("libcurl rejected an option: ") +
-                                             curl_easy_strerror(set.first_error()));
+    return set;
+  }
+
+  // Starts one leg (the first request, or the next after a followed redirect).
+  Result<void> start_leg(Transfer& transfer, Clock::time_point now) {
+    const protocol::HttpRequest& request = *transfer.request;
+    if (request.method != "POST" && request.method != "GET") {
+      return Error(ErrorCode::kInvalidArgument, "unsupported HTTP method " + request.method);
     }
-    if (curl_multi_add_handle(multi_, transfer.easy.get()) != CURLM_OK) {
-      return Error(ErrorCode::kInternal, "libcurl could not start the transfer");
+    Result<Slist> headers = build_headers(transfer);
+    if (!headers) return std::move(headers).error();
+    transfer.headers = std::move(headers).value();
+    transfer.reset_leg(now);
+    CurlOptionSetter set = set_options(transfer, now);
+    if (!set.ok()) {
+      // A reused handle may carry state that refuses an option: start over on a fresh one.
+      transfer.easy = Easy(curl_easy_init());
+      if (!transfer.easy) {
+        return Error(ErrorCode::kResourceExhausted,
+                     "could not create a transfer handle (out of memory)");
+      }
+      set = set_options(transfer, now);
+    }
+    if (!set.ok()) {
+      const CURLcode code = set.first_error();
+      const ErrorCode error_code =
+          code == CURLE_OUT_OF_MEMORY ? ErrorCode::kResourceExhausted : ErrorCode::kInvalidArgument;
+      return Error(error_code, "libcurl refused " + option_name(set.failed_option()) + ": " +
+                                   curl_easy_strerror(code));
+    }
+    if (const CURLMcode code = curl_multi_add_handle(multi_, transfer.easy.get());
+        code != CURLM_OK) {
+      return multi_error("curl_multi_add_handle", code);
     }
     return {};
   }
@@ -456,37 +472,78 @@ class CurlTransport final : public Transport {
       const CURLcode code = message->data.result;
       auto node = active_.extract(it);
       curl_multi_remove_handle(multi_, node.key());
-      finish(std::move(node.mapped()), code);
+      finish_leg(std::move(node.mapped()), code);
     }
   }
 
-  void finish(std::unique_ptr<Transfer> transfer, CURLcode code) {
+  void finish_leg(std::unique_ptr<Transfer> transfer, CURLcode code) {
     CURL* easy = transfer->easy.get();
     TransferTimings timings = measure(*transfer);
-    if (code == CURLE_OK) {
-      long status = 0;
-      curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-      transfer->response.status = static_cast<int>(status);
-      timings.bytes_sent = transfer->request->body_size();
-      timings.bytes_received = transfer->response.body.size();
-      protocol::HttpResponse response = std::move(transfer->response);
-      complete(std::move(transfer), std::move(response), timings);
+    if (code != CURLE_OK) {
+      Error error = failure(*transfer, code);
+      discard_easy(*transfer);
+      complete(std::move(transfer), std::move(error), timings);
       return;
     }
-    Error error = failure(*transfer, code);
-    complete(std::move(transfer), std::move(error), timings);
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    transfer->response.status = static_cast<int>(status);
+    if (is_redirect_status(transfer->response.status)) {
+      char* location = nullptr;
+      if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &location) != CURLE_OK) {
+        location = nullptr;
+      }
+      Result<std::optional<RedirectStep>> step = next_redirect(
+          transfer->request->method, transfer->response.status, transfer->url,
+          location != nullptr ? location : "", transfer->redirects_followed, transfer->origin);
+      if (!step) {
+        complete(std::move(transfer), std::move(step).error(), timings);
+        return;
+      }
+      if (step->has_value()) {
+        follow(std::move(transfer), std::move(**step));
+        return;
+      }
+    }
+    timings.bytes_sent = transfer->request->body_size();
+    timings.bytes_received = transfer->response.body.size();
+    protocol::HttpResponse response = std::move(transfer->response);
+    complete(std::move(transfer), std::move(response), timings);
+  }
+
+  void follow(std::unique_ptr<Transfer> transfer, RedirectStep step) {
+    ++transfer->redirects_followed;
+    transfer->url = std::move(step.url);
+    // Once the token was withheld from one hop it stays withheld: a later hop back to the
+    // origin was still chosen by a host that must not see it.
+    transfer->send_token = transfer->send_token && step.send_token;
+    curl_easy_reset(transfer->easy.get());
+    const Clock::time_point now = Clock::now();
+    if (Result<void> started = start_leg(*transfer, now); !started) {
+      discard_easy(*transfer);
+      complete(std::move(transfer), std::move(started).error());
+      return;
+    }
+    CURL* handle = transfer->easy.get();
+    active_.emplace(handle, std::move(transfer));
   }
 
   Error failure(const Transfer& transfer, CURLcode code) const {
     if (transfer.reply_too_large) {
       return Error(ErrorCode::kResourceExhausted, "reply exceeds the limit of " +
-                                                      std::to_string(options_.max_reply_bytes) +
-                                                      " bytes (ClientOptions::max_reply_bytes)");
+                                                      std::to_string(config_.max_reply_bytes) +
+                                                      " bytes (the client's max_reply_bytes)")
+          .with_retryable(protocol::is_retryable(protocol::NetworkFailure::kReplyTooLarge));
+    }
+    if (transfer.callback_failed) {
+      if (transfer.callback_error) return *transfer.callback_error;
+      return Error(ErrorCode::kResourceExhausted, "out of memory while receiving the reply");
     }
     if (code == CURLE_ABORTED_BY_CALLBACK && transfer.cancelled()) {
       return Error(ErrorCode::kCancelled, "request cancelled");
     }
-    Error error = error_from_curl(code, transfer.error_buffer, transfer.request->url);
+    Error error =
+        error_from_curl(code, transfer.error_buffer, transfer.url, !transfer.headers_complete);
     if (code == CURLE_OPERATION_TIMEDOUT && Clock::now() >= transfer.options.deadline) {
       // Out of time for the whole call, not just this attempt: nothing to retry.
       return Error(ErrorCode::kDeadlineExceeded, "deadline passed: " + error.message());
@@ -496,30 +553,27 @@ class CurlTransport final : public Transport {
 
   static TransferTimings measure(const Transfer& transfer) {
     TransferTimings timings;
-    timings.queue = std::chrono::duration_cast<std::chrono::microseconds>(transfer.started -
-                                                                          transfer.submitted);
+    timings.queue = since(transfer.submitted, transfer.started);
     CURL* easy = transfer.easy.get();
-    curl_off_t connect = 0, app_connect = 0, pre_transfer = 0, start_transfer = 0, total = 0;
+    curl_off_t connect = 0, app_connect = 0, pre_transfer = 0, total = 0;
     curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect);
     curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &app_connect);
     curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T, &pre_transfer);
-    curl_easy_getinfo(easy, CURLINFO_STARTTRANSFER_TIME_T, &start_transfer);
     curl_easy_getinfo(easy, CURLINFO_TOTAL_TIME_T, &total);
     timings.connect = micros(connect);
     timings.tls = app_connect > 0 ? micros(app_connect - connect) : std::chrono::microseconds(0);
-    curl_off_t upload_end = pre_transfer;
-    if (transfer.upload_done) {
-      upload_end =
-          std::max<curl_off_t>(pre_transfer, std::chrono::duration_cast<std::chrono::microseconds>(
-                                                 *transfer.upload_done - transfer.started)
-                                                 .count());
-    }
-    if (start_transfer > 0) upload_end = std::min(upload_end, start_transfer);
-    timings.upload = micros(upload_end - pre_transfer);
-    timings.server_wait =
-        start_transfer > 0 ? micros(start_transfer - upload_end) : std::chrono::microseconds(0);
-    timings.download =
-        start_transfer > 0 ? micros(total - start_transfer) : std::chrono::microseconds(0);
+    // libcurl's own STARTTRANSFER time is taken when the request is sent, not when the reply
+    // starts, so the split comes from what the callbacks saw.
+    LegMarks marks;
+    marks.request_start = micros(pre_transfer);
+    if (transfer.upload_done)
+      marks.upload_done = since(transfer.leg_started, *transfer.upload_done);
+    if (transfer.first_byte) marks.first_byte = since(transfer.leg_started, *transfer.first_byte);
+    marks.end = std::max(micros(total), since(transfer.leg_started, Clock::now()));
+    const LegPhases phases = split_phases(marks);
+    timings.upload = phases.upload;
+    timings.server_wait = phases.server_wait;
+    timings.download = phases.download;
     timings.protocol = protocol_name(easy);
     return timings;
   }
@@ -533,15 +587,22 @@ class CurlTransport final : public Transport {
       curl_easy_reset(transfer->easy.get());
       if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(transfer->easy));
     }
+    pool_.give(std::move(transfer->response.body));
     TransferDone done = std::move(transfer->done);
     transfer.reset();
-    done(TransferResult{std::move(response), timings});
+    // `done` belongs to the layer above, which turns its own failures into results; an escape
+    // here would unwind the network thread, so it is contained.
+    try {
+      done(TransferResult{std::move(response), std::move(timings)});
+    } catch (...) {
+    }
   }
 
-  ClientOptions options_;
-  std::string user_agent_;
+  TransportConfig config_;
+  ReplyBufferPool pool_;
   std::string authorization_;
   std::size_t max_in_flight_ = 1;
+  std::optional<Error> init_error_;
   CURLM* multi_ = nullptr;
   std::shared_ptr<Waker> waker_ = std::make_shared<Waker>();
   std::thread thread_;
@@ -559,8 +620,9 @@ class CurlTransport final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> make_curl_transport(const ClientOptions& options) {
-  return std::make_unique<CurlTransport>(options);
+std::unique_ptr<Transport> make_curl_transport(TransportConfig config) {
+  if (config.user_agent.empty()) config.user_agent = std::string("rvae/") + RVAE_VERSION_STRING;
+  return std::make_unique<CurlTransport>(std::move(config));
 }
 
 }  // namespace rvae::transport

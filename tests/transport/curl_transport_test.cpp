@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "support/scripted_server.hpp"
-#include "transport/curl_errors.hpp"
+#include "transport/url.hpp"
 #include "transport/transport.hpp"
 
 namespace rvae::transport {
@@ -77,7 +77,7 @@ TEST(CurlTransportTest, SendsNoContentTypeWhenTheRequestHasNone) {
 
 TEST(CurlTransportTest, SendsTheBearerTokenAndCustomUserAgent) {
   ScriptedServer server;
-  ClientOptions options;
+  TransportConfig options;
   options.token = "hf_secret_token";
   options.user_agent = "my-app/2";
   auto transport = make_curl_transport(options);
@@ -114,7 +114,7 @@ TEST(CurlTransportTest, ErrorStatusesAreRepliesNotTransportErrors) {
 }
 
 TEST(CurlTransportTest, ConnectionRefusedIsUnavailableAndRetryable) {
-  ClientOptions options;
+  TransportConfig options;
   options.token = "hf_secret_token";
   auto transport = make_curl_transport(options);
   const std::string url =
@@ -169,7 +169,7 @@ TEST(CurlTransportTest, ReplyOverTheCapIsRefused) {
   server.set_handler([](const httplib::Request&, httplib::Response& response) {
     response.set_content(std::string(5000, 'z'), "tensor/binary");
   });
-  ClientOptions options;
+  TransportConfig options;
   options.max_reply_bytes = 1000;
   auto transport = make_curl_transport(options);
   Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x")).response;
@@ -187,7 +187,7 @@ TEST(CurlTransportTest, RedirectToAnotherHostDropsTheToken) {
     response.status = 307;
     response.set_header("Location", elsewhere);
   });
-  ClientOptions options;
+  TransportConfig options;
   options.token = "hf_secret_token";
   auto transport = make_curl_transport(options);
   Result<protocol::HttpResponse> response = transport->send(post(origin.url(), "x")).response;

@@ -1,0 +1,154 @@
+#include "transport/curl_transfer.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <exception>
+#include <new>
+#include <string>
+#include <string_view>
+
+namespace rvae::transport {
+namespace {
+
+// The exception being handled, as the transfer's error. Called only inside a catch block.
+Error error_from_current_exception(const char* activity) {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    return Error(ErrorCode::kResourceExhausted, std::string("out of memory while ") + activity);
+  } catch (const std::exception& error) {
+    return Error(ErrorCode::kInternal, std::string(activity) + " failed: " + error.what());
+  } catch (...) {
+    return Error(ErrorCode::kInternal, std::string(activity) + " failed with an exception");
+  }
+}
+
+// Records the exception being handled. Never throws: when even building the Error runs out of
+// memory, `callback_failed` alone makes the transport report it.
+void record_exception(Transfer& transfer, const char* activity) noexcept {
+  transfer.callback_failed = true;
+  if (transfer.callback_error) return;
+  try {
+    transfer.callback_error = error_from_current_exception(activity);
+  } catch (...) {
+    transfer.callback_error.reset();
+  }
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() &&
+         (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n'))
+    text.remove_suffix(1);
+  return text;
+}
+
+std::size_t handle_header(Transfer& transfer, std::string_view line, std::size_t length) {
+  if (!transfer.first_byte) transfer.first_byte = Clock::now();
+  if (line.rfind("HTTP/", 0) == 0) {
+    // A new status line (an interim 1xx): earlier headers were not those of the reply.
+    transfer.response.headers.clear();
+    transfer.headers_complete = false;
+    return length;
+  }
+  line = trim(line);
+  if (line.empty()) {
+    transfer.headers_complete = true;
+    return length;
+  }
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return length;
+  const std::string_view name = trim(line.substr(0, colon));
+  const std::string_view value = trim(line.substr(colon + 1));
+  if (protocol::iequals(name, "Content-Length")) {
+    std::uint64_t declared = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), declared);
+    const bool parsed = ec == std::errc() && end == value.data() + value.size();
+    if ((parsed && declared > transfer.max_reply_bytes) || ec == std::errc::result_out_of_range) {
+      transfer.reply_too_large = true;
+      return 0;  // Aborts before the body is read (CURLE_WRITE_ERROR).
+    }
+    if (parsed && transfer.response.body.capacity() < declared) {
+      const auto expected = static_cast<std::size_t>(declared);
+      if (transfer.pool != nullptr && transfer.response.body.empty()) {
+        transfer.response.body = transfer.pool->take(expected);
+      } else {
+        transfer.response.body.reserve(expected);
+      }
+    }
+  }
+  transfer.response.headers.push_back({std::string(name), std::string(value)});
+  return length;
+}
+
+}  // namespace
+
+void Transfer::reset_leg(Clock::time_point now) {
+  if (pool != nullptr) pool->give(std::move(response.body));
+  response = protocol::HttpResponse();
+  error_buffer[0] = '\0';
+  headers_complete = false;
+  leg_started = now;
+  upload_done.reset();
+  first_byte.reset();
+  progress = TransferProgress();
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept {
+  auto& transfer = *static_cast<Transfer*>(user);
+  const std::size_t length = size * count;
+  try {
+    return handle_header(transfer, std::string_view(data, length), length);
+  } catch (...) {
+    record_exception(transfer, "receiving the reply headers");
+    return 0;
+  }
+}
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) noexcept {
+  auto& transfer = *static_cast<Transfer*>(user);
+  const std::size_t length = size * count;
+  try {
+    Bytes& body = transfer.response.body;
+    if (body.capacity() == 0 && transfer.pool != nullptr) body = transfer.pool->take(0);
+    if (!append_capped(body, reinterpret_cast<const std::uint8_t*>(data), length,
+                       transfer.max_reply_bytes)) {
+      transfer.reply_too_large = true;
+      return 0;  // Makes libcurl abort with CURLE_WRITE_ERROR.
+    }
+    return length;
+  } catch (...) {
+    record_exception(transfer, "receiving the reply body");
+    return 0;
+  }
+}
+
+int on_progress(void* user, curl_off_t download_total, curl_off_t downloaded,
+                curl_off_t upload_total, curl_off_t uploaded) noexcept {
+  auto& transfer = *static_cast<Transfer*>(user);
+  if (transfer.cancelled()) return 1;  // Aborts with CURLE_ABORTED_BY_CALLBACK.
+  if (!transfer.upload_done && upload_total > 0 && uploaded >= upload_total) {
+    transfer.upload_done = Clock::now();
+  }
+  const auto count = [](curl_off_t value) {
+    return static_cast<std::uint64_t>(std::max<curl_off_t>(0, value));
+  };
+  const TransferProgress now{count(uploaded), count(upload_total), count(downloaded),
+                             count(download_total)};
+  const TransferProgress& before = transfer.progress;
+  const bool changed = now.uploaded != before.uploaded || now.downloaded != before.downloaded ||
+                       now.upload_total != before.upload_total ||
+                       now.download_total != before.download_total;
+  transfer.progress = now;
+  if (!changed || !transfer.options.on_progress) return 0;
+  try {
+    transfer.options.on_progress(now);
+    return 0;
+  } catch (...) {
+    record_exception(transfer, "running the progress callback");
+    return 1;
+  }
+}
+
+}  // namespace rvae::transport

@@ -1,0 +1,41 @@
+// Reply bodies: received into buffers that are reused, and never grown past the reply cap.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "rvae/bytes.hpp"
+
+namespace rvae::transport {
+
+/// Appends `size` bytes to `body` unless that would take it past `cap` (then false, nothing
+/// appended). Growth doubles the capacity but never beyond `cap`, so a reply without a
+/// Content-Length holds at most `cap` bytes (plus the one chunk being copied).
+bool append_capped(Bytes& body, const std::uint8_t* data, std::size_t size, std::size_t cap);
+
+/// Idle reply buffers kept for the next replies: a buffer whose pages were already touched
+/// receives without page faults. Thread-safe.
+class ReplyBufferPool {
+ public:
+  /// Keeps at most `max_buffers` buffers and `max_bytes` of capacity in all.
+  ReplyBufferPool(std::size_t max_buffers, std::size_t max_bytes);
+
+  /// An empty buffer with room for `expected` bytes when one is pooled (the smallest that fits;
+  /// for 0, "unknown", the largest); else a fresh one reserved to `expected`.
+  Bytes take(std::size_t expected);
+  /// Keeps `buffer` (emptied) for later when within the limits; else frees it.
+  void give(Bytes&& buffer);
+
+  std::size_t pooled_buffers() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Bytes> idle_;
+  std::size_t idle_bytes_ = 0;
+  const std::size_t max_buffers_;
+  const std::size_t max_bytes_;
+};
+
+}  // namespace rvae::transport
