@@ -1,5 +1,8 @@
 // RGB frames -> an MP4 file, for the reference endpoint's output_type=mp4. Built only with FFmpeg
-// (RVAE_HAVE_FFMPEG); this header stays free of FFmpeg so nothing else depends on it.
+// (RVAE_HAVE_FFMPEG). The FFmpeg code is a module (librvae_mp4.so, src/testing/mp4_module/)
+// that these functions load with dlopen on first use, so nothing links FFmpeg but the module;
+// RVAE_MP4_MODULE names it explicitly, else it is looked for beside the program, in the install
+// layout, and in the build tree.
 #pragma once
 
 #include <cstddef>
@@ -29,14 +32,16 @@ struct Mp4Settings {
   std::size_t max_bytes = std::size_t{1} << 30;
 };
 
-/// The encoder encode_mp4 would pick from `encoders` ("" when libavcodec has none of them).
+/// The encoder encode_mp4 would pick from `encoders` ("" when libavcodec has none of them, or
+/// the MP4 module cannot be loaded).
 std::string mp4_encoder_name(const std::vector<std::string>& encoders);
 
 /// Encodes `frames` RGB frames (`rgb`: [frames, height, width, 3] uint8, row-major) as yuv420p
 /// video in an MP4 file, one frame per 1/frames_per_second s, and returns the file's bytes.
 /// Errors: InvalidArgument for odd or non-positive sizes, no frames, or a buffer that does not
 /// hold exactly the frames; ResourceExhausted when the file exceeds max_bytes; Internal when
-/// no encoder is available, the temporary file cannot be made, or an FFmpeg call fails. The
+/// no encoder is available, the MP4 module cannot be loaded, the temporary file cannot be made,
+/// or an FFmpeg call fails. The
 /// temporary file is removed on every path.
 Result<Bytes> encode_mp4(const std::uint8_t* rgb, std::size_t rgb_bytes, std::size_t frames,
                          int width, int height, const Mp4Settings& settings = {});

@@ -1,0 +1,18 @@
+// The FFmpeg implementation behind rvae::testing::encode_mp4, compiled into the MP4 module only
+// (its own namespace, so it never clashes with the loader's functions of the same names).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "testing/mp4_writer.hpp"
+
+namespace rvae::testing::ffmpeg {
+
+/// See rvae::testing::mp4_encoder_name.
+std::string mp4_encoder_name(const std::vector<std::string>& encoders);
+/// See rvae::testing::encode_mp4.
+Result<Bytes> encode_mp4(const std::uint8_t* rgb, std::size_t rgb_bytes, std::size_t frames,
+                         int width, int height, const Mp4Settings& settings);
+
+}  // namespace rvae::testing::ffmpeg
