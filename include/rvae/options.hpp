@@ -13,6 +13,7 @@
 #include "rvae/export.h"
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
+#include "rvae/tiling.hpp"
 
 namespace RVAE_API rvae {
 
@@ -85,6 +86,8 @@ struct DecodeOptions {
   int temporal_compression = 4;
   /// Cancellation, progress and deadline of this call.
   RequestControl control;
+  /// Tiling of outputs larger than the endpoint's cap (Client::decode; see rvae/tiled.hpp).
+  TilingOptions tiling;
 };
 
 /// A decode result. Which members are filled depends on the request's OutputType.
@@ -120,6 +123,8 @@ struct EncodeOptions {
   std::optional<std::string> content_type;
   /// Cancellation, progress and deadline of this call.
   RequestControl control;
+  /// Tiling of inputs larger than the endpoint's cap (Client::encode; see rvae/tiled.hpp).
+  TilingOptions tiling;
 };
 
 }  // namespace rvae

@@ -10,6 +10,7 @@
 
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
+#include "testing/context_blur.hpp"
 #include "testing/inference.hpp"
 #include "testing/inference_util.hpp"
 #include "testing/query_params.hpp"
@@ -194,7 +195,7 @@ Result<Latents> normalise_latents(const StandInVae& vae, Tensor tensor, const De
 
 // The stand-in VAE on every latent pixel: rgb as [B, T, h, w, 3].
 std::vector<float> latent_rgb(const StandInVae& vae, const Latents& latents,
-                              const DecodeParams& p) {
+                              const DecodeParams& p, bool spatial_context) {
   // The service unscales first (latents / scaling_factor + shift_factor); do_scaling alone means
   // its built-in factors; neither means the latents are already raw.
   bool unscale = false;
@@ -216,18 +217,25 @@ std::vector<float> latent_rgb(const StandInVae& vae, const Latents& latents,
   const std::size_t channel_stride = frames * pixels_per_plane;
   const std::size_t batch = static_cast<std::size_t>(latents.batch);
   std::vector<float> rgb(batch * frames * pixels_per_plane * 3);
-  std::vector<double> x(channels);
+  // One frame's scaled latent, [C][h][w], so that §7 can see the whole plane.
+  std::vector<double> x(channels * pixels_per_plane);
   for (std::size_t b = 0; b < batch; ++b) {
     const float* item = latents.values.data_as<float>() + b * channels * channel_stride;
     for (std::size_t t = 0; t < frames; ++t) {
-      for (std::size_t pixel = 0; pixel < pixels_per_plane; ++pixel) {
-        for (std::size_t c = 0; c < channels; ++c) {
+      for (std::size_t c = 0; c < channels; ++c) {
+        for (std::size_t pixel = 0; pixel < pixels_per_plane; ++pixel) {
           double z = item[c * channel_stride + t * pixels_per_plane + pixel];
           if (unscale) z = z / scaling + shift;
-          x[c] = (z - vae.shift) * vae.scaling;
+          x[c * pixels_per_plane + pixel] = (z - vae.shift) * vae.scaling;
         }
+      }
+      if (spatial_context) {
+        apply_spatial_context(x.data(), channels, static_cast<std::size_t>(latents.height),
+                              static_cast<std::size_t>(latents.width));
+      }
+      for (std::size_t pixel = 0; pixel < pixels_per_plane; ++pixel) {
         double out[3];
-        vae.scaled_latent_to_rgb(x.data(), 1, out);
+        vae.scaled_latent_to_rgb(x.data() + pixel, pixels_per_plane, out);
         float* dst = rgb.data() + ((b * frames + t) * pixels_per_plane + pixel) * 3;
         for (std::size_t k = 0; k < 3; ++k)
           dst[k] = static_cast<float>(out[k]);
@@ -344,7 +352,7 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
                        std::to_string(limits.max_reply_bytes) + " bytes.");
   }
 
-  const std::vector<float> rgb = latent_rgb(vae, latents, p);
+  const std::vector<float> rgb = latent_rgb(vae, latents, p, limits.spatial_context);
   const auto h = static_cast<std::size_t>(height);
   const auto w = static_cast<std::size_t>(width);
   const auto lw = static_cast<std::size_t>(latents.width);

@@ -8,6 +8,7 @@
 
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
+#include "testing/context_blur.hpp"
 #include "testing/inference.hpp"
 #include "testing/inference_util.hpp"
 #include "testing/query_params.hpp"
@@ -160,7 +161,8 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
   const double out_shift = shift->value_or(0.0);
   const std::size_t plane = pixels.height * pixels.width;
   const std::size_t latent_plane = lh * lw;
-  std::vector<double> x(channels);
+  // One item's scaled latent, [C][lh][lw], so that §7 can see the whole plane.
+  std::vector<double> x(channels * latent_plane);
   for (std::size_t b = 0; b < pixels.batch; ++b) {
     const float* item = pixels.values.data_as<float>() + b * 3 * plane;
     for (std::size_t i = 0; i < lh; ++i) {
@@ -174,13 +176,16 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
           }
           rgb[k] /= 64.0;
         }
-        vae.rgb_to_scaled_latent(rgb, x.data(), 1);
-        for (std::size_t c = 0; c < channels; ++c) {
-          double z = x[c] / vae.scaling + vae.shift;
-          if (rescale) z = (z - out_shift) * out_scaling;
-          const std::size_t index = (b * channels + c) * latent_plane + i * lw + j;
-          store_float(reply.dtype, reply.body.data(), index, static_cast<float>(z));
-        }
+        vae.rgb_to_scaled_latent(rgb, x.data() + i * lw + j, latent_plane);
+      }
+    }
+    if (limits.spatial_context) apply_spatial_context(x.data(), channels, lh, lw);
+    for (std::size_t c = 0; c < channels; ++c) {
+      for (std::size_t pixel = 0; pixel < latent_plane; ++pixel) {
+        double z = x[c * latent_plane + pixel] / vae.scaling + vae.shift;
+        if (rescale) z = (z - out_shift) * out_scaling;
+        const std::size_t index = (b * channels + c) * latent_plane + pixel;
+        store_float(reply.dtype, reply.body.data(), index, static_cast<float>(z));
       }
     }
   }

@@ -28,6 +28,9 @@ struct InferenceLimits {
   int max_image_side = 2048;
   std::size_t max_body_bytes = std::size_t{256} << 20;
   std::size_t max_reply_bytes = std::size_t{1} << 30;
+  /// Not a cap: PROTOCOL.md §7's spatial context (blur and per-request mean), carried here so
+  /// the handlers keep one settings argument.
+  bool spatial_context = false;
 };
 
 /// A successful reply.

@@ -366,6 +366,7 @@ void ReferenceEndpoint::Impl::serve_inference(const httplib::Request& req, httpl
   limits.max_image_side = options.max_image_side;
   limits.max_body_bytes = options.max_body_bytes;
   limits.max_reply_bytes = options.max_reply_bytes;
+  limits.spatial_context = options.spatial_context;
   Result<InferenceReply> reply = role == EndpointRole::kDecode ? run_decode(vae, request, limits)
                                                                : run_encode(vae, request, limits);
   if (!reply) {

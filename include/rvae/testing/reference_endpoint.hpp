@@ -40,6 +40,10 @@ struct ReferenceEndpointOptions {
   /// Largest image side in pixels, for decode output and encode input (the service caps images
   /// at 2048x2048). Larger requests get HTTP 400.
   int max_image_side = 2048;
+  /// PROTOCOL.md §7: the stand-in with spatial context (a blur of reach 4 latent pixels and a
+  /// per-request mean subtraction), so tiled decode and encode show seams and colour drift as
+  /// real VAEs do. Off by default. Raise max_image_side too to compute the whole-image reference.
+  bool spatial_context = false;
   /// Largest reply the server will build (batches can multiply a small body into a huge
   /// reply); larger requests get HTTP 400.
   std::size_t max_reply_bytes = std::size_t{1} << 30;

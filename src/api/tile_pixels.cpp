@@ -1,0 +1,165 @@
+// Reading and writing pixels one row at a time keeps every buffer but the output small.
+#include "api/tile_pixels.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <utility>
+
+namespace rvae::detail {
+namespace {
+
+float load_float(DType dtype, const std::uint8_t* base, std::size_t index) noexcept {
+  if (dtype == DType::kFloat32) {
+    float value;
+    std::memcpy(&value, base + index * 4, 4);
+    return value;
+  }
+  std::uint16_t bits;
+  std::memcpy(&bits, base + index * 2, 2);
+  return dtype == DType::kFloat16 ? float16_to_float32(bits) : bfloat16_to_float32(bits);
+}
+
+void store_float(DType dtype, std::uint8_t* base, std::size_t index, float value) noexcept {
+  if (dtype == DType::kFloat32) {
+    std::memcpy(base + index * 4, &value, 4);
+    return;
+  }
+  const std::uint16_t bits =
+      dtype == DType::kFloat16 ? float32_to_float16(value) : float32_to_bfloat16(value);
+  std::memcpy(base + index * 2, &bits, 2);
+}
+
+// The server's own rounding of [-1, 1] to 8-bit levels.
+std::uint8_t to_level(float value) noexcept {
+  const double level = std::round((static_cast<double>(value) + 1.0) * 127.5);
+  return static_cast<std::uint8_t>(std::clamp(level, 0.0, 255.0));
+}
+
+}  // namespace
+
+Result<TilePixels> TilePixels::from(DecodeOutput&& reply, std::int64_t batch) {
+  TilePixels pixels;
+  if (!reply.images.empty()) {
+    pixels.items_ = reply.images.size();
+    pixels.height_ = reply.images[0].height;
+    pixels.width_ = reply.images[0].width;
+    pixels.frames_ = static_cast<std::int64_t>(pixels.items_) / std::max<std::int64_t>(1, batch);
+    for (const Image& image : reply.images) {
+      if (image.channels != 3 || image.width != pixels.width_ || image.height != pixels.height_) {
+        return Error(ErrorCode::kDataLoss, "a tile's images differ in size or are not RGB");
+      }
+    }
+  } else if (!reply.tensor.empty()) {
+    const Shape& s = reply.tensor.shape();
+    if ((s.size() != 4 && s.size() != 5) || s[1] != 3 || reply.tensor.dtype() == DType::kUInt8) {
+      return Error(ErrorCode::kDataLoss,
+                   "a tile's tensor reply " + shape_to_string(s) + " is not [B,3,(F,)H,W] floats");
+    }
+    pixels.frames_ = s.size() == 5 ? s[2] : 1;
+    pixels.items_ = static_cast<std::size_t>(s[0] * pixels.frames_);
+    pixels.height_ = static_cast<int>(s[s.size() - 2]);
+    pixels.width_ = static_cast<int>(s[s.size() - 1]);
+    pixels.dtype_ = reply.tensor.dtype();
+  } else {
+    return Error(ErrorCode::kDataLoss, "a tile's reply holds no pixels");
+  }
+  pixels.reply_ = std::move(reply);
+  return pixels;
+}
+
+void TilePixels::read_row(std::size_t item, int y, int x, int count, float* rgb) const noexcept {
+  const auto w = static_cast<std::size_t>(width_);
+  if (dtype_ == DType::kUInt8) {
+    const std::uint8_t* row = reply_.images[item].pixels.data() +
+                              (static_cast<std::size_t>(y) * w + static_cast<std::size_t>(x)) * 3;
+    for (int i = 0; i < 3 * count; ++i)
+      rgb[i] = static_cast<float>(row[i] / 127.5 - 1.0);
+    return;
+  }
+  // [B,3,F,H,W]: item = b * F + f.
+  const auto frames = static_cast<std::size_t>(frames_);
+  const std::size_t b = item / frames, f = item % frames;
+  const std::size_t plane = static_cast<std::size_t>(height_) * w;
+  const std::uint8_t* base = reply_.tensor.data();
+  for (std::size_t k = 0; k < 3; ++k) {
+    const std::size_t start = ((b * 3 + k) * frames + f) * plane + static_cast<std::size_t>(y) * w +
+                              static_cast<std::size_t>(x);
+    for (int i = 0; i < count; ++i)
+      rgb[static_cast<std::size_t>(i) * 3 + k] =
+          load_float(dtype_, base, start + static_cast<std::size_t>(i));
+  }
+}
+
+void TilePixels::mean(std::size_t item, int y, int x, int h, int w, double* rgb) const {
+  std::vector<float> row(static_cast<std::size_t>(w) * 3);
+  double sum[3] = {0, 0, 0};
+  for (int r = y; r < y + h; ++r) {
+    read_row(item, r, x, w, row.data());
+    for (std::size_t i = 0; i < row.size(); ++i)
+      sum[i % 3] += row[i];
+  }
+  const double n = static_cast<double>(h) * w;
+  for (int k = 0; k < 3; ++k)
+    rgb[k] = sum[k] / n;
+}
+
+Result<PixelSink> PixelSink::make(OutputType type, std::int64_t batch, std::int64_t frames,
+                                  bool video, int height, int width, DType dtype) {
+  PixelSink sink;
+  sink.type_ = type;
+  sink.frames_ = frames;
+  sink.height_ = height;
+  sink.width_ = width;
+  if (type == OutputType::kFloatTensor) {
+    sink.dtype_ = dtype;
+    Shape shape = video ? Shape{batch, 3, frames, height, width} : Shape{batch, 3, height, width};
+    Result<Tensor> tensor = Tensor::zeros(std::move(shape), dtype);
+    if (!tensor) return std::move(tensor).error();
+    sink.tensor_ = std::move(tensor).value();
+    return sink;
+  }
+  const auto items = static_cast<std::size_t>(batch * frames);
+  const std::size_t bytes = static_cast<std::size_t>(height) * static_cast<std::size_t>(width) * 3;
+  sink.images_.resize(items);
+  for (Image& image : sink.images_) {
+    image.width = width;
+    image.height = height;
+    image.channels = 3;
+    image.pixels.resize(bytes);
+  }
+  return sink;
+}
+
+void PixelSink::write_row(std::size_t item, int y, int x, int count, const float* rgb) noexcept {
+  const auto w = static_cast<std::size_t>(width_);
+  if (type_ != OutputType::kFloatTensor) {
+    std::uint8_t* row = images_[item].pixels.data() +
+                        (static_cast<std::size_t>(y) * w + static_cast<std::size_t>(x)) * 3;
+    for (int i = 0; i < 3 * count; ++i)
+      row[i] = to_level(rgb[i]);
+    return;
+  }
+  const auto frames = static_cast<std::size_t>(frames_);
+  const std::size_t b = item / frames, f = item % frames;
+  const std::size_t plane = static_cast<std::size_t>(height_) * w;
+  std::uint8_t* base = tensor_.data();
+  for (std::size_t k = 0; k < 3; ++k) {
+    const std::size_t start = ((b * 3 + k) * frames + f) * plane + static_cast<std::size_t>(y) * w +
+                              static_cast<std::size_t>(x);
+    for (int i = 0; i < count; ++i)
+      store_float(dtype_, base, start + static_cast<std::size_t>(i),
+                  rgb[static_cast<std::size_t>(i) * 3 + k]);
+  }
+}
+
+DecodeOutput PixelSink::take() && {
+  DecodeOutput out;
+  out.type = type_;
+  out.images = std::move(images_);
+  out.tensor = std::move(tensor_);
+  return out;
+}
+
+}  // namespace rvae::detail

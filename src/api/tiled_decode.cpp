@@ -1,0 +1,352 @@
+// Tiled decode: the latent cut into overlapping tiles, all in flight at once, each reply merged
+// into the output as soon as it and its neighbours are in, colour-matched to one decode of the
+// whole latent downsampled to fit the cap.
+//
+// Memory: a pixel is written once, when every tile covering it has arrived (each tile "owns" the
+// region up to the end of its overlap with the next tile, so it needs its right, lower and
+// lower-right neighbours); a reply is freed once the regions that read it are written. Requests
+// are sent row-major and a new one waits while too many replies are held, so beyond the output
+// only about two rows of tiles are ever in memory.
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/tile_latents.hpp"
+#include "api/tile_pixels.hpp"
+#include "api/tile_plan.hpp"
+#include "api/tile_runner.hpp"
+#include "rvae/tiled.hpp"
+
+namespace rvae {
+namespace {
+
+using detail::AxisPlan;
+using detail::AxisSpan;
+using detail::LatentForm;
+using detail::LatentGrid;
+using detail::TileGrid;
+using detail::TilePixels;
+
+Error invalid(const std::string& message) {
+  return Error(ErrorCode::kInvalidArgument, message);
+}
+
+// Output size in pixels of `latents` decoded, or nullopt when the shape is not one decode takes.
+std::optional<std::pair<long long, long long>> output_size(const TensorView& latents,
+                                                           const DecodeOptions& options) {
+  const Shape& s = latents.shape;
+  if (s.size() == 3) {
+    if (!options.height || !options.width) return std::nullopt;
+    return std::make_pair<long long, long long>(*options.height, *options.width);
+  }
+  if (s.size() == 4 || s.size() == 5) {
+    return std::make_pair<long long, long long>(s[s.size() - 2] * 8, s[s.size() - 1] * 8);
+  }
+  return std::nullopt;
+}
+
+struct TileSlot {
+  Tensor latents;  // sent; alive until the reply is in
+  std::optional<TilePixels> pixels;
+  std::vector<float> offsets;  // per item, RGB
+  bool written = false;
+  bool freed = false;
+  bool launched = false;
+};
+
+class TiledDecode {
+ public:
+  TiledDecode(Client& client, const Endpoint& endpoint, const DecodeOptions& options,
+              LatentGrid grid, TileGrid plan)
+      : client_(client),
+        endpoint_(endpoint),
+        options_(options),
+        grid_(std::move(grid)),
+        plan_(std::move(plan)),
+        slots_(plan_.count()) {
+    for (std::size_t r = 0; r < plan_.rows.tiles.size(); ++r)
+      row_weights_.push_back(detail::axis_weights(plan_.rows, r, 8));
+    for (std::size_t c = 0; c < plan_.cols.tiles.size(); ++c)
+      col_weights_.push_back(detail::axis_weights(plan_.cols, c, 8));
+    use_reference_ = options.tiling.colour_reference;
+    first_tile_ = use_reference_ ? 1 : 0;
+    // Tile (r, c) is freed only once (r+1, c+1) is written, which needs (r+2, c+2): two rows
+    // and a bit must fit in what is held, or the call could wait on itself.
+    hold_limit_ = std::max(options.tiling.max_in_flight, 2 * cols() + 3);
+    tile_options_ = options;
+    tile_options_.tiling.mode = TileMode::kOff;
+    tile_options_.control = {};
+    // Tiles come back as pixels to blend; an encoded image would add its own artefacts.
+    if (tile_options_.output_type == OutputType::kImage) {
+      tile_options_.output_type = OutputType::kUInt8;
+    }
+  }
+
+  Result<DecodeOutput> run() {
+    const auto started = std::chrono::steady_clock::now();
+    detail::TileJobs<DecodeOutput> jobs;
+    jobs.count = slots_.size() + first_tile_;
+    jobs.describe = [this](std::size_t i) { return describe(i); };
+    jobs.may_start = [this](std::size_t i) { return i < first_tile_ || held_ < hold_limit_; };
+    jobs.start = [this](std::size_t i, const RequestControl& control) { return start(i, control); };
+    jobs.accept = [this](std::size_t i, DecodeOutput&& out) { return accept(i, std::move(out)); };
+    detail::TileTotals totals;
+    Result<void> ran = detail::run_tiles(client_, options_.control, options_.tiling.max_in_flight,
+                                         options_.tiling.on_progress, jobs, totals);
+    if (!ran) return std::move(ran).error();
+    if (!sink_) return Error(ErrorCode::kInternal, "tiled decode finished without output");
+    DecodeOutput out = std::move(*sink_).take();
+    out.type = options_.output_type;
+    if (options_.output_type == OutputType::kImage) {
+      Result<Bytes> encoded = options_.image_format == ImageFormat::kPng
+                                  ? encode_png(out.images.at(0))
+                                  : encode_jpeg(out.images.at(0), 95);
+      if (!encoded) return std::move(encoded).error();
+      out.encoded = std::move(encoded).value();
+    }
+    out.timings.attempts = totals.attempts;
+    out.timings.bytes_sent = totals.bytes_sent;
+    out.timings.bytes_received = totals.bytes_received;
+    out.timings.endpoint = totals.endpoint;
+    out.timings.protocol = totals.protocol;
+    out.timings.total = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    return out;
+  }
+
+ private:
+  std::size_t rows() const noexcept { return plan_.rows.tiles.size(); }
+  std::size_t cols() const noexcept { return plan_.cols.tiles.size(); }
+  std::size_t slot_of(std::size_t r, std::size_t c) const noexcept { return r * cols() + c; }
+
+  std::string describe(std::size_t i) const {
+    if (i < first_tile_) return "the colour reference request (whole latent, downsampled)";
+    const std::size_t t = i - first_tile_;
+    return "tile (" + std::to_string(t / cols()) + ", " + std::to_string(t % cols()) + ") of " +
+           std::to_string(rows()) + " x " + std::to_string(cols());
+  }
+
+  Result<Pending<DecodeOutput>> start(std::size_t i, const RequestControl& control) {
+    DecodeOptions one = tile_options_;
+    one.control = control;
+    if (i < first_tile_) {
+      factor_ = grid_.downsample_factor(options_.tiling.max_image_side);
+      Result<Tensor> small = grid_.downsample(factor_, one);
+      if (!small) return std::move(small).error();
+      reference_latents_ = std::move(small).value();
+      return client_.decode_async(endpoint_, reference_latents_.view(), one);
+    }
+    const std::size_t t = i - first_tile_;
+    const AxisSpan row = plan_.rows.tiles[t / cols()];
+    const AxisSpan col = plan_.cols.tiles[t % cols()];
+    TileSlot& slot = slots_[t];
+    Result<Tensor> latents = grid_.crop(row.start, col.start, row.size, col.size, one);
+    if (!latents) return std::move(latents).error();
+    slot.latents = std::move(latents).value();
+    slot.launched = true;
+    ++held_;
+    return client_.decode_async(endpoint_, slot.latents.view(), one);
+  }
+
+  Result<void> accept(std::size_t i, DecodeOutput&& out) {
+    if (i < first_tile_) {
+      reference_latents_ = Tensor();
+      Result<TilePixels> pixels = TilePixels::from(std::move(out), grid_.batch());
+      if (!pixels) return std::move(pixels).error();
+      reference_.emplace(std::move(pixels).value());
+      for (std::size_t t = 0; t < slots_.size(); ++t) {
+        if (slots_[t].pixels) colour_match(t);
+      }
+      for (std::size_t t = 0; t < slots_.size(); ++t)
+        write_ready(t / cols(), t % cols());
+      return {};
+    }
+    const std::size_t t = i - first_tile_;
+    TileSlot& slot = slots_[t];
+    slot.latents = Tensor();
+    Result<TilePixels> pixels = TilePixels::from(std::move(out), grid_.batch());
+    if (!pixels) return std::move(pixels).error();
+    const AxisSpan row = plan_.rows.tiles[t / cols()];
+    const AxisSpan col = plan_.cols.tiles[t % cols()];
+    if (pixels->height() != row.size * 8 || pixels->width() != col.size * 8) {
+      return Error(ErrorCode::kDataLoss, "the reply is " + std::to_string(pixels->width()) + "x" +
+                                             std::to_string(pixels->height()) + " pixels, not " +
+                                             std::to_string(col.size * 8) + "x" +
+                                             std::to_string(row.size * 8));
+    }
+    if (!sink_) {
+      Result<detail::PixelSink> sink = detail::PixelSink::make(
+          options_.output_type, grid_.batch(), pixels->frames(), grid_.form() == LatentForm::kVideo,
+          grid_.height() * 8, grid_.width() * 8, pixels->dtype());
+      if (!sink) return std::move(sink).error();
+      sink_.emplace(std::move(sink).value());
+      items_ = pixels->items();
+    } else if (pixels->items() != items_) {
+      return Error(ErrorCode::kDataLoss, "the reply has " + std::to_string(pixels->items()) +
+                                             " images; other tiles had " + std::to_string(items_));
+    }
+    slot.pixels.emplace(std::move(pixels).value());
+    slot.offsets.assign(items_ * 3, 0.0f);
+    if (reference_) colour_match(t);
+    const std::size_t r = t / cols(), c = t % cols();
+    // This tile completes the regions of itself and of its upper and left neighbours.
+    for (std::size_t dr = 0; dr <= std::min<std::size_t>(r, 1); ++dr)
+      for (std::size_t dc = 0; dc <= std::min<std::size_t>(c, 1); ++dc)
+        write_ready(r - dr, c - dc);
+    return {};
+  }
+
+  // Shifts tile t so that its mean over its interior matches the reference's over the same area.
+  void colour_match(std::size_t t) {
+    TileSlot& slot = slots_[t];
+    const std::size_t r = t / cols(), c = t % cols();
+    const AxisSpan rows_in = detail::axis_interior(plan_.rows, r, 8);
+    const AxisSpan cols_in = detail::axis_interior(plan_.cols, c, 8);
+    const int y0 = plan_.rows.tiles[r].start * 8, x0 = plan_.cols.tiles[c].start * 8;
+    // Reference pixel p covers pixels [p * factor, (p + 1) * factor) of the whole output.
+    const int ry0 = rows_in.start / factor_;
+    const int ry1 = std::min(reference_->height(), (rows_in.end() + factor_ - 1) / factor_);
+    const int rx0 = cols_in.start / factor_;
+    const int rx1 = std::min(reference_->width(), (cols_in.end() + factor_ - 1) / factor_);
+    const std::size_t ref_items = std::min(items_, reference_->items());
+    for (std::size_t n = 0; n < ref_items; ++n) {
+      double tile_mean[3], ref_mean[3];
+      slot.pixels->mean(n, rows_in.start - y0, cols_in.start - x0, rows_in.size, cols_in.size,
+                        tile_mean);
+      reference_->mean(n, ry0, rx0, ry1 - ry0, rx1 - rx0, ref_mean);
+      for (std::size_t k = 0; k < 3; ++k)
+        slot.offsets[n * 3 + k] = static_cast<float>(ref_mean[k] - tile_mean[k]);
+    }
+  }
+
+  bool arrived(std::size_t r, std::size_t c) const {
+    return r >= rows() || c >= cols() || slots_[slot_of(r, c)].pixels.has_value() ||
+           slots_[slot_of(r, c)].freed;
+  }
+  bool written(std::size_t r, std::size_t c) const { return slots_[slot_of(r, c)].written; }
+
+  void write_ready(std::size_t r, std::size_t c) {
+    TileSlot& slot = slots_[slot_of(r, c)];
+    if (slot.written || !slot.pixels) return;
+    if (use_reference_ && !reference_) return;
+    if (!arrived(r + 1, c) || !arrived(r, c + 1) || !arrived(r + 1, c + 1)) return;
+    write_own(r, c);
+    slot.written = true;
+    for (std::size_t dr = 0; dr <= 1; ++dr)
+      for (std::size_t dc = 0; dc <= 1; ++dc)
+        free_if_done(r + dr, c + dc);
+  }
+
+  void free_if_done(std::size_t r, std::size_t c) {
+    if (r >= rows() || c >= cols()) return;
+    TileSlot& slot = slots_[slot_of(r, c)];
+    if (slot.freed || !slot.written) return;
+    if (r > 0 && !written(r - 1, c)) return;
+    if (c > 0 && !written(r, c - 1)) return;
+    if (r > 0 && c > 0 && !written(r - 1, c - 1)) return;
+    slot.pixels.reset();
+    slot.offsets = {};
+    slot.freed = true;
+    --held_;
+  }
+
+  // Writes the pixels tile (r, c) owns: every contributor's colour-matched value times its
+  // row and column weights.
+  void write_own(std::size_t r, std::size_t c) {
+    const int oy0 = plan_.rows.own_begin(r) * 8, oy1 = plan_.rows.own_end(r) * 8;
+    const int ox0 = plan_.cols.own_begin(c) * 8, ox1 = plan_.cols.own_end(c) * 8;
+    const auto width = static_cast<std::size_t>(ox1 - ox0);
+    std::vector<float> acc(width * 3);
+    std::vector<float> row(static_cast<std::size_t>(plan_.cols.tiles[c].size * 8) * 3);
+    for (std::size_t n = 0; n < items_; ++n) {
+      for (int y = oy0; y < oy1; ++y) {
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (std::size_t rr = r; rr < std::min(r + 2, rows()); ++rr) {
+          const AxisSpan tr = plan_.rows.tiles[rr];
+          if (y < tr.start * 8 || y >= tr.end() * 8) continue;
+          const float wy = row_weights_[rr][static_cast<std::size_t>(y - tr.start * 8)];
+          if (wy == 0.0f) continue;
+          for (std::size_t cc = c; cc < std::min(c + 2, cols()); ++cc) {
+            const AxisSpan tc = plan_.cols.tiles[cc];
+            const int x0 = std::max(ox0, tc.start * 8), x1 = std::min(ox1, tc.end() * 8);
+            if (x1 <= x0) continue;
+            const TileSlot& from = slots_[slot_of(rr, cc)];
+            from.pixels->read_row(n, y - tr.start * 8, x0 - tc.start * 8, x1 - x0, row.data());
+            const float* off = from.offsets.data() + n * 3;
+            const std::vector<float>& wx = col_weights_[cc];
+            for (int x = x0; x < x1; ++x) {
+              const float w = wy * wx[static_cast<std::size_t>(x - tc.start * 8)];
+              const std::size_t src = static_cast<std::size_t>(x - x0) * 3;
+              const std::size_t dst = static_cast<std::size_t>(x - ox0) * 3;
+              for (std::size_t k = 0; k < 3; ++k)
+                acc[dst + k] += w * (row[src + k] + off[k]);
+            }
+          }
+        }
+        sink_->write_row(n, y, ox0, ox1 - ox0, acc.data());
+      }
+    }
+  }
+
+  Client& client_;
+  const Endpoint& endpoint_;
+  const DecodeOptions& options_;
+  LatentGrid grid_;
+  TileGrid plan_;
+  std::vector<TileSlot> slots_;
+  std::vector<std::vector<float>> row_weights_, col_weights_;
+  DecodeOptions tile_options_;
+  bool use_reference_ = true;
+  std::size_t first_tile_ = 1;
+  std::size_t hold_limit_ = 0;
+  std::size_t held_ = 0;
+  std::size_t items_ = 0;
+  int factor_ = 1;
+  Tensor reference_latents_;
+  std::optional<TilePixels> reference_;
+  std::optional<detail::PixelSink> sink_;
+};
+
+}  // namespace
+
+bool decode_needs_tiling(const TensorView& latents, const DecodeOptions& options) noexcept {
+  if (options.tiling.mode == TileMode::kOff) return false;
+  if (options.tiling.mode == TileMode::kOn) return true;
+  const auto size = output_size(latents, options);
+  if (!size) return false;
+  return size->first > options.tiling.max_image_side ||
+         size->second > options.tiling.max_image_side;
+}
+
+Result<DecodeOutput> tiled_decode(Client& client, const Endpoint& endpoint,
+                                  const TensorView& latents, const DecodeOptions& options) {
+  if (options.output_type == OutputType::kMp4) {
+    return invalid(
+        "MP4 output cannot be tiled: decode the frames tiled with OutputType::kUInt8 and encode "
+        "the video locally, or set tiling.mode to kOff");
+  }
+  Result<LatentGrid> grid = LatentGrid::from(latents, options);
+  if (!grid) return std::move(grid).error();
+  const bool video = grid->form() == LatentForm::kVideo;
+  if (options.output_type == OutputType::kImage && (video || grid->batch() != 1)) {
+    return invalid("OutputType::kImage returns one image: it needs image latents with batch 1");
+  }
+  const int align = grid->form() == LatentForm::kPacked ? 2 : 1;
+  Result<TileGrid> plan =
+      detail::plan_tile_grid(grid->height(), grid->width(), options.tiling, align, "decode");
+  if (!plan) return std::move(plan).error();
+  if (plan->count() == 1) {
+    // One tile is the plain request: the same bytes out, the same reply back.
+    DecodeOptions one = options;
+    one.tiling.mode = TileMode::kOff;
+    return client.decode_async(endpoint, latents, one).get();
+  }
+  TiledDecode call(client, endpoint, options, std::move(grid).value(), std::move(plan).value());
+  return call.run();
+}
+
+}  // namespace rvae
