@@ -7,10 +7,13 @@
 namespace rvae::cli {
 namespace {
 
+// The conventional short flags; every other option is spelled out.
 std::string long_name(const std::string& token) {
   if (token == "-o") return "output";
   if (token == "-h") return "help";
   if (token == "-j") return "jobs";
+  if (token == "-v") return "verbose";
+  if (token == "-q") return "quiet";
   if (token.rfind("--", 0) == 0) return token.substr(2);
   throw UsageError{"unknown option " + token};
 }

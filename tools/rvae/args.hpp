@@ -17,7 +17,8 @@ struct UsageError {
 class Args {
  public:
   /// `value_options` take a value; `flags` do not. Both are given without the leading "--".
-  /// Short `-o` is accepted as `--output`, `-h` as `--help`, `-j` as `--jobs`.
+  /// Short `-o` is accepted as `--output`, `-h` as `--help`, `-j` as `--jobs`, `-v` as
+  /// `--verbose`, `-q` as `--quiet`.
   Args(const std::vector<std::string>& argv, const std::set<std::string>& value_options,
        const std::set<std::string>& flags);
 

@@ -1,11 +1,27 @@
 #include "common.hpp"
 
+#include "batch_io.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
 
 namespace rvae::cli {
+
+ReportStyle report_style(const Args& args) {
+  if (args.has("json")) return ReportStyle::kJson;
+  if (args.has("quiet")) return ReportStyle::kQuiet;
+  return ReportStyle::kText;
+}
+
+void check_stdout_use(const std::string& output, bool many, ReportStyle style) {
+  if (output != "-") return;
+  if (many) throw UsageError{"-o - writes one result; several inputs need a directory as -o OUT"};
+  if (style == ReportStyle::kJson) {
+    throw UsageError{"-o - and --json both write to standard output; give -o FILE with --json"};
+  }
+}
 
 PresetRegistry load_presets(const Args& args) {
   PresetRegistry presets = PresetRegistry::builtin();
@@ -51,6 +67,26 @@ ClientOptions client_options(const Args& args) {
   if (std::optional<int> attempts = args.get_int("attempts", 1, 100)) {
     options.retry.max_attempts = *attempts;
   }
+  if (std::optional<std::string> path = args.get("token-file")) {
+    Result<Bytes> contents = read_file(*path, 64 * 1024);
+    if (!contents) {
+      throw Error(contents.error().code(),
+                  "cannot read --token-file '" + *path + "': " + contents.error().message());
+    }
+    std::string token(contents->begin(), contents->end());
+    const std::size_t first = token.find_first_not_of(" \t\r\n");
+    const std::size_t last = token.find_last_not_of(" \t\r\n");
+    if (first == std::string::npos) {
+      throw Error(ErrorCode::kInvalidArgument, "--token-file '" + *path + "' is empty");
+    }
+    token = token.substr(first, last - first + 1);
+    if (token.find_first_of(" \t\r\n") != std::string::npos) {
+      throw Error(ErrorCode::kInvalidArgument,
+                  "--token-file '" + *path + "' must hold one token on one line");
+    }
+    options.token = std::move(token);
+    options.token_from_environment = false;
+  }
   return options;
 }
 
@@ -78,12 +114,23 @@ std::string extension_of(const std::string& path) {
 }
 
 Tensor read_latents(const std::string& path, const std::string& name) {
-  const std::string extension = extension_of(path);
-  if (extension == ".npy") return take(read_npy(path));
-  if (extension != ".safetensors") {
-    throw UsageError{"latents must be a .safetensors or .npy file: " + path};
+  std::vector<NamedTensor> tensors;
+  if (path == "-") {
+    // Latents beyond 4 GiB are not sent in one request anyway.
+    const Bytes data = read_stdin(std::size_t{4} << 30);
+    static const char kNpyMagic[] = "\x93NUMPY";
+    if (data.size() >= 6 && std::equal(kNpyMagic, kNpyMagic + 6, data.begin())) {
+      return take(parse_npy(data.data(), data.size()));
+    }
+    tensors = take(parse_safetensors(data.data(), data.size()));
+  } else {
+    const std::string extension = extension_of(path);
+    if (extension == ".npy") return take(read_npy(path));
+    if (extension != ".safetensors") {
+      throw UsageError{"latents must be a .safetensors or .npy file: " + path};
+    }
+    tensors = take(read_safetensors(path));
   }
-  std::vector<NamedTensor> tensors = take(read_safetensors(path));
   if (tensors.empty()) throw Error(ErrorCode::kInvalidArgument, path + " holds no tensor");
   if (name.empty() && tensors.size() == 1) return std::move(tensors[0].tensor);
   std::string names;
@@ -93,6 +140,12 @@ Tensor read_latents(const std::string& path, const std::string& name) {
   }
   throw Error(ErrorCode::kInvalidArgument,
               path + " holds several tensors (" + names + "); choose one with --name");
+}
+
+Image read_input_image(const std::string& path) {
+  if (path != "-") return take(read_image(path));
+  const Bytes data = read_stdin(std::size_t{1} << 30);
+  return take(decode_image(data.data(), data.size()));
 }
 
 void write_tensor(const std::string& path, const Tensor& tensor, const std::string& name) {

@@ -4,13 +4,21 @@
 #include <string>
 
 #include "args.hpp"
+#include "report.hpp"
 #include "rvae/rvae.hpp"
 
 namespace rvae::cli {
 
 /// Options every network subcommand accepts (take a value).
-inline const std::set<std::string> kClientValueOptions = {"model", "endpoint", "timeout", "presets",
-                                                          "attempts"};
+inline const std::set<std::string> kClientValueOptions = {
+    "model", "endpoint", "timeout", "presets", "attempts", "token-file", "output", "jobs"};
+/// Flags of decode and encode: how results are reported.
+inline const std::set<std::string> kReportFlags = {"help", "verbose", "quiet", "json"};
+
+/// --json, --quiet or plain text (--json wins: its objects are the output).
+ReportStyle report_style(const Args& args);
+/// UsageError when `-o -` cannot work: with several inputs, or with --json (both want stdout).
+void check_stdout_use(const std::string& output, bool many, ReportStyle style);
 
 /// Built-in presets, then RVAE_PRESETS (a JSON file), then --presets FILE.
 PresetRegistry load_presets(const Args& args);
@@ -19,8 +27,9 @@ ModelPreset choose_preset(const Args& args, const PresetRegistry& presets,
                           const std::string& fallback);
 /// --endpoint, else RVAE_ENDPOINT, else the preset's URL for the role.
 std::string choose_endpoint(const Args& args, const ModelPreset& preset, bool decode);
-/// Deadline from --timeout SECONDS, retries from --attempts N; the token comes from the
-/// environment (HF_TOKEN or the Hugging Face token file).
+/// Deadline from --timeout SECONDS, retries from --attempts N; the token from --token-file PATH,
+/// else the environment (HF_TOKEN or the Hugging Face token file). A token is never taken on the
+/// command line, where `ps` would show it.
 ClientOptions client_options(const Args& args);
 
 /// Applies --scaling-factor, --shift-factor and --no-scaling to the preset's factors.
@@ -29,8 +38,11 @@ void apply_factor_flags(const Args& args, std::optional<double>& scaling_factor,
 
 /// Lower-cased extension with its dot (".png"), or "" when there is none.
 std::string extension_of(const std::string& path);
-/// Reads latents from .safetensors (the only tensor, or the one called `name`) or .npy.
+/// Reads latents from .safetensors (the only tensor, or the one called `name`) or .npy; `-`
+/// reads either from standard input (told apart by the .npy magic).
 Tensor read_latents(const std::string& path, const std::string& name);
+/// Reads an image file; `-` reads a PNG or JPEG from standard input.
+Image read_input_image(const std::string& path);
 /// Writes a tensor as .safetensors (named `name`) or .npy, chosen by extension.
 void write_tensor(const std::string& path, const Tensor& tensor, const std::string& name);
 

@@ -1,12 +1,13 @@
-// rvae decode: latents file in, image / tensor / frames / MP4 out.
-#include <sys/stat.h>
-
-#include <cstdio>
+// rvae decode: latents file(s) in, image / tensor / frames / MP4 out.
 #include <iostream>
 
 #include "batch_io.hpp"
+#include "batch_runner.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "decode_checks.hpp"
+#include "output_files.hpp"
+#include "report.hpp"
 
 namespace rvae::cli {
 namespace {
@@ -15,23 +16,23 @@ const char* const kUsage =
     "usage: rvae decode [--model sd15|sdxl|flux|hunyuan-video] [--endpoint URL]\n"
     "                   [--output-type image|tensor|uint8|mp4] [--format png|jpg]\n"
     "                   [--height H --width W] [--scaling-factor F] [--shift-factor F]\n"
-    "                   [--no-scaling] [--name TENSOR] [--timeout SECONDS] [--attempts N] "
-    "[--presets FILE]\n"
-    "                   [--jobs N] [--verbose] LATENT.safetensors|LATENT.npy... -o OUT\n"
+    "                   [--no-scaling] [--name TENSOR] [--timeout SECONDS] [--attempts N]\n"
+    "                   [--presets FILE] [--token-file PATH] [-j|--jobs N] [-v|--verbose]\n"
+    "                   [-q|--quiet] [--json] LATENT.safetensors|LATENT.npy|-... -o OUT\n"
     "\n"
     "Decodes latents at a remote VAE endpoint. OUT is .png/.jpg (image), .safetensors/.npy\n"
-    "(float tensor), .mp4 (video models), or a directory ending in '/' (one PNG per image or\n"
-    "frame). Several inputs (or a directory of them) are decoded --jobs at a time (default 4)\n"
-    "into the directory OUT, one file per input named after it, with a progress display;\n"
-    "--verbose prints where each request's time went. Without --endpoint, RVAE_ENDPOINT or the\n"
-    "model's public endpoint is used; the model's scaling factors are sent unless overridden or\n"
-    "--no-scaling is given. HF_TOKEN (or the Hugging Face token file) is sent as a bearer token.\n";
-
-bool is_directory_target(const std::string& path) {
-  struct stat info {};
-  return (!path.empty() && path.back() == '/') ||
-         (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode));
-}
+    "(float tensor), .mp4 (video models), a directory ending in '/' (one PNG per image or\n"
+    "frame), or '-' for standard output (PNG, or --format jpg; .npy for --output-type tensor).\n"
+    "'-' as the input reads one .npy or .safetensors from standard input.\n"
+    "Several inputs (or a directory of them) are decoded --jobs at a time (default 4) into the\n"
+    "directory OUT, one file per input named after it, each written as soon as it arrives (an\n"
+    "interrupted batch keeps what finished), with a progress bar on a terminal.\n"
+    "--verbose prints where each request's time went; --json prints one JSON object per input on\n"
+    "standard output (and nothing else there); --quiet prints only errors.\n"
+    "Without --endpoint, RVAE_ENDPOINT or the model's public endpoint is used; the model's\n"
+    "scaling factors are sent unless overridden or --no-scaling is given. The token sent is read\n"
+    "from --token-file, else HF_TOKEN, else the Hugging Face token file.\n"
+    "Exit codes: 0 ok, 1 an input failed, 2 usage error, 130 interrupted (Ctrl-C).\n";
 
 OutputType output_type_for(const Args& args, const std::string& output) {
   if (std::optional<std::string> type = args.get("output-type")) {
@@ -41,13 +42,14 @@ OutputType output_type_for(const Args& args, const std::string& output) {
     if (*type == "mp4") return OutputType::kMp4;
     throw UsageError{"--output-type must be image, tensor, uint8 or mp4, got '" + *type + "'"};
   }
+  if (output == "-") return OutputType::kImage;
   if (is_directory_target(output)) return OutputType::kUInt8;
   const std::string extension = extension_of(output);
   if (extension == ".png" || extension == ".jpg" || extension == ".jpeg") return OutputType::kImage;
   if (extension == ".safetensors" || extension == ".npy") return OutputType::kFloatTensor;
   if (extension == ".mp4") return OutputType::kMp4;
   throw UsageError{"cannot tell the output type from '" + output +
-                   "'; use .png, .jpg, .safetensors, .npy, .mp4 or a directory/"};
+                   "'; use .png, .jpg, .safetensors, .npy, .mp4, a directory/ or -"};
 }
 
 ImageFormat image_format_for(const Args& args, const std::string& output) {
@@ -56,30 +58,78 @@ ImageFormat image_format_for(const Args& args, const std::string& output) {
     if (*format == "jpg" || *format == "jpeg") return ImageFormat::kJpeg;
     throw UsageError{"--format must be png or jpg, got '" + *format + "'"};
   }
-  return extension_of(output) == ".png" ? ImageFormat::kPng : ImageFormat::kJpeg;
+  const std::string extension = extension_of(output);
+  return extension == ".jpg" || extension == ".jpeg" ? ImageFormat::kJpeg : ImageFormat::kPng;
+}
+
+const char* extension_for(const DecodeOptions& options) {
+  switch (options.output_type) {
+    case OutputType::kImage:
+      return options.image_format == ImageFormat::kPng ? ".png" : ".jpg";
+    case OutputType::kUInt8:
+      return ".png";
+    case OutputType::kFloatTensor:
+      return ".safetensors";
+    case OutputType::kMp4:
+      return ".mp4";
+  }
+  return "";
 }
 
 void write_images(const std::vector<Image>& images, const std::string& output) {
   if (is_directory_target(output)) {
-    ::mkdir(output.c_str(), 0755);
-    const std::string directory = output.back() == '/' ? output : output + "/";
+    make_directories(output);
     for (std::size_t i = 0; i < images.size(); ++i) {
       char name[32];
       std::snprintf(name, sizeof(name), "frame_%05zu.png", i);
-      take(write_image(directory + name, images[i]));
+      write_atomically(join_path(output, name),
+                       [&](const std::string& path) { take(write_image(path, images[i])); });
     }
     return;
   }
   if (images.size() != 1) {
-    throw UsageError{"the reply holds " + std::to_string(images.size()) +
-                     " images; give a directory (ending in '/') as output"};
+    throw Error(ErrorCode::kInvalidArgument,
+                "the reply holds " + std::to_string(images.size()) +
+                    " images; give a directory (ending in '/') as -o OUT");
   }
-  take(write_image(output, images[0]));
+  write_atomically(output, [&](const std::string& path) { take(write_image(path, images[0])); });
 }
 
-// Writes one decode result to `output`: a file (by extension) or a directory ending in '/'.
-void write_decoded(const DecodeOutput& result, const std::string& output,
-                   const DecodeOptions& options) {
+void write_bytes(const std::string& output, const Bytes& bytes) {
+  write_atomically(
+      output, [&](const std::string& path) { take(write_file(path, bytes.data(), bytes.size())); });
+}
+
+void write_decoded_file(const DecodeOutput& result, const std::string& output,
+                        const DecodeOptions& options);
+
+// Writes one decode result to `output`: a file (by extension), a directory ending in '/', or
+// standard output ("-"). Returns the bytes written.
+std::uint64_t write_decoded(const DecodeOutput& result, const std::string& output,
+                            const DecodeOptions& options) {
+  if (output == "-") {
+    Bytes bytes;
+    if (result.type == OutputType::kFloatTensor) {
+      bytes = take(serialize_npy(result.tensor.view()));
+    } else if (result.type == OutputType::kUInt8) {
+      if (result.images.size() != 1) {
+        throw Error(ErrorCode::kInvalidArgument,
+                    "the reply holds " + std::to_string(result.images.size()) +
+                        " images; -o - writes one: give a directory (ending in '/') as -o OUT");
+      }
+      bytes = take(encode_png(result.images[0]));
+    } else {
+      bytes = result.encoded;  // The server's own PNG/JPEG (as --format asked) or MP4.
+    }
+    write_stdout(bytes.data(), bytes.size());
+    return bytes.size();
+  }
+  write_decoded_file(result, output, options);
+  return bytes_on_disk(output);
+}
+
+void write_decoded_file(const DecodeOutput& result, const std::string& output,
+                        const DecodeOptions& options) {
   switch (result.type) {
     case OutputType::kImage: {
       // The server's own encoding is kept when it is what the file name asks for.
@@ -88,7 +138,7 @@ void write_decoded(const DecodeOutput& result, const std::string& output,
           (extension == ".png") == (options.image_format == ImageFormat::kPng) &&
           (extension == ".png" || extension == ".jpg" || extension == ".jpeg");
       if (same_format) {
-        take(write_file(output, result.encoded.data(), result.encoded.size()));
+        write_bytes(output, result.encoded);
       } else {
         write_images(result.images, output);
       }
@@ -98,46 +148,48 @@ void write_decoded(const DecodeOutput& result, const std::string& output,
       write_images(result.images, output);
       return;
     case OutputType::kFloatTensor:
-      write_tensor(output, result.tensor, "images");
+      write_atomically(
+          output, [&](const std::string& path) { write_tensor(path, result.tensor, "images"); });
       return;
     case OutputType::kMp4:
-      take(write_file(output, result.encoded.data(), result.encoded.size()));
+      write_bytes(output, result.encoded);
       return;
   }
 }
 
-// Where one input's result goes when decoding many into a directory.
-std::string batch_output_path(const std::string& directory, const std::string& input,
-                              const DecodeOptions& options, const DecodeOutput& result) {
-  const std::string base = directory + (directory.back() == '/' ? "" : "/") + stem_of(input);
-  switch (options.output_type) {
-    case OutputType::kImage:
-      return base + (options.image_format == ImageFormat::kPng ? ".png" : ".jpg");
-    case OutputType::kUInt8:
-      return result.images.size() == 1 ? base + ".png" : base + "/";
-    case OutputType::kFloatTensor:
-      return base + ".safetensors";
-    case OutputType::kMp4:
-      return base + ".mp4";
+// Fills in what was written: shape and dtype of the pixels, bytes.
+void describe_output(const DecodeOutput& result, const std::string& output, std::uint64_t bytes,
+                     InputReport& report) {
+  report.output = output;
+  if (result.type == OutputType::kFloatTensor) {
+    report.shape = result.tensor.shape();
+    report.dtype = std::string(dtype_name(result.tensor.dtype()));
+  } else if (!result.images.empty()) {
+    const Image& first = result.images[0];
+    report.shape = {static_cast<std::int64_t>(result.images.size()), first.height, first.width,
+                    first.channels};
   }
-  return base;
+  report.bytes = bytes;
 }
 
 }  // namespace
 
 int decode_command(const std::vector<std::string>& argv) {
   std::set<std::string> value_options = kClientValueOptions;
-  value_options.insert({"output", "output-type", "format", "height", "width", "scaling-factor",
-                        "shift-factor", "name", "jobs"});
-  const Args args(argv, value_options, {"help", "no-scaling", "verbose"});
+  value_options.insert(
+      {"output-type", "format", "height", "width", "scaling-factor", "shift-factor", "name"});
+  std::set<std::string> flags = kReportFlags;
+  flags.insert("no-scaling");
+  const Args args(argv, value_options, flags);
   if (args.has("help")) {
     std::cout << kUsage;
     return 0;
   }
   if (args.positionals().empty())
-    throw UsageError{"give a latents file (or several, or a directory)"};
+    throw UsageError{"give a latents file (or several, or a directory, or - for stdin)"};
   const std::optional<std::string> output = args.get("output");
   if (!output) throw UsageError{"missing -o OUT"};
+  const ReportStyle style = report_style(args);
 
   const PresetRegistry presets = load_presets(args);
   const ModelPreset preset = choose_preset(args, presets, "sdxl");
@@ -148,15 +200,12 @@ int decode_command(const std::vector<std::string>& argv) {
   if (options.height.has_value() != options.width.has_value()) {
     throw UsageError{"--height and --width go together"};
   }
-  BatchInputs inputs;
-  inputs.files = expand_inputs(args.positionals(), {".safetensors", ".npy"});
-  inputs.read_errors.resize(inputs.files.size());
-  const bool many = inputs.files.size() > 1 || is_directory_target(args.positionals()[0]);
+  const std::vector<std::string> inputs =
+      expand_inputs(args.positionals(), {".safetensors", ".npy"});
+  const bool many = inputs.size() > 1 || is_directory_target(args.positionals()[0]);
+  check_stdout_use(*output, many, style);
   if (many) {
-    if (!is_directory_target(*output) && extension_of(*output).empty()) {
-      ::mkdir(output->c_str(), 0755);
-    }
-    if (!is_directory_target(*output)) {
+    if (!is_directory_target(*output) && !extension_of(*output).empty()) {
       throw UsageError{"several inputs need a directory as -o OUT, got '" + *output + "'"};
     }
     options.output_type =
@@ -166,40 +215,59 @@ int decode_command(const std::vector<std::string>& argv) {
     options.output_type = output_type_for(args, *output);
     options.image_format = image_format_for(args, *output);
   }
+  // Every input's output is known before anything is sent, so clashes are refused up front.
+  std::vector<std::string> targets;
+  for (const std::string& input : inputs) {
+    targets.push_back(many ? join_path(*output, stem_of(input) + extension_for(options)) : *output);
+  }
+  check_output_collisions(inputs, targets);
   const std::string endpoint = choose_endpoint(args, preset, /*decode=*/true);
   const int jobs = args.get_int("jobs", 1, 1024).value_or(4);
-
-  // Unreadable inputs fail alone; the others still go out.
-  std::vector<Tensor> latents(inputs.files.size());
-  std::vector<TensorView> views;
-  for (std::size_t i = 0; i < inputs.files.size(); ++i) {
-    try {
-      latents[i] = read_latents(inputs.files[i], args.get("name").value_or(""));
-      views.push_back(latents[i].view());
-      inputs.sent.push_back(i);
-    } catch (const Error& error) {
-      if (!many) throw;
-      inputs.read_errors[i] = error;
-    }
-  }
+  if (many) make_directories(*output);
 
   ClientOptions client = client_options(args);
   client.max_in_flight = static_cast<std::size_t>(jobs);
   Client decoder(client);
-  BatchOptions batch;
-  batch.max_in_flight = static_cast<std::size_t>(jobs);
-  ProgressDisplay display(stderr, "decode");
-  if (many) batch.on_progress = [&](const BatchProgress& progress) { display.update(progress); };
-  std::vector<Result<DecodeOutput>> results = decoder.decode_batch(endpoint, views, options, batch);
-  if (many) display.finish();
+  const Reporter reporter("decode", style, args.has("verbose"), many);
+  ProgressDisplay display(stderr, "decode", many && style != ReportStyle::kQuiet);
+  const std::string tensor_name = args.get("name").value_or("");
+  // Each input's latents stay alive until its request is done (they are sent without a copy).
+  std::vector<Tensor> latents(inputs.size());
 
-  return finish_batch("decode", many, args.has("verbose"), inputs, results,
-                      [&](const std::string& input, const DecodeOutput& result) {
-                        const std::string target =
-                            many ? batch_output_path(*output, input, options, result) : *output;
-                        write_decoded(result, target, options);
-                        return "wrote " + target;
-                      });
+  const BatchSummary summary = run_batch<DecodeOutput>(
+      inputs.size(), static_cast<std::size_t>(jobs),
+      [&](std::size_t i) {
+        latents[i] = read_latents(inputs[i], tensor_name);
+        check_decodable(latents[i].shape(), options);
+        return decoder.decode_async(endpoint, latents[i].view(), options);
+      },
+      [&](std::size_t i, Result<DecodeOutput> result) {
+        latents[i] = Tensor();
+        InputReport report;
+        report.input = inputs[i];
+        report.model = preset.name;
+        report.endpoint = endpoint;
+        if (result) {
+          report.timings = result->timings;
+          // A video decoded to frames in a batch gets a directory of its own.
+          std::string target = targets[i];
+          if (many && result->type == OutputType::kUInt8 && result->images.size() != 1) {
+            target = join_path(*output, stem_of(inputs[i])) + "/";
+          }
+          try {
+            const std::uint64_t bytes = write_decoded(*result, target, options);
+            describe_output(*result, target, bytes, report);
+          } catch (const Error& error) {
+            report.error = error;
+          }
+        } else {
+          report.error = result.error();
+        }
+        reporter.report(report);
+        return !report.error.has_value();
+      },
+      display);
+  return reporter.conclude(summary);
 }
 
 }  // namespace rvae::cli

@@ -1,56 +1,72 @@
-// rvae encode: image in, latents file out.
-#include <sys/stat.h>
-
+// rvae encode: image(s) in, latents file(s) out.
 #include <iostream>
 
 #include "batch_io.hpp"
+#include "batch_runner.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "image_fit.hpp"
+#include "output_files.hpp"
+#include "report.hpp"
 
 namespace rvae::cli {
 namespace {
 
 const char* const kUsage =
-    "usage: rvae encode [--model sd15|sdxl|flux] [--endpoint URL] [--scaling-factor F]\n"
-    "                   [--shift-factor F] [--no-scaling] [--timeout SECONDS] [--attempts N] "
-    "[--presets FILE]\n"
-    "                   [--jobs N] [--verbose] IMAGE.png|IMAGE.jpg... -o OUT.safetensors|OUT.npy\n"
+    "usage: rvae encode [--model sd15|sdxl|flux] [--endpoint URL] [--fit crop|resize]\n"
+    "                   [--scaling-factor F] [--shift-factor F] [--no-scaling]\n"
+    "                   [--timeout SECONDS] [--attempts N] [--presets FILE] [--token-file PATH]\n"
+    "                   [-j|--jobs N] [-v|--verbose] [-q|--quiet] [--json]\n"
+    "                   IMAGE.png|IMAGE.jpg|-... -o OUT.safetensors|OUT.npy|DIR|-\n"
     "\n"
-    "Encodes an image (sides multiples of 8) to latents at a remote VAE endpoint. Without\n"
-    "--endpoint, RVAE_ENDPOINT or the model's public endpoint is used; the model's factors are\n"
-    "sent unless overridden or --no-scaling is given. The latents are saved as 'latents'.\n"
-    "Several images (or a directory of them) are encoded --jobs at a time (default 4) into the\n"
-    "directory OUT as <name>.safetensors, with a progress display.\n";
+    "Encodes an image to latents at a remote VAE endpoint. Its sides must be multiples of 8:\n"
+    "--fit crop takes the centred part that is, --fit resize scales it to the sides rounded\n"
+    "down to multiples of 8 with a Lanczos filter (a = 3), as diffusers' image processor does.\n"
+    "Without --endpoint, RVAE_ENDPOINT or the model's public endpoint is used; the model's\n"
+    "factors are sent unless overridden or --no-scaling is given. The latents are saved as\n"
+    "'latents'; '-o -' writes .safetensors to standard output; '-' as the input reads a PNG or\n"
+    "JPEG from standard input. Several images (or a directory of them) are encoded --jobs at a\n"
+    "time (default 4) into the directory OUT as <name>.safetensors, each written as soon as it\n"
+    "arrives, with a progress bar on a terminal. --verbose prints each request's timings,\n"
+    "--json one JSON object per input on standard output, --quiet only errors. The token is\n"
+    "read from --token-file, else HF_TOKEN, else the Hugging Face token file.\n"
+    "Exit codes: 0 ok, 1 an input failed, 2 usage error, 130 interrupted (Ctrl-C).\n";
 
 }  // namespace
 
 int encode_command(const std::vector<std::string>& argv) {
   std::set<std::string> value_options = kClientValueOptions;
-  value_options.insert({"output", "scaling-factor", "shift-factor", "jobs"});
-  const Args args(argv, value_options, {"help", "no-scaling", "verbose"});
+  value_options.insert({"scaling-factor", "shift-factor", "fit"});
+  std::set<std::string> flags = kReportFlags;
+  flags.insert("no-scaling");
+  const Args args(argv, value_options, flags);
   if (args.has("help")) {
     std::cout << kUsage;
     return 0;
   }
   if (args.positionals().empty())
-    throw UsageError{"give an image file (or several, or a directory)"};
+    throw UsageError{"give an image file (or several, or a directory, or - for stdin)"};
   const std::optional<std::string> output = args.get("output");
   if (!output) throw UsageError{"missing -o OUT"};
-  BatchInputs inputs;
-  inputs.files = expand_inputs(args.positionals(), {".png", ".jpg", ".jpeg"});
-  inputs.read_errors.resize(inputs.files.size());
-  struct stat info {};
-  const bool many = inputs.files.size() > 1 ||
-                    (::stat(args.positionals()[0].c_str(), &info) == 0 && S_ISDIR(info.st_mode));
+  const ReportStyle style = report_style(args);
+  const FitMode fit = fit_mode(args.get("fit"));
+  const std::vector<std::string> inputs =
+      expand_inputs(args.positionals(), {".png", ".jpg", ".jpeg"});
+  const bool many = inputs.size() > 1 || is_directory_target(args.positionals()[0]);
+  check_stdout_use(*output, many, style);
   const std::string extension = extension_of(*output);
   if (many) {
-    if (extension.empty()) ::mkdir(output->c_str(), 0755);
-    if (::stat(output->c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    if (!is_directory_target(*output) && !extension.empty()) {
       throw UsageError{"several inputs need a directory as -o OUT, got '" + *output + "'"};
     }
-  } else if (extension != ".safetensors" && extension != ".npy") {
-    throw UsageError{"output must be .safetensors or .npy: " + *output};
+  } else if (*output != "-" && extension != ".safetensors" && extension != ".npy") {
+    throw UsageError{"output must be .safetensors, .npy or -: " + *output};
   }
+  std::vector<std::string> targets;
+  for (const std::string& input : inputs) {
+    targets.push_back(many ? join_path(*output, stem_of(input) + ".safetensors") : *output);
+  }
+  check_output_collisions(inputs, targets);
 
   const PresetRegistry presets = load_presets(args);
   const ModelPreset preset = choose_preset(args, presets, "sdxl");
@@ -58,41 +74,54 @@ int encode_command(const std::vector<std::string>& argv) {
   apply_factor_flags(args, options.scaling_factor, options.shift_factor);
   const std::string endpoint = choose_endpoint(args, preset, /*decode=*/false);
   const int jobs = args.get_int("jobs", 1, 1024).value_or(4);
-
-  // Unreadable images fail alone; the others still go out.
-  std::vector<Image> images;
-  for (std::size_t i = 0; i < inputs.files.size(); ++i) {
-    Result<Image> image = read_image(inputs.files[i]);
-    if (!image) {
-      if (!many) throw std::move(image).error();
-      inputs.read_errors[i] = std::move(image).error();
-      continue;
-    }
-    images.push_back(std::move(image).value());
-    inputs.sent.push_back(i);
-  }
+  if (many) make_directories(*output);
 
   ClientOptions client = client_options(args);
   client.max_in_flight = static_cast<std::size_t>(jobs);
   Client encoder(client);
-  BatchOptions batch;
-  batch.max_in_flight = static_cast<std::size_t>(jobs);
-  ProgressDisplay display(stderr, "encode");
-  if (many) batch.on_progress = [&](const BatchProgress& progress) { display.update(progress); };
-  std::vector<Result<EncodeOutput>> results =
-      encoder.encode_batch(endpoint, images, options, batch);
-  if (many) display.finish();
+  const Reporter reporter("encode", style, args.has("verbose"), many);
+  ProgressDisplay display(stderr, "encode", many && style != ReportStyle::kQuiet);
 
-  return finish_batch("encode", many, args.has("verbose"), inputs, results,
-                      [&](const std::string& input, const EncodeOutput& result) {
-                        const std::string target = many ? *output +
-                                                              (output->back() == '/' ? "" : "/") +
-                                                              stem_of(input) + ".safetensors"
-                                                        : *output;
-                        write_tensor(target, result.latents, "latents");
-                        return "wrote " + target + " " + shape_to_string(result.latents.shape()) +
-                               " " + std::string(dtype_name(result.latents.dtype()));
-                      });
+  const BatchSummary summary = run_batch<EncodeOutput>(
+      inputs.size(), static_cast<std::size_t>(jobs),
+      [&](std::size_t i) {
+        // encode_async PNG-encodes the image before it returns, so it need not outlive this.
+        const Image image = fit_image(read_input_image(inputs[i]), fit);
+        return encoder.encode_async(endpoint, image, options);
+      },
+      [&](std::size_t i, Result<EncodeOutput> result) {
+        InputReport report;
+        report.input = inputs[i];
+        report.model = preset.name;
+        report.endpoint = endpoint;
+        if (!result) {
+          report.error = result.error();
+          reporter.report(report);
+          return false;
+        }
+        report.timings = result->timings;
+        try {
+          if (targets[i] == "-") {
+            const Bytes bytes = take(serialize_safetensors({{"latents", result->latents.view()}}));
+            write_stdout(bytes.data(), bytes.size());
+            report.bytes = bytes.size();
+          } else {
+            write_atomically(targets[i], [&](const std::string& path) {
+              write_tensor(path, result->latents, "latents");
+            });
+            report.bytes = bytes_on_disk(targets[i]);
+          }
+          report.output = targets[i];
+          report.shape = result->latents.shape();
+          report.dtype = std::string(dtype_name(result->latents.dtype()));
+        } catch (const Error& error) {
+          report.error = error;
+        }
+        reporter.report(report);
+        return !report.error.has_value();
+      },
+      display);
+  return reporter.conclude(summary);
 }
 
 }  // namespace rvae::cli

@@ -5,6 +5,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "report.hpp"
 #include "rvae/client.hpp"
 #include "rvae/error.hpp"
 
@@ -12,15 +13,19 @@ namespace {
 
 const char* const kUsage =
     "usage: rvae <command> [options]\n"
+    "       rvae --version | --help\n"
     "\n"
     "commands:\n"
     "  decode   latents file -> image, tensor, frames or MP4 via a remote VAE endpoint\n"
     "  encode   image -> latents file via a remote VAE endpoint\n"
+    "  preview  latents file -> approximate image, computed locally and at once (no network)\n"
+    "  presets  list the model presets (endpoints, factors, channels, cap)\n"
     "  serve    run the reference endpoint (stand-in VAE, same protocol)\n"
     "  demo     round-trip test images through every model on an in-process reference endpoint\n"
     "  bench    concurrency throughput against an in-process reference endpoint\n"
     "\n"
-    "'rvae <command> --help' describes each. Exit codes: 0 ok, 1 runtime error, 2 usage error.\n";
+    "'rvae <command> --help' describes each. Exit codes: 0 ok, 1 runtime error, 2 usage error,\n"
+    "130 interrupted. Environment: HF_TOKEN, RVAE_ENDPOINT, RVAE_PRESETS.\n";
 
 }  // namespace
 
@@ -30,7 +35,7 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return args.empty() ? 2 : 0;
   }
-  if (args[0] == "--version") {
+  if (args[0] == "--version" || args[0] == "-V") {
     std::cout << "rvae " << rvae::version() << "\n";
     return 0;
   }
@@ -42,6 +47,8 @@ int main(int argc, char** argv) {
     if (command == "serve") return rvae::cli::serve_command(args);
     if (command == "demo") return rvae::cli::demo_command(args);
     if (command == "bench") return rvae::cli::bench_command(args);
+    if (command == "presets") return rvae::cli::presets_command(args);
+    if (command == "preview") return rvae::cli::preview_command(args);
     std::cerr << "rvae: unknown command '" << command << "'\n" << kUsage;
     return 2;
   } catch (const rvae::cli::UsageError& error) {
@@ -49,7 +56,7 @@ int main(int argc, char** argv) {
               << " --help)\n";
     return 2;
   } catch (const rvae::Error& error) {
-    std::cerr << "rvae " << command << ": " << error.what() << "\n";
+    std::cerr << "rvae " << command << ": " << rvae::cli::describe(error) << "\n";
     return 1;
   } catch (const std::exception& error) {
     std::cerr << "rvae " << command << ": " << error.what() << "\n";

@@ -1,7 +1,15 @@
 // rvae serve: the reference endpoint as a standalone server.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include <cctype>
 #include <iostream>
 #include <thread>
 
@@ -20,6 +28,30 @@ const char* const kUsage =
     "Every model is served at /<model>/decode/ and /<model>/encode/ (sd15, sdxl, flux,\n"
     "hunyuan-video); --model and --role also bind / like a single-model endpoint. --port 0\n"
     "picks a free port. Prints the URL once listening; stops on SIGINT or SIGTERM.\n";
+
+// Why host:port cannot be listened on, asked of the kernel directly (the server's own error
+// does not carry errno): "address already in use", "permission denied", ... or "" when a
+// socket binds there now.
+std::string bind_problem(const std::string& host, int port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+    return "'" + host + "' is not an IPv4 address";
+  }
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return std::strerror(errno);
+  const int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  std::string problem;
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+    problem = std::strerror(errno);
+    for (char& c : problem)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  ::close(fd);
+  return problem;
+}
 
 }  // namespace
 
@@ -51,7 +83,17 @@ int serve_command(const std::vector<std::string>& argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   testing::ReferenceEndpoint endpoint(options);
-  take(endpoint.start());
+  if (Result<void> started = endpoint.start(); !started) {
+    const std::string problem = bind_problem(options.host, options.port);
+    if (problem.empty()) throw std::move(started).error();
+    throw Error(ErrorCode::kUnavailable,
+                "cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " +
+                    problem +
+                    (problem == "address already in use"
+                         ? " (another program has that port; choose another with --port N, or "
+                           "--port 0 for a free one)"
+                         : ""));
+  }
   if (std::optional<int> latency = args.get_int("latency-ms", 0, 600000)) {
     endpoint.set_latency(std::chrono::milliseconds(*latency));
   }

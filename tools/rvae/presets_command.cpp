@@ -1,0 +1,79 @@
+// rvae presets: the model presets in force (built in, then RVAE_PRESETS, then --presets FILE).
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "common.hpp"
+
+namespace rvae::cli {
+namespace {
+
+const char* const kUsage =
+    "usage: rvae presets [--presets FILE] [--json]\n"
+    "\n"
+    "Lists the model presets decode and encode use: latent channels and dtype, scaling and\n"
+    "shift factors, packing, frames per latent frame, the public endpoints' image cap and the\n"
+    "decode and encode endpoints. RVAE_PRESETS=FILE and --presets FILE (JSON, see README)\n"
+    "override or add presets, in that order. --json prints one JSON array.\n";
+
+// The public service refuses images larger than this a side (PROTOCOL.md §2).
+constexpr int kServiceCapSide = 2048;
+
+std::string number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
+
+std::string or_none(const std::string& text) {
+  return text.empty() ? "(none)" : text;
+}
+
+}  // namespace
+
+int presets_command(const std::vector<std::string>& argv) {
+  const Args args(argv, {"presets"}, {"help", "json"});
+  if (args.has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (!args.positionals().empty()) throw UsageError{"presets takes no positional arguments"};
+  const PresetRegistry presets = load_presets(args);
+  const std::string cap = std::to_string(kServiceCapSide) + "x" + std::to_string(kServiceCapSide);
+  if (args.has("json")) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const ModelPreset& preset : presets.all()) {
+      list.push_back(
+          {{"name", preset.name},
+           {"model_id", preset.model_id},
+           {"latent_channels", preset.latent_channels},
+           {"dtype", std::string(dtype_name(preset.dtype))},
+           {"scaling_factor", preset.scaling_factor},
+           {"shift_factor", preset.shift_factor ? nlohmann::ordered_json(*preset.shift_factor)
+                                                : nlohmann::ordered_json(nullptr)},
+           {"spatial_compression", preset.spatial_compression},
+           {"temporal_compression", preset.temporal_compression},
+           {"packed_latents", preset.packed_latents},
+           {"max_image", cap},
+           {"decode_endpoint", preset.decode_endpoint},
+           {"encode_endpoint", preset.encode_endpoint}});
+    }
+    std::cout << list.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%-14s %-3s %-8s %-8s %-7s %-6s %-6s %-9s\n", "name", "ch", "dtype", "scaling",
+              "shift", "packed", "frames", "cap");
+  for (const ModelPreset& preset : presets.all()) {
+    std::printf("%-14s %-3d %-8s %-8s %-7s %-6s %-6d %-9s\n", preset.name.c_str(),
+                preset.latent_channels, std::string(dtype_name(preset.dtype)).c_str(),
+                number(preset.scaling_factor).c_str(),
+                preset.shift_factor ? number(*preset.shift_factor).c_str() : "-",
+                preset.packed_latents ? "yes" : "no", preset.temporal_compression, cap.c_str());
+    std::printf("  %s\n  decode: %s\n  encode: %s\n", or_none(preset.model_id).c_str(),
+                or_none(preset.decode_endpoint).c_str(), or_none(preset.encode_endpoint).c_str());
+  }
+  return 0;
+}
+
+}  // namespace rvae::cli
