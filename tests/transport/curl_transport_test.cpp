@@ -4,12 +4,13 @@
 #include <chrono>
 #include <cstdint>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
 #include "support/scripted_server.hpp"
-#include "transport/url.hpp"
 #include "transport/transport.hpp"
+#include "transport/url.hpp"
 
 namespace rvae::transport {
 namespace {
@@ -256,6 +257,65 @@ TEST(CurlTransportTest, HeaderWithLineBreakIsRefusedBeforeSending) {
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_TRUE(server.requests().empty());
+}
+
+TEST(CurlTransportTest, UnresolvableHostStaysUnavailableOnEveryReuseOfTheTransport) {
+  // The second attempt runs on the handle the failed first one used.
+  auto transport = make_curl_transport({});
+  for (int i = 0; i < 3; ++i) {
+    Result<protocol::HttpResponse> response =
+        transport->send(post("http://rvae-no-such-host.invalid/", "x")).response;
+    ASSERT_FALSE(response);
+    EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable) << response.error().what();
+    EXPECT_TRUE(response.error().retryable());
+    EXPECT_THAT(response.error().message(), HasSubstr("rvae-no-such-host.invalid"));
+  }
+}
+
+TEST(CurlTransportTest, RedirectToAnotherPortDropsTheToken) {
+  ScriptedServer target;
+  ScriptedServer origin;
+  origin.set_handler([&](const httplib::Request&, httplib::Response& response) {
+    response.status = 308;
+    response.set_header("Location", target.url("/landing"));
+  });
+  TransportConfig options;
+  options.token = "hf_secret_token";
+  auto transport = make_curl_transport(options);
+  Result<protocol::HttpResponse> response = transport->send(post(origin.url(), "body")).response;
+  ASSERT_TRUE(response) << response.error().what();
+  ASSERT_EQ(target.requests().size(), 1u);
+  EXPECT_EQ(target.requests()[0].method, "POST");
+  EXPECT_EQ(target.requests()[0].body, "body");
+  EXPECT_FALSE(target.requests()[0].has_header("Authorization"));
+}
+
+TEST(CurlTransportTest, RecycledReplyBuffersReceiveTheNextReply) {
+  ScriptedServer server;
+  server.set_handler([](const httplib::Request&, httplib::Response& response) {
+    response.set_content(std::string(1 << 20, 'r'), "tensor/binary");
+  });
+  auto transport = make_curl_transport({});
+  Result<protocol::HttpResponse> first = transport->send(post(server.url(), "x")).response;
+  ASSERT_TRUE(first) << first.error().what();
+  const std::uint8_t* storage = first->body.data();
+  transport->recycle(std::move(first->body));
+  Result<protocol::HttpResponse> second = transport->send(post(server.url(), "x")).response;
+  ASSERT_TRUE(second) << second.error().what();
+  EXPECT_EQ(second->body.size(), std::size_t{1} << 20);
+  EXPECT_EQ(second->body.data(), storage);
+}
+
+TEST(CurlTransportTest, ThrowingProgressCallbackEndsTheTransferWithItsMessage) {
+  ScriptedServer server;
+  auto transport = make_curl_transport({});
+  TransferOptions limits;
+  limits.on_progress = [](const TransferProgress&) { throw std::runtime_error("meter broke"); };
+  Result<protocol::HttpResponse> response =
+      transport->send(post(server.url(), "x"), limits).response;
+  ASSERT_FALSE(response);
+  EXPECT_EQ(response.error().code(), ErrorCode::kInternal);
+  EXPECT_THAT(response.error().message(), HasSubstr("meter broke"));
 }
 
 TEST(RedactUrlTest, DropsCredentialsAndQuery) {

@@ -1,0 +1,74 @@
+#include "transport/reply_buffer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace rvae::transport {
+namespace {
+
+TEST(AppendCappedTest, GrowsButNeverPastTheCap) {
+  constexpr std::size_t kCap = 2'100'000;
+  const std::vector<std::uint8_t> chunk(16384, 7);
+  Bytes body;
+  std::size_t appended = 0;
+  while (appended + chunk.size() <= kCap) {
+    ASSERT_TRUE(append_capped(body, chunk.data(), chunk.size(), kCap));
+    appended += chunk.size();
+    ASSERT_LE(body.capacity(), kCap);
+  }
+  EXPECT_EQ(body.size(), appended);
+  EXPECT_EQ(body.back(), 7);
+}
+
+TEST(AppendCappedTest, RefusesWhatWouldPassTheCapAndKeepsTheBody) {
+  Bytes body(90, 1);
+  const std::vector<std::uint8_t> chunk(11, 2);
+  EXPECT_FALSE(append_capped(body, chunk.data(), chunk.size(), 100));
+  EXPECT_EQ(body.size(), 90u);
+  EXPECT_TRUE(append_capped(body, chunk.data(), 10, 100));
+  EXPECT_EQ(body.size(), 100u);
+  EXPECT_FALSE(append_capped(body, chunk.data(), 1, 100));
+  EXPECT_FALSE(append_capped(body, chunk.data(), 200, 100));
+}
+
+TEST(ReplyBufferPoolTest, HandsBackTheSmallestBufferThatFits) {
+  ReplyBufferPool pool(4, 1 << 20);
+  Bytes small;
+  small.reserve(1000);
+  Bytes large;
+  large.reserve(5000);
+  const std::uint8_t* small_data = small.data();
+  const std::uint8_t* large_data = large.data();
+  pool.give(std::move(large));
+  pool.give(std::move(small));
+  EXPECT_EQ(pool.pooled_buffers(), 2u);
+  Bytes got = pool.take(900);
+  EXPECT_EQ(got.data(), small_data);
+  EXPECT_TRUE(got.empty());
+  Bytes unknown = pool.take(0);  // Unknown size: the largest.
+  EXPECT_EQ(unknown.data(), large_data);
+  EXPECT_EQ(pool.pooled_buffers(), 0u);
+  Bytes fresh = pool.take(100);
+  EXPECT_GE(fresh.capacity(), 100u);
+}
+
+TEST(ReplyBufferPoolTest, KeepsWithinItsCountAndByteLimits) {
+  ReplyBufferPool pool(2, 10'000);
+  for (int i = 0; i < 3; ++i) {
+    Bytes buffer;
+    buffer.reserve(1000);
+    pool.give(std::move(buffer));
+  }
+  EXPECT_EQ(pool.pooled_buffers(), 2u);
+  ReplyBufferPool small_pool(8, 1500);
+  Bytes big;
+  big.reserve(2000);
+  small_pool.give(std::move(big));
+  EXPECT_EQ(small_pool.pooled_buffers(), 0u);
+  small_pool.give(Bytes());  // Nothing to keep.
+  EXPECT_EQ(small_pool.pooled_buffers(), 0u);
+}
+
+}  // namespace
+}  // namespace rvae::transport
