@@ -168,15 +168,132 @@ Result<Entry> parse_entry(const std::string& name, const Json& value, std::uint6
   return Entry{name, *dtype, std::move(shape), *begin, *end};
 }
 
-Result<void> check_metadata(const Json& value) {
-  if (!value.is_object()) return invalid("safetensors __metadata__ is not a JSON object");
-  for (const auto& item : value.items()) {
-    if (!item.value().is_string()) {
-      return invalid("safetensors __metadata__ value " + quoted(item.key()) + " is not a string");
+// Limits on what a header may hold, checked while it is parsed so a hostile header is refused
+// before it costs more memory than its own size. rvae reads latent files: one or a few tensors
+// and a little metadata (training tools write tens of keys).
+constexpr std::uint64_t kMaxTensors = 65536;
+constexpr std::uint64_t kMaxMetadataEntries = 65536;
+// dtype, shape (up to kMaxDims) and data_offsets (2) are 14 values; unknown extra fields are
+// tolerated up to this many values in all.
+constexpr std::uint64_t kMaxValuesPerEntry = 64;
+
+// Consumes the header as it is parsed: each tensor entry becomes an Entry as soon as its object
+// closes and is then dropped from the JSON tree, metadata values are checked and dropped, so the
+// tree never holds more than one entry. Structural errors are kept (the first one wins, after
+// JSON syntax errors, as a whole-tree check would order them); limits end the parse at once.
+class HeaderReader {
+ public:
+  explicit HeaderReader(std::uint64_t buffer_size) : buffer_size_(buffer_size) {}
+
+  bool on_event(int depth, Json::parse_event_t event, Json& parsed) {
+    using Event = Json::parse_event_t;
+    if (skip_depth_ >= 0) {
+      // nlohmann reports some events inside a dropped container; none of them matter.
+      if (depth > skip_depth_) return false;
+      skip_depth_ = -1;
     }
+    const bool starts = event == Event::object_start || event == Event::array_start;
+    if (depth == 0) {
+      if (event == Event::array_start) return skip(0);  // refused as "not a JSON object"
+      return true;
+    }
+    if (depth == 1) return on_member(event, parsed, starts);
+    if (in_metadata_) return on_metadata(depth, event, parsed, starts);
+    if (starts || event == Event::value) {
+      if (++entry_values_ > kMaxValuesPerEntry) {
+        throw internal::JsonStop{invalid("tensor " + rvae::quoted(key_) + " holds more than " +
+                                         std::to_string(kMaxValuesPerEntry) +
+                                         " JSON values; an entry needs at most 14")};
+      }
+    }
+    return true;
   }
-  return {};
-}
+
+  std::vector<Entry> entries;
+  std::optional<Error> first_error;
+
+ private:
+  bool on_member(Json::parse_event_t event, Json& parsed, bool starts) {
+    using Event = Json::parse_event_t;
+    if (event == Event::key) {
+      key_ = parsed.get<std::string>();
+      in_metadata_ = false;
+      if (key_ != kMetadataKey) {
+        ++tensors_;
+        if (tensors_ > kMaxTensors) {
+          throw internal::JsonStop{invalid("safetensors header lists more than " +
+                                           std::to_string(kMaxTensors) + " tensors")};
+        }
+        // Every tensor has at least one element, hence one byte of data.
+        if (tensors_ > buffer_size_) {
+          keep_first(
+              Error(ErrorCode::kDataLoss, "safetensors header lists more tensors than the " +
+                                              std::to_string(buffer_size_) +
+                                              "-byte data buffer can hold (file truncated?)"));
+        }
+      }
+      return true;
+    }
+    const bool metadata = key_ == kMetadataKey;
+    if (event == Event::object_start) {
+      in_metadata_ = metadata;
+      entry_values_ = 0;
+      return true;
+    }
+    if (event == Event::object_end) {
+      in_metadata_ = false;
+      if (!metadata) {
+        auto entry = parse_entry(key_, parsed, buffer_size_);
+        if (entry) {
+          entries.push_back(std::move(*entry));
+        } else {
+          keep_first(std::move(entry).error());
+        }
+      }
+      return false;
+    }
+    // A scalar or an array where an object belongs.
+    keep_first(invalid(metadata ? std::string("safetensors __metadata__ is not a JSON object")
+                                : "tensor " + rvae::quoted(key_) + " is not a JSON object"));
+    return starts ? skip(1) : false;
+  }
+
+  bool on_metadata(int depth, Json::parse_event_t event, Json& parsed, bool starts) {
+    using Event = Json::parse_event_t;
+    if (depth == 2 && event == Event::key) {
+      if (++metadata_entries_ > kMaxMetadataEntries) {
+        throw internal::JsonStop{invalid("safetensors __metadata__ has more than " +
+                                         std::to_string(kMaxMetadataEntries) + " entries")};
+      }
+      metadata_key_ = parsed.get<std::string>();
+      return true;
+    }
+    if (depth == 2 && (starts || event == Event::value) && !parsed.is_string()) {
+      keep_first(invalid("safetensors __metadata__ value " + rvae::quoted(metadata_key_) +
+                         " is not a string"));
+    }
+    // Values are checked, not kept: rvae does not use metadata.
+    return starts ? skip(depth) : false;
+  }
+
+  bool skip(int depth) {
+    skip_depth_ = depth;
+    return false;
+  }
+
+  void keep_first(Error error) {
+    if (!first_error) first_error = std::move(error);
+  }
+
+  std::uint64_t buffer_size_;
+  std::string key_;
+  std::string metadata_key_;
+  bool in_metadata_ = false;
+  int skip_depth_ = -1;
+  std::uint64_t tensors_ = 0;
+  std::uint64_t metadata_entries_ = 0;
+  std::uint64_t entry_values_ = 0;
+};
 
 // The format requires the tensors to tile the data buffer exactly: no overlap, no gap.
 Result<void> check_layout(const std::vector<Entry>& entries, std::uint64_t buffer_size) {
@@ -221,24 +338,19 @@ Result<std::vector<NamedTensor>> parse_safetensors(const std::uint8_t* data, std
   }
   const std::string_view header_text(reinterpret_cast<const char*>(data + 8),
                                      static_cast<std::size_t>(header_size));
-  auto header = internal::parse_json_strict(header_text, "safetensors header", kMaxHeaderDepth);
-  if (!header) return std::move(header).error();
-  if (!header->is_object()) return invalid("safetensors header is not a JSON object");
-
   const std::uint8_t* buffer = data + 8 + header_size;
   const std::uint64_t buffer_size = size - 8 - header_size;
-  std::vector<Entry> entries;
-  entries.reserve(header->size());  // Bounded by the header's own size.
-  for (const auto& item : header->items()) {
-    if (item.key() == kMetadataKey) {
-      auto ok = check_metadata(item.value());
-      if (!ok) return std::move(ok).error();
-      continue;
-    }
-    auto entry = parse_entry(item.key(), item.value(), buffer_size);
-    if (!entry) return std::move(entry).error();
-    entries.push_back(std::move(*entry));
-  }
+  HeaderReader reader(buffer_size);
+  auto header =
+      internal::parse_json_strict(header_text, "safetensors header", kMaxHeaderDepth,
+                                  [&reader](int depth, Json::parse_event_t event, Json& parsed) {
+                                    return reader.on_event(depth, event, parsed);
+                                  });
+  if (!header) return std::move(header).error();
+  if (!header->is_object()) return invalid("safetensors header is not a JSON object");
+  if (reader.first_error) return std::move(*reader.first_error);
+
+  std::vector<Entry> entries = std::move(reader.entries);
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });

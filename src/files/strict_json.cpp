@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,7 +33,7 @@ std::string printable(std::string_view text) {
 }  // namespace
 
 Result<nlohmann::json> parse_json_strict(std::string_view text, std::string_view what,
-                                         std::size_t max_depth) {
+                                         std::size_t max_depth, const JsonEventHook& hook) {
   const std::string name(what);
   if (detail::json_nesting_depth(text) > max_depth) {
     return Error(ErrorCode::kInvalidArgument,
@@ -42,7 +43,7 @@ Result<nlohmann::json> parse_json_strict(std::string_view text, std::string_view
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
   const nlohmann::json::parser_callback_t on_event =
-      [&](int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+      [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
         using Event = nlohmann::json::parse_event_t;
         if (event == Event::object_start) {
           open_objects.emplace_back();
@@ -53,7 +54,7 @@ Result<nlohmann::json> parse_json_strict(std::string_view text, std::string_view
           const auto& key = parsed.get_ref<const std::string&>();
           if (!open_objects.back().insert(key).second) duplicate = key;
         }
-        return true;
+        return hook ? hook(depth, event, parsed) : true;
       };
   try {
     nlohmann::json value = nlohmann::json::parse(text.begin(), text.end(), on_event);
@@ -62,6 +63,8 @@ Result<nlohmann::json> parse_json_strict(std::string_view text, std::string_view
                    name + " has the key '" + printable(duplicate) + "' twice");
     }
     return value;
+  } catch (JsonStop& stop) {
+    return std::move(stop.error);
   } catch (const nlohmann::json::exception& e) {
     std::string message = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " prefix; keep position and cause.

@@ -1,6 +1,10 @@
 // Replaces global operator new/delete for the files test binary so tests can check the largest
-// single allocation a parse makes (parsers must not allocate what the input cannot justify).
+// single allocation a parse makes and the most heap it holds at once (parsers must not allocate
+// what the input cannot justify). Live bytes are counted with malloc_usable_size, so delete
+// needs no size.
 #include "files/alloc_tracker.hpp"
+
+#include <malloc.h>
 
 #include <atomic>
 #include <cstddef>
@@ -9,6 +13,15 @@
 
 namespace {
 std::atomic<std::size_t> g_largest{0};
+std::atomic<std::size_t> g_live{0};
+std::atomic<std::size_t> g_peak{0};
+std::atomic<std::size_t> g_baseline{0};
+
+void raise_to(std::atomic<std::size_t>& target, std::size_t value) {
+  std::size_t seen = target.load(std::memory_order_relaxed);
+  while (value > seen && !target.compare_exchange_weak(seen, value)) {
+  }
+}
 }  // namespace
 
 namespace rvae::testing {
@@ -19,28 +32,41 @@ void reset_largest_allocation() {
 std::size_t largest_allocation() {
   return g_largest.load();
 }
+void reset_peak_heap() {
+  g_baseline.store(g_live.load());
+  g_peak.store(g_live.load());
+}
+std::size_t peak_heap_growth() {
+  const std::size_t peak = g_peak.load();
+  const std::size_t baseline = g_baseline.load();
+  return peak > baseline ? peak - baseline : 0;
+}
 
 }  // namespace rvae::testing
 
 void* operator new(std::size_t size) {
-  std::size_t seen = g_largest.load(std::memory_order_relaxed);
-  while (size > seen && !g_largest.compare_exchange_weak(seen, size)) {
+  raise_to(g_largest, size);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) {
+    const std::size_t live = g_live.fetch_add(malloc_usable_size(p)) + malloc_usable_size(p);
+    raise_to(g_peak, live);
+    return p;
   }
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
 void* operator new[](std::size_t size) {
   return ::operator new(size);
 }
 void operator delete(void* p) noexcept {
+  if (p == nullptr) return;
+  g_live.fetch_sub(malloc_usable_size(p));
   std::free(p);
 }
 void operator delete[](void* p) noexcept {
-  std::free(p);
+  ::operator delete(p);
 }
 void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
+  ::operator delete(p);
 }
 void operator delete[](void* p, std::size_t) noexcept {
-  std::free(p);
+  ::operator delete(p);
 }

@@ -369,6 +369,78 @@ TEST(SafetensorsHostile, HugeClaimedTensorFailsFastWithoutAllocating) {
   EXPECT_LT(elapsed, std::chrono::seconds(1));
 }
 
+// The header's limits hold while it is parsed: these headers used to be parsed whole into a
+// JSON tree (1.08 GB for the first, 1.5 GB for a 90 MB version of the second) before anything
+// was refused. The peak heap growth shows the parse now holds a small fraction of its input.
+TEST(SafetensorsHostile, HugeShapeArrayIsRefusedWhileParsing) {
+  // 66 MB: one entry whose shape lists 33 million dimensions.
+  std::string header = R"({"t":{"dtype":"U8","data_offsets":[0,1],"shape":[1)";
+  header.reserve(66'000'100);
+  for (int i = 1; i < 33'000'000; ++i)
+    header += ",1";
+  header += "]}}";
+  const Bytes file = make_file(header, Bytes(1, 0));
+  header = std::string();
+  testing::reset_peak_heap();
+  auto result = parse(file);
+  const std::size_t peak = testing::peak_heap_growth();
+  expect_error(result, ErrorCode::kInvalidArgument,
+               "tensor 't' holds more than 64 JSON values; an entry needs at most 14");
+  EXPECT_LT(peak, std::size_t{1} << 20);
+}
+
+TEST(SafetensorsHostile, MetadataWithTooManyKeysIsRefusedWhileParsing) {
+  std::string header = R"({"__metadata__":{)";
+  for (int i = 0; i <= 65536; ++i)
+    header += (i == 0 ? "\"k" : ",\"k") + std::to_string(i) + "\":\"v\"";
+  header += "}}";
+  const Bytes file = make_file(header, {});
+  header = std::string();
+  testing::reset_peak_heap();
+  auto result = parse(file);
+  const std::size_t peak = testing::peak_heap_growth();
+  expect_error(result, ErrorCode::kInvalidArgument,
+               "safetensors __metadata__ has more than 65536 entries");
+  // The keys are remembered to find duplicates (about 100 bytes each); the values are not.
+  EXPECT_LT(peak, std::size_t{16} << 20);
+
+  // 65536 entries are accepted, and a large value costs only itself while it is read.
+  std::string ok = R"({"__metadata__":{"big":")" + std::string(8'000'000, 'x') + R"("}})";
+  testing::reset_peak_heap();
+  EXPECT_TRUE(parse(make_file(ok, {})));
+}
+
+TEST(SafetensorsHostile, TensorCountIsBoundedByTheDataAndALimit) {
+  // Two one-byte tensors need two data bytes: a header listing them over one byte is refused.
+  expect_error(parse(make_file(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                               R"("b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+                               Bytes(1, 0))),
+               ErrorCode::kDataLoss, "lists more tensors than the 1-byte data buffer can hold");
+  std::string header = "{";
+  for (int i = 0; i <= 65536; ++i) {
+    header += (i == 0 ? "\"t" : ",\"t") + std::to_string(i) +
+              R"(":{"dtype":"U8","shape":[1],"data_offsets":[)" + std::to_string(i) + "," +
+              std::to_string(i + 1) + "]}";
+  }
+  header += "}";
+  expect_error(parse(make_file(header, Bytes(65537, 0))), ErrorCode::kInvalidArgument,
+               "lists more than 65536 tensors");
+}
+
+TEST(SafetensorsHostile, EntriesAreReadAsTheyCloseAndKeepTheirChecks) {
+  // Unknown fields are tolerated within the per-entry limit.
+  auto extra = parse_entry(R"({"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":{"y":[1,2]}})", 1);
+  ASSERT_TRUE(extra) << extra.error().what();
+  // A syntax error after a bad entry is reported as the syntax error.
+  expect_error(parse(make_file(R"({"t":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},)", {})),
+               ErrorCode::kInvalidArgument, "not valid JSON");
+  // Metadata nested values and arrays are refused as non-strings.
+  expect_error(parse(make_file(R"({"__metadata__":{"k":{"a":[1,2,3]}}})", {})),
+               ErrorCode::kInvalidArgument, "'k' is not a string");
+  expect_error(parse(make_file(R"({"__metadata__":"text"})", {})), ErrorCode::kInvalidArgument,
+               "__metadata__ is not a JSON object");
+}
+
 TEST(SafetensorsHostile, ParsedTensorsAllocateOnlyTheirOwnBytes) {
   const Bytes data(4096, 1);
   const Bytes file =
