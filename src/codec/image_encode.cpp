@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "codec/png_writer.hpp"
 #include "codec/stb_bridge.hpp"
 
 namespace rvae {
@@ -38,14 +39,26 @@ Error encoder_failure(const char* format) {
 
 }  // namespace
 
-Result<Bytes> encode_png(const Image& image) {
+Result<Bytes> encode_png(const Image& image, PngCompression compression) {
   if (Result<void> valid = check_encodable(image); !valid) return std::move(valid).error();
   Bytes out;
+#if defined(RVAE_HAVE_LIBDEFLATE)
+  // Level 1 already writes smaller files than zlib level 6 for photos; levels 2..9 gain under 1%
+  // on them, level 10 (libdeflate's near-optimal parsing) 2-3% at about 4x the time.
+  const int level = compression == PngCompression::kSmall ? 10 : 1;
+  if (!codec_detail::deflate_write_png(image.pixels.data(), image.width, image.height,
+                                       image.channels, level, &out)) {
+    return encoder_failure("PNG");
+  }
+#else
+  // stb_image_write has one global compression level; it serves both settings.
+  static_cast<void>(compression);
   if (!codec_detail::stb_encode_png(image.pixels.data(), image.width, image.height, image.channels,
                                     &out)
            .ok) {
     return encoder_failure("PNG");
   }
+#endif
   return out;
 }
 
