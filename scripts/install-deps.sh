@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   openssl nghttp2-server
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+  libturbojpeg0-dev libdeflate-dev libpng-dev
   "$@"
 )
 
