@@ -1,0 +1,274 @@
+/* rvae's C API: remote VAE decode and encode from C and from any language with a C FFI
+ * (Python ctypes/cffi, Rust, Go, C#). C99; a thin layer over the C++ client (rvae/client.hpp).
+ *
+ * Conventions, in the style of stable-diffusion.cpp's API:
+ * - Handles are opaque; each *_new has a *_free; every *_free accepts NULL.
+ * - Functions that can fail return 0 (RVAE_OK) on success and an rvae_status code otherwise.
+ *   When `err` is not NULL, a failure stores a new rvae_error in *err (free it with
+ *   rvae_error_free); a success stores NULL. No C++ exception ever leaves this API.
+ * - Params structs begin with `struct_size`, set by their *_params_init: a program built
+ *   against an older rvae.h keeps working with a newer library (fields it does not know keep
+ *   their defaults), and a struct from a newer header is refused with RVAE_ERR_INVALID_ARGUMENT.
+ *   Always call *_params_init before setting fields.
+ * - Results (rvae_image, rvae_tensor, rvae_decode_result) are allocated by the library and freed
+ *   with their own *_free function; inputs are borrowed for the duration of the call only.
+ * - Thread-safety: an rvae_client may be used by any number of threads at once; cancel tokens
+ *   may be cancelled from any thread. Callbacks run on library threads and must be quick.
+ *
+ * ABI: this header's types and functions keep their layout and meaning across 0.x releases
+ * with the same SONAME (librvae.so.0); new fields go at the end of params structs (see
+ * struct_size), new functions are only added. */
+#ifndef RVAE_RVAE_H
+#define RVAE_RVAE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rvae/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Status codes: 0 on success, else abseil's canonical vocabulary (as rvae::ErrorCode). */
+typedef enum {
+  RVAE_OK = 0,
+  RVAE_ERR_INVALID_ARGUMENT = 1,   /* the caller's input is wrong; retrying won't help */
+  RVAE_ERR_DEADLINE_EXCEEDED = 2,  /* a timeout elapsed */
+  RVAE_ERR_UNAVAILABLE = 3,        /* service or network down for now; a retry may help */
+  RVAE_ERR_RESOURCE_EXHAUSTED = 4, /* rate limit, size cap, or out of memory */
+  RVAE_ERR_UNAUTHENTICATED = 5,    /* missing or bad token (HTTP 401) */
+  RVAE_ERR_PERMISSION_DENIED = 6,  /* token lacks access (HTTP 403) */
+  RVAE_ERR_NOT_FOUND = 7,          /* endpoint, model or file not found */
+  RVAE_ERR_DATA_LOSS = 8,          /* a reply was cut short or does not match what it claims */
+  RVAE_ERR_INTERNAL = 9,           /* the server or this library broke an invariant */
+  RVAE_ERR_CANCELLED = 10          /* cancelled through an rvae_cancel_token */
+} rvae_status;
+
+/* ---- Opaque handles. */
+typedef struct rvae_client rvae_client;             /* thread-safe like rvae::Client */
+typedef struct rvae_error rvae_error;               /* message, code, HTTP status */
+typedef struct rvae_cancel_token rvae_cancel_token; /* cancels the calls it is given to */
+
+/* ---- Tensors and images. */
+typedef enum {
+  RVAE_DTYPE_FLOAT32 = 0,
+  RVAE_DTYPE_FLOAT16 = 1, /* IEEE half, as uint16_t bits */
+  RVAE_DTYPE_BFLOAT16 = 2,
+  RVAE_DTYPE_UINT8 = 3
+} rvae_dtype;
+
+#define RVAE_MAX_DIMS 5
+
+/* A borrowed tensor: `ndim` dims (1..5) at `shape`, little-endian row-major elements at `data`
+ * (product(shape) * element size bytes). Like rvae::TensorView. */
+typedef struct {
+  const void* data;
+  const int64_t* shape;
+  int ndim;
+  rvae_dtype dtype;
+} rvae_tensor_view;
+
+/* 8-bit pixels, rows top to bottom, channels interleaved (3 = RGB, 4 = RGBA). As an input it is
+ * borrowed; as an output its `data` is the library's: free it with rvae_image_free. */
+typedef struct {
+  uint32_t width, height, channels;
+  uint8_t* data;
+} rvae_image;
+
+/* An owned tensor returned by the library; free with rvae_tensor_free. */
+typedef struct {
+  void* data;
+  int64_t shape[RVAE_MAX_DIMS];
+  int ndim;
+  rvae_dtype dtype;
+} rvae_tensor;
+
+/* ---- Errors. */
+/* The whole error in one line: "Code: message" plus the HTTP status and the server's message
+ * when there were any. Never contains tokens. "" for NULL. Valid until rvae_error_free. */
+RVAE_API const char* rvae_error_message(const rvae_error* e);
+/* An rvae_status; RVAE_ERR_INVALID_ARGUMENT for NULL. */
+RVAE_API int rvae_error_code(const rvae_error* e);
+/* HTTP status of the reply that caused the error; 0 when no reply was involved (or NULL). */
+RVAE_API int rvae_error_http_status(const rvae_error* e);
+/* The server's own message ("" when none). */
+RVAE_API const char* rvae_error_server_message(const rvae_error* e);
+/* 1 when sending the same request again may succeed (timeouts, 429, 503...), else 0. */
+RVAE_API int rvae_error_retryable(const rvae_error* e);
+RVAE_API void rvae_error_free(rvae_error* e);
+/* Stable name of a status, e.g. "InvalidArgument"; "OK" for 0, "Unknown" otherwise. */
+RVAE_API const char* rvae_status_name(int status);
+
+/* "0.1.0". */
+RVAE_API const char* rvae_version(void);
+
+/* ---- Cancellation: a token given to calls through their params. rvae_cancel_token_cancel may
+ * be called from any thread (e.g. from an sd_cancel_generation-style hook); the calls holding the
+ * token then end promptly with RVAE_ERR_CANCELLED. Free the token only after those calls
+ * returned. */
+RVAE_API rvae_cancel_token* rvae_cancel_token_new(void);
+RVAE_API void rvae_cancel_token_cancel(rvae_cancel_token* t);
+/* 1 once cancelled, else 0 (also for NULL). */
+RVAE_API int rvae_cancel_token_is_cancelled(const rvae_cancel_token* t);
+RVAE_API void rvae_cancel_token_free(rvae_cancel_token* t);
+
+/* ---- Progress: bytes of the current call; for rvae_decode_batch also items done. */
+typedef struct {
+  uint64_t bytes_sent;
+  uint64_t bytes_to_send; /* 0 while unknown */
+  uint64_t bytes_received;
+  uint64_t bytes_to_receive; /* 0 while unknown; batches: 0 */
+  size_t items_done;         /* batches: decodes finished (succeeded or failed); calls: 0 */
+  size_t items_failed;
+  size_t items_total; /* batches: the batch size; calls: 1 */
+} rvae_progress;
+/* Called from a library thread (single calls) or the batch's calling thread (batches). Must be
+ * quick and must not call back into the same client synchronously. */
+typedef void (*rvae_progress_fn)(const rvae_progress* progress, void* user_data);
+
+/* ---- The client. */
+typedef enum { RVAE_LOG_DEBUG = 0, RVAE_LOG_INFO = 1, RVAE_LOG_WARNING = 2 } rvae_log_level;
+/* Diagnostics (the library never prints); may run on the network thread; no tokens in them. */
+typedef void (*rvae_log_fn)(rvae_log_level level, const char* message, void* user_data);
+
+typedef struct {
+  size_t struct_size;         /* set by rvae_client_params_init */
+  int64_t connect_timeout_ms; /* per attempt; default 10000 */
+  int64_t attempt_timeout_ms; /* one attempt, upload to last reply byte; default 300000 */
+  int64_t deadline_ms;        /* a whole call, retries included; default 900000 */
+  int max_attempts;           /* attempts in all, 1 disables retries; default 5 */
+  int64_t scale_up_timeout_s; /* > 0 sends X-Scale-Up-Timeout (scaled-to-zero endpoints) */
+  size_t max_in_flight;       /* requests on the wire at once; default 64 */
+  const char* token;          /* bearer token; NULL or "" looks it up (see next field) */
+  int token_from_environment; /* 1 (default): HF_TOKEN, $HF_TOKEN_PATH, $HF_HOME/token, ... */
+  const char* user_agent;     /* NULL: "rvae/<version>" */
+  const char* ca_file;        /* CA bundle for TLS; NULL: the system's. Verification stays on */
+  rvae_log_fn log;            /* optional */
+  void* log_user_data;
+} rvae_client_params;
+
+RVAE_API void rvae_client_params_init(rvae_client_params* p);
+/* p may be NULL (defaults). The strings are copied. NULL on failure (with *err set). */
+RVAE_API rvae_client* rvae_client_new(const rvae_client_params* p, rvae_error** err);
+/* Cancels calls still running on other threads and waits for them. */
+RVAE_API void rvae_client_free(rvae_client* c);
+
+/* ---- Model presets: built-in endpoints and latent factors (sd15, sdxl, flux, hunyuan-video). */
+typedef struct {
+  size_t struct_size; /* set by the caller: sizeof(rvae_preset) */
+  const char* name;   /* strings are static: valid for the life of the process */
+  const char* model_id;
+  const char* decode_endpoint; /* "" when the model has none */
+  const char* encode_endpoint;
+  int latent_channels;
+  double scaling_factor;
+  int has_shift_factor;
+  double shift_factor;
+  rvae_dtype dtype; /* the dtype latents usually have for this model */
+  int spatial_compression;
+  int temporal_compression; /* 4 for video models, 1 for image models */
+  int packed_latents;       /* 1 when the pipeline uses Flux-packed latents */
+} rvae_preset;
+
+/* Fills *out for a built-in model; RVAE_ERR_NOT_FOUND for an unknown name. */
+RVAE_API int rvae_preset_get(const char* model, rvae_preset* out, rvae_error** err);
+/* The model's default decode / encode endpoint URL; NULL for an unknown model or none. */
+RVAE_API const char* rvae_preset_decode_endpoint(const char* model);
+RVAE_API const char* rvae_preset_encode_endpoint(const char* model);
+
+/* ---- Decode. */
+typedef enum {
+  RVAE_OUTPUT_IMAGE = 0,        /* one JPEG/PNG from the server, decoded to pixels */
+  RVAE_OUTPUT_UINT8 = 1,        /* raw RGB frames (one per batch item or video frame) */
+  RVAE_OUTPUT_FLOAT_TENSOR = 2, /* the decoder output in [-1, 1] */
+  RVAE_OUTPUT_MP4 = 3           /* an MP4 file (video models) */
+} rvae_output_type;
+
+typedef enum { RVAE_IMAGE_JPEG = 0, RVAE_IMAGE_PNG = 1 } rvae_image_format;
+
+typedef struct {
+  size_t struct_size;             /* set by rvae_decode_params_init */
+  const char* model;              /* preset name or NULL; must outlive the call */
+  rvae_output_type output_type;   /* default RVAE_OUTPUT_IMAGE */
+  rvae_image_format image_format; /* of RVAE_OUTPUT_IMAGE replies; default JPEG */
+  int has_scaling_factor;         /* the server computes latents / scaling + shift */
+  double scaling_factor;
+  int has_shift_factor;
+  double shift_factor;
+  int height, width;         /* output size, 0 = unset; needed for packed Flux latents */
+  int temporal_compression;  /* video latents: T frames give 4(T-1)+1; default 4 */
+  int64_t deadline_ms;       /* 0: the client's deadline */
+  rvae_cancel_token* cancel; /* optional; borrowed */
+  rvae_progress_fn progress; /* optional */
+  void* progress_user_data;
+  size_t batch_max_in_flight; /* rvae_decode_batch: decodes on the wire at once; default 8 */
+} rvae_decode_params;
+
+/* Defaults, then the preset's factors when `model` names one (the usual request; NULL: no
+ * scaling). An unknown model is reported by the call the params are given to. */
+RVAE_API void rvae_decode_params_init(rvae_decode_params* p, const char* model);
+
+/* Decodes one image (latents [1,C,h,w], or packed Flux [1,L,4C] with height and width set).
+ * `endpoint` NULL means the default decode endpoint of p->model. output_type must be IMAGE or
+ * UINT8; batches, videos and the other outputs go through rvae_decode_full. */
+RVAE_API int rvae_decode(rvae_client* c, const char* endpoint, const rvae_tensor_view* latents,
+                         const rvae_decode_params* p, rvae_image* out, rvae_error** err);
+
+/* Everything a decode can return. Allocated by the library; free with rvae_decode_result_free
+ * (which frees the images, tensor and bytes it holds). */
+typedef struct {
+  rvae_output_type type;
+  rvae_image* images; /* IMAGE: 1; UINT8: one per batch item or video frame, in order */
+  size_t image_count;
+  rvae_tensor tensor; /* FLOAT_TENSOR: [B,3,H,W] or [B,3,F,H,W] as received */
+  uint8_t* bytes;     /* IMAGE: the JPEG/PNG as received; MP4: the file */
+  size_t bytes_size;
+} rvae_decode_result;
+
+RVAE_API int rvae_decode_full(rvae_client* c, const char* endpoint, const rvae_tensor_view* latents,
+                              const rvae_decode_params* p, rvae_decode_result** out,
+                              rvae_error** err);
+
+/* Decodes `count` latents concurrently (at most p->batch_max_in_flight at once); results[i]
+ * belongs to latents[i]. Each item succeeds or fails alone: results[i] is NULL for a failed one,
+ * and errors[i] (when `errors` is not NULL) holds its error, NULL for a success. Returns 0 when
+ * every item succeeded, else the status of the first failed item (and *err describes it).
+ * p->cancel cancels the whole batch; p->progress reports items and bytes. */
+RVAE_API int rvae_decode_batch(rvae_client* c, const char* endpoint,
+                               const rvae_tensor_view* latents, size_t count,
+                               const rvae_decode_params* p, rvae_decode_result** results,
+                               rvae_error** errors, rvae_error** err);
+
+RVAE_API void rvae_decode_result_free(rvae_decode_result* r);
+/* Frees img->data and zeroes *img. */
+RVAE_API void rvae_image_free(rvae_image* img);
+/* Frees t->data and zeroes *t. */
+RVAE_API void rvae_tensor_free(rvae_tensor* t);
+
+/* ---- Encode. */
+typedef struct {
+  size_t struct_size;     /* set by rvae_encode_params_init */
+  const char* model;      /* preset name or NULL; must outlive the call */
+  int has_scaling_factor; /* the reply is (latents - shift) * scaling */
+  double scaling_factor;
+  int has_shift_factor;
+  double shift_factor;
+  int64_t deadline_ms;       /* 0: the client's deadline */
+  rvae_cancel_token* cancel; /* optional; borrowed */
+  rvae_progress_fn progress; /* optional */
+  void* progress_user_data;
+} rvae_encode_params;
+
+RVAE_API void rvae_encode_params_init(rvae_encode_params* p, const char* model);
+
+/* Encodes an RGB/RGBA image (sent as PNG); *out gets [1,C,H/8,W/8] latents in the dtype the
+ * server sent. `endpoint` NULL means the default encode endpoint of p->model. */
+RVAE_API int rvae_encode(rvae_client* c, const char* endpoint, const rvae_image* image,
+                         const rvae_encode_params* p, rvae_tensor* out, rvae_error** err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RVAE_RVAE_H */

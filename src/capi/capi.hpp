@@ -1,0 +1,115 @@
+// The C API's private plumbing: the structs behind its opaque handles, the one place that turns
+// errors and exceptions into status codes, and the conversions between C and C++ types.
+#pragma once
+
+#include <cstddef>
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string>
+#include <utility>
+
+#include "rvae/cancel.hpp"
+#include "rvae/client.hpp"
+#include "rvae/error.hpp"
+#include "rvae/image.hpp"
+#include "rvae/options.hpp"
+#include "rvae/presets.hpp"
+#include "rvae/rvae.h"
+#include "rvae/tensor.hpp"
+
+struct rvae_error {
+  rvae::Error error;
+};
+
+struct rvae_client {
+  rvae::Client client;
+};
+
+struct rvae_cancel_token {
+  rvae::CancelToken token;
+};
+
+namespace rvae::capi {
+
+/// The rvae_status of a C++ error code.
+int status_of(ErrorCode code) noexcept;
+
+/// Stores `error` in *err (when err is not NULL) and returns its status.
+int fail(rvae_error** err, const Error& error) noexcept;
+/// fail() with a new error; `message` names the function and the argument at fault.
+int fail(rvae_error** err, ErrorCode code, const std::string& message) noexcept;
+/// Clears *err (when err is not NULL) and returns RVAE_OK.
+int succeed(rvae_error** err) noexcept;
+
+/// Runs `body` (which returns a status) so that no exception leaves the C API: allocation
+/// failures become RVAE_ERR_RESOURCE_EXHAUSTED, anything else RVAE_ERR_INTERNAL.
+template <typename Body>
+int guarded(rvae_error** err, const char* function, Body&& body) noexcept {
+  try {
+    return std::forward<Body>(body)();
+  } catch (const std::bad_alloc&) {
+    return fail(err, ErrorCode::kResourceExhausted, std::string(function) + ": out of memory");
+  } catch (const std::exception& e) {
+    return fail(err, ErrorCode::kInternal, std::string(function) + ": " + e.what());
+  } catch (...) {
+    return fail(err, ErrorCode::kInternal, std::string(function) + ": unknown exception");
+  }
+}
+
+/// Copies a caller's params struct into `out` (which holds the defaults), honouring its
+/// struct_size: a smaller struct from an older rvae.h leaves the newer fields at their defaults;
+/// a larger one (a newer header than this library) or one below the first version's size is
+/// refused. `first_size` is the struct's size in the first rvae.h that had it.
+template <typename Params>
+Result<void> read_params(const Params* in, std::size_t first_size, Params& out,
+                         const char* function, const char* name) {
+  if (in == nullptr) return {};
+  if (in->struct_size < first_size || in->struct_size > sizeof(Params)) {
+    return Error(ErrorCode::kInvalidArgument, std::string(function) + ": " + name +
+                                                  "->struct_size is " +
+                                                  std::to_string(in->struct_size) + ", expected " +
+                                                  std::to_string(sizeof(Params)) + " (call " +
+                                                  name + "_init before setting fields)");
+  }
+  std::memcpy(static_cast<void*>(&out), static_cast<const void*>(in), in->struct_size);
+  return {};
+}
+
+/// The value a C caller stored in an enum field, read as bytes: C (and FFI) callers may store any
+/// int there, and loading an out-of-range value through the C++ enum type would be undefined.
+template <typename Enum>
+int raw_enum(const Enum& field) noexcept {
+  static_assert(sizeof(Enum) == sizeof(int), "C enums are int-sized here");
+  int value = 0;
+  std::memcpy(&value, &field, sizeof value);
+  return value;
+}
+
+/// The built-in presets, created once.
+const PresetRegistry& builtin_presets();
+/// The preset named `model`; InvalidArgument naming the known ones when there is none.
+Result<const ModelPreset*> find_model(const char* model, const char* function);
+
+/// The URL to call: `endpoint` when given, else the preset's default (decode or encode).
+Result<std::string> resolve_endpoint(const char* endpoint, const char* model, bool decode,
+                                     const char* function);
+
+/// Checks a C tensor view and describes it as a C++ one (borrowing the same bytes).
+Result<TensorView> tensor_view_of(const rvae_tensor_view* view, const char* function);
+
+/// Decode options from (already read) params; `batch` leaves the per-call progress unset.
+Result<DecodeOptions> decode_options_of(const rvae_decode_params& params, const char* function);
+/// Encode options from (already read) params.
+Result<EncodeOptions> encode_options_of(const rvae_encode_params& params, const char* function);
+
+/// The rvae_progress of one call's transfer.
+rvae_progress progress_of(const TransferProgress& transfer) noexcept;
+
+/// Copies into library-allocated C results; throw std::bad_alloc when memory runs out (and
+/// leave nothing allocated then).
+void copy_image(const Image& image, rvae_image* out);
+void copy_tensor(const Tensor& tensor, rvae_tensor* out);
+rvae_decode_result* copy_decode_output(const DecodeOutput& output);
+
+}  // namespace rvae::capi

@@ -1,0 +1,85 @@
+// rvae_encode over rvae::Client::encode.
+#include <string>
+
+#include "capi/capi.hpp"
+
+namespace {
+
+using rvae::ErrorCode;
+using rvae::capi::fail;
+
+// The size of rvae_encode_params in the first rvae.h (this one); see read_params.
+constexpr std::size_t kEncodeParamsV1 = sizeof(rvae_encode_params);
+
+rvae::Result<rvae::Image> image_of(const rvae_image* image, const char* function) {
+  auto invalid = [function](const std::string& what) {
+    return rvae::Error(ErrorCode::kInvalidArgument, std::string(function) + ": " + what);
+  };
+  if (image == nullptr) return invalid("image is NULL");
+  if (image->data == nullptr) return invalid("image->data is NULL");
+  if (image->width < 1 || image->width > 65535 || image->height < 1 || image->height > 65535) {
+    return invalid("image is " + std::to_string(image->width) + "x" +
+                   std::to_string(image->height) + "; each side must be 1..65535");
+  }
+  if (image->channels != 3 && image->channels != 4) {
+    return invalid("image->channels is " + std::to_string(image->channels) + ", expected 3 or 4");
+  }
+  rvae::Image out;
+  out.width = static_cast<int>(image->width);
+  out.height = static_cast<int>(image->height);
+  out.channels = static_cast<int>(image->channels);
+  const std::size_t size = std::size_t{image->width} * image->height * image->channels;
+  out.pixels.assign(image->data, image->data + size);
+  return out;
+}
+
+}  // namespace
+
+extern "C" {
+
+void rvae_encode_params_init(rvae_encode_params* p, const char* model) {
+  if (p == nullptr) return;
+  *p = rvae_encode_params{};
+  p->struct_size = sizeof(rvae_encode_params);
+  p->model = model;
+  if (model == nullptr) return;
+  try {
+    const rvae::ModelPreset* preset = rvae::capi::builtin_presets().find(model);
+    if (preset == nullptr) return;  // reported by the call these params are given to
+    const rvae::EncodeOptions options = preset->encode_options();
+    p->has_scaling_factor = options.scaling_factor ? 1 : 0;
+    p->scaling_factor = options.scaling_factor.value_or(0.0);
+    p->has_shift_factor = options.shift_factor ? 1 : 0;
+    p->shift_factor = options.shift_factor.value_or(0.0);
+  } catch (...) {
+    // Out of memory building the presets: the defaults stay, and the call reports the model.
+  }
+}
+
+int rvae_encode(rvae_client* c, const char* endpoint, const rvae_image* image,
+                const rvae_encode_params* p, rvae_tensor* out, rvae_error** err) {
+  const char* fn = "rvae_encode";
+  return rvae::capi::guarded(err, fn, [&] {
+    if (out == nullptr) return fail(err, ErrorCode::kInvalidArgument, "rvae_encode: out is NULL");
+    *out = rvae_tensor{};
+    if (c == nullptr) return fail(err, ErrorCode::kInvalidArgument, "rvae_encode: client is NULL");
+    rvae_encode_params params;
+    rvae_encode_params_init(&params, nullptr);
+    if (rvae::Result<void> read = rvae::capi::read_params(p, kEncodeParamsV1, params, fn, "params");
+        !read) {
+      return fail(err, read.error());
+    }
+    rvae::Result<rvae::EncodeOptions> options = rvae::capi::encode_options_of(params, fn);
+    if (!options) return fail(err, options.error());
+    rvae::Result<std::string> url = rvae::capi::resolve_endpoint(endpoint, params.model, false, fn);
+    if (!url) return fail(err, url.error());
+    rvae::Result<rvae::Image> pixels = image_of(image, fn);
+    if (!pixels) return fail(err, pixels.error());
+    rvae::Result<rvae::EncodeOutput> encoded = c->client.encode(*url, *pixels, *options);
+    if (!encoded) return fail(err, encoded.error());
+    rvae::capi::copy_tensor(encoded->latents, out);
+    return rvae::capi::succeed(err);
+  });
+}
+
+}  // extern "C"
