@@ -110,15 +110,16 @@ std::vector<float> axis_weights(const AxisPlan& plan, std::size_t j, int scale) 
 
 AxisSpan axis_interior(const AxisPlan& plan, std::size_t j, int scale) {
   const AxisSpan tile = plan.tiles[j];
-  int begin = tile.start;
-  int end = tile.end();
-  if (j > 0) begin = plan.tiles[j - 1].end();
-  if (j + 1 < plan.tiles.size()) end = plan.tiles[j + 1].start;
+  // The same margin the weights leave out: a quarter of each overlap at a cut edge.
+  int begin = tile.start * scale;
+  int end = tile.end() * scale;
+  if (j > 0) begin += (plan.tiles[j - 1].end() - tile.start) * scale / 4;
+  if (j + 1 < plan.tiles.size()) end -= (tile.end() - plan.tiles[j + 1].start) * scale / 4;
   if (end <= begin) {
-    begin = tile.start;
-    end = tile.end();
+    begin = tile.start * scale;
+    end = tile.end() * scale;
   }
-  return {begin * scale, (end - begin) * scale};
+  return {begin, end - begin};
 }
 
 }  // namespace rvae::detail

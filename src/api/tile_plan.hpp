@@ -47,9 +47,9 @@ Result<TileGrid> plan_tile_grid(int height, int width, const TilingOptions& opti
 /// overlap, tile j fades out linearly over the middle half while its neighbour fades in.
 std::vector<float> axis_weights(const AxisPlan& plan, std::size_t j, int scale);
 
-/// The interior of tile j at `scale` samples per latent pixel, in axis coordinates: its span less
-/// the overlap with each neighbour, where the tile itself may be affected by its cut edge. Falls
-/// back to the whole span when nothing would be left.
+/// The part of tile j at `scale` samples per latent pixel, in axis coordinates, that the weights
+/// use: its span less a quarter of each overlap at a cut edge (where the tile itself is affected
+/// by the cut). The colour match compares this area with the reference.
 AxisSpan axis_interior(const AxisPlan& plan, std::size_t j, int scale);
 
 }  // namespace rvae::detail
