@@ -27,6 +27,9 @@ struct ModelPreset {
   int spatial_compression = 8;
   int temporal_compression = 1;  ///< 4 for video models, 1 for image models.
   bool packed_latents = false;   ///< True when the model's pipeline uses Flux-packed latents.
+  /// The endpoint's cap: the largest image side in pixels it accepts (2048 for the public
+  /// service). Larger decodes and encodes are tiled (TilingOptions::max_image_side).
+  int max_image_side = 2048;
 
   bool is_video() const noexcept { return temporal_compression > 1; }
   /// Decode options with this preset's factors set (the usual request).
@@ -53,7 +56,7 @@ class PresetRegistry {
   /// Merges presets from JSON text: an object whose keys are preset names and whose values hold
   /// any of the ModelPreset fields (`decode_endpoint`, `encode_endpoint`, `latent_channels`,
   /// `scaling_factor`, `shift_factor` (number or null), `dtype`, `spatial_compression`,
-  /// `temporal_compression`, `packed_latents`, `model_id`). Fields of an existing preset that the
+  /// `temporal_compression`, `packed_latents`, `max_image_side`, `model_id`). Fields of an existing preset that the
   /// JSON omits are kept; a new preset must give `latent_channels` and `scaling_factor`.
   /// InvalidArgument on malformed JSON or a bad value; the registry is unchanged then.
   Result<void> merge_json(std::string_view json_text);

@@ -9,3 +9,5 @@
 #include "rvae/options.hpp"
 #include "rvae/presets.hpp"
 #include "rvae/tensor.hpp"
+#include "rvae/tiled.hpp"
+#include "rvae/tiling.hpp"

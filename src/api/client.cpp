@@ -1,4 +1,5 @@
 #include "rvae/client.hpp"
+#include "rvae/tiled.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -247,16 +248,27 @@ Pending<EncodeOutput> Client::encode_async(const Endpoint& endpoint, const Tenso
   return impl_->encode(endpoint, pixels, options);
 }
 
+// The blocking calls tile what exceeds the endpoint's cap (rvae/tiled.hpp); the async ones send
+// exactly one request.
 Result<DecodeOutput> Client::decode(const Endpoint& endpoint, const TensorView& latents,
                                     const DecodeOptions& options) {
+  if (decode_needs_tiling(latents, options)) return tiled_decode(*this, endpoint, latents, options);
   return decode_async(endpoint, latents, options).get();
 }
 Result<EncodeOutput> Client::encode(const Endpoint& endpoint, const Image& image,
                                     const EncodeOptions& options) {
+  if (encode_needs_tiling(image.width, image.height, options)) {
+    return tiled_encode(*this, endpoint, image, options);
+  }
   return encode_async(endpoint, image, options).get();
 }
 Result<EncodeOutput> Client::encode(const Endpoint& endpoint, const TensorView& pixels,
                                     const EncodeOptions& options) {
+  if (pixels.shape.size() == 4 &&
+      encode_needs_tiling(static_cast<int>(pixels.shape[3]), static_cast<int>(pixels.shape[2]),
+                          options)) {
+    return tiled_encode(*this, endpoint, pixels, options);
+  }
   return encode_async(endpoint, pixels, options).get();
 }
 

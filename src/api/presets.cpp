@@ -61,6 +61,7 @@ constexpr BuiltinPreset kBuiltinPresets[] = {
 // typos and to keep later arithmetic (shapes, frame counts) far from overflow.
 constexpr int kMaxLatentChannels = 64;
 constexpr int kMaxCompression = 64;
+constexpr int kMaxImageSide = 65535;
 
 Error invalid(const std::string& message) {
   return Error(ErrorCode::kInvalidArgument, message);
@@ -158,6 +159,10 @@ Result<void> apply_fields(const Json& fields, ModelPreset& preset) {
                        "' is not one of float32, float16, bfloat16, uint8");
       }
       preset.dtype = *dtype;
+    } else if (key == "max_image_side") {
+      auto number = get_int(value, name, key, 8, kMaxImageSide);
+      if (!number) return std::move(number).error();
+      preset.max_image_side = *number;
     } else if (key == "packed_latents") {
       if (!value.is_boolean()) return invalid(where(name, key) + " must be true or false");
       preset.packed_latents = value.get<bool>();
@@ -175,6 +180,7 @@ DecodeOptions ModelPreset::decode_options() const {
   options.scaling_factor = scaling_factor;
   options.shift_factor = shift_factor;
   if (is_video()) options.temporal_compression = temporal_compression;
+  options.tiling.max_image_side = max_image_side;
   return options;
 }
 
@@ -182,6 +188,7 @@ EncodeOptions ModelPreset::encode_options() const {
   EncodeOptions options;
   options.scaling_factor = scaling_factor;
   options.shift_factor = shift_factor;
+  options.tiling.max_image_side = max_image_side;
   return options;
 }
 

@@ -269,3 +269,42 @@ TEST_F(TiledDecodeTest, BadTilingSettingsAreTypedErrors) {
 
 }  // namespace
 }  // namespace rvae::tiling_test
+
+namespace rvae::tiling_test {
+namespace {
+
+TEST_F(TiledDecodeTest, ClientDecodeTilesAutomaticallyAboveTheCapOnly) {
+  Case c = make_case("sd15", 112, 160);
+  const std::string url = servers_.capped().url("/sd15/decode/");
+  std::uint64_t before = servers_.capped().stats().inference_requests;
+  Result<DecodeOutput> out = client_.decode(url, c.latents.view(), c.options);  // kAuto
+  ASSERT_TRUE(out) << out.error().what();
+  EXPECT_EQ(servers_.capped().stats().inference_requests - before, 7u);
+  Result<DecodeOutput> reference = whole(c, c.latents.view(), c.options);
+  ASSERT_TRUE(reference) << reference.error().what();
+  EXPECT_LE(compare(*out, *reference).max_levels, kMaxLevels);
+
+  Case small = make_case("sd15", 64, 40);  // 320 x 512: at the cap, not above it
+  before = servers_.capped().stats().inference_requests;
+  Result<DecodeOutput> one = client_.decode(url, small.latents.view(), small.options);
+  ASSERT_TRUE(one) << one.error().what();
+  EXPECT_EQ(servers_.capped().stats().inference_requests - before, 1u);
+}
+
+TEST(TilingPresets, ThePublicPresetsCapAt2048AndPresetFilesMayChangeIt) {
+  PresetRegistry presets = PresetRegistry::builtin();
+  for (const ModelPreset& preset : presets.all()) {
+    EXPECT_EQ(preset.max_image_side, 2048) << preset.name;
+    EXPECT_EQ(preset.decode_options().tiling.max_image_side, 2048);
+    EXPECT_EQ(preset.encode_options().tiling.max_image_side, 2048);
+    EXPECT_EQ(preset.decode_options().tiling.mode, TileMode::kAuto);
+  }
+  ASSERT_TRUE(presets.merge_json(R"({"sdxl": {"max_image_side": 4096}})"));
+  EXPECT_EQ(presets.find("sdxl")->decode_options().tiling.max_image_side, 4096);
+  Result<void> bad = presets.merge_json(R"({"sdxl": {"max_image_side": 4}})");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace rvae::tiling_test
