@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "api/retry_schedule.hpp"
-#include "protocol/protocol_internal.hpp"
+#include "protocol/protocol.hpp"
 #include "transport/url.hpp"
 
 namespace rvae::detail {
@@ -21,6 +21,7 @@ long long milliseconds(Clock::duration duration) {
 struct CallState {
   CallContext context;
   std::vector<std::string> urls;
+  std::shared_ptr<const protocol::HttpRequest> base;                   // Query, headers, body.
   std::vector<std::shared_ptr<const protocol::HttpRequest>> requests;  // Per replica, lazily.
   RequestControl control;
   CancelToken token;
@@ -38,15 +39,15 @@ struct CallState {
 
   std::shared_ptr<const protocol::HttpRequest> request_for(std::size_t index) {
     if (!requests[index]) {
-      // Same headers and body (borrowed from the first request, which this state keeps alive).
-      const protocol::HttpRequest& first = *requests[0];
-      auto copy = std::make_shared<protocol::HttpRequest>();
-      copy->method = first.method;
-      copy->url = rebase_url(first.url, urls[0], urls[index]);
-      copy->headers = first.headers;
-      copy->borrowed_body = first.body_data();
-      copy->borrowed_body_size = first.body_size();
-      requests[index] = std::move(copy);
+      // Same headers and body (borrowed from the base request, which this state keeps alive).
+      auto composed = std::make_shared<protocol::HttpRequest>();
+      composed->method = base->method;
+      composed->query = base->query;
+      composed->url = protocol::compose_url(urls[index], base->query);
+      composed->headers = base->headers;
+      composed->borrowed_body = base->body_data();
+      composed->borrowed_body_size = base->body_size();
+      requests[index] = std::move(composed);
     }
     return requests[index];
   }
@@ -160,8 +161,8 @@ void start_call(const CallContext& context, const std::vector<std::string>& urls
   auto state = std::make_shared<CallState>();
   state->context = context;
   state->urls = urls;
+  state->base = std::move(request);
   state->requests.resize(urls.size());
-  state->requests[0] = std::move(request);
   state->control = control;
   state->token = std::move(call_token);
   state->done = std::move(done);
@@ -174,28 +175,19 @@ void start_call(const CallContext& context, const std::vector<std::string>& urls
     state->user_cancel_callback =
         state->control.cancel->add_callback([token = state->token]() mutable { token.cancel(); });
   }
-  for (std::size_t i = 1; i < urls.size(); ++i) {
-    if (Result<void> valid = protocol::internal::validate_endpoint(urls[i]); !valid) {
-      Error error(ErrorCode::kInvalidArgument,
-                  "replica " + std::to_string(i + 1) + ": " + valid.error().message());
-      finish(state, transport::TransferResult{std::move(error), {}});
-      return;
-    }
-  }
   attempt(state);
 }
 
-std::string rebase_url(std::string_view url, std::string_view from, std::string_view to) {
-  std::string_view query = url.substr(std::min(from.size(), url.size()));
-  while (!query.empty() && (query.front() == '?' || query.front() == '&'))
-    query.remove_prefix(1);
-  std::string rebased(to);
-  if (query.empty()) return rebased;
-  if (!rebased.empty() && rebased.back() != '?' && rebased.back() != '&') {
-    rebased += rebased.find('?') == std::string::npos ? '?' : '&';
+Result<void> validate_endpoints(const std::vector<std::string>& urls) {
+  if (urls.empty()) return Error(ErrorCode::kInvalidArgument, "no endpoint URL given");
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    if (Result<void> valid = protocol::validate_endpoint(urls[i]); !valid) {
+      if (urls.size() == 1) return valid;
+      return Error(ErrorCode::kInvalidArgument,
+                   "replica " + std::to_string(i + 1) + ": " + valid.error().message());
+    }
   }
-  rebased += query;
-  return rebased;
+  return {};
 }
 
 Error annotate_failure(Error error, const CallInfo& info) {

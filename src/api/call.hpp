@@ -45,18 +45,19 @@ struct CallInfo {
 
 using CallDone = std::function<void(transport::TransferResult&&, const CallInfo&)>;
 
-/// Sends `request` (built for urls[0]; other replicas get the same request with their URL),
-/// retrying transient failures per options->retry until the call's deadline. `done` runs once,
-/// on the transport's thread (or at once when the call cannot start). `call_token` cancels the
-/// call; control.cancel, when set, is chained to it.
+/// Sends `request` (its query, headers and body; no URL yet) to one of `urls` per attempt, the
+/// URL composed for the replica chosen, retrying transient failures per options->retry until
+/// the call's deadline. `done` runs once, on the transport's thread (or at once when the call
+/// cannot start). `call_token` cancels the call; control.cancel, when set, is chained to it.
 /// `started` is when the caller asked (before the request was built); the deadline counts from
-/// there.
+/// there. `urls` must have passed validate_endpoints.
 void start_call(const CallContext& context, const std::vector<std::string>& urls,
                 std::shared_ptr<const protocol::HttpRequest> request, const RequestControl& control,
                 CancelToken call_token, transport::Clock::time_point started, CallDone done);
 
-/// `url` (built on `from`) with `from` replaced by `to`, its query kept.
-std::string rebase_url(std::string_view url, std::string_view from, std::string_view to);
+/// InvalidArgument for an empty list or a URL that is not a usable endpoint (naming which
+/// replica, when there are several).
+Result<void> validate_endpoints(const std::vector<std::string>& urls);
 
 /// Adds how many attempts were made (and why retrying stopped) to a final error.
 Error annotate_failure(Error error, const CallInfo& info);

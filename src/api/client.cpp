@@ -181,10 +181,10 @@ struct Client::Impl {
                                const DecodeOptions& decode_options,
                                std::function<void()> on_ready = nullptr) {
     const Clock::time_point started = now();
+    Result<void> valid = detail::validate_endpoints(endpoint.urls());
     Result<protocol::DecodeRequest> built =
-        endpoint.urls().empty()
-            ? Result<protocol::DecodeRequest>(no_endpoint())
-            : protocol::build_decode_request(endpoint.urls().front(), latents, decode_options);
+        valid ? protocol::build_decode_request(latents, decode_options)
+              : Result<protocol::DecodeRequest>(std::move(valid).error());
     const protocol::DecodeExpectation expect =
         built ? built->expect : protocol::DecodeExpectation{};
     return launch<DecodeOutput>(
@@ -201,10 +201,10 @@ struct Client::Impl {
                                const EncodeOptions& encode_options,
                                std::function<void()> on_ready = nullptr) {
     const Clock::time_point started = now();
+    Result<void> valid = detail::validate_endpoints(endpoint.urls());
     Result<protocol::EncodeRequest> built =
-        endpoint.urls().empty()
-            ? Result<protocol::EncodeRequest>(no_endpoint())
-            : protocol::build_encode_request(endpoint.urls().front(), input, encode_options);
+        valid ? protocol::build_encode_request(input, encode_options)
+              : Result<protocol::EncodeRequest>(std::move(valid).error());
     const protocol::EncodeExpectation expect =
         built ? built->expect : protocol::EncodeExpectation{};
     return launch<EncodeOutput>(
@@ -214,8 +214,6 @@ struct Client::Impl {
         },
         std::move(on_ready));
   }
-
-  static Error no_endpoint() { return Error(ErrorCode::kInvalidArgument, "no endpoint URL given"); }
 
   ClientOptions options;
   detail::ReplicaTracker replicas;

@@ -159,9 +159,8 @@ Result<void> check_output_type(const Shape& s, const DecodeOptions& options) {
 
 }  // namespace
 
-Result<DecodeRequest> build_decode_request(std::string_view endpoint, const TensorView& latents,
+Result<DecodeRequest> build_decode_request(const TensorView& latents,
                                            const DecodeOptions& options) {
-  if (auto ok = internal::validate_endpoint(endpoint); !ok) return std::move(ok).error();
   if (auto ok = latents.validate(); !ok) {
     return invalid_argument("latents: " + ok.error().message());
   }
@@ -191,20 +190,20 @@ Result<DecodeRequest> build_decode_request(std::string_view endpoint, const Tens
   if (auto ok = check_output_type(latents.shape, options); !ok) return std::move(ok).error();
 
   DecodeRequest request;
-  internal::UrlBuilder url(endpoint);
-  url.add("image_format", options.image_format == ImageFormat::kPng ? "png" : "jpg");
-  url.add("output_type", output_type_param(options.output_type));
+  internal::QueryBuilder query;
+  query.add("image_format", options.image_format == ImageFormat::kPng ? "png" : "jpg");
+  query.add("output_type", output_type_param(options.output_type));
   // Upstream always sends it; only the tensor reply is post-processed to uint8.
-  url.add("partial_postprocess", options.output_type == OutputType::kUInt8 ? "True" : "False");
-  url.add_shape(latents.shape);
-  url.add("dtype", dtype_name(latents.dtype));
-  url.add_factors(options.scaling_factor, options.shift_factor);
-  if (options.do_scaling && !options.scaling_factor) url.add("do_scaling", "True");
+  query.add("partial_postprocess", options.output_type == OutputType::kUInt8 ? "True" : "False");
+  query.add_shape(latents.shape);
+  query.add("dtype", dtype_name(latents.dtype));
+  query.add_factors(options.scaling_factor, options.shift_factor);
+  if (options.do_scaling && !options.scaling_factor) query.add("do_scaling", "True");
   if (options.height && options.width) {
-    url.add("height", std::to_string(*options.height));
-    url.add("width", std::to_string(*options.width));
+    query.add("height", std::to_string(*options.height));
+    query.add("width", std::to_string(*options.width));
   }
-  request.http.url = std::move(url).take();
+  request.http.query = std::move(query).take();
   request.http.headers.push_back({"Content-Type", "tensor/binary"});
   request.http.headers.push_back({"Accept", std::string(accept_for(options))});
   request.http.borrowed_body = static_cast<const std::uint8_t*>(latents.data);

@@ -8,8 +8,7 @@ namespace {
 
 using internal::invalid_argument;
 
-Result<void> check_common(std::string_view endpoint, const EncodeOptions& options) {
-  if (auto ok = internal::validate_endpoint(endpoint); !ok) return std::move(ok).error();
+Result<void> check_common(const EncodeOptions& options) {
   if (auto ok = internal::validate_factors(options.scaling_factor, options.shift_factor); !ok) {
     return std::move(ok).error();
   }
@@ -34,9 +33,8 @@ void add_headers(HttpRequest& http, const EncodeOptions& options) {
 
 }  // namespace
 
-Result<EncodeRequest> build_encode_request(std::string_view endpoint, const Image& image,
-                                           const EncodeOptions& options) {
-  if (auto ok = check_common(endpoint, options); !ok) return std::move(ok).error();
+Result<EncodeRequest> build_encode_request(const Image& image, const EncodeOptions& options) {
+  if (auto ok = check_common(options); !ok) return std::move(ok).error();
   if (auto ok = image.validate(); !ok) return invalid_argument("image: " + ok.error().message());
   if (image.width % kSpatialCompression != 0 || image.height % kSpatialCompression != 0) {
     return invalid_argument("image size " + std::to_string(image.width) + "x" +
@@ -49,9 +47,9 @@ Result<EncodeRequest> build_encode_request(std::string_view endpoint, const Imag
   if (!png) return std::move(png).error();
 
   EncodeRequest request;
-  internal::UrlBuilder url(endpoint);
-  url.add_factors(options.scaling_factor, options.shift_factor);
-  request.http.url = std::move(url).take();
+  internal::QueryBuilder query;
+  query.add_factors(options.scaling_factor, options.shift_factor);
+  request.http.query = std::move(query).take();
   add_headers(request.http, options);
   request.http.owned_body = std::move(*png);
   request.expect.batch = 1;
@@ -60,9 +58,8 @@ Result<EncodeRequest> build_encode_request(std::string_view endpoint, const Imag
   return request;
 }
 
-Result<EncodeRequest> build_encode_request(std::string_view endpoint, const TensorView& pixels,
-                                           const EncodeOptions& options) {
-  if (auto ok = check_common(endpoint, options); !ok) return std::move(ok).error();
+Result<EncodeRequest> build_encode_request(const TensorView& pixels, const EncodeOptions& options) {
+  if (auto ok = check_common(options); !ok) return std::move(ok).error();
   if (auto ok = pixels.validate(); !ok) return invalid_argument("pixels: " + ok.error().message());
   if (pixels.dtype == DType::kUInt8) {
     return invalid_argument(
@@ -79,11 +76,11 @@ Result<EncodeRequest> build_encode_request(std::string_view endpoint, const Tens
   }
 
   EncodeRequest request;
-  internal::UrlBuilder url(endpoint);
-  url.add_shape(s);
-  url.add("dtype", dtype_name(pixels.dtype));
-  url.add_factors(options.scaling_factor, options.shift_factor);
-  request.http.url = std::move(url).take();
+  internal::QueryBuilder query;
+  query.add_shape(s);
+  query.add("dtype", dtype_name(pixels.dtype));
+  query.add_factors(options.scaling_factor, options.shift_factor);
+  request.http.query = std::move(query).take();
   add_headers(request.http, options);
   request.http.borrowed_body = static_cast<const std::uint8_t*>(pixels.data);
   request.http.borrowed_body_size = pixels.size_bytes;

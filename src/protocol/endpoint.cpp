@@ -1,8 +1,9 @@
 #include <string>
 
+#include "protocol/protocol.hpp"
 #include "protocol/protocol_internal.hpp"
 
-namespace rvae::protocol::internal {
+namespace rvae::protocol {
 namespace {
 
 bool starts_with_nocase(std::string_view text, std::string_view prefix) {
@@ -12,16 +13,17 @@ bool starts_with_nocase(std::string_view text, std::string_view prefix) {
 }  // namespace
 
 Result<void> validate_endpoint(std::string_view endpoint) {
-  if (endpoint.empty()) return invalid_argument("endpoint is empty");
+  if (endpoint.empty()) return internal::invalid_argument("endpoint is empty");
   for (std::size_t i = 0; i < endpoint.size(); ++i) {
     const auto byte = static_cast<unsigned char>(endpoint[i]);
     if (byte <= 0x20 || byte == 0x7F) {
-      return invalid_argument("endpoint contains a space or control character at offset " +
-                              std::to_string(i));
+      return internal::invalid_argument(
+          "endpoint contains a space or control character at offset " + std::to_string(i));
     }
     // A fragment would swallow the query parameters appended after it.
     if (byte == '#') {
-      return invalid_argument("endpoint contains a '#' fragment at offset " + std::to_string(i));
+      return internal::invalid_argument("endpoint contains a '#' fragment at offset " +
+                                        std::to_string(i));
     }
   }
   std::size_t host_start = 0;
@@ -30,12 +32,24 @@ Result<void> validate_endpoint(std::string_view endpoint) {
   } else if (starts_with_nocase(endpoint, "https://")) {
     host_start = 8;
   } else {
-    return invalid_argument("endpoint must start with http:// or https://");
+    return internal::invalid_argument("endpoint must start with http:// or https://");
   }
   if (host_start == endpoint.size() || endpoint[host_start] == '/' || endpoint[host_start] == '?') {
-    return invalid_argument("endpoint has no host after the scheme");
+    return internal::invalid_argument("endpoint has no host after the scheme");
   }
   return {};
 }
 
-}  // namespace rvae::protocol::internal
+std::string compose_url(std::string_view endpoint, std::string_view query) {
+  std::string url(endpoint);
+  if (query.empty()) return url;
+  if (url.find('?') == std::string::npos) {
+    url += '?';
+  } else if (url.back() != '?' && url.back() != '&') {
+    url += '&';
+  }
+  url += query;
+  return url;
+}
+
+}  // namespace rvae::protocol

@@ -21,6 +21,10 @@ struct Header {
 /// transport must send none at all (libcurl would otherwise add a form Content-Type).
 struct HttpRequest {
   std::string method = "POST";
+  /// The query the protocol asks for ("a=1&b=2", no '?'), independent of any endpoint.
+  std::string query;
+  /// Where the transport sends it: an endpoint with `query` appended (compose_url), set once
+  /// the replica is chosen.
   std::string url;
   std::vector<Header> headers;  ///< In the order they are sent.
 

@@ -37,12 +37,21 @@ struct DecodeRequest {
   DecodeExpectation expect;
 };
 
-/// Builds `POST <endpoint>?image_format=..&output_type=..&partial_postprocess=..&shape=..
-/// &dtype=..[&scaling_factor=..][&shift_factor=..][&do_scaling=True][&height=..&width=..]`
-/// with `Content-Type: tensor/binary` and the Accept matching the output type; the body borrows
-/// the latents' bytes. InvalidArgument for a bad endpoint, latents or option combination.
-Result<DecodeRequest> build_decode_request(std::string_view endpoint, const TensorView& latents,
-                                           const DecodeOptions& options);
+/// InvalidArgument unless the endpoint is an absolute http(s) URL with a host and without
+/// whitespace, control characters or a fragment. The message never echoes the URL (it may hold
+/// credentials).
+Result<void> validate_endpoint(std::string_view endpoint);
+
+/// `endpoint` with `query` appended: starting the query with '?', or continuing one the
+/// endpoint already has with '&' (none when it already ends in '?' or '&'); the endpoint as
+/// is for an empty query.
+std::string compose_url(std::string_view endpoint, std::string_view query);
+
+/// Builds `POST ?image_format=..&output_type=..&partial_postprocess=..&shape=..&dtype=..
+/// [&scaling_factor=..][&shift_factor=..][&do_scaling=True][&height=..&width=..]` (the query,
+/// for any endpoint) with `Content-Type: tensor/binary` and the Accept matching the output type;
+/// the body borrows the latents' bytes. InvalidArgument for bad latents or option combination.
+Result<DecodeRequest> build_decode_request(const TensorView& latents, const DecodeOptions& options);
 
 /// Validates and converts a decode reply (status 200 expected; others become the error that
 /// error_from_reply gives). Consumes the body so tensors and images take it without a copy.
@@ -64,12 +73,10 @@ struct EncodeRequest {
 /// Encode of an image: body = the image as PNG; no Content-Type unless options.content_type is
 /// set; `Accept: */*`; factors as query parameters when given. The image's sides must be
 /// multiples of 8.
-Result<EncodeRequest> build_encode_request(std::string_view endpoint, const Image& image,
-                                           const EncodeOptions& options);
+Result<EncodeRequest> build_encode_request(const Image& image, const EncodeOptions& options);
 /// Encode of a pixel tensor [B,3,H,W]: body borrows the tensor's bytes; `shape`/`dtype` query
 /// parameters, then the factors.
-Result<EncodeRequest> build_encode_request(std::string_view endpoint, const TensorView& pixels,
-                                           const EncodeOptions& options);
+Result<EncodeRequest> build_encode_request(const TensorView& pixels, const EncodeOptions& options);
 
 /// Validates an encode reply: a float tensor [B,C,H/8,W/8] with a body of exactly the size its
 /// headers claim.

@@ -20,26 +20,18 @@ inline Error data_loss(std::string message) {
   return Error(ErrorCode::kDataLoss, std::move(message));
 }
 
-/// InvalidArgument unless the endpoint is an absolute http(s) URL with a host and without
-/// whitespace, control characters or a fragment. The message never echoes the URL (it may hold
-/// credentials).
-Result<void> validate_endpoint(std::string_view endpoint);
-
-/// Appends `key=value` pairs to an endpoint, starting the query with '?' or continuing one the
-/// endpoint already has. Values are percent-encoded.
-class UrlBuilder {
+/// Builds a query string of `key=value` pairs; values are percent-encoded.
+class QueryBuilder {
  public:
-  explicit UrlBuilder(std::string_view endpoint);
   void add(std::string_view key, std::string_view value);
   void add_shape(const Shape& shape);
   /// scaling_factor then shift_factor, each only when set.
   void add_factors(const std::optional<double>& scaling_factor,
                    const std::optional<double>& shift_factor);
-  std::string take() && { return std::move(url_); }
+  std::string take() && { return std::move(query_); }
 
  private:
-  std::string url_;
-  char next_separator_ = '\0';
+  std::string query_;
 };
 
 /// InvalidArgument unless each set factor is finite and a set scaling_factor is non-zero.

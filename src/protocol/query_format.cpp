@@ -83,32 +83,20 @@ std::string url_encode(std::string_view value) {
 
 namespace internal {
 
-UrlBuilder::UrlBuilder(std::string_view endpoint) : url_(endpoint) {
-  // The first parameter starts the query, or continues one the endpoint already has (no extra
-  // separator when that query already ends in '?' or '&'). Nothing is appended when no
-  // parameter is added.
-  if (url_.find('?') == std::string::npos) {
-    next_separator_ = '?';
-  } else if (url_.back() != '?' && url_.back() != '&') {
-    next_separator_ = '&';
-  }
+void QueryBuilder::add(std::string_view key, std::string_view value) {
+  if (!query_.empty()) query_ += '&';
+  query_ += key;
+  query_ += '=';
+  query_ += url_encode(value);
 }
 
-void UrlBuilder::add(std::string_view key, std::string_view value) {
-  if (next_separator_ != '\0') url_ += next_separator_;
-  next_separator_ = '&';
-  url_ += key;
-  url_ += '=';
-  url_ += url_encode(value);
-}
-
-void UrlBuilder::add_shape(const Shape& shape) {
+void QueryBuilder::add_shape(const Shape& shape) {
   for (std::int64_t dim : shape)
     add("shape", std::to_string(dim));
 }
 
-void UrlBuilder::add_factors(const std::optional<double>& scaling_factor,
-                             const std::optional<double>& shift_factor) {
+void QueryBuilder::add_factors(const std::optional<double>& scaling_factor,
+                               const std::optional<double>& shift_factor) {
   if (scaling_factor) add("scaling_factor", format_double(*scaling_factor));
   if (shift_factor) add("shift_factor", format_double(*shift_factor));
 }

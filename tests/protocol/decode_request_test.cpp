@@ -12,6 +12,7 @@
 namespace rvae::protocol {
 namespace {
 
+using test::decode_request_for;
 using test::expect_error;
 using test::header_lines;
 
@@ -62,7 +63,7 @@ TEST(BuildDecodeRequest, SdJpegImageWithScalingFactor) {
   const Latents latents({1, 4, 64, 64}, DType::kFloat16);
   DecodeOptions options;
   options.scaling_factor = 0.18215;
-  auto request = build_decode_request(kSdDecode, latents.view(), options);
+  auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url,
             "https://q1bj3bpq6kzilnsu.us-east-1.aws.endpoints.huggingface.cloud/"
@@ -84,7 +85,7 @@ TEST(BuildDecodeRequest, PngImageOfNonSquareLatents) {
   DecodeOptions options;
   options.image_format = ImageFormat::kPng;
   options.scaling_factor = 0.13025;
-  auto request = build_decode_request(kSdDecode, latents.view(), options);
+  auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url,
             std::string(kSdDecode) +
@@ -102,7 +103,7 @@ TEST(BuildDecodeRequest, UInt8BatchWithoutFactors) {
   const Latents latents({3, 4, 8, 16}, DType::kFloat16);
   DecodeOptions options;
   options.output_type = OutputType::kUInt8;
-  auto request = build_decode_request(kSdDecode, latents.view(), options);
+  auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, std::string(kSdDecode) +
                                    "?image_format=jpg&output_type=pt&partial_postprocess=True"
@@ -122,7 +123,7 @@ TEST(BuildDecodeRequest, FloatTensorFluxWithBothFactors) {
   options.output_type = OutputType::kFloatTensor;
   options.scaling_factor = 0.3611;
   options.shift_factor = 0.1159;
-  auto request = build_decode_request(kFluxDecode, latents.view(), options);
+  auto request = decode_request_for(kFluxDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, std::string(kFluxDecode) +
                                    "?image_format=jpg&output_type=pt&partial_postprocess=False"
@@ -145,7 +146,7 @@ TEST(BuildDecodeRequest, PackedFluxLatentsSendHeightAndWidth) {
   options.shift_factor = 0.1159;
   options.height = 1024;
   options.width = 768;
-  auto request = build_decode_request(kFluxDecode, latents.view(), options);
+  auto request = decode_request_for(kFluxDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url,
             std::string(kFluxDecode) +
@@ -166,7 +167,7 @@ TEST(BuildDecodeRequest, ImageLatentsWithMatchingHeightAndWidthSendThem) {
   DecodeOptions options;
   options.height = 64;
   options.width = 32;
-  auto request = build_decode_request(kSdDecode, latents.view(), options);
+  auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, std::string(kSdDecode) +
                                    "?image_format=jpg&output_type=pil&partial_postprocess=False"
@@ -179,7 +180,7 @@ TEST(BuildDecodeRequest, VideoToMp4) {
   DecodeOptions options;
   options.output_type = OutputType::kMp4;
   options.scaling_factor = 0.476986;
-  auto request = build_decode_request(kHunyuanDecode, latents.view(), options);
+  auto request = decode_request_for(kHunyuanDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, std::string(kHunyuanDecode) +
                                    "?image_format=jpg&output_type=mp4&partial_postprocess=False"
@@ -200,7 +201,7 @@ TEST(BuildDecodeRequest, VideoToUInt8AndFloatFramesUseTemporalCompression) {
   DecodeOptions options;
   options.output_type = OutputType::kUInt8;
   options.temporal_compression = 2;
-  auto request = build_decode_request(kHunyuanDecode, latents.view(), options);
+  auto request = decode_request_for(kHunyuanDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, std::string(kHunyuanDecode) +
                                    "?image_format=jpg&output_type=pt&partial_postprocess=True"
@@ -210,7 +211,7 @@ TEST(BuildDecodeRequest, VideoToUInt8AndFloatFramesUseTemporalCompression) {
 
   options.output_type = OutputType::kFloatTensor;
   options.temporal_compression = 1;
-  request = build_decode_request(kHunyuanDecode, latents.view(), options);
+  request = decode_request_for(kHunyuanDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->expect.frames, 5);
 }
@@ -222,23 +223,23 @@ TEST(BuildDecodeRequest, LegacyDoScalingOnlyWithoutScalingFactor) {
                              "&shape=1&shape=4&shape=8&shape=8&dtype=float16";
   DecodeOptions options;
   options.do_scaling = true;
-  auto request = build_decode_request(kSdDecode, latents.view(), options);
+  auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, prefix + "&do_scaling=True");
 
   options.scaling_factor = 0.18215;
-  request = build_decode_request(kSdDecode, latents.view(), options);
+  request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, prefix + "&scaling_factor=0.18215");
 
   options.scaling_factor.reset();
   options.shift_factor = 0.1159;
-  request = build_decode_request(kSdDecode, latents.view(), options);
+  request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, prefix + "&shift_factor=0.1159&do_scaling=True");
 
   options.do_scaling = false;
-  request = build_decode_request(kSdDecode, latents.view(), options);
+  request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, prefix + "&shift_factor=0.1159");
 }
@@ -248,7 +249,7 @@ TEST(BuildDecodeRequest, FactorsArePercentEncodedPythonReprs) {
   DecodeOptions options;
   options.scaling_factor = 1e22;
   options.shift_factor = -1e-05;
-  auto request = build_decode_request(kSdDecode, latents.view(), options);
+  auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_THAT(request->http.url,
               ::testing::EndsWith("&scaling_factor=1e%2B22&shift_factor=-1e-05"));
@@ -260,23 +261,23 @@ TEST(BuildDecodeRequest, ContinuesAnExistingQueryAndAcceptsAnyCaseScheme) {
       "image_format=jpg&output_type=pil&partial_postprocess=False"
       "&shape=1&shape=4&shape=8&shape=8&dtype=float16";
   DecodeOptions options;
-  auto request = build_decode_request("http://127.0.0.1:8080/predict?x=1", latents.view(), options);
+  auto request = decode_request_for("http://127.0.0.1:8080/predict?x=1", latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, "http://127.0.0.1:8080/predict?x=1&" + params);
 
-  request = build_decode_request("http://127.0.0.1:8080/?", latents.view(), options);
+  request = decode_request_for("http://127.0.0.1:8080/?", latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, "http://127.0.0.1:8080/?" + params);
 
-  request = build_decode_request("http://h/?x=1&", latents.view(), options);
+  request = decode_request_for("http://h/?x=1&", latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, "http://h/?x=1&" + params);
 
-  request = build_decode_request("HTTPS://Example.com/", latents.view(), options);
+  request = decode_request_for("HTTPS://Example.com/", latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, "HTTPS://Example.com/?" + params);
 
-  request = build_decode_request("Http://h", latents.view(), options);
+  request = decode_request_for("Http://h", latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, "Http://h?" + params);
 }
@@ -286,30 +287,30 @@ TEST(BuildDecodeRequest, ContinuesAnExistingQueryAndAcceptsAnyCaseScheme) {
 TEST(BuildDecodeRequestErrors, BadEndpoints) {
   const Latents latents({1, 4, 8, 8}, DType::kFloat16);
   const DecodeOptions options;
-  expect_error(build_decode_request("", latents.view(), options), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for("", latents.view(), options), ErrorCode::kInvalidArgument,
                "endpoint is empty");
-  expect_error(build_decode_request("ftp://h/", latents.view(), options),
-               ErrorCode::kInvalidArgument, "http:// or https://");
-  expect_error(build_decode_request("h/x", latents.view(), options), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for("ftp://h/", latents.view(), options), ErrorCode::kInvalidArgument,
                "http:// or https://");
-  expect_error(build_decode_request("https://", latents.view(), options),
+  expect_error(decode_request_for("h/x", latents.view(), options), ErrorCode::kInvalidArgument,
+               "http:// or https://");
+  expect_error(decode_request_for("https://", latents.view(), options), ErrorCode::kInvalidArgument,
+               "no host");
+  expect_error(decode_request_for("http:///path", latents.view(), options),
                ErrorCode::kInvalidArgument, "no host");
-  expect_error(build_decode_request("http:///path", latents.view(), options),
+  expect_error(decode_request_for("https://?a=b", latents.view(), options),
                ErrorCode::kInvalidArgument, "no host");
-  expect_error(build_decode_request("https://?a=b", latents.view(), options),
-               ErrorCode::kInvalidArgument, "no host");
-  expect_error(build_decode_request("https://h/a b", latents.view(), options),
+  expect_error(decode_request_for("https://h/a b", latents.view(), options),
                ErrorCode::kInvalidArgument, "offset 11");
-  expect_error(build_decode_request(" https://h/", latents.view(), options),
+  expect_error(decode_request_for(" https://h/", latents.view(), options),
                ErrorCode::kInvalidArgument, "control character");
-  expect_error(build_decode_request("https://h/\n", latents.view(), options),
+  expect_error(decode_request_for("https://h/\n", latents.view(), options),
                ErrorCode::kInvalidArgument, "control character");
-  expect_error(build_decode_request("https://h/\x7f", latents.view(), options),
+  expect_error(decode_request_for("https://h/\x7f", latents.view(), options),
                ErrorCode::kInvalidArgument, "control character");
-  expect_error(build_decode_request("https://h/#frag", latents.view(), options),
+  expect_error(decode_request_for("https://h/#frag", latents.view(), options),
                ErrorCode::kInvalidArgument, "fragment");
   // The message must not echo the URL (it may carry credentials).
-  auto result = build_decode_request("https://user:secret@h/ x", latents.view(), options);
+  auto result = decode_request_for("https://user:secret@h/ x", latents.view(), options);
   ASSERT_FALSE(result);
   EXPECT_THAT(result.error().message(), ::testing::Not(::testing::HasSubstr("secret")));
 }
@@ -318,25 +319,25 @@ TEST(BuildDecodeRequestErrors, BadLatentViews) {
   Latents latents({1, 4, 8, 8}, DType::kFloat16);
   TensorView view = latents.view();
   view.size_bytes -= 1;
-  expect_error(build_decode_request(kSdDecode, view, {}), ErrorCode::kInvalidArgument, "latents");
+  expect_error(decode_request_for(kSdDecode, view, {}), ErrorCode::kInvalidArgument, "latents");
   view = latents.view();
   view.data = nullptr;
-  expect_error(build_decode_request(kSdDecode, view, {}), ErrorCode::kInvalidArgument, "latents");
+  expect_error(decode_request_for(kSdDecode, view, {}), ErrorCode::kInvalidArgument, "latents");
   view = latents.view();
   view.shape = {1, 4, 0, 8};
-  expect_error(build_decode_request(kSdDecode, view, {}), ErrorCode::kInvalidArgument, "latents");
+  expect_error(decode_request_for(kSdDecode, view, {}), ErrorCode::kInvalidArgument, "latents");
 
   const Latents bytes({1, 4, 8, 8}, DType::kUInt8);
-  expect_error(build_decode_request(kSdDecode, bytes.view(), {}), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kSdDecode, bytes.view(), {}), ErrorCode::kInvalidArgument,
                "uint8");
 }
 
 TEST(BuildDecodeRequestErrors, BadRanks) {
   const Latents rank2({4, 64}, DType::kFloat16);
-  expect_error(build_decode_request(kSdDecode, rank2.view(), {}), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kSdDecode, rank2.view(), {}), ErrorCode::kInvalidArgument,
                "[B,C,h,w], packed [B,L,4C] or video [B,C,T,h,w]");
   const Latents rank1({64}, DType::kFloat16);
-  expect_error(build_decode_request(kSdDecode, rank1.view(), {}), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kSdDecode, rank1.view(), {}), ErrorCode::kInvalidArgument,
                "[64]");
 }
 
@@ -344,12 +345,12 @@ TEST(BuildDecodeRequestErrors, BadEnumValues) {
   const Latents latents({1, 4, 8, 8}, DType::kFloat16);
   DecodeOptions options;
   options.output_type = static_cast<OutputType>(42);
-  expect_error(build_decode_request(kSdDecode, latents.view(), options),
-               ErrorCode::kInvalidArgument, "output_type");
+  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
+               "output_type");
   options = {};
   options.image_format = static_cast<ImageFormat>(42);
-  expect_error(build_decode_request(kSdDecode, latents.view(), options),
-               ErrorCode::kInvalidArgument, "image_format");
+  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
+               "image_format");
 }
 
 TEST(BuildDecodeRequestErrors, BadFactors) {
@@ -358,20 +359,20 @@ TEST(BuildDecodeRequestErrors, BadFactors) {
                      -std::numeric_limits<double>::infinity()}) {
     DecodeOptions options;
     options.scaling_factor = bad;
-    expect_error(build_decode_request(kSdDecode, latents.view(), options),
+    expect_error(decode_request_for(kSdDecode, latents.view(), options),
                  ErrorCode::kInvalidArgument, "scaling_factor must be finite");
     options = {};
     options.shift_factor = bad;
-    expect_error(build_decode_request(kSdDecode, latents.view(), options),
+    expect_error(decode_request_for(kSdDecode, latents.view(), options),
                  ErrorCode::kInvalidArgument, "shift_factor must be finite");
   }
   DecodeOptions options;
   options.scaling_factor = 0.0;
-  expect_error(build_decode_request(kSdDecode, latents.view(), options),
-               ErrorCode::kInvalidArgument, "scaling_factor must not be 0");
+  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
+               "scaling_factor must not be 0");
   options.scaling_factor = -0.0;
-  expect_error(build_decode_request(kSdDecode, latents.view(), options),
-               ErrorCode::kInvalidArgument, "scaling_factor must not be 0");
+  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
+               "scaling_factor must not be 0");
 }
 
 TEST(BuildDecodeRequestErrors, BadHeightOrWidth) {
@@ -379,19 +380,19 @@ TEST(BuildDecodeRequestErrors, BadHeightOrWidth) {
   DecodeOptions options;
   options.height = 0;
   options.width = 64;
-  expect_error(build_decode_request(kSdDecode, latents.view(), options),
-               ErrorCode::kInvalidArgument, "height must be positive; got 0");
+  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
+               "height must be positive; got 0");
   options.height = 64;
   options.width = -8;
-  expect_error(build_decode_request(kSdDecode, latents.view(), options),
-               ErrorCode::kInvalidArgument, "width must be positive; got -8");
+  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
+               "width must be positive; got -8");
   options.width.reset();
-  expect_error(build_decode_request(kSdDecode, latents.view(), options),
-               ErrorCode::kInvalidArgument, "height and width must be set together");
+  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
+               "height and width must be set together");
   options.height.reset();
   options.width = 64;
-  expect_error(build_decode_request(kSdDecode, latents.view(), options),
-               ErrorCode::kInvalidArgument, "height and width must be set together");
+  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
+               "height and width must be set together");
 }
 
 TEST(BuildDecodeRequestErrors, HeightOrWidthDisagreeingWithUnpackedLatents) {
@@ -399,58 +400,58 @@ TEST(BuildDecodeRequestErrors, HeightOrWidthDisagreeingWithUnpackedLatents) {
   DecodeOptions options;
   options.height = 128;
   options.width = 64;
-  expect_error(build_decode_request(kSdDecode, image.view(), options), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kSdDecode, image.view(), options), ErrorCode::kInvalidArgument,
                "height 128 disagrees");
   options.height = 64;
   options.width = 72;
-  expect_error(build_decode_request(kSdDecode, image.view(), options), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kSdDecode, image.view(), options), ErrorCode::kInvalidArgument,
                "width 72 disagrees");
   const Latents video({1, 16, 2, 8, 8}, DType::kFloat16);
   options.output_type = OutputType::kMp4;
-  expect_error(build_decode_request(kHunyuanDecode, video.view(), options),
+  expect_error(decode_request_for(kHunyuanDecode, video.view(), options),
                ErrorCode::kInvalidArgument, "width 72 disagrees");
 }
 
 TEST(BuildDecodeRequestErrors, BadPackedLatents) {
   const Latents packed({1, 4, 64}, DType::kBFloat16);  // 32x32 pixels: (32/16)^2 = 4 tokens.
   DecodeOptions options;
-  expect_error(build_decode_request(kFluxDecode, packed.view(), options),
-               ErrorCode::kInvalidArgument, "need DecodeOptions height and width");
+  expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
+               "need DecodeOptions height and width");
   options.height = 40;
   options.width = 32;
-  expect_error(build_decode_request(kFluxDecode, packed.view(), options),
-               ErrorCode::kInvalidArgument, "multiples of 16; got 40x32");
+  expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
+               "multiples of 16; got 40x32");
   options.height = 32;
   options.width = 24;
-  expect_error(build_decode_request(kFluxDecode, packed.view(), options),
-               ErrorCode::kInvalidArgument, "multiples of 16");
+  expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
+               "multiples of 16");
   options.height = 32;
   options.width = 64;
-  expect_error(build_decode_request(kFluxDecode, packed.view(), options),
-               ErrorCode::kInvalidArgument, "have 4 tokens but height 32 and width 64 need");
+  expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
+               "have 4 tokens but height 32 and width 64 need");
   const Latents odd({1, 4, 62}, DType::kBFloat16);
   options.height = 32;
   options.width = 32;
-  expect_error(build_decode_request(kFluxDecode, odd.view(), options), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kFluxDecode, odd.view(), options), ErrorCode::kInvalidArgument,
                "divisible by 4");
 }
 
 TEST(BuildDecodeRequestErrors, OutputTypeAndLayoutMismatch) {
   const Latents batch({2, 4, 8, 8}, DType::kFloat16);
-  expect_error(build_decode_request(kSdDecode, batch.view(), {}), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kSdDecode, batch.view(), {}), ErrorCode::kInvalidArgument,
                "use kUInt8 for batches");
   const Latents video({1, 16, 2, 8, 8}, DType::kFloat16);
-  expect_error(build_decode_request(kHunyuanDecode, video.view(), {}), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kHunyuanDecode, video.view(), {}), ErrorCode::kInvalidArgument,
                "use kMp4 or kUInt8");
   DecodeOptions options;
   options.output_type = OutputType::kMp4;
-  expect_error(build_decode_request(kSdDecode, batch.view(), options), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kSdDecode, batch.view(), options), ErrorCode::kInvalidArgument,
                "kMp4 needs video latents");
   const Latents packed({1, 4, 64}, DType::kBFloat16);
   options.height = 32;
   options.width = 32;
-  expect_error(build_decode_request(kFluxDecode, packed.view(), options),
-               ErrorCode::kInvalidArgument, "kMp4 needs video latents");
+  expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
+               "kMp4 needs video latents");
 }
 
 TEST(BuildDecodeRequestErrors, BadVideoFrameArithmetic) {
@@ -458,7 +459,7 @@ TEST(BuildDecodeRequestErrors, BadVideoFrameArithmetic) {
   DecodeOptions options;
   options.output_type = OutputType::kUInt8;
   options.temporal_compression = 0;
-  expect_error(build_decode_request(kHunyuanDecode, video.view(), options),
+  expect_error(decode_request_for(kHunyuanDecode, video.view(), options),
                ErrorCode::kInvalidArgument, "temporal_compression must be at least 1; got 0");
 
   // Views whose sizes are only arithmetic: the builder never reads the bytes.
@@ -466,7 +467,7 @@ TEST(BuildDecodeRequestErrors, BadVideoFrameArithmetic) {
   TensorView huge_t{
       &byte, std::size_t{1} << 63, {1, 1, std::int64_t{1} << 62, 1, 1}, DType::kFloat16};
   options.temporal_compression = 4;
-  expect_error(build_decode_request(kHunyuanDecode, huge_t, options), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kHunyuanDecode, huge_t, options), ErrorCode::kInvalidArgument,
                "too many frames");
 }
 
@@ -475,10 +476,10 @@ TEST(BuildDecodeRequestErrors, LatentSidesTooLargeForPixels) {
   TensorView tall{&byte, std::size_t{1} << 61, {1, 1, std::int64_t{1} << 60, 1}, DType::kFloat16};
   DecodeOptions options;
   options.output_type = OutputType::kUInt8;
-  expect_error(build_decode_request(kSdDecode, tall, options), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kSdDecode, tall, options), ErrorCode::kInvalidArgument,
                "latent height");
   TensorView wide{&byte, std::size_t{1} << 61, {1, 1, 1, std::int64_t{1} << 60}, DType::kFloat16};
-  expect_error(build_decode_request(kSdDecode, wide, options), ErrorCode::kInvalidArgument,
+  expect_error(decode_request_for(kSdDecode, wide, options), ErrorCode::kInvalidArgument,
                "latent width");
 }
 

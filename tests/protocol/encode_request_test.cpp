@@ -13,6 +13,7 @@
 namespace rvae::protocol {
 namespace {
 
+using test::encode_request_for;
 using test::expect_error;
 using test::header_lines;
 using test::pattern_image;
@@ -27,7 +28,7 @@ bool has_png_magic(const Bytes& bytes) {
 
 TEST(BuildEncodeImageRequest, ReproducesTheReferenceClient) {
   const Image image = pattern_image(24, 16);
-  auto request = build_encode_request(kSdEncode, image, {});
+  auto request = encode_request_for(kSdEncode, image, {});
   ASSERT_TRUE(request) << request.error().what();
   // No factors: no query at all.
   EXPECT_EQ(request->http.url, kSdEncode);
@@ -55,22 +56,22 @@ TEST(BuildEncodeImageRequest, FactorsAsQuery) {
   const Image image = pattern_image(8, 8);
   EncodeOptions options;
   options.scaling_factor = 0.18215;
-  auto request = build_encode_request(kSdEncode, image, options);
+  auto request = encode_request_for(kSdEncode, image, options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, std::string(kSdEncode) + "?scaling_factor=0.18215");
 
   options.shift_factor = 0.1159;
-  request = build_encode_request(kSdEncode, image, options);
+  request = encode_request_for(kSdEncode, image, options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url,
             std::string(kSdEncode) + "?scaling_factor=0.18215&shift_factor=0.1159");
 
   options.scaling_factor.reset();
-  request = build_encode_request(kSdEncode, image, options);
+  request = encode_request_for(kSdEncode, image, options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, std::string(kSdEncode) + "?shift_factor=0.1159");
 
-  request = build_encode_request("http://127.0.0.1:1/encode?k=v", image, options);
+  request = encode_request_for("http://127.0.0.1:1/encode?k=v", image, options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, "http://127.0.0.1:1/encode?k=v&shift_factor=0.1159");
 }
@@ -79,7 +80,7 @@ TEST(BuildEncodeImageRequest, ContentTypeOnlyWhenAsked) {
   const Image image = pattern_image(8, 16);
   EncodeOptions options;
   options.content_type = "image/png";
-  auto request = build_encode_request(kSdEncode, image, options);
+  auto request = encode_request_for(kSdEncode, image, options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(header_lines(request->http.headers), "Content-Type: image/png\nAccept: */*\n");
   EXPECT_EQ(request->expect.latent_height, 2);
@@ -88,7 +89,7 @@ TEST(BuildEncodeImageRequest, ContentTypeOnlyWhenAsked) {
 
 TEST(BuildEncodeImageRequest, AlphaIsDropped) {
   const Image rgba = pattern_image(8, 8, 4, 7);
-  auto request = build_encode_request(kSdEncode, rgba, {});
+  auto request = encode_request_for(kSdEncode, rgba, {});
   ASSERT_TRUE(request) << request.error().what();
   auto decoded = decode_image(request->http.body_data(), request->http.body_size());
   ASSERT_TRUE(decoded) << decoded.error().what();
@@ -103,39 +104,39 @@ TEST(BuildEncodeImageRequest, AlphaIsDropped) {
 
 TEST(BuildEncodeImageRequestErrors, InvalidInputs) {
   const Image image = pattern_image(8, 8);
-  expect_error(build_encode_request("", image, {}), ErrorCode::kInvalidArgument, "endpoint");
-  expect_error(build_encode_request("file:///x", image, {}), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for("", image, {}), ErrorCode::kInvalidArgument, "endpoint");
+  expect_error(encode_request_for("file:///x", image, {}), ErrorCode::kInvalidArgument,
                "http:// or https://");
 
-  expect_error(build_encode_request(kSdEncode, pattern_image(12, 8), {}),
-               ErrorCode::kInvalidArgument, "image size 12x8");
-  expect_error(build_encode_request(kSdEncode, pattern_image(8, 20), {}),
-               ErrorCode::kInvalidArgument, "image size 8x20");
+  expect_error(encode_request_for(kSdEncode, pattern_image(12, 8), {}), ErrorCode::kInvalidArgument,
+               "image size 12x8");
+  expect_error(encode_request_for(kSdEncode, pattern_image(8, 20), {}), ErrorCode::kInvalidArgument,
+               "image size 8x20");
 
   Image bad = pattern_image(8, 8);
   bad.pixels.pop_back();
-  expect_error(build_encode_request(kSdEncode, bad, {}), ErrorCode::kInvalidArgument, "image");
+  expect_error(encode_request_for(kSdEncode, bad, {}), ErrorCode::kInvalidArgument, "image");
   Image two_channels = pattern_image(8, 8, 2);
-  expect_error(build_encode_request(kSdEncode, two_channels, {}), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for(kSdEncode, two_channels, {}), ErrorCode::kInvalidArgument,
                "image");
 
   EncodeOptions options;
   options.scaling_factor = 0.0;
-  expect_error(build_encode_request(kSdEncode, image, options), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for(kSdEncode, image, options), ErrorCode::kInvalidArgument,
                "scaling_factor must not be 0");
   options.scaling_factor = std::numeric_limits<double>::infinity();
-  expect_error(build_encode_request(kSdEncode, image, options), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for(kSdEncode, image, options), ErrorCode::kInvalidArgument,
                "scaling_factor must be finite");
   options = {};
   options.shift_factor = std::nan("");
-  expect_error(build_encode_request(kSdEncode, image, options), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for(kSdEncode, image, options), ErrorCode::kInvalidArgument,
                "shift_factor must be finite");
   options = {};
   options.content_type = "";
-  expect_error(build_encode_request(kSdEncode, image, options), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for(kSdEncode, image, options), ErrorCode::kInvalidArgument,
                "content_type is empty");
   options.content_type = "image/png\r\nX-Evil: 1";
-  expect_error(build_encode_request(kSdEncode, image, options), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for(kSdEncode, image, options), ErrorCode::kInvalidArgument,
                "content_type contains a control character");
 }
 
@@ -157,7 +158,7 @@ TEST(BuildEncodeTensorRequest, ShapeDtypeThenFactorsAndBorrowedBody) {
   EncodeOptions options;
   options.scaling_factor = 0.3611;
   options.shift_factor = 0.1159;
-  auto request = build_encode_request(kSdEncode, pixels.view(), options);
+  auto request = encode_request_for(kSdEncode, pixels.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url, std::string(kSdEncode) +
                                    "?shape=2&shape=3&shape=16&shape=24&dtype=float32"
@@ -175,44 +176,44 @@ TEST(BuildEncodeTensorRequest, HalfFloatsAndContentType) {
   const Pixels pixels({1, 3, 8, 8}, DType::kBFloat16, 2);
   EncodeOptions options;
   options.content_type = "tensor/binary";
-  auto request = build_encode_request(kSdEncode, pixels.view(), options);
+  auto request = encode_request_for(kSdEncode, pixels.view(), options);
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_EQ(request->http.url,
             std::string(kSdEncode) + "?shape=1&shape=3&shape=8&shape=8&dtype=bfloat16");
   EXPECT_EQ(header_lines(request->http.headers), "Content-Type: tensor/binary\nAccept: */*\n");
 
   const Pixels half({1, 3, 8, 8}, DType::kFloat16, 2);
-  request = build_encode_request(kSdEncode, half.view(), {});
+  request = encode_request_for(kSdEncode, half.view(), {});
   ASSERT_TRUE(request) << request.error().what();
   EXPECT_THAT(request->http.url, ::testing::EndsWith("&dtype=float16"));
 }
 
 TEST(BuildEncodeTensorRequestErrors, InvalidInputs) {
   const Pixels good({1, 3, 8, 8}, DType::kFloat32, 4);
-  expect_error(build_encode_request("https//h", good.view(), {}), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for("https//h", good.view(), {}), ErrorCode::kInvalidArgument,
                "http:// or https://");
   TensorView view = good.view();
   view.size_bytes = 4;
-  expect_error(build_encode_request(kSdEncode, view, {}), ErrorCode::kInvalidArgument, "pixels");
+  expect_error(encode_request_for(kSdEncode, view, {}), ErrorCode::kInvalidArgument, "pixels");
 
   const Pixels bytes({1, 3, 8, 8}, DType::kUInt8, 1);
-  expect_error(build_encode_request(kSdEncode, bytes.view(), {}), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for(kSdEncode, bytes.view(), {}), ErrorCode::kInvalidArgument,
                "got uint8");
   const Pixels rank3({3, 8, 8}, DType::kFloat32, 4);
-  expect_error(build_encode_request(kSdEncode, rank3.view(), {}), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for(kSdEncode, rank3.view(), {}), ErrorCode::kInvalidArgument,
                "[B,3,H,W]; got [3,8,8]");
   const Pixels four_channels({1, 4, 8, 8}, DType::kFloat32, 4);
-  expect_error(build_encode_request(kSdEncode, four_channels.view(), {}),
-               ErrorCode::kInvalidArgument, "[B,3,H,W]; got [1,4,8,8]");
+  expect_error(encode_request_for(kSdEncode, four_channels.view(), {}), ErrorCode::kInvalidArgument,
+               "[B,3,H,W]; got [1,4,8,8]");
   const Pixels odd_h({1, 3, 12, 8}, DType::kFloat32, 4);
-  expect_error(build_encode_request(kSdEncode, odd_h.view(), {}), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for(kSdEncode, odd_h.view(), {}), ErrorCode::kInvalidArgument,
                "multiples of 8");
   const Pixels odd_w({1, 3, 8, 4}, DType::kFloat32, 4);
-  expect_error(build_encode_request(kSdEncode, odd_w.view(), {}), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for(kSdEncode, odd_w.view(), {}), ErrorCode::kInvalidArgument,
                "multiples of 8");
   EncodeOptions options;
   options.scaling_factor = -std::numeric_limits<double>::infinity();
-  expect_error(build_encode_request(kSdEncode, good.view(), options), ErrorCode::kInvalidArgument,
+  expect_error(encode_request_for(kSdEncode, good.view(), options), ErrorCode::kInvalidArgument,
                "scaling_factor must be finite");
 }
 

@@ -14,6 +14,25 @@
 
 namespace rvae::protocol::test {
 
+/// A request built as the client builds it for one replica: the endpoint validated first,
+/// then the request, its URL composed from the endpoint and the request's query.
+inline Result<DecodeRequest> decode_request_for(std::string_view endpoint,
+                                                const TensorView& latents,
+                                                const DecodeOptions& options) {
+  if (Result<void> valid = validate_endpoint(endpoint); !valid) return std::move(valid).error();
+  auto request = build_decode_request(latents, options);
+  if (request) request->http.url = compose_url(endpoint, request->http.query);
+  return request;
+}
+template <typename Input>
+Result<EncodeRequest> encode_request_for(std::string_view endpoint, const Input& input,
+                                         const EncodeOptions& options) {
+  if (Result<void> valid = validate_endpoint(endpoint); !valid) return std::move(valid).error();
+  auto request = build_encode_request(input, options);
+  if (request) request->http.url = compose_url(endpoint, request->http.query);
+  return request;
+}
+
 inline Bytes to_bytes(std::string_view text) {
   return Bytes(text.begin(), text.end());
 }
