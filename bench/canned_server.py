@@ -1,0 +1,52 @@
+#!/usr/bin/python3
+"""A canned endpoint for client benchmarks: every POST to .../encode gets the same latent tensor
+reply, every POST to .../decode the same image, after the request body is read whole. Both
+clients measured against it pay the same (small) server cost, so their difference is their own.
+Usage: canned_server.py PORT_FILE ENCODE_SHAPE DECODE_REPLY_FILE
+  ENCODE_SHAPE like 1,4,64,64 (float16 zeros); prints the URL into PORT_FILE once listening.
+"""
+import http.server
+import sys
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        remaining = length
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+        if "/decode" in self.path:
+            body, headers = DECODE_REPLY, [("Content-Type", DECODE_TYPE)]
+        else:
+            body = ENCODE_REPLY
+            headers = [("shape", "[%s]" % ", ".join(map(str, ENCODE_SHAPE))), ("dtype", "float16"),
+                       ("Content-Type", "tensor/binary")]
+        self.send_response(200)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+if __name__ == "__main__":
+    port_file, shape, decode_file = sys.argv[1], sys.argv[2], sys.argv[3]
+    ENCODE_SHAPE = [int(x) for x in shape.split(",")]
+    n = 1
+    for d in ENCODE_SHAPE:
+        n *= d
+    ENCODE_REPLY = bytes(2 * n)
+    DECODE_REPLY = open(decode_file, "rb").read()
+    DECODE_TYPE = "image/png" if DECODE_REPLY[:4] == b"\x89PNG" else "image/jpeg"
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with open(port_file, "w") as f:
+        f.write("http://127.0.0.1:%d/\n" % server.server_address[1])
+    server.serve_forever()
