@@ -45,4 +45,16 @@ Result<EncodeOutput> tiled_encode(Client& client, const Endpoint& endpoint, cons
 Result<EncodeOutput> tiled_encode(Client& client, const Endpoint& endpoint,
                                   const TensorView& pixels, const EncodeOptions& options);
 
+/// tiled_decode() without blocking: runs on a thread of its own and returns at once. `latents`
+/// must stay alive, and `client` must outlive the Pending. Pending::cancel() (or the options'
+/// cancel token) stops it; dropping the Pending before get() cancels the call and waits for it
+/// to stop (promptly). Callers who may or may not need tiling use
+/// `decode_needs_tiling(...) ? tiled_decode_async(...) : client.decode_async(...)`.
+Pending<DecodeOutput> tiled_decode_async(Client& client, const Endpoint& endpoint,
+                                         const TensorView& latents, const DecodeOptions& options);
+/// tiled_encode() of an image without blocking (the image is copied), with tiled_decode_async's
+/// rules.
+Pending<EncodeOutput> tiled_encode_async(Client& client, const Endpoint& endpoint,
+                                         const Image& image, const EncodeOptions& options);
+
 }  // namespace rvae

@@ -308,3 +308,29 @@ TEST(TilingPresets, ThePublicPresetsCapAt2048AndPresetFilesMayChangeIt) {
 
 }  // namespace
 }  // namespace rvae::tiling_test
+
+namespace rvae::tiling_test {
+namespace {
+
+TEST_F(TiledDecodeTest, AsyncTiledDecodeGivesTheSameResultAndCancels) {
+  Case c = make_case("sdxl", 96, 100);
+  const std::string url = servers_.capped().url("/sdxl/decode/");
+  Result<DecodeOutput> sync = tiled_decode(client_, url, c.latents.view(), c.options);
+  ASSERT_TRUE(sync) << sync.error().what();
+  Pending<DecodeOutput> pending = tiled_decode_async(client_, url, c.latents.view(), c.options);
+  Result<DecodeOutput> async = pending.get();
+  ASSERT_TRUE(async) << async.error().what();
+  EXPECT_EQ(async->images.at(0).pixels, sync->images.at(0).pixels);
+
+  servers_.capped().set_latency(std::chrono::milliseconds(5000));
+  Pending<DecodeOutput> slow = tiled_decode_async(client_, url, c.latents.view(), c.options);
+  EXPECT_FALSE(slow.wait_for(std::chrono::milliseconds(20)));
+  slow.cancel();
+  Result<DecodeOutput> cancelled = slow.get();
+  servers_.capped().clear_faults();
+  ASSERT_FALSE(cancelled);
+  EXPECT_EQ(cancelled.error().code(), ErrorCode::kCancelled);
+}
+
+}  // namespace
+}  // namespace rvae::tiling_test
