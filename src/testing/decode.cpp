@@ -15,6 +15,7 @@
 #include "testing/inference_util.hpp"
 #include "testing/query_params.hpp"
 #include "testing/stand_in_vae.hpp"
+#include "testing/tensor_base64.hpp"
 
 #if defined(RVAE_HAVE_FFMPEG) && RVAE_HAVE_FFMPEG
 #include "testing/mp4_writer.hpp"
@@ -31,6 +32,7 @@ enum class ReplyKind { kImage, kUInt8, kFloat, kMp4 };
 struct DecodeParams {
   ReplyKind kind = ReplyKind::kImage;
   ImageFormat image_format = ImageFormat::kJpeg;
+  bool base64_reply = false;  // Accept: tensor/base64 (tensor replies only).
   std::optional<double> scaling_factor;
   std::optional<double> shift_factor;
   bool do_scaling = false;
@@ -43,9 +45,10 @@ Result<void> check_content_type(const InferenceRequest& request) {
   if (!request.content_type) {
     return bad_request("Decode needs `Content-Type: tensor/binary`; the request has none.");
   }
-  if (*request.content_type != "tensor/binary") {
+  if (*request.content_type != "tensor/binary" && *request.content_type != kTensorBase64) {
     return bad_request("Content-Type `" + *request.content_type +
-                       "` is not supported for decode; send exactly `tensor/binary`.");
+                       "` is not supported for decode; send exactly `tensor/binary` (or the "
+                       "legacy `tensor/base64`).");
   }
   return {};
 }
@@ -74,14 +77,15 @@ Result<ReplyKind> reply_kind(const InferenceRequest& request, const std::string&
   }
   // The reference client asks for a tensor with output_type=pil too when it post-processes
   // locally (its `processor` argument), so tensor/binary decides here.
-  if (*accept == "tensor/binary") {
+  if (*accept == "tensor/binary" || *accept == kTensorBase64) {
     return partial_postprocess ? ReplyKind::kUInt8 : ReplyKind::kFloat;
   }
   if (*accept == "text/plain") {
     return bad_request("Accept `text/plain` is for output_type=mp4, got `" + output_type + "`.");
   }
   return bad_request("Accept `" + *accept +
-                     "` is not supported; send image/jpeg, image/png or tensor/binary.");
+                     "` is not supported; send image/jpeg, image/png, tensor/binary or "
+                     "tensor/base64.");
 }
 
 Result<DecodeParams> parse_params(const InferenceRequest& request, const QueryParams& params) {
@@ -111,6 +115,7 @@ Result<DecodeParams> parse_params(const InferenceRequest& request, const QueryPa
   Result<ReplyKind> kind = reply_kind(request, type, partial->value_or(false));
   if (!kind) return std::move(kind).error();
   out.kind = *kind;
+  out.base64_reply = request.accept && *request.accept == kTensorBase64;
 
   Result<std::optional<double>> scaling = params.get_number("scaling_factor");
   if (!scaling) return std::move(scaling).error();
@@ -194,8 +199,8 @@ Result<Latents> normalise_latents(const StandInVae& vae, Tensor tensor, const De
 }
 
 // The stand-in VAE on every latent pixel: rgb as [B, T, h, w, 3].
-std::vector<float> latent_rgb(const StandInVae& vae, const Latents& latents,
-                              const DecodeParams& p, bool spatial_context) {
+std::vector<float> latent_rgb(const StandInVae& vae, const Latents& latents, const DecodeParams& p,
+                              bool spatial_context) {
   // The service unscales first (latents / scaling_factor + shift_factor); do_scaling alone means
   // its built-in factors; neither means the latents are already raw.
   bool unscale = false;
@@ -245,9 +250,12 @@ std::vector<float> latent_rgb(const StandInVae& vae, const Latents& latents,
   return rgb;
 }
 
+// rgb in [-1, 1] to a level. The comparisons are written so that NaN (which the stand-in never
+// produces, but a cast of it would be undefined) becomes 0, as in the library's float path.
 std::uint8_t quantise(float value) noexcept {
   const double level = std::round((static_cast<double>(value) + 1.0) * 127.5);
-  return static_cast<std::uint8_t>(std::clamp(level, 0.0, 255.0));
+  if (!(level > 0.0)) return 0;
+  return static_cast<std::uint8_t>(level < 255.0 ? level : 255.0);
 }
 
 // uint8 [frames, height, width, 3] -> the MP4 reply (text/plain, as the service sends it).
@@ -290,9 +298,16 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
   Result<DecodeParams> parsed = parse_params(request, params);
   if (!parsed) return std::move(parsed).error();
   const DecodeParams& p = *parsed;
-  Result<Tensor> tensor = parse_tensor_body(params, request.body, limits.max_body_bytes);
+  std::string unwrapped;  // the raw bytes of a tensor/base64 body
+  std::string_view body = request.body;
+  if (*request.content_type == kTensorBase64) {
+    Result<std::string> raw = unwrap_base64_body(body);
+    if (!raw) return std::move(raw).error();
+    unwrapped = std::move(raw).value();
+    body = unwrapped;
+  }
+  Result<Tensor> tensor = parse_tensor_body(params, body, limits.max_body_bytes);
   if (!tensor) return std::move(tensor).error();
-  const DType input_dtype = tensor->dtype();
   Result<Latents> normalised = normalise_latents(vae, std::move(tensor).value(), p, limits);
   if (!normalised) return std::move(normalised).error();
   const Latents& latents = *normalised;
@@ -334,7 +349,7 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
     }
   } else {
     reply.is_tensor = true;
-    reply.dtype = float_reply_dtype(input_dtype);
+    reply.dtype = vae.dtype;  // The VAE's own dtype, whatever the latents came in.
     if (vae.is_video()) {
       reply.shape = {latents.batch, 3, out_frames, height, width};
     } else {
@@ -364,7 +379,7 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
   auto latent_frame_of = [tc](std::size_t f) { return f == 0 ? 0 : (f - 1) / tc + 1; };
   const auto batch = static_cast<std::size_t>(latents.batch);
 
-  Bytes body(*reply_bytes);
+  Bytes pixels(*reply_bytes);
   if (p.kind == ReplyKind::kFloat) {
     std::size_t index = 0;
     for (std::size_t b = 0; b < batch; ++b) {
@@ -375,14 +390,14 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
           for (std::size_t y = 0; y < h; ++y) {
             const float* row = plane + (y / 8) * lw * 3;
             for (std::size_t x = 0; x < w; ++x) {
-              store_float(reply.dtype, body.data(), index++, row[(x / 8) * 3 + k]);
+              store_float(reply.dtype, pixels.data(), index++, row[(x / 8) * 3 + k]);
             }
           }
         }
       }
     }
   } else {
-    std::uint8_t* dst = body.data();
+    std::uint8_t* dst = pixels.data();
     for (std::size_t b = 0; b < batch; ++b) {
       for (std::size_t f = 0; f < frames; ++f) {
         const float* plane =
@@ -398,17 +413,17 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
     }
   }
 
-  if (p.kind == ReplyKind::kMp4) return mp4_reply(std::move(body), frames, width, height, limits);
+  if (p.kind == ReplyKind::kMp4) return mp4_reply(std::move(pixels), frames, width, height, limits);
   if (p.kind != ReplyKind::kImage) {
     reply.content_type = "tensor/binary";
-    reply.body = std::move(body);
-    return reply;
+    reply.body = std::move(pixels);
+    return p.base64_reply ? to_base64_reply(std::move(reply)) : reply;
   }
   Image image;
   image.width = static_cast<int>(width);
   image.height = static_cast<int>(height);
   image.channels = 3;
-  image.pixels = std::move(body);
+  image.pixels = std::move(pixels);
   Result<Bytes> encoded =
       p.image_format == ImageFormat::kPng ? encode_png(image) : encode_jpeg(image, 95);
   if (!encoded) return std::move(encoded).error();

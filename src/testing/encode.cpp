@@ -1,4 +1,6 @@
 // POST .../encode: an image (PNG/JPEG body) or a pixel tensor -> the stand-in VAE's latents.
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -13,6 +15,7 @@
 #include "testing/inference_util.hpp"
 #include "testing/query_params.hpp"
 #include "testing/stand_in_vae.hpp"
+#include "testing/tensor_base64.hpp"
 
 namespace rvae::testing {
 namespace {
@@ -20,8 +23,7 @@ namespace {
 // Pixels as [B, 3, H, W] values in [-1, 1], whatever the input form.
 struct Pixels {
   std::size_t batch = 0, height = 0, width = 0;
-  Tensor values;  // float32
-  DType reply_dtype = DType::kFloat32;
+  Tensor values;  // float32, each in [-1, 1]
 };
 
 Result<void> check_side(std::int64_t side, const char* what, const InferenceLimits& limits) {
@@ -91,11 +93,16 @@ Result<Pixels> pixels_from_tensor(const QueryParams& params, std::string_view bo
   pixels.batch = static_cast<std::size_t>(s[0]);
   pixels.height = static_cast<std::size_t>(s[2]);
   pixels.width = static_cast<std::size_t>(s[3]);
-  pixels.reply_dtype = float_reply_dtype(tensor->dtype());
+  float* data = floats->data_as<float>();
   if (tensor->dtype() == DType::kUInt8) {  // 0..255 pixel levels, as in an image.
-    float* data = floats->data_as<float>();
     for (std::size_t i = 0; i < floats->numel(); ++i) {
       data[i] = static_cast<float>(data[i] / 127.5 - 1.0);
+    }
+  } else {
+    // Pixels outside [-1, 1] (Inf, the largest float16) would give latents no float16 holds;
+    // NaN becomes -1, as the decoder's NaN does, so every reply is finite.
+    for (std::size_t i = 0; i < floats->numel(); ++i) {
+      data[i] = std::isnan(data[i]) ? -1.0f : std::clamp(data[i], -1.0f, 1.0f);
     }
   }
   pixels.values = std::move(floats).value();
@@ -115,33 +122,44 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
   const bool untyped_tensor = !request.content_type &&
                               !sniff_image_format(body_bytes, request.body.size()) &&
                               (params.find("shape") != nullptr || params.find("dtype") != nullptr);
-  const bool tensor_body =
-      untyped_tensor || (request.content_type && *request.content_type == "tensor/binary");
+  const bool base64_body = request.content_type && *request.content_type == kTensorBase64;
+  const bool tensor_body = untyped_tensor || base64_body ||
+                           (request.content_type && *request.content_type == "tensor/binary");
   if (request.content_type && !tensor_body && *request.content_type != "image/png" &&
       *request.content_type != "image/jpeg") {
     return bad_request("Content-Type `" + *request.content_type +
                        "` is not supported for encode; send a PNG/JPEG body with no "
                        "Content-Type, image/png or image/jpeg, or a tensor with tensor/binary.");
   }
-  if (request.accept && *request.accept != "*/*" && *request.accept != "tensor/binary") {
+  const bool base64_reply = request.accept && *request.accept == kTensorBase64;
+  if (request.accept && *request.accept != "*/*" && *request.accept != "tensor/binary" &&
+      !base64_reply) {
     return bad_request("Accept `" + *request.accept +
-                       "` is not supported for encode, which replies with a tensor; send */* or "
-                       "tensor/binary.");
+                       "` is not supported for encode, which replies with a tensor; send */*, "
+                       "tensor/binary or tensor/base64.");
   }
   Result<std::optional<double>> scaling = params.get_number("scaling_factor");
   if (!scaling) return std::move(scaling).error();
   Result<std::optional<double>> shift = params.get_number("shift_factor");
   if (!shift) return std::move(shift).error();
 
-  Result<Pixels> input = tensor_body ? pixels_from_tensor(params, request.body, limits)
-                                     : pixels_from_image(request.body, limits);
+  std::string unwrapped;  // the raw bytes of a tensor/base64 body
+  std::string_view body = request.body;
+  if (base64_body) {
+    Result<std::string> raw = unwrap_base64_body(body);
+    if (!raw) return std::move(raw).error();
+    unwrapped = std::move(raw).value();
+    body = unwrapped;
+  }
+  Result<Pixels> input =
+      tensor_body ? pixels_from_tensor(params, body, limits) : pixels_from_image(body, limits);
   if (!input) return std::move(input).error();
   const Pixels& pixels = *input;
 
   InferenceReply reply;
   reply.content_type = "tensor/binary";
   reply.is_tensor = true;
-  reply.dtype = pixels.reply_dtype;
+  reply.dtype = vae.dtype;  // The service encodes in the VAE's own dtype.
   const std::size_t lh = pixels.height / 8;
   const std::size_t lw = pixels.width / 8;
   const auto channels = static_cast<std::size_t>(vae.channels);
@@ -189,7 +207,7 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
       }
     }
   }
-  return reply;
+  return base64_reply ? to_base64_reply(std::move(reply)) : reply;
 }
 
 }  // namespace rvae::testing

@@ -27,9 +27,4 @@ inline void store_float(DType dtype, std::uint8_t* base, std::size_t index, floa
   std::memcpy(base + index * 2, &bits, 2);
 }
 
-/// The float dtype a reply uses for a request tensor of `dtype` (uint8 input gives float32).
-inline DType float_reply_dtype(DType dtype) noexcept {
-  return dtype == DType::kUInt8 ? DType::kFloat32 : dtype;
-}
-
 }  // namespace rvae::testing

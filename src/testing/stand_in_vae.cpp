@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <string_view>
 #include <vector>
@@ -124,6 +125,7 @@ std::vector<StandInVae> build_models() {
     vae.shift = preset->shift_factor.value_or(0.0);
     vae.temporal_compression = preset->temporal_compression;
     vae.can_encode = !preset->is_video();
+    vae.dtype = preset->dtype;
     vae.f.assign(table.rows, table.rows + table.channels * 3);
     vae.bias = table.bias;
     vae.encode_map = encode_map_of(vae.f, table.channels);
@@ -141,7 +143,8 @@ void StandInVae::scaled_latent_to_rgb(const double* x, std::size_t stride,
     double sum = bias[k];
     for (std::size_t c = 0; c < c_count; ++c)
       sum += f[c * 3 + k] * x[c * stride];
-    rgb[k] = std::clamp(sum, -1.0, 1.0);
+    // std::clamp passes NaN through (every comparison with it is false).
+    rgb[k] = std::isnan(sum) ? -1.0 : std::clamp(sum, -1.0, 1.0);
   }
 }
 

@@ -97,13 +97,13 @@ TEST_F(DecodeErrorTest, ContentTypeIsMatchedExactly) {
   const std::string q = common_ + "&shape=1&shape=4&shape=2&shape=2&dtype=float32";
   EXPECT_EQ(refused(q, body_, "tensor/binary; charset=x"),
             "Content-Type `tensor/binary; charset=x` is not supported for decode; send exactly "
-            "`tensor/binary`.");
+            "`tensor/binary` (or the legacy `tensor/base64`).");
   EXPECT_EQ(refused(q, body_, "Tensor/Binary"),
             "Content-Type `Tensor/Binary` is not supported for decode; send exactly "
-            "`tensor/binary`.");
+            "`tensor/binary` (or the legacy `tensor/base64`).");
   EXPECT_EQ(refused(q, body_, "application/octet-stream"),
             "Content-Type `application/octet-stream` is not supported for decode; send exactly "
-            "`tensor/binary`.");
+            "`tensor/binary` (or the legacy `tensor/base64`).");
 }
 
 TEST_F(DecodeErrorTest, AcceptIsMatchedExactly) {
@@ -119,8 +119,8 @@ TEST_F(DecodeErrorTest, AcceptIsMatchedExactly) {
   EXPECT_EQ(refused(q, body_, "tensor/binary", "image/png"),
             "Accept `image/png` needs output_type=pil, got `pt`.");
   EXPECT_EQ(refused(q, body_, "tensor/binary", "tensor/binary, */*"),
-            "Accept `tensor/binary, */*` is not supported; send image/jpeg, image/png or "
-            "tensor/binary.");
+            "Accept `tensor/binary, */*` is not supported; send image/jpeg, image/png, "
+            "tensor/binary or tensor/base64.");
 }
 
 TEST_F(DecodeErrorTest, OutputOptions) {

@@ -470,14 +470,24 @@ TEST_F(ServerTest, WrongShapeAndDtypeHeaders) {
   EXPECT_EQ(dtype->get_header_value("dtype"), "float16");
   EXPECT_EQ(dtype->body, full);
 
-  // float replies: float32 -> float16, float16 -> float32.
-  endpoint_->set_reply_fault(ReplyFault::kWrongDtypeHeader, 2);
+  // float replies come in the VAE's dtype: float16 (sd15) -> float32, bfloat16 (flux) ->
+  // float32, whatever the latents' dtype.
+  endpoint_->set_reply_fault(ReplyFault::kWrongDtypeHeader, 3);
   const std::string float_query =
       "output_type=pt&partial_postprocess=False&shape=1&shape=4&shape=2&shape=2&dtype=";
   auto f32 =
       post("/sd15/decode/?" + float_query + "float32", body_, "tensor/binary", "tensor/binary");
   ASSERT_TRUE(f32);
-  EXPECT_EQ(f32->get_header_value("dtype"), "float16");
+  EXPECT_EQ(f32->get_header_value("dtype"), "float32");
+  EXPECT_EQ(f32->body.size(), 3u * 16 * 16 * 2);  // float16 bytes under a float32 header
+  const std::vector<float> flux_latents = make_latents(16 * 4, 3);
+  auto bf16 = post(
+      "/flux/decode/?output_type=pt&partial_postprocess=False&shape=1&shape=16&shape=2&shape=2&"
+      "dtype=float32",
+      to_body(flux_latents), "tensor/binary", "tensor/binary");
+  ASSERT_TRUE(bf16);
+  EXPECT_EQ(bf16->get_header_value("dtype"), "float32");
+  EXPECT_EQ(bf16->body.size(), 3u * 16 * 16 * 2);
   rvae::Result<rvae::Tensor> half = rvae::convert(view_of(latents_, kShape), rvae::DType::kFloat16);
   ASSERT_TRUE(half);
   auto f16 = post("/sd15/decode/?" + float_query + "float16",
