@@ -151,18 +151,19 @@ TEST(NetworkFaultsTest, RedirectToAnotherPortOfTheSameHostDropsTheToken) {
 constexpr milliseconds kServerPause{200};
 
 TEST(NetworkFaultsTest, ServerWaitIsTheTimeBetweenBodyReadAndStatusLine) {
-  const std::string reply(256 * 192 * 3, '\x40');  // [1,256,192,3] uint8: 144 KiB.
+  const std::string reply(512 * 1024 * 3, '\x40');  // [1,512,1024,3] uint8.
   RawServer server([&](int fd) {
     RawRequestHead head;
     if (!testing_support::read_request_head(fd, head)) return;
     testing_support::read_body(fd, head.content_length - head.body_start.size(),
                                [](const char*, std::size_t) {});
     std::this_thread::sleep_for(kServerPause);  // The server's own work, known in advance.
-    testing_support::write_all(fd, testing_support::tensor_reply("[1,256,192,3]", "uint8", reply));
+    testing_support::write_all(fd, testing_support::tensor_reply("[1,512,1024,3]", "uint8", reply));
   });
   Client client(quiet_options());
+  // 128 KiB of latents: libcurl's own STARTTRANSFER time misplaces the phases of such a body.
   const Tensor latents =
-      Tensor::from_floats({1, 4, 32, 24}, std::vector<float>(4 * 32 * 24, 0.5f)).value();
+      Tensor::from_floats({1, 4, 64, 128}, std::vector<float>(4 * 64 * 128, 0.5f)).value();
   Result<DecodeOutput> result = client.decode(server.url("/"), latents.view(), uint8_options());
   ASSERT_TRUE(result) << result.error().what();
   const RequestTimings& t = result->timings;
