@@ -233,6 +233,10 @@ const ClientOptions& Client::options() const noexcept {
   return impl_->options;
 }
 
+void Client::recycle(Bytes&& buffer) {
+  impl_->transport->recycle(std::move(buffer));
+}
+
 Pending<DecodeOutput> Client::decode_async(const Endpoint& endpoint, const TensorView& latents,
                                            const DecodeOptions& options) {
   return impl_->decode(endpoint, latents, options);
@@ -262,9 +266,8 @@ Result<EncodeOutput> Client::encode(const Endpoint& endpoint, const Image& image
 }
 Result<EncodeOutput> Client::encode(const Endpoint& endpoint, const TensorView& pixels,
                                     const EncodeOptions& options) {
-  if (pixels.shape.size() == 4 &&
-      encode_needs_tiling(static_cast<int>(pixels.shape[3]), static_cast<int>(pixels.shape[2]),
-                          options)) {
+  if (pixels.shape.size() == 4 && encode_needs_tiling(static_cast<int>(pixels.shape[3]),
+                                                      static_cast<int>(pixels.shape[2]), options)) {
     return tiled_encode(*this, endpoint, pixels, options);
   }
   return encode_async(endpoint, pixels, options).get();
