@@ -202,6 +202,7 @@ ImageLayout scan_jpeg(const std::uint8_t* data, std::size_t size) {
   bool seen_frame = false;
   bool seen_scan = false;
   JpegFrame frame;
+  JpegTables tables;
   std::size_t pos = 2;  // after SOI
   for (;;) {
     if (pos >= size) {
@@ -261,9 +262,9 @@ ImageLayout scan_jpeg(const std::uint8_t* data, std::size_t size) {
       if (layout.problem) return layout;
       layout.problem = check_frame_components(marker, segment, segment_size, marker_offset, &frame);
     } else if (marker == kDht) {
-      layout.problem = check_huffman_tables(segment, segment_size, marker_offset);
+      layout.problem = check_huffman_tables(segment, segment_size, marker_offset, &tables);
     } else if (marker == kDqt) {
-      layout.problem = check_quantisation_tables(segment, segment_size, marker_offset);
+      layout.problem = check_quantisation_tables(segment, segment_size, marker_offset, &tables);
     } else if (marker == kDri && length != 4) {
       layout.problem = corrupt("JPEG", "restart interval segment" + at + " has length " +
                                            std::to_string(length) + ", not 4");
@@ -275,7 +276,7 @@ ImageLayout scan_jpeg(const std::uint8_t* data, std::size_t size) {
         layout.problem = corrupt("JPEG", "scan" + at + " comes before the frame header");
         return layout;
       }
-      layout.problem = check_scan_header(segment, segment_size, marker_offset, frame);
+      layout.problem = check_scan_header(segment, segment_size, marker_offset, frame, tables);
       if (layout.problem) return layout;
       seen_scan = true;
       pos = skip_entropy_coded_data(data, size, pos);

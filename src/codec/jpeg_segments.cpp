@@ -20,7 +20,7 @@ bool is_progressive(std::uint8_t marker) {
 }  // namespace
 
 std::optional<Error> check_huffman_tables(const std::uint8_t* body, std::size_t size,
-                                          std::size_t offset) {
+                                          std::size_t offset, JpegTables* tables) {
   const std::string what = "Huffman table segment";
   if (size == 0) return corrupt(what, offset, "is empty");
   std::size_t pos = 0;
@@ -60,12 +60,13 @@ std::optional<Error> check_huffman_tables(const std::uint8_t* body, std::size_t 
                          std::to_string(size - pos));
     }
     pos += static_cast<std::size_t>(total);
+    (table_class == 0 ? tables->dc : tables->ac)[id] = true;
   }
   return std::nullopt;
 }
 
 std::optional<Error> check_quantisation_tables(const std::uint8_t* body, std::size_t size,
-                                               std::size_t offset) {
+                                               std::size_t offset, JpegTables* tables) {
   const std::string what = "quantisation table segment";
   if (size == 0) return corrupt(what, offset, "is empty");
   std::size_t pos = 0;
@@ -82,6 +83,7 @@ std::optional<Error> check_quantisation_tables(const std::uint8_t* body, std::si
       return corrupt(what, offset, "ends inside a table");
     }
     pos += 1 + table_bytes;
+    tables->quant[id] = true;
   }
   return std::nullopt;
 }
@@ -124,12 +126,14 @@ std::optional<Error> check_frame_components(std::uint8_t marker, const std::uint
       }
     }
     frame->component_ids[i] = component[0];
+    frame->quant_tables[i] = component[2];
   }
   return std::nullopt;
 }
 
 std::optional<Error> check_scan_header(const std::uint8_t* body, std::size_t size,
-                                       std::size_t offset, const JpegFrame& frame) {
+                                       std::size_t offset, const JpegFrame& frame,
+                                       const JpegTables& tables) {
   const std::string what = "scan header";
   if (size < 1) return corrupt(what, offset, "is empty");
   const int count = body[0];
@@ -143,10 +147,17 @@ std::optional<Error> check_scan_header(const std::uint8_t* body, std::size_t siz
         what, offset,
         "has length " + std::to_string(size + 2) + " but " + std::to_string(count) + " components");
   }
+  const std::uint8_t* tail = body + 1 + 2 * count;
+  const int spectral_start = tail[0];
+  const int high = tail[2] >> 4;
+  // Which Huffman tables this scan reads: a sequential scan both; a progressive DC scan its DC
+  // tables, except a refinement (Ah > 0), which reads raw bits; an AC scan its AC table.
+  const bool reads_dc = !frame.progressive || (spectral_start == 0 && high == 0);
+  const bool reads_ac = !frame.progressive || spectral_start > 0;
   bool used[4] = {false, false, false, false};
   for (int i = 0; i < count; ++i) {
     const std::uint8_t id = body[1 + 2 * i];
-    const std::uint8_t tables = body[2 + 2 * i];
+    const std::uint8_t selectors = body[2 + 2 * i];
     int which = 0;
     while (which < frame.components && frame.component_ids[which] != id)
       ++which;
@@ -156,14 +167,26 @@ std::optional<Error> check_scan_header(const std::uint8_t* body, std::size_t siz
                          (which == frame.components ? ", which the frame lacks" : " twice"));
     }
     used[which] = true;
-    if ((tables >> 4) > kMaxTableId || (tables & 0x0F) > kMaxTableId) {
+    const int dc = selectors >> 4;
+    const int ac = selectors & 0x0F;
+    if (dc > kMaxTableId || ac > kMaxTableId) {
       return corrupt(what, offset, "names Huffman tables above 3");
     }
+    const std::string component = "component id " + std::to_string(id);
+    if (!tables.quant[frame.quant_tables[which]]) {
+      return corrupt(what, offset,
+                     "decodes " + component + " with quantisation table " +
+                         std::to_string(frame.quant_tables[which]) + ", which is not defined");
+    }
+    if ((reads_dc && !tables.dc[dc]) || (reads_ac && !tables.ac[ac])) {
+      const bool dc_missing = reads_dc && !tables.dc[dc];
+      return corrupt(what, offset,
+                     "decodes " + component + " with " + (dc_missing ? "DC" : "AC") +
+                         " Huffman table " + std::to_string(dc_missing ? dc : ac) +
+                         ", which is not defined");
+    }
   }
-  const std::uint8_t* tail = body + 1 + 2 * count;
-  const int spectral_start = tail[0];
   const int spectral_end = tail[1];
-  const int high = tail[2] >> 4;
   const int low = tail[2] & 0x0F;
   bool ok;
   if (frame.progressive) {

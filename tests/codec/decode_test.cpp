@@ -307,23 +307,24 @@ Bytes jpeg_with_bad_dqt() {
   return jpeg;
 }
 
-// rocket.jpg with its first scan using Huffman tables 2, which the file never defines: the
-// structure is valid, so only the decoder can tell.
-Bytes jpeg_with_undefined_huffman_table() {
+// rocket.jpg with its second component sampled 3x1: valid for the pre-scan (factors 1..4), but
+// a subsampling TurboJPEG does not know, and the scan's data no longer fits the block layout
+// for stb; only the decoders can tell.
+Bytes jpeg_with_odd_sampling() {
   Bytes jpeg = read_test_file("rocket.jpg");
-  for (std::size_t i = 2; i + 6 < jpeg.size(); ++i) {
-    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA) {
-      jpeg[i + 6] = 0x22;  // Td/Ta of the scan's first component
+  for (std::size_t i = 2; i + 14 < jpeg.size(); ++i) {
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0) {
+      jpeg[i + 14] = 0x31;
       break;
     }
   }
   return jpeg;
 }
 
-// What the active JPEG decoder says about jpeg_with_undefined_huffman_table().
-const char* undefined_table_reason() {
+// What the active JPEG decoder says about jpeg_with_odd_sampling().
+const char* odd_sampling_reason() {
 #if defined(RVAE_HAVE_TURBOJPEG)
-  return "Huffman table 0x02 was not defined";
+  return "tjDecompressHeader3(): Could not determine subsampling type for JPEG image";
 #else
   return "bad huffman code";
 #endif
@@ -332,12 +333,12 @@ const char* undefined_table_reason() {
 TEST(DecodeImage, CorruptContentReportsTheDecoderReason) {
   expect_error(decode(png_with_bad_zlib_header()), ErrorCode::kInvalidArgument,
                "corrupt or unsupported PNG: bad zlib header");
-  expect_error(decode(jpeg_with_undefined_huffman_table()), ErrorCode::kInvalidArgument,
-               std::string("corrupt or unsupported JPEG: ") + undefined_table_reason());
+  expect_error(decode(jpeg_with_odd_sampling()), ErrorCode::kInvalidArgument,
+               std::string("corrupt or unsupported JPEG: ") + odd_sampling_reason());
 }
 
 TEST(DecodeImage, EachJpegBackendReportsItsOwnReason) {
-  const Bytes jpeg = jpeg_with_undefined_huffman_table();
+  const Bytes jpeg = jpeg_with_odd_sampling();
   codec_detail::StbPixels pixels;
   const codec_detail::JpegStatus stb =
       codec_detail::stb_decode_jpeg_rgb(jpeg.data(), jpeg.size(), &pixels);
@@ -349,7 +350,8 @@ TEST(DecodeImage, EachJpegBackendReportsItsOwnReason) {
       codec_detail::turbo_decode_jpeg_rgb(jpeg.data(), jpeg.size(), &pixels);
   EXPECT_FALSE(turbo.ok);
   EXPECT_FALSE(turbo.resource_exhausted);
-  EXPECT_EQ(turbo.reason, "Huffman table 0x02 was not defined");
+  EXPECT_EQ(turbo.reason,
+            "tjDecompressHeader3(): Could not determine subsampling type for JPEG image");
   EXPECT_STREQ(codec_detail::active_jpeg_backend(), "libjpeg-turbo");
 #else
   EXPECT_STREQ(codec_detail::active_jpeg_backend(), "stb_image");
@@ -371,7 +373,7 @@ TEST(DecodeImage, ConcurrentFailuresReportTheirOwnReasons) {
   // stb keeps its failure reason in a thread_local, libjpeg-turbo in its per-thread handle;
   // each thread must see its own.
   const Bytes bad_png = png_with_bad_zlib_header();
-  const Bytes bad_jpeg = jpeg_with_undefined_huffman_table();
+  const Bytes bad_jpeg = jpeg_with_odd_sampling();
   const Bytes good = read_test_file("foo3x5x4indexed.png");
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
@@ -380,7 +382,7 @@ TEST(DecodeImage, ConcurrentFailuresReportTheirOwnReasons) {
       for (int i = 0; i < 200; ++i) {
         const bool png = (t + i) % 2 == 0;
         const Result<Image> result = png ? decode(bad_png) : decode(bad_jpeg);
-        const char* expected = png ? "bad zlib header" : undefined_table_reason();
+        const char* expected = png ? "bad zlib header" : odd_sampling_reason();
         if (result.has_value() || result.error().message().find(expected) == std::string::npos) {
           ++wrong;
         }

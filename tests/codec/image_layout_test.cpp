@@ -173,10 +173,16 @@ const Bytes kSosBody = {1, 1, 0x00, 0, 63, 0};
 // Entropy-coded bytes with a stuffed 0xFF00, a restart marker and a fill byte.
 const Bytes kEntropy = {0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD3, 0x56, 0xFF};
 
-// A structurally complete JPEG (no tables, so not decodable).
+// A structurally complete JPEG: the tables its scan uses (one-code Huffman tables, so the
+// entropy bytes are not decodable), a frame and a scan.
 Bytes minimal_jpeg(std::uint32_t width, std::uint32_t height, int components = 3) {
   Bytes jpeg = {0xFF, 0xD8};
   put_segment(&jpeg, 0xE0, {'J', 'F', 'I', 'F', 0});
+  Bytes quant(65, 1);
+  quant[0] = 0x00;
+  put_segment(&jpeg, 0xDB, quant);
+  put_segment(&jpeg, 0xC4, {0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00});
+  put_segment(&jpeg, 0xC4, {0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00});
   put_segment(&jpeg, 0xC0, sof_body(width, height, components));
   put_segment(&jpeg, 0xDA, kSosBody);
   jpeg.insert(jpeg.end(), kEntropy.begin(), kEntropy.end());

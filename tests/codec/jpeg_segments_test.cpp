@@ -31,13 +31,24 @@ Bytes scan_body(std::uint8_t start = 0, std::uint8_t end = 63, std::uint8_t appr
   return {1, 1, 0x00, start, end, approx};
 }
 
-// SOI, the `tables` segments, a frame, one scan, two entropy bytes and EOI.
+// Quantisation table 0 and Huffman tables DC 0 and AC 0 (one code each).
+void put_default_tables(Bytes* jpeg) {
+  Bytes quant(65, 1);
+  quant[0] = 0x00;
+  put_segment(jpeg, 0xDB, quant);
+  put_segment(jpeg, 0xC4, {0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00});
+  put_segment(jpeg, 0xC4, {0x10, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x00});
+}
+
+// SOI, the given segments, the default tables (unless `tables` is false), a frame, one scan,
+// two entropy bytes and EOI.
 Bytes jpeg_with(const std::vector<std::pair<std::uint8_t, Bytes>>& segments,
                 std::uint8_t frame_marker = 0xC0, const Bytes& frame = frame_body(),
-                const Bytes& scan = scan_body()) {
+                const Bytes& scan = scan_body(), bool tables = true) {
   Bytes jpeg = {0xFF, 0xD8};
   for (const auto& [marker, body] : segments)
     put_segment(&jpeg, marker, body);
+  if (tables) put_default_tables(&jpeg);
   put_segment(&jpeg, frame_marker, frame);
   put_segment(&jpeg, 0xDA, scan);
   jpeg.insert(jpeg.end(), {0x12, 0x34, 0xFF, 0xD9});
@@ -160,7 +171,7 @@ TEST(JpegSegments, MalformedFrameHeaders) {
   put_segment(&two_frames, 0xC0, frame_body());
   const Bytes rest = jpeg_with({});
   two_frames.insert(two_frames.end(), rest.begin() + 2, rest.end());
-  expect_refused(two_frames, "a second frame header at byte 21");
+  expect_refused(two_frames, "a second frame header at byte 134");
 }
 
 TEST(JpegSegments, MalformedScanHeaders) {
@@ -192,6 +203,42 @@ TEST(JpegSegments, MalformedScanHeaders) {
                  "invalid for a progressive frame");
   expect_refused(jpeg_with({}, 0xC2, frame_body(), {2, 1, 0, 2, 0, 1, 5, 0}),
                  "invalid for a progressive frame");
+}
+
+// Found by fuzzing (fuzz/regressions/jpeg_stb/undefined_ac_table.jpg): stb_image decodes a scan
+// with an undefined table's uninitialised memory and reads out of bounds.
+TEST(JpegSegments, ScansMayUseOnlyDefinedTables) {
+  expect_refused(jpeg_with({}, 0xC0, frame_body(), {1, 1, 0x01, 0, 63, 0}),
+                 "decodes component id 1 with AC Huffman table 1, which is not defined");
+  expect_refused(jpeg_with({}, 0xC0, frame_body(), {1, 1, 0x20, 0, 63, 0}),
+                 "decodes component id 1 with DC Huffman table 2, which is not defined");
+  Bytes frame = frame_body();
+  frame[8] = 3;  // component 1 uses quantisation table 3
+  expect_refused(jpeg_with({}, 0xC0, frame, scan_body()),
+                 "decodes component id 1 with quantisation table 3, which is not defined");
+  // Tables defined after the scan do not count.
+  Bytes late = {0xFF, 0xD8};
+  put_segment(&late, 0xC0, frame_body());
+  put_segment(&late, 0xDA, scan_body());
+  late.insert(late.end(), {0x12, 0x34});
+  put_default_tables(&late);
+  late.insert(late.end(), {0xFF, 0xD9});
+  expect_refused(late, "with quantisation table 0, which is not defined");
+
+  // Progressive scans read only what they decode: an AC scan needs no DC table, a DC
+  // refinement scan no Huffman table at all.
+  Bytes quant_only = {0xFF, 0xD8};
+  Bytes quant(65, 1);
+  quant[0] = 0x00;
+  put_segment(&quant_only, 0xDB, quant);
+  const Bytes refinement =
+      jpeg_with({{0xDB, quant}}, 0xC2, frame_body(), scan_body(0, 0, 0x10), false);
+  expect_accepted(refinement);
+  const Bytes ac_only = jpeg_with({{0xDB, quant}, {0xC4, huffman_table(0x10, {1})}}, 0xC2,
+                                  frame_body(), scan_body(1, 5, 0x00), false);
+  expect_accepted(ac_only);
+  expect_refused(jpeg_with({{0xDB, quant}}, 0xC2, frame_body(), scan_body(0, 0, 0x00), false),
+                 "DC Huffman table 0, which is not defined");
 }
 
 TEST(JpegSegments, RestartIntervalMustBeFourBytes) {
