@@ -388,6 +388,26 @@ TEST(NetworkFaultsTest, ReplyWithoutLengthNeverHoldsMoreThanTheCap) {
   EXPECT_LE(result->encoded.capacity(), options.max_reply_bytes);
 }
 
+TEST(NetworkFaultsTest, RecycledPixelsReceiveTheNextReply) {
+  ScriptedServer server;
+  server.set_handler([](const httplib::Request&, httplib::Response& response) {
+    response.set_header("shape", "[1,256,256,3]");
+    response.set_header("dtype", "uint8");
+    response.set_content(std::string(256 * 256 * 3, '\x11'), "tensor/binary");
+  });
+  Client client(quiet_options());
+  const Tensor latents = Tensor::zeros({1, 4, 32, 32}, DType::kFloat16).value();
+  Result<DecodeOutput> first = client.decode(server.url("/"), latents.view(), uint8_options());
+  ASSERT_TRUE(first) << first.error().what();
+  const std::uint8_t* storage = first->images.at(0).pixels.data();
+  client.recycle(std::move(first->images[0].pixels));
+  Result<DecodeOutput> second = client.decode(server.url("/"), latents.view(), uint8_options());
+  ASSERT_TRUE(second) << second.error().what();
+  EXPECT_EQ(second->images.at(0).pixels.data(), storage);
+  EXPECT_EQ(second->images[0].pixels.size(), std::size_t{256} * 256 * 3);
+  EXPECT_EQ(second->images[0].pixels[0], 0x11);
+}
+
 // ---- 8. Calls over plain HTTP start at once, not one after another.
 
 TEST(NetworkFaultsTest, ConcurrentCallsOverPlainHttpAllStartAtOnce) {
