@@ -51,7 +51,7 @@ struct TilingOptions {
   /// Most requests of one tiled call in flight at once (further bounded by
   /// ClientOptions::max_in_flight). Replies wait in memory until their neighbours arrive, so
   /// this, with the number of tiles in a row, bounds memory beyond the output.
-  std::size_t max_in_flight = 8;
+  std::size_t max_in_flight = 16;
   /// Optional tile progress.
   TileProgressCallback on_progress;
 };

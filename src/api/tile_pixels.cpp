@@ -31,10 +31,11 @@ void store_float(DType dtype, std::uint8_t* base, std::size_t index, float value
   std::memcpy(base + index * 2, &bits, 2);
 }
 
-// The server's own rounding of [-1, 1] to 8-bit levels.
+// The server's own rounding of [-1, 1] to 8-bit levels (round half away from zero, which for
+// the non-negative clamped value is floor(x + 0.5); std::round is a library call per sample).
 std::uint8_t to_level(float value) noexcept {
-  const double level = std::round((static_cast<double>(value) + 1.0) * 127.5);
-  return static_cast<std::uint8_t>(std::clamp(level, 0.0, 255.0));
+  const double level = std::clamp((static_cast<double>(value) + 1.0) * 127.5, 0.0, 255.0);
+  return static_cast<std::uint8_t>(level + 0.5);
 }
 
 }  // namespace
@@ -74,8 +75,9 @@ void TilePixels::read_row(std::size_t item, int y, int x, int count, float* rgb)
   if (dtype_ == DType::kUInt8) {
     const std::uint8_t* row = reply_.images[item].pixels.data() +
                               (static_cast<std::size_t>(y) * w + static_cast<std::size_t>(x)) * 3;
+    constexpr float kScale = 1.0f / 127.5f;
     for (int i = 0; i < 3 * count; ++i)
-      rgb[i] = static_cast<float>(row[i] / 127.5 - 1.0);
+      rgb[i] = static_cast<float>(row[i]) * kScale - 1.0f;
     return;
   }
   // [B,3,F,H,W]: item = b * F + f.

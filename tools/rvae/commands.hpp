@@ -12,6 +12,7 @@ int encode_command(const std::vector<std::string>& argv);
 int serve_command(const std::vector<std::string>& argv);
 int demo_command(const std::vector<std::string>& argv);
 int bench_command(const std::vector<std::string>& argv);
+int tile_bench_command(const std::vector<std::string>& argv);
 int presets_command(const std::vector<std::string>& argv);
 int preview_command(const std::vector<std::string>& argv);
 

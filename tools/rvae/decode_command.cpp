@@ -8,6 +8,8 @@
 #include "decode_checks.hpp"
 #include "output_files.hpp"
 #include "report.hpp"
+#include "rvae/tiled.hpp"
+#include "tile_flags.hpp"
 
 namespace rvae::cli {
 namespace {
@@ -18,7 +20,8 @@ const char* const kUsage =
     "                   [--height H --width W] [--scaling-factor F] [--shift-factor F]\n"
     "                   [--no-scaling] [--name TENSOR] [--timeout SECONDS] [--attempts N]\n"
     "                   [--presets FILE] [--token-file PATH] [-j|--jobs N] [-v|--verbose]\n"
-    "                   [-q|--quiet] [--json] LATENT.safetensors|LATENT.npy|-... -o OUT\n"
+    "                   [-q|--quiet] [--json] [--tile auto|off|SIZE] [--tile-overlap N]\n"
+    "                   LATENT.safetensors|LATENT.npy|-... -o OUT\n"
     "\n"
     "Decodes latents at a remote VAE endpoint. OUT is .png/.jpg (image), .safetensors/.npy\n"
     "(float tensor), .mp4 (video models), a directory ending in '/' (one PNG per image or\n"
@@ -178,11 +181,12 @@ int decode_command(const std::vector<std::string>& argv) {
   std::set<std::string> value_options = kClientValueOptions;
   value_options.insert(
       {"output-type", "format", "height", "width", "scaling-factor", "shift-factor", "name"});
+  value_options.insert(kTileValueOptions.begin(), kTileValueOptions.end());
   std::set<std::string> flags = kReportFlags;
   flags.insert("no-scaling");
   const Args args(argv, value_options, flags);
   if (args.has("help")) {
-    std::cout << kUsage;
+    std::cout << kUsage << kTileUsage;
     return 0;
   }
   if (args.positionals().empty())
@@ -195,6 +199,7 @@ int decode_command(const std::vector<std::string>& argv) {
   const ModelPreset preset = choose_preset(args, presets, "sdxl");
   DecodeOptions options = preset.decode_options();
   apply_factor_flags(args, options.scaling_factor, options.shift_factor);
+  apply_tile_flags(args, options.tiling);
   options.height = args.get_int("height", 8, 1 << 16);
   options.width = args.get_int("width", 8, 1 << 16);
   if (options.height.has_value() != options.width.has_value()) {
@@ -239,6 +244,9 @@ int decode_command(const std::vector<std::string>& argv) {
       [&](std::size_t i) {
         latents[i] = read_latents(inputs[i], tensor_name);
         check_decodable(latents[i].shape(), options);
+        if (decode_needs_tiling(latents[i].view(), options)) {
+          return tiled_decode_async(decoder, endpoint, latents[i].view(), options);
+        }
         return decoder.decode_async(endpoint, latents[i].view(), options);
       },
       [&](std::size_t i, Result<DecodeOutput> result) {

@@ -8,6 +8,8 @@
 #include "image_fit.hpp"
 #include "output_files.hpp"
 #include "report.hpp"
+#include "rvae/tiled.hpp"
+#include "tile_flags.hpp"
 
 namespace rvae::cli {
 namespace {
@@ -17,6 +19,7 @@ const char* const kUsage =
     "                   [--scaling-factor F] [--shift-factor F] [--no-scaling]\n"
     "                   [--timeout SECONDS] [--attempts N] [--presets FILE] [--token-file PATH]\n"
     "                   [-j|--jobs N] [-v|--verbose] [-q|--quiet] [--json]\n"
+    "                   [--tile auto|off|SIZE] [--tile-overlap N]\n"
     "                   IMAGE.png|IMAGE.jpg|-... -o OUT.safetensors|OUT.npy|DIR|-\n"
     "\n"
     "Encodes an image to latents at a remote VAE endpoint. Its sides must be multiples of 8:\n"
@@ -37,11 +40,12 @@ const char* const kUsage =
 int encode_command(const std::vector<std::string>& argv) {
   std::set<std::string> value_options = kClientValueOptions;
   value_options.insert({"scaling-factor", "shift-factor", "fit"});
+  value_options.insert(kTileValueOptions.begin(), kTileValueOptions.end());
   std::set<std::string> flags = kReportFlags;
   flags.insert("no-scaling");
   const Args args(argv, value_options, flags);
   if (args.has("help")) {
-    std::cout << kUsage;
+    std::cout << kUsage << kTileUsage;
     return 0;
   }
   if (args.positionals().empty())
@@ -72,6 +76,7 @@ int encode_command(const std::vector<std::string>& argv) {
   const ModelPreset preset = choose_preset(args, presets, "sdxl");
   EncodeOptions options = preset.encode_options();
   apply_factor_flags(args, options.scaling_factor, options.shift_factor);
+  apply_tile_flags(args, options.tiling);
   const std::string endpoint = choose_endpoint(args, preset, /*decode=*/false);
   const int jobs = args.get_int("jobs", 1, 1024).value_or(4);
   if (many) make_directories(*output);
@@ -87,6 +92,9 @@ int encode_command(const std::vector<std::string>& argv) {
       [&](std::size_t i) {
         // encode_async PNG-encodes the image before it returns, so it need not outlive this.
         const Image image = fit_image(read_input_image(inputs[i]), fit);
+        if (encode_needs_tiling(image.width, image.height, options)) {
+          return tiled_encode_async(encoder, endpoint, image, options);
+        }
         return encoder.encode_async(endpoint, image, options);
       },
       [&](std::size_t i, Result<EncodeOutput> result) {

@@ -23,6 +23,7 @@ const char* const kUsage =
     "  serve    run the reference endpoint (stand-in VAE, same protocol)\n"
     "  demo     round-trip test images through every model on an in-process reference endpoint\n"
     "  bench    concurrency throughput against an in-process reference endpoint\n"
+    "  tile-bench  tiled decode/encode quality, wall time and memory (BENCHMARKS.md)\n"
     "\n"
     "'rvae <command> --help' describes each. Exit codes: 0 ok, 1 runtime error, 2 usage error,\n"
     "130 interrupted. Environment: HF_TOKEN, RVAE_ENDPOINT, RVAE_PRESETS.\n";
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
     if (command == "serve") return rvae::cli::serve_command(args);
     if (command == "demo") return rvae::cli::demo_command(args);
     if (command == "bench") return rvae::cli::bench_command(args);
+    if (command == "tile-bench") return rvae::cli::tile_bench_command(args);
     if (command == "presets") return rvae::cli::presets_command(args);
     if (command == "preview") return rvae::cli::preview_command(args);
     std::cerr << "rvae: unknown command '" << command << "'\n" << kUsage;

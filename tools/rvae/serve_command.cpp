@@ -22,12 +22,15 @@ namespace {
 
 const char* const kUsage =
     "usage: rvae serve [--host 127.0.0.1] [--port 8000] [--model M --role decode|encode]\n"
-    "                  [--latency-ms N]\n"
+    "                  [--latency-ms N] [--context] [--max-side N]\n"
     "\n"
     "Runs the reference endpoint: the remote VAE protocol with a deterministic stand-in VAE.\n"
     "Every model is served at /<model>/decode/ and /<model>/encode/ (sd15, sdxl, flux,\n"
     "hunyuan-video); --model and --role also bind / like a single-model endpoint. --port 0\n"
-    "picks a free port. Prints the URL once listening; stops on SIGINT or SIGTERM.\n";
+    "picks a free port. Prints the URL once listening; stops on SIGINT or SIGTERM.\n"
+    "--context serves the stand-in with spatial context (PROTOCOL.md section 7: a blur and a\n"
+    "per-request colour drift, as real VAEs have), to test tiling; --max-side N changes the cap\n"
+    "on image sides (default 2048, as the service).\n";
 
 // Why host:port cannot be listened on, asked of the kernel directly (the server's own error
 // does not carry errno): "address already in use", "permission denied", ... or "" when a
@@ -56,7 +59,8 @@ std::string bind_problem(const std::string& host, int port) {
 }  // namespace
 
 int serve_command(const std::vector<std::string>& argv) {
-  const Args args(argv, {"host", "port", "model", "role", "latency-ms"}, {"help"});
+  const Args args(argv, {"host", "port", "model", "role", "latency-ms", "max-side"},
+                  {"help", "context"});
   if (args.has("help")) {
     std::cout << kUsage;
     return 0;
@@ -65,6 +69,8 @@ int serve_command(const std::vector<std::string>& argv) {
   testing::ReferenceEndpointOptions options;
   options.host = args.get("host").value_or("127.0.0.1");
   options.port = args.get_int("port", 0, 65535).value_or(8000);
+  options.spatial_context = args.has("context");
+  options.max_image_side = args.get_int("max-side", 8, 65536).value_or(options.max_image_side);
   if (args.has("model") != args.has("role")) throw UsageError{"--model and --role go together"};
   if (std::optional<std::string> model = args.get("model")) {
     const std::string role = *args.get("role");

@@ -1,0 +1,35 @@
+#include "tile_flags.hpp"
+
+namespace rvae::cli {
+
+const std::set<std::string> kTileValueOptions = {"tile", "tile-overlap"};
+
+const char* const kTileUsage =
+    "Images above the endpoint's cap (2048 pixels a side for the public presets) are sent as\n"
+    "overlapping tiles at once and joined without seams: --tile auto (default), off (one\n"
+    "request, which the service refuses above its cap), or SIZE (tiles of at most SIZE pixels,\n"
+    "a multiple of 8); --tile-overlap N sets the overlap in latent pixels (default 16).\n";
+
+void apply_tile_flags(const Args& args, TilingOptions& tiling) {
+  if (std::optional<std::string> tile = args.get("tile")) {
+    if (*tile == "auto") {
+      tiling.mode = TileMode::kAuto;
+    } else if (*tile == "off") {
+      tiling.mode = TileMode::kOff;
+    } else {
+      std::optional<int> size;
+      try {
+        size = args.get_int("tile", 8, 1 << 16);
+      } catch (const UsageError&) {
+        throw UsageError{"--tile must be auto, off or a tile size in pixels, got '" + *tile + "'"};
+      }
+      tiling.mode = TileMode::kOn;
+      tiling.tile_size = *size;
+    }
+  }
+  if (std::optional<int> overlap = args.get_int("tile-overlap", 0, 4096)) {
+    tiling.overlap = *overlap;
+  }
+}
+
+}  // namespace rvae::cli

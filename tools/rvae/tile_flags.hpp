@@ -1,0 +1,21 @@
+// --tile auto|off|SIZE and --tile-overlap N, shared by rvae decode and rvae encode.
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "args.hpp"
+#include "rvae/tiling.hpp"
+
+namespace rvae::cli {
+
+/// The value options the tile flags add to a command.
+extern const std::set<std::string> kTileValueOptions;
+/// The usage lines that describe them.
+extern const char* const kTileUsage;
+
+/// Applies the flags to `tiling` (whose max_image_side came from the preset). UsageError for a
+/// value that is not auto, off or a number; the library checks the sizes themselves.
+void apply_tile_flags(const Args& args, TilingOptions& tiling);
+
+}  // namespace rvae::cli
