@@ -1,39 +1,52 @@
-// The reference endpoint's HTTP side: routes, fault injection and counters around the pure
-// handlers of inference.hpp. Built on cpp-httplib, which stays out of the public header.
+// The reference endpoint's HTTP side: routes, limits, fault injection and counters around the
+// pure handlers of inference.hpp. Built on libmicrohttpd, which stays out of the public header.
+//
+// Why libmicrohttpd (Debian's libmicrohttpd-dev) rather than cpp-httplib 0.11.4: httplib reads
+// all request headers without a cap, inflates gzip bodies and buffers chunked ones before any
+// size check, serves a connection per pool thread (idle sockets starve everyone else) and drops
+// pipelined requests. libmicrohttpd parses each request inside a fixed per-connection memory
+// pool (the header cap), hands the body over incrementally (counted here as it arrives, chunked
+// or not, never decoded), times out silent connections, limits their number, and answers
+// pipelined requests in order. A thread per connection keeps blocking faults (latency, stalls)
+// local to the connection they delay.
 #include "rvae/testing/reference_endpoint.hpp"
 
-#include <httplib.h>
-#include <sys/socket.h>
+#include <microhttpd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdarg>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <ctime>
+#include <cstring>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "rvae/tensor.hpp"
 #include "testing/inference.hpp"
+#include "testing/listen_socket.hpp"
 #include "testing/stand_in_vae.hpp"
 
 namespace rvae::testing {
 namespace {
 
 constexpr const char* kJson = "application/json";
+constexpr const char* kModelNames[] = {"sd15", "sdxl", "flux", "hunyuan-video"};
 
 // The service's error body, {"error": "<message>"}; messages may echo request bytes that are not
 // valid UTF-8, so invalid sequences are replaced rather than thrown on.
@@ -41,16 +54,6 @@ std::string json_error(const std::string& message) {
   return "{\"error\": " +
          nlohmann::json(message).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
          "}";
-}
-
-void reply_error(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_content(json_error(message), kJson);
-}
-
-std::optional<std::string> header_of(const httplib::Request& req, const char* name) {
-  if (!req.has_header(name)) return std::nullopt;
-  return req.get_header_value(name);
 }
 
 // A different dtype with a different element size, so a client trusting the header misreads the
@@ -68,50 +71,133 @@ DType wrong_dtype(DType dtype) {
   return DType::kFloat32;
 }
 
-std::optional<std::uint64_t> content_length_of(const httplib::Request& req) {
-  if (!req.has_header("Content-Length")) return std::nullopt;
-  const std::string text = req.get_header_value("Content-Length");
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+std::optional<std::string> header_of(MHD_Connection* connection, const char* name) {
+  const char* value = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+// nullopt when absent or not a plain decimal; the maximum when it does not fit.
+std::optional<std::uint64_t> content_length_of(MHD_Connection* connection) {
+  const std::optional<std::string> text = header_of(connection, "Content-Length");
+  if (!text || text->empty() || text->find_first_not_of("0123456789") != std::string::npos) {
     return std::nullopt;
   }
   errno = 0;
-  const unsigned long long value = std::strtoull(text.c_str(), nullptr, 10);
+  const unsigned long long value = std::strtoull(text->c_str(), nullptr, 10);
   if (errno != 0) return std::numeric_limits<std::uint64_t>::max();
   return static_cast<std::uint64_t>(value);
 }
 
-constexpr const char* kModelNames[] = {"sd15", "sdxl", "flux", "hunyuan-video"};
+std::string too_large_message(std::uint64_t length, std::size_t limit) {
+  return "Request body of " + std::to_string(length) + " bytes exceeds the limit of " +
+         std::to_string(limit) + " bytes.";
+}
+
+// A complete small reply (errors, health, metrics). `close` ends the connection after it, for
+// requests whose body is not read.
+struct SimpleReply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "text/plain";
+  std::string retry_after;
+  bool close = false;
+};
+
+MHD_Result queue_simple(MHD_Connection* connection, const SimpleReply& reply) {
+  MHD_Response* response = MHD_create_response_from_buffer(
+      reply.body.size(), const_cast<char*>(reply.body.data()), MHD_RESPMEM_MUST_COPY);
+  if (response == nullptr) return MHD_NO;
+  MHD_add_response_header(response, "Content-Type", reply.content_type.c_str());
+  if (!reply.retry_after.empty()) {
+    MHD_add_response_header(response, "Retry-After", reply.retry_after.c_str());
+  }
+  if (reply.close) MHD_add_response_header(response, "Connection", "close");
+  const MHD_Result queued =
+      MHD_queue_response(connection, static_cast<unsigned int>(reply.status), response);
+  MHD_destroy_response(response);
+  return queued;
+}
+
+SimpleReply error_reply(int status, const std::string& message, bool close = false) {
+  SimpleReply reply;
+  reply.status = status;
+  reply.body = json_error(message);
+  reply.content_type = kJson;
+  reply.close = close;
+  return reply;
+}
+
+// One request's state, from its request line (uri_log) to its completion.
+struct RequestState {
+  std::string uri;  // as sent: path and raw query
+  bool routed = false;
+  std::optional<std::string> model;  // inference routes: the model and role
+  EndpointRole role = EndpointRole::kDecode;
+  std::string body;
+};
+
+// `POST /<model>/(decode|encode)` with "", "/", "/predict" or "/predict/" after it.
+bool match_model_route(std::string_view path, std::string* model, EndpointRole* role) {
+  if (path.size() < 2 || path[0] != '/') return false;
+  const std::size_t slash = path.find('/', 1);
+  if (slash == std::string_view::npos || slash == 1) return false;
+  std::string_view rest = path.substr(slash + 1);
+  EndpointRole which;
+  if (rest.substr(0, 6) == "decode") {
+    which = EndpointRole::kDecode;
+  } else if (rest.substr(0, 6) == "encode") {
+    which = EndpointRole::kEncode;
+  } else {
+    return false;
+  }
+  rest.remove_prefix(6);
+  if (rest != "" && rest != "/" && rest != "/predict" && rest != "/predict/") return false;
+  *model = std::string(path.substr(1, slash - 1));
+  *role = which;
+  return true;
+}
+
+bool is_root_route(std::string_view path) {
+  return path == "/" || path == "/predict" || path == "/predict/";
+}
 
 }  // namespace
 
 struct ReferenceEndpoint::Impl {
   explicit Impl(ReferenceEndpointOptions opts) : options(std::move(opts)) {}
 
-  Result<void> bind();
-  void install_handlers();
-  void handle_model_route(const httplib::Request& req, httplib::Response& res,
-                          const std::string& model, EndpointRole role);
-  void serve_inference(const httplib::Request& req, httplib::Response& res, const StandInVae& vae,
-                       EndpointRole role);
-  void send_reply(httplib::Response& res, InferenceReply reply, ReplyFault fault,
-                  std::shared_ptr<void> token);
+  Result<void> bind_and_serve();
+  Result<void> check_options() const;
+  MHD_Result on_request(MHD_Connection* connection, const char* url, const char* method,
+                        const char* upload_data, std::size_t* upload_size, RequestState& state);
+  std::optional<SimpleReply> route(MHD_Connection* connection, const std::string& path,
+                                   const std::string& method, RequestState& state);
+  MHD_Result serve_inference(MHD_Connection* connection, RequestState& state);
+  MHD_Result queue_inference_reply(MHD_Connection* connection, InferenceReply reply,
+                                   ReplyFault fault, std::shared_ptr<void> token);
   ReplyFault take_reply_fault(bool is_tensor);
   bool wait_for_release();
   void count_request(const std::string& path);
+  void acquire_compute_slot();
+  void release_compute_slot();
+
+  // libmicrohttpd's callbacks into the endpoint (C entry points: nothing may throw out of them).
+  static MHD_Result on_access(void* cls, MHD_Connection* connection, const char* url,
+                              const char* method, const char* version, const char* upload_data,
+                              std::size_t* upload_size, void** con_cls);
+  static ssize_t read_reply(void* cls, std::uint64_t pos, char* buffer, std::size_t max);
 
   const ReferenceEndpointOptions options;
-  httplib::Server server;
-  std::thread thread;
+  MHD_Daemon* daemon = nullptr;
   std::atomic<int> bound_port{-1};
-  int listen_socket = -1;  // The bound socket, to raise its backlog after httplib listens.
-  std::atomic<bool> listen_finished{false};
-  std::atomic<bool> run_active{false};
-  std::mutex stop_mutex;  // serialises start() and stop() (the thread is joined once)
+  std::mutex stop_mutex;  // serialises start(), run() binding and stop()
 
   mutable std::mutex mutex;
   mutable std::condition_variable changed;
   bool started = false;
   bool stopping = false;
+  bool daemon_stopped = false;
   std::chrono::milliseconds latency{0};
   int fail_remaining = 0;
   int fail_status = 503;
@@ -123,13 +209,13 @@ struct ReferenceEndpoint::Impl {
   std::size_t stalled = 0;
   std::size_t queued = 0;
   std::size_t in_flight = 0;
+  int computing = 0;
   EndpointStats counters;
 };
 
 namespace {
 
-// Holds one in-flight slot for as long as the reply is being produced or sent: the content
-// provider owns it, so it ends when httplib has written (or abandoned) the body.
+// Holds one in-flight slot for as long as the reply is being produced or sent.
 struct InflightToken {
   explicit InflightToken(std::mutex& m, std::size_t& count) : mutex(m), in_flight(count) {}
   ~InflightToken() {
@@ -142,7 +228,99 @@ struct InflightToken {
   std::size_t& in_flight;
 };
 
+// A reply body produced by libmicrohttpd's content-reader callback, with its fault.
+struct ReplyBody {
+  std::function<bool()> wait_for_release;  // kStallMidBody: false when the endpoint stops
+  Bytes bytes;
+  ReplyFault fault = ReplyFault::kNone;
+  std::shared_ptr<void> token;
+  bool released = false;
+};
+
+ssize_t copy_out(ReplyBody& reply, std::uint64_t pos, char* buffer, std::size_t max,
+                 std::size_t end) {
+  if (pos >= end) return MHD_CONTENT_READER_END_WITH_ERROR;
+  const std::size_t n = std::min<std::size_t>(max, end - static_cast<std::size_t>(pos));
+  std::memcpy(buffer, reply.bytes.data() + pos, n);
+  // The last byte is produced: the request no longer counts as in flight, before the client can
+  // have read it (the slot would otherwise end after the client already saw the reply).
+  if (pos + n == reply.bytes.size()) reply.token.reset();
+  return static_cast<ssize_t>(n);
+}
+
 }  // namespace
+
+ssize_t ReferenceEndpoint::Impl::read_reply(void* cls, std::uint64_t pos, char* buffer,
+                                            std::size_t max) {
+  auto& reply = *static_cast<ReplyBody*>(cls);
+  const std::size_t size = reply.bytes.size();
+  const std::size_t half = size / 2;
+  switch (reply.fault) {
+    case ReplyFault::kTruncateBody:   // Declared full length: closing at half cuts it short.
+    case ReplyFault::kCloseMidReply:  // Chunked: closing at half leaves out the last chunk.
+      return copy_out(reply, pos, buffer, max, half);
+    case ReplyFault::kStallMidBody:
+      if (pos < half) return copy_out(reply, pos, buffer, max, half);
+      if (!reply.released) {
+        if (!reply.wait_for_release()) return MHD_CONTENT_READER_END_WITH_ERROR;
+        reply.released = true;
+      }
+      return copy_out(reply, pos, buffer, max, size);
+    case ReplyFault::kNone:
+    case ReplyFault::kWrongShapeHeader:
+    case ReplyFault::kWrongDtypeHeader:
+      if (pos >= size) return MHD_CONTENT_READER_END_OF_STREAM;
+      return copy_out(reply, pos, buffer, max, size);
+  }
+  return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+namespace {
+
+void free_reply(void* cls) {
+  delete static_cast<ReplyBody*>(cls);
+}
+
+// ---- libmicrohttpd callbacks: C entry points, so nothing may throw out of them.
+
+void* on_request_line(void*, const char* uri, MHD_Connection*) {
+  auto* state = new (std::nothrow) RequestState;
+  if (state != nullptr) {
+    try {
+      state->uri = uri;
+    } catch (...) {
+    }
+  }
+  return state;
+}
+
+void on_completed(void*, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
+  delete static_cast<RequestState*>(*con_cls);
+  *con_cls = nullptr;
+}
+
+// libmicrohttpd's own diagnostics (malformed requests, closed sockets) are not the endpoint's
+// output: tests provoke them on purpose.
+void quiet_logger(void*, const char*, va_list) {}
+
+}  // namespace
+
+MHD_Result ReferenceEndpoint::Impl::on_access(void* cls, MHD_Connection* connection,
+                                              const char* url, const char* method, const char*,
+                                              const char* upload_data, std::size_t* upload_size,
+                                              void** con_cls) {
+  auto* impl = static_cast<ReferenceEndpoint::Impl*>(cls);
+  auto* state = static_cast<RequestState*>(*con_cls);
+  if (state == nullptr) return MHD_NO;  // out of memory at the request line
+  try {
+    return impl->on_request(connection, url, method, upload_data, upload_size, *state);
+  } catch (const std::exception& e) {
+    return queue_simple(connection,
+                        error_reply(500, std::string("Internal error: ") + e.what(), true));
+  } catch (...) {
+    return queue_simple(connection, error_reply(500, "Internal error: unknown exception", true));
+  }
+}
 
 void ReferenceEndpoint::Impl::count_request(const std::string& path) {
   std::lock_guard<std::mutex> lock(mutex);
@@ -150,13 +328,25 @@ void ReferenceEndpoint::Impl::count_request(const std::string& path) {
   ++counters.per_path[path];
 }
 
-Result<void> ReferenceEndpoint::Impl::bind() {
+void ReferenceEndpoint::Impl::acquire_compute_slot() {
+  std::unique_lock<std::mutex> lock(mutex);
+  if (computing >= options.worker_threads) {
+    ++queued;
+    changed.wait(lock, [&] { return computing < options.worker_threads; });
+    --queued;
+  }
+  ++computing;
+}
+
+void ReferenceEndpoint::Impl::release_compute_slot() {
   {
     std::lock_guard<std::mutex> lock(mutex);
-    if (started) return Error(ErrorCode::kInternal, "ReferenceEndpoint was already started");
-    if (stopping) return Error(ErrorCode::kInternal, "ReferenceEndpoint was stopped");
-    started = true;
+    --computing;
   }
+  changed.notify_all();
+}
+
+Result<void> ReferenceEndpoint::Impl::check_options() const {
   if (options.worker_threads < 1) {
     return Error(ErrorCode::kInvalidArgument, "worker_threads must be at least 1, got " +
                                                   std::to_string(options.worker_threads));
@@ -172,6 +362,14 @@ Result<void> ReferenceEndpoint::Impl::bind() {
   if (options.keep_alive_timeout.count() < 0) {
     return Error(ErrorCode::kInvalidArgument, "keep_alive_timeout must not be negative");
   }
+  if (options.max_connections < 1) {
+    return Error(ErrorCode::kInvalidArgument, "max_connections must be at least 1, got " +
+                                                  std::to_string(options.max_connections));
+  }
+  if (options.max_header_bytes < 1024) {
+    return Error(ErrorCode::kInvalidArgument, "max_header_bytes must be at least 1024, got " +
+                                                  std::to_string(options.max_header_bytes));
+  }
   if (options.root) {
     const StandInVae* vae = find_stand_in_vae(options.root->model);
     if (vae == nullptr) {
@@ -183,153 +381,134 @@ Result<void> ReferenceEndpoint::Impl::bind() {
                    "root binding: model '" + options.root->model + "' has no encoder");
     }
   }
-  install_handlers();
-  // httplib's default also sets SO_REUSEPORT, which would let a second endpoint bind a port that
-  // is already serving; SO_REUSEADDR alone still allows quick restarts.
-  server.set_socket_options([this](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
-    listen_socket = sock;
-  });
-  int port = -1;
-  if (options.port == 0) {
-    port = server.bind_to_any_port(options.host);
-  } else if (server.bind_to_port(options.host, options.port)) {
-    port = options.port;
-  }
-  if (port <= 0) {
-    return Error(ErrorCode::kUnavailable,
-                 "cannot bind " + options.host + ":" + std::to_string(options.port));
-  }
-  // httplib listens with a backlog of 5: a burst of new connections (a client opening K at once)
-  // would see SYNs dropped and retried a second later. Linux lets a second listen() raise it.
-  if (listen_socket >= 0) ::listen(listen_socket, SOMAXCONN);
-  bound_port = port;
   return {};
 }
 
-void ReferenceEndpoint::Impl::install_handlers() {
-  const auto threads = static_cast<std::size_t>(options.worker_threads);
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server.set_payload_max_length(options.max_body_bytes);
-  server.set_keep_alive_timeout(static_cast<time_t>(options.keep_alive_timeout.count()));
-  // httplib closes a connection after 5 requests by default; real endpoints keep it open.
-  server.set_keep_alive_max_count(100'000);
-  // httplib writes headers and body separately; without TCP_NODELAY, Nagle's algorithm holds
-  // the body until the client's delayed ACK (~40 ms), which swamps any latency measurement.
-  server.set_tcp_nodelay(true);
+Result<void> ReferenceEndpoint::Impl::bind_and_serve() {
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (started) return Error(ErrorCode::kInternal, "ReferenceEndpoint was already started");
+    if (stopping) return Error(ErrorCode::kInternal, "ReferenceEndpoint was stopped");
+    started = true;
+  }
+  Result<void> valid = check_options();
+  if (!valid) return valid;
+  Result<ListenSocket> socket = open_listen_socket(options.host, options.port);
+  if (!socket) return std::move(socket).error();
 
-  server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
-    count_request(req.path);
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-
-  // A client that waits for "100 Continue" is refused before it uploads an oversized body.
-  server.set_expect_100_continue_handler([this](const httplib::Request& req,
-                                                httplib::Response& res) {
-    const std::optional<std::uint64_t> length = content_length_of(req);
-    if (length && *length > options.max_body_bytes) {
-      count_request(req.path);
-      reply_error(res, 413,
-                  "Request body of " + std::to_string(*length) + " bytes exceeds the limit of " +
-                      std::to_string(options.max_body_bytes) + " bytes.");
-      res.set_header("Connection", "close");
-      return 413;
-    }
-    return 100;
-  });
-
-  // Statuses httplib produces itself (404, 413, 400 for unreadable requests) get JSON bodies too.
-  server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty() || res.content_length_ > 0) {
-          return httplib::Server::HandlerResponse::Unhandled;
-        }
-        const std::optional<std::uint64_t> length = content_length_of(req);
-        std::string message;
-        if (res.status == 404) {
-          message = "Not Found: " + req.method + " " + req.path;
-        } else if (res.status == 413 && length && *length > options.max_body_bytes) {
-          message = "Request body of " + std::to_string(*length) + " bytes exceeds the limit of " +
-                    std::to_string(options.max_body_bytes) + " bytes.";
-        } else if (res.status == 413) {
-          // httplib caps url-encoded form bodies on its own; the service would refuse the type.
-          res.status = 400;
-          message =
-              "Content-Type `" + req.get_header_value("Content-Type") + "` is not supported here.";
-        } else {
-          message = "HTTP " + std::to_string(res.status) + " for " + req.method + " " + req.path;
-        }
-        res.set_content(json_error(message), kJson);
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-
-  server.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
-        std::string what = "unknown exception";
-        try {
-          if (error) std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        reply_error(res, 500, "Internal error: " + what);
-      });
-
-  auto ok = [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("Ok", "text/plain");
-  };
-  server.Get("/", ok);
-  server.Get("/health", ok);
-  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    std::size_t batch = 0;
-    std::size_t queue = 0;
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      batch = in_flight;
-      queue = queued;
-    }
-    res.set_content("inf_batch_current_size " + std::to_string(batch) + "\ninf_queue_size " +
-                        std::to_string(queue) + "\n",
-                    "text/plain");
-  });
-  server.Post(R"(/(predict/?)?)", [this](const httplib::Request& req, httplib::Response& res) {
-    if (!options.root) {
-      reply_error(
-          res, 404,
-          "No model is bound to " + req.path + "; use /<model>/decode/ or /<model>/encode/.");
-      return;
-    }
-    handle_model_route(req, res, options.root->model, options.root->role);
-  });
-  server.Post(R"(/([^/]+)/(decode|encode)(/|/predict/?)?)",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                const EndpointRole role =
-                    req.matches[2] == "decode" ? EndpointRole::kDecode : EndpointRole::kEncode;
-                handle_model_route(req, res, req.matches[1], role);
-              });
+  // libmicrohttpd counts the silence timeout in whole seconds, and 0 would mean never.
+  const auto timeout = static_cast<unsigned int>(
+      std::max<std::chrono::seconds::rep>(1, options.keep_alive_timeout.count()));
+  unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                       MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  if (socket->ipv6) flags |= MHD_USE_IPv6;
+  daemon = MHD_start_daemon(
+      flags, 0, nullptr, nullptr, &Impl::on_access, this,                               //
+      MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(socket->fd),                    //
+      MHD_OPTION_URI_LOG_CALLBACK, &on_request_line, this,                              //
+      MHD_OPTION_NOTIFY_COMPLETED, &on_completed, this,                                 //
+      MHD_OPTION_CONNECTION_TIMEOUT, timeout,                                           //
+      MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(options.max_connections),  //
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(options.max_header_bytes),
+      MHD_OPTION_EXTERNAL_LOGGER, &quiet_logger, nullptr,  //
+      MHD_OPTION_END);
+  if (daemon == nullptr) {
+    ::close(socket->fd);
+    return Error(ErrorCode::kUnavailable, "libmicrohttpd could not start serving " + options.host +
+                                              ":" + std::to_string(socket->port));
+  }
+  bound_port = socket->port;
+  return {};
 }
 
-void ReferenceEndpoint::Impl::handle_model_route(const httplib::Request& req,
-                                                 httplib::Response& res, const std::string& model,
-                                                 EndpointRole role) {
+std::optional<SimpleReply> ReferenceEndpoint::Impl::route(MHD_Connection* connection,
+                                                          const std::string& path,
+                                                          const std::string& method,
+                                                          RequestState& state) {
+  if (method == "GET" || method == "HEAD") {
+    SimpleReply reply;
+    if (path == "/" || path == "/health") {
+      reply.body = "Ok";
+      return reply;
+    }
+    if (path == "/metrics") {
+      std::lock_guard<std::mutex> lock(mutex);
+      reply.body = "inf_batch_current_size " + std::to_string(in_flight) + "\ninf_queue_size " +
+                   std::to_string(queued) + "\n";
+      return reply;
+    }
+  }
+  // Replies queued before the body is read make libmicrohttpd discard the body and close the
+  // connection; `close` says so explicitly where a body is certain.
+  if (method != "POST") return error_reply(404, "Not Found: " + method + " " + path);
+  std::string model;
+  EndpointRole role = EndpointRole::kDecode;
+  if (is_root_route(path)) {
+    if (!options.root) {
+      return error_reply(
+          404, "No model is bound to " + path + "; use /<model>/decode/ or /<model>/encode/.");
+    }
+    model = options.root->model;
+    role = options.root->role;
+  } else if (!match_model_route(path, &model, &role)) {
+    return error_reply(404, "Not Found: " + method + " " + path);
+  }
   const StandInVae* vae = find_stand_in_vae(model);
   if (vae == nullptr) {
     std::string known;
     for (const char* name : kModelNames)
       known += (known.empty() ? "" : ", ") + std::string(name);
-    reply_error(res, 404, "Unknown model `" + model + "`; this endpoint serves " + known + ".");
-    return;
+    return error_reply(404, "Unknown model `" + model + "`; this endpoint serves " + known + ".");
   }
   if (role == EndpointRole::kEncode && !vae->can_encode) {
-    reply_error(res, 404, "Model `" + model + "` has no encode endpoint.");
-    return;
+    return error_reply(404, "Model `" + model + "` has no encode endpoint.");
   }
-  serve_inference(req, res, *vae, role);
+  // Refused before a body byte is read (with "Expect: 100-continue", before one is sent): the
+  // service takes no compressed bodies, and inflating one would defeat the size limit.
+  if (const std::optional<std::string> encoding = header_of(connection, "Content-Encoding")) {
+    if (*encoding != "identity") {
+      return error_reply(
+          415, "Content-Encoding `" + *encoding + "` is not supported; send the body uncompressed.",
+          true);
+    }
+  }
+  const std::optional<std::uint64_t> length = content_length_of(connection);
+  if (length && *length > options.max_body_bytes) {
+    return error_reply(413, too_large_message(*length, options.max_body_bytes), true);
+  }
+  if (length && *length > 0)
+    state.body.reserve(
+        static_cast<std::size_t>(std::min<std::uint64_t>(*length, std::uint64_t{1} << 20)));
+  state.model = std::move(model);
+  state.role = role;
+  return std::nullopt;
 }
 
-void ReferenceEndpoint::Impl::serve_inference(const httplib::Request& req, httplib::Response& res,
-                                              const StandInVae& vae, EndpointRole role) {
+MHD_Result ReferenceEndpoint::Impl::on_request(MHD_Connection* connection, const char* url,
+                                               const char* method, const char* upload_data,
+                                               std::size_t* upload_size, RequestState& state) {
+  if (!state.routed) {
+    state.routed = true;
+    const std::string path = url != nullptr ? url : "/";
+    count_request(path);
+    std::optional<SimpleReply> early = route(connection, path, method, state);
+    if (early) return queue_simple(connection, *early);
+    return MHD_YES;  // Wait for the body (libmicrohttpd sends "100 Continue" when asked).
+  }
+  if (*upload_size > 0) {
+    // Counted as it arrives, whatever the framing. libmicrohttpd cannot send a reply mid-upload,
+    // so a body that outgrows the limit ends the connection.
+    if (*upload_size > options.max_body_bytes - state.body.size()) return MHD_NO;
+    state.body.append(upload_data, *upload_size);
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  return serve_inference(connection, state);
+}
+
+MHD_Result ReferenceEndpoint::Impl::serve_inference(MHD_Connection* connection,
+                                                    RequestState& state) {
+  const StandInVae* vae = find_stand_in_vae(*state.model);
   std::shared_ptr<InflightToken> token;
   {
     std::unique_lock<std::mutex> lock(mutex);
@@ -345,37 +524,42 @@ void ReferenceEndpoint::Impl::serve_inference(const httplib::Request& req, httpl
     if (fail_remaining > 0) {
       --fail_remaining;
       ++counters.failed_by_injection;
-      const int status = fail_status;
-      const std::string retry_after = fail_retry_after;
-      const std::string message = fail_message;
+      SimpleReply reply = error_reply(fail_status, fail_message);
+      reply.retry_after = fail_retry_after;
       lock.unlock();
-      if (!retry_after.empty()) res.set_header("Retry-After", retry_after);
-      reply_error(res, status, message);
-      return;
+      return queue_simple(connection, reply);
     }
     ++in_flight;
     token = std::make_shared<InflightToken>(mutex, in_flight);
   }
 
   InferenceRequest request;
-  request.content_type = header_of(req, "Content-Type");
-  request.accept = header_of(req, "Accept");
-  request.raw_query = raw_query_of(req.target);
-  request.body = req.body;
+  request.content_type = header_of(connection, "Content-Type");
+  request.accept = header_of(connection, "Accept");
+  request.raw_query = raw_query_of(state.uri);
+  request.body = state.body;
   InferenceLimits limits;
   limits.max_image_side = options.max_image_side;
   limits.max_body_bytes = options.max_body_bytes;
   limits.max_reply_bytes = options.max_reply_bytes;
   limits.spatial_context = options.spatial_context;
-  Result<InferenceReply> reply = role == EndpointRole::kDecode ? run_decode(vae, request, limits)
-                                                               : run_encode(vae, request, limits);
+  acquire_compute_slot();
+  Result<InferenceReply> reply = Error(ErrorCode::kInternal, "not run");
+  try {
+    reply = state.role == EndpointRole::kDecode ? run_decode(*vae, request, limits)
+                                                : run_encode(*vae, request, limits);
+  } catch (...) {
+    release_compute_slot();
+    throw;
+  }
+  release_compute_slot();
+  state.body = std::string();  // The request's bytes are not needed while the reply is sent.
   if (!reply) {
     const int status = reply.error().code() == ErrorCode::kInvalidArgument ? 400 : 500;
-    reply_error(res, status, reply.error().message());
-    return;
+    return queue_simple(connection, error_reply(status, reply.error().message()));
   }
   const ReplyFault fault = take_reply_fault(reply->is_tensor);
-  send_reply(res, std::move(reply).value(), fault, std::move(token));
+  return queue_inference_reply(connection, std::move(reply).value(), fault, std::move(token));
 }
 
 ReplyFault ReferenceEndpoint::Impl::take_reply_fault(bool is_tensor) {
@@ -400,65 +584,33 @@ bool ReferenceEndpoint::Impl::wait_for_release() {
   return !stopping;
 }
 
-void ReferenceEndpoint::Impl::send_reply(httplib::Response& res, InferenceReply reply,
-                                         ReplyFault fault, std::shared_ptr<void> token) {
-  res.status = 200;
+MHD_Result ReferenceEndpoint::Impl::queue_inference_reply(MHD_Connection* connection,
+                                                          InferenceReply reply, ReplyFault fault,
+                                                          std::shared_ptr<void> token) {
+  auto body = std::make_unique<ReplyBody>();
+  body->wait_for_release = [this] { return wait_for_release(); };
+  body->fault = fault;
+  body->token = std::move(token);
+  body->bytes = std::move(reply.body);
+  // A chunked reply is what lets kCloseMidReply end without the terminating chunk.
+  const std::uint64_t size =
+      fault == ReplyFault::kCloseMidReply ? MHD_SIZE_UNKNOWN : body->bytes.size();
+  MHD_Response* response = MHD_create_response_from_callback(size, 64 * 1024, &Impl::read_reply,
+                                                             body.get(), &free_reply);
+  if (response == nullptr) return MHD_NO;
+  body.release();  // Owned by the response now (free_reply).
+  MHD_add_response_header(response, "Content-Type", reply.content_type.c_str());
   if (reply.is_tensor) {
     Shape shape = reply.shape;
     if (fault == ReplyFault::kWrongShapeHeader) shape.back() += 1;
     const DType dtype =
         fault == ReplyFault::kWrongDtypeHeader ? wrong_dtype(reply.dtype) : reply.dtype;
-    res.set_header("shape", shape_to_string(shape));
-    res.set_header("dtype", std::string(dtype_name(dtype)));
+    MHD_add_response_header(response, "shape", shape_to_string(shape).c_str());
+    MHD_add_response_header(response, "dtype", std::string(dtype_name(dtype)).c_str());
   }
-  auto body = std::make_shared<const Bytes>(std::move(reply.body));
-  const std::size_t size = body->size();
-  const std::size_t half = size / 2;
-  auto bytes_at = [body](std::size_t offset) {
-    return reinterpret_cast<const char*>(body->data()) + offset;
-  };
-
-  switch (fault) {
-    case ReplyFault::kTruncateBody:
-      res.set_content_provider(
-          size, reply.content_type,
-          [bytes_at, half, token](std::size_t offset, std::size_t, httplib::DataSink& sink) {
-            if (offset >= half) return false;  // Closes the connection short of Content-Length.
-            return sink.write(bytes_at(offset), half - offset);
-          });
-      return;
-    case ReplyFault::kCloseMidReply:
-      res.set_chunked_content_provider(
-          reply.content_type, [bytes_at, half, token](std::size_t offset, httplib::DataSink& sink) {
-            if (offset >= half) return false;  // No terminating chunk.
-            return sink.write(bytes_at(offset), half - offset);
-          });
-      return;
-    case ReplyFault::kStallMidBody: {
-      auto released = std::make_shared<bool>(false);
-      res.set_content_provider(
-          size, reply.content_type,
-          [this, bytes_at, half, token, released](std::size_t offset, std::size_t length,
-                                                  httplib::DataSink& sink) {
-            if (offset < half) return sink.write(bytes_at(offset), half - offset);
-            if (!*released) {
-              if (!wait_for_release()) return false;
-              *released = true;
-            }
-            return sink.write(bytes_at(offset), length);
-          });
-      return;
-    }
-    case ReplyFault::kNone:
-    case ReplyFault::kWrongShapeHeader:
-    case ReplyFault::kWrongDtypeHeader:
-      res.set_content_provider(
-          size, reply.content_type,
-          [bytes_at, token](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-            return sink.write(bytes_at(offset), length);
-          });
-      return;
-  }
+  const MHD_Result result = MHD_queue_response(connection, MHD_HTTP_OK, response);
+  MHD_destroy_response(response);
+  return result;
 }
 
 // ---- ReferenceEndpoint
@@ -471,37 +623,19 @@ ReferenceEndpoint::~ReferenceEndpoint() {
 }
 
 Result<void> ReferenceEndpoint::start() {
-  // Held until the accept loop runs, so a concurrent stop() waits and then stops it.
   std::lock_guard<std::mutex> lifecycle(impl_->stop_mutex);
-  Result<void> bound = impl_->bind();
-  if (!bound) return bound;
-  Impl* impl = impl_.get();
-  impl->thread = std::thread([impl] {
-    impl->server.listen_after_bind();
-    impl->listen_finished = true;
-  });
-  // httplib's stop() does nothing until the accept loop runs, so wait for it: stop() must work
-  // right after start() returns.
-  while (!impl->server.is_running() && !impl->listen_finished)
-    std::this_thread::yield();
-  if (!impl->server.is_running()) {
-    impl->thread.join();
-    return Error(ErrorCode::kUnavailable, "the server's accept loop ended at once");
-  }
-  return {};
+  return impl_->bind_and_serve();
 }
 
 Result<void> ReferenceEndpoint::run() {
-  Result<void> bound = impl_->bind();
-  if (!bound) return bound;
-  impl_->run_active = true;
-  bool stop_requested = false;
   {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    stop_requested = impl_->stopping;
+    std::lock_guard<std::mutex> lifecycle(impl_->stop_mutex);
+    Result<void> serving = impl_->bind_and_serve();
+    if (!serving) return serving;
   }
-  if (!stop_requested) impl_->server.listen_after_bind();
-  impl_->run_active = false;
+  // libmicrohttpd serves from its own threads; this thread only waits for stop().
+  std::unique_lock<std::mutex> lock(impl_->mutex);
+  impl_->changed.wait(lock, [&] { return impl_->daemon_stopped; });
   return {};
 }
 
@@ -511,12 +645,17 @@ void ReferenceEndpoint::stop() {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     impl_->stopping = true;
   }
+  // Releases stalled and delayed replies, whose threads MHD_stop_daemon joins.
   impl_->changed.notify_all();
-  // A run() between bind and its accept loop: wait for the loop so httplib's stop() takes effect.
-  while (impl_->run_active && !impl_->server.is_running())
-    std::this_thread::yield();
-  impl_->server.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
+  if (impl_->daemon != nullptr) {
+    MHD_stop_daemon(impl_->daemon);  // Also closes the listening socket.
+    impl_->daemon = nullptr;
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->daemon_stopped = true;
+  }
+  impl_->changed.notify_all();
 }
 
 int ReferenceEndpoint::port() const noexcept {

@@ -151,6 +151,12 @@ Image read_input_image(const std::string& path) {
 void write_tensor(const std::string& path, const Tensor& tensor, const std::string& name) {
   const std::string extension = extension_of(path);
   if (extension == ".npy") {
+    // .npy has no bfloat16 (Flux's encode replies come in it, as the service's do): widening to
+    // float32 is exact.
+    if (tensor.dtype() == DType::kBFloat16) {
+      take(write_npy(path, take(convert(tensor.view(), DType::kFloat32)).view()));
+      return;
+    }
     take(write_npy(path, tensor.view()));
   } else if (extension == ".safetensors") {
     take(write_safetensors(path, {{name, tensor.view()}}));

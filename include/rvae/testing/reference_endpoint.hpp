@@ -34,9 +34,18 @@ struct ReferenceEndpointOptions {
   int port = 0;
   /// Optional model served at `POST /` and `POST /predict` (otherwise those answer 404).
   std::optional<RootBinding> root;
-  /// Request bodies declaring a larger Content-Length are refused with HTTP 413 and a JSON error,
-  /// without being buffered.
+  /// Largest request body. One declaring a larger Content-Length is refused with HTTP 413 and a
+  /// JSON error before it is read (with "Expect: 100-continue", before it is sent). Bytes are
+  /// counted as they arrive, chunked or not: a body that outgrows the limit mid-upload ends the
+  /// connection (no status can be sent mid-upload). Bodies with a Content-Encoding are refused
+  /// with HTTP 415 (the service takes none; inflating one would defeat this limit).
   std::size_t max_body_bytes = std::size_t{256} << 20;
+  /// Largest request line plus headers, in bytes (libmicrohttpd parses a request inside a
+  /// per-connection memory pool of this size). Larger requests get HTTP 431 and are closed.
+  std::size_t max_header_bytes = std::size_t{64} << 10;
+  /// Connections open at once; further ones are accepted and closed at once. Each connection has
+  /// its own thread, so idle or slow connections never hold up the others.
+  int max_connections = 1024;
   /// Largest image side in pixels, for decode output and encode input (the service caps images
   /// at 2048x2048). Larger requests get HTTP 400.
   int max_image_side = 2048;
@@ -47,10 +56,11 @@ struct ReferenceEndpointOptions {
   /// Largest reply the server will build (batches can multiply a small body into a huge
   /// reply); larger requests get HTTP 400.
   std::size_t max_reply_bytes = std::size_t{1} << 30;
-  /// Threads serving connections concurrently (one connection occupies one thread).
+  /// Inference requests computed at once; more wait their turn (counted in `inf_queue_size`).
   int worker_threads = 8;
-  /// How long an idle keep-alive connection is held open. stop() waits up to this long for a
-  /// connection that a still-living client keeps idle, so tests keep it short.
+  /// How long a connection may stay silent, idle between requests or stalled mid-request, before
+  /// it is closed (at least 1 s: libmicrohttpd counts whole seconds). stop() does not wait for
+  /// idle connections.
   std::chrono::seconds keep_alive_timeout{1};
 };
 
