@@ -9,6 +9,7 @@
 //                  one call measured alone in this run (what a loaded machine can give).
 #include <benchmark/benchmark.h>
 #include <curl/curl.h>
+#define CPPHTTPLIB_LISTEN_BACKLOG 128  // Bursts of K connects otherwise lose SYNs.
 #include <httplib.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -43,6 +44,10 @@ constexpr Reply kTiny{"/u8-tiny", "[1,16,8,3]", 16 * 8 * 3};
 [[noreturn]] void serve(int port_pipe) {
   httplib::Server server;
   server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  // Without it Nagle's algorithm holds each small reply for the client's delayed ACK (~40 ms);
+  // and httplib closes a connection after 5 requests by default.
+  server.set_tcp_nodelay(true);
+  server.set_keep_alive_max_count(100000);
   for (const Reply& reply : {k3MiB, k12MiB, kTiny}) {
     auto body = std::make_shared<std::string>(reply.bytes, '\x5a');
     const std::string shape = reply.shape;
@@ -128,7 +133,7 @@ double seconds_since(Clock::time_point start) {
 rvae::ClientOptions bench_options() {
   rvae::ClientOptions options;
   options.token_from_environment = false;
-  options.retry.max_attempts = 1;
+  options.retry.initial_backoff = std::chrono::milliseconds(1);
   return options;
 }
 
