@@ -11,7 +11,6 @@
 #include "rvae/error.hpp"
 #include "rvae/export.h"
 #include "rvae/image.hpp"
-#include "rvae/presets.hpp"
 #include "rvae/tensor.hpp"
 
 namespace RVAE_API rvae {
@@ -36,12 +35,12 @@ struct PreviewOptions {
   std::optional<int> width;
 };
 
-/// An RGB image of `latents` (raw, as the pipeline holds them: [B,C,h,w], packed [B,L,4C] or
-/// video [B,C,T,h,w]; float16, bfloat16 or float32): each pixel is unscaled with the preset's
-/// factors ((z - shift) * scaling) and mapped by `factors`. The reference endpoint's stand-in
-/// VAE decodes exactly this way, so with upscale 8 the preview equals its decode.
+/// An RGB image of `latents` as a diffusion pipeline holds them (scaled: what `rvae decode`
+/// sends with the model's factors; [B,C,h,w], packed [B,L,4C] or video [B,C,T,h,w]; float16,
+/// bfloat16 or float32), each latent pixel mapped by `factors`. The reference endpoint's
+/// stand-in VAE decodes exactly this way, so with upscale 8 the preview equals its decode.
 /// InvalidArgument for a shape, dtype, channel count or option that does not fit.
-Result<Image> preview_latents(const TensorView& latents, const ModelPreset& preset,
-                              const LatentRgbFactors& factors, const PreviewOptions& options = {});
+Result<Image> preview_latents(const TensorView& latents, const LatentRgbFactors& factors,
+                              const PreviewOptions& options = {});
 
 }  // namespace rvae

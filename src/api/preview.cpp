@@ -67,8 +67,8 @@ std::optional<LatentRgbFactors> latent_rgb_factors(std::string_view model) {
   return std::nullopt;
 }
 
-Result<Image> preview_latents(const TensorView& latents, const ModelPreset& preset,
-                              const LatentRgbFactors& factors, const PreviewOptions& options) {
+Result<Image> preview_latents(const TensorView& latents, const LatentRgbFactors& factors,
+                              const PreviewOptions& options) {
   if (factors.channels <= 0 ||
       factors.weights.size() != static_cast<std::size_t>(factors.channels) * 3) {
     return invalid("latent preview factors need channels x 3 weights");
@@ -102,8 +102,7 @@ Result<Image> preview_latents(const TensorView& latents, const ModelPreset& pres
   const std::int64_t width = s[s.size() - 1];
   if (channels != factors.channels) {
     return invalid("latents " + shape_to_string(s) + " have " + std::to_string(channels) +
-                   " channels; the " + preset.name + " preview needs " +
-                   std::to_string(factors.channels));
+                   " channels; these preview factors need " + std::to_string(factors.channels));
   }
   if (options.batch_index < 0 || options.batch_index >= batch) {
     return invalid("batch item " + std::to_string(options.batch_index) + " is not in " +
@@ -124,8 +123,6 @@ Result<Image> preview_latents(const TensorView& latents, const ModelPreset& pres
     view = as_float.view();
   }
   const float* z = static_cast<const float*>(view.data);
-  const double scaling = preset.scaling_factor;
-  const double shift = preset.shift_factor.value_or(0.0);
   const std::size_t plane = static_cast<std::size_t>(height * width);
   // Element (b, c, t, y, x) of [B,C,T,h,w] (T = 1 for image latents).
   const std::size_t base = static_cast<std::size_t>(options.batch_index) *
@@ -144,9 +141,7 @@ Result<Image> preview_latents(const TensorView& latents, const ModelPreset& pres
       double rgb[3] = {factors.bias[0], factors.bias[1], factors.bias[2]};
       for (std::int64_t c = 0; c < channels; ++c) {
         const double scaled =
-            (static_cast<double>(z[base + static_cast<std::size_t>(c) * channel_stride + pixel]) -
-             shift) *
-            scaling;
+            static_cast<double>(z[base + static_cast<std::size_t>(c) * channel_stride + pixel]);
         for (int k = 0; k < 3; ++k)
           rgb[k] += factors.weights[static_cast<std::size_t>(c * 3 + k)] * scaled;
       }

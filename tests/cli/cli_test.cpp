@@ -11,63 +11,20 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.hpp"
 #include "rvae/rvae.hpp"
 #include "support/scripted_server.hpp"
-#include "support/subprocess.hpp"
 
-namespace rvae {
+namespace rvae::cli_test {
 namespace {
 
 using ::testing::HasSubstr;
-using testing_support::ChildProcess;
-using testing_support::ProcessResult;
-using testing_support::run_process;
+using ProcessResult = Outcome;
+using ServeProcess = Serve;
 
-const std::string kRvae = RVAE_CLI_PATH;
-
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/rvae-cli-test-XXXXXX";
-    path_ = ::mkdtemp(pattern);
-  }
-  ~TempDir() { (void)run_process({"/bin/rm", "-rf", path_}); }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-// `rvae serve --port 0` in a child process; its URL read from the first line it prints.
-class ServeProcess {
- public:
-  explicit ServeProcess(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {kRvae, "serve", "--port", "0"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    child_ = std::make_unique<ChildProcess>(argv);
-    const std::string line = child_->read_stdout_line();
-    const std::string prefix = "serving ";
-    if (line.rfind(prefix, 0) == 0)
-      url_ = line.substr(prefix.size(), line.size() - prefix.size() - 1);
-  }
-  ~ServeProcess() {
-    child_->signal(SIGTERM);
-    (void)child_->wait();
-  }
-  const std::string& url() const { return url_; }  // "http://127.0.0.1:PORT/"
-  ChildProcess& child() { return *child_; }
-
- private:
-  std::unique_ptr<ChildProcess> child_;
-  std::string url_;
-};
-
-Image gradient_image(int width, int height) {
-  Image image{width, height, 3, Bytes(static_cast<std::size_t>(width * height * 3))};
-  for (std::size_t i = 0; i < image.pixels.size(); ++i) {
-    image.pixels[i] = static_cast<std::uint8_t>((i * 7) % 256);
-  }
-  return image;
+// Bounded (the child is killed after a minute), like every CLI test's child.
+Outcome run_process(std::vector<std::string> argv, const Env& env = {}) {
+  return run(std::move(argv), env);
 }
 
 double max_error_against_block_means(const Image& original, const Image& decoded) {
@@ -289,4 +246,4 @@ TEST(CliTest, DemoWritesTheContactSheet) {
 }
 
 }  // namespace
-}  // namespace rvae
+}  // namespace rvae::cli_test

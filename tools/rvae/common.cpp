@@ -118,7 +118,7 @@ Tensor read_latents(const std::string& path, const std::string& name) {
   if (path == "-") {
     // Latents beyond 4 GiB are not sent in one request anyway.
     const Bytes data = read_stdin(std::size_t{4} << 30);
-    static const char kNpyMagic[] = "\x93NUMPY";
+    static const std::uint8_t kNpyMagic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
     if (data.size() >= 6 && std::equal(kNpyMagic, kNpyMagic + 6, data.begin())) {
       return take(parse_npy(data.data(), data.size()));
     }

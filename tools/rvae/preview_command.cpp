@@ -17,9 +17,10 @@ const char* const kUsage =
     "                    [--height H --width W] [--name TENSOR] [--presets FILE]\n"
     "                    LATENT.safetensors|LATENT.npy|- -o OUT.png|OUT.jpg|-\n"
     "\n"
-    "Maps each latent pixel to a colour with the model's latent-to-RGB factors (the table of\n"
-    "docs/PROTOCOL.md section 6) and draws it as an N x N block (--scale, default 8: the\n"
-    "image's real size). Local and instant; a rough likeness of what decode would return.\n"
+    "Maps each latent pixel (as a pipeline holds it: scaled) to a colour with the model's\n"
+    "latent-to-RGB factors (the table of docs/PROTOCOL.md section 6) and draws it as an N x N\n"
+    "block (--scale, default 8: the image's real size). Local and instant; a rough likeness\n"
+    "of what decode would return.\n"
     "--frame picks the latent frame of video latents; packed Flux latents need --height and\n"
     "--width. '-o -' writes a PNG to standard output.\n";
 
@@ -62,7 +63,7 @@ int preview_command(const std::vector<std::string>& argv) {
                 "packed latents " + shape_to_string(latents.shape()) +
                     " do not say the image size; give it with --height H --width W");
   }
-  const Image image = take(preview_latents(latents.view(), preset, *factors, options));
+  const Image image = take(preview_latents(latents.view(), *factors, options));
   if (*output == "-") {
     const Bytes png = take(encode_png(image));
     write_stdout(png.data(), png.size());

@@ -54,7 +54,8 @@ std::string report_json(const InputReport& report) {
         {"tls", ms(t.tls)},           {"upload", ms(t.upload)}, {"server", ms(t.server_wait)},
         {"download", ms(t.download)}, {"decode", ms(t.decode)}, {"total", ms(t.total)}};
   } else {
-    object["attempts"] = 0;
+    // A failed call's Error carries no timings.
+    object["attempts"] = nullptr;
     object["timings_ms"] = nullptr;
   }
   if (report.error) {
