@@ -240,6 +240,24 @@ TEST(CliTest, DemoWritesTheContactSheet) {
   Result<Image> sheet = read_image(dir / "demo/contact_sheet.png");
   ASSERT_TRUE(sheet) << sheet.error().what();
   EXPECT_GT(sheet->width, 4 * 192);
+  // Labelled: dark text in the title band above the first row and left of every row, where no
+  // image is drawn.
+  auto dark_pixels = [&](int x0, int x1, int y0, int y1) {
+    int count = 0;
+    for (int y = y0; y < y1; ++y) {
+      for (int x = x0; x < x1; ++x) {
+        const std::size_t at = (static_cast<std::size_t>(y) * sheet->width + x) * 3;
+        count +=
+            sheet->pixels[at] < 100 && sheet->pixels[at + 1] < 100 && sheet->pixels[at + 2] < 100;
+      }
+    }
+    return count;
+  };
+  EXPECT_GT(dark_pixels(0, sheet->width, 0, 30), 100);  // original | sd15 | sdxl | flux
+  for (int row = 0; row < 3; ++row) {
+    const int top = sheet->height - (3 - row) * (192 + 8);
+    EXPECT_GT(dark_pixels(0, 40, top, top + 192), 20) << "row " << row << " has no name";
+  }
   for (const char* model : {"sd15", "sdxl", "flux"}) {
     EXPECT_TRUE(read_image(dir / ("demo/astronaut_" + std::string(model) + ".png")));
   }

@@ -1,8 +1,10 @@
 #include "contact_sheet.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "pixel_offset.hpp"
+#include "sheet_text.hpp"
 
 namespace rvae::cli {
 namespace {
@@ -39,24 +41,57 @@ void draw_scaled(const Image& source, Image& target, int left, int top, int widt
 
 }  // namespace
 
-Image make_contact_sheet(const std::vector<std::vector<Image>>& rows, int cell_height) {
-  int width = 0;
+Image make_contact_sheet(const std::vector<std::vector<Image>>& rows, int cell_height,
+                         const std::vector<std::string>& column_titles,
+                         const std::vector<std::string>& row_names) {
+  constexpr int kTextScale = 2;
+  constexpr std::array<std::uint8_t, 3> kInk = {32, 32, 32};
+  std::vector<int> column_widths;
   for (const std::vector<Image>& row : rows) {
-    int row_width = kGutter;
-    for (const Image& image : row)
-      row_width += scaled_width(image, cell_height) + kGutter;
-    width = std::max(width, row_width);
+    for (std::size_t j = 0; j < row.size(); ++j) {
+      if (column_widths.size() <= j) column_widths.push_back(0);
+      column_widths[j] = std::max(column_widths[j], scaled_width(row[j], cell_height));
+    }
   }
-  const int height = kGutter + static_cast<int>(rows.size()) * (cell_height + kGutter);
+  for (std::size_t j = 0; j < column_titles.size() && j < column_widths.size(); ++j) {
+    column_widths[j] = std::max(column_widths[j], text_width(column_titles[j], kTextScale));
+  }
+  int label_width = 0;
+  for (const std::string& name : row_names)
+    label_width = std::max(label_width, text_width(name, kTextScale) + kGutter);
+  int title_height = 0;
+  for (const std::string& title : column_titles)
+    title_height = std::max(title_height, text_height(title, kTextScale) + kGutter);
+
+  int width = kGutter + label_width;
+  for (int column : column_widths)
+    width += column + kGutter;
+  const int height =
+      kGutter + title_height + static_cast<int>(rows.size()) * (cell_height + kGutter);
   Image sheet{width, height, 3,
               Bytes(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3, 255)};
-  int top = kGutter;
-  for (const std::vector<Image>& row : rows) {
-    int left = kGutter;
-    for (const Image& image : row) {
-      const int cell_width = scaled_width(image, cell_height);
-      draw_scaled(image, sheet, left, top, cell_width, cell_height);
-      left += cell_width + kGutter;
+  std::vector<int> column_left;
+  int left = kGutter + label_width;
+  for (std::size_t j = 0; j < column_widths.size(); ++j) {
+    column_left.push_back(left);
+    if (j < column_titles.size()) {
+      const int title_width = text_width(column_titles[j], kTextScale);
+      draw_text(sheet, left + (column_widths[j] - title_width) / 2, kGutter, column_titles[j],
+                kTextScale, kInk);
+    }
+    left += column_widths[j] + kGutter;
+  }
+  int top = kGutter + title_height;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i < row_names.size()) {
+      const int name_height = text_height(row_names[i], kTextScale);
+      draw_text(sheet, kGutter, top + (cell_height - name_height) / 2, row_names[i], kTextScale,
+                kInk);
+    }
+    for (std::size_t j = 0; j < rows[i].size(); ++j) {
+      const int cell_width = scaled_width(rows[i][j], cell_height);
+      draw_scaled(rows[i][j], sheet, column_left[j] + (column_widths[j] - cell_width) / 2, top,
+                  cell_width, cell_height);
     }
     top += cell_height + kGutter;
   }

@@ -168,7 +168,12 @@ int demo_command(const std::vector<std::string>& argv) {
     sheet_rows.push_back(std::move(row));
   }
   const std::string sheet_path = out + "/contact_sheet.png";
-  take(write_image(sheet_path, make_contact_sheet(sheet_rows, 192)));
+  std::vector<std::string> titles = {"original"};
+  titles.insert(titles.end(), std::begin(kDemoModels), std::end(kDemoModels));
+  std::vector<std::string> names;
+  for (const char* file : kDemoImages)
+    names.push_back(stem_of(file));
+  take(write_image(sheet_path, make_contact_sheet(sheet_rows, 192, titles, names)));
   std::cout << "\nsent = PNG (encode) + latents (decode); received = latents + decoded PNG;\n"
             << "times are per request, PNG encoding and reply decoding included.\n"
             << "errors are in 8-bit levels against each image's 8x8 block means.\n"
