@@ -6,6 +6,7 @@
 #  3. end to end against one canned endpoint: the SD v1 512² encode and an SDXL 1024² JPEG decode,
 #     by the rvae CLI and by a Python stand-in for the upstream client.
 #   scripts/bench-codecs.sh [BUILD_DIR]   (default build/bench, configured Release here)
+# Measured numbers and the exact command are in BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh python3-pil
@@ -15,7 +16,10 @@ if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DRVAE_BUILD_BENCHMARKS=ON \
     -DRVAE_BUILD_TESTS=OFF >/dev/null
 fi
-cmake --build "$build_dir" -j2 --target rvae_bench rvae_cli >/dev/null
+# RVAE_BENCH_NO_BUILD=1 measures the binaries already in BUILD_DIR.
+if [ -z "${RVAE_BENCH_NO_BUILD:-}" ]; then
+  cmake --build "$build_dir" -j2 --target rvae_bench rvae_cli >/dev/null
+fi
 python=/usr/bin/python3  # Debian's, where python3-pil installs
 data="$build_dir/bench-data"
 "$python" bench/make_bench_data.py "$data"

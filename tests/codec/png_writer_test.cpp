@@ -1,8 +1,14 @@
 // The PNG writer behind encode_png: bit-exact through stb (decode_image) and, when the tests
-// are built with it, libpng; well-formed chunks; per-row filters; both compression settings.
+// are built with it, libpng, and PIL when installed; well-formed chunks; per-row filters; both
+// compression settings.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <set>
 #include <string>
 #include <vector>
@@ -193,6 +199,37 @@ TEST(PngWriter, RoundTripsBitExactThroughLibpng) {
   }
 }
 #endif
+
+// PIL, as the service and the upstream client read PNG, when Debian's python3-pil is there.
+TEST(PngWriter, RoundTripsBitExactThroughPil) {
+  if (std::system("/usr/bin/python3 -c 'import PIL' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 with PIL (python3-pil) is not installed";
+  }
+  char dir_template[] = "/tmp/rvae-png-pil-XXXXXX";
+  ASSERT_NE(mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  int index = 0;
+  for (const Image& image : cases()) {
+    SCOPED_TRACE(describe(image));
+    const std::string stem = dir + "/" + std::to_string(index++);
+    const Bytes png = encode_png(image).value();
+    std::ofstream(stem + ".png", std::ios::binary)
+        .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
+    std::ofstream(stem + ".raw", std::ios::binary)
+        .write(reinterpret_cast<const char*>(image.pixels.data()),
+               static_cast<std::streamsize>(image.pixels.size()));
+    const std::string mode = image.channels == 4 ? "RGBA" : "RGB";
+    const std::string check =
+        "/usr/bin/python3 -c \"import sys; from PIL import Image; im = Image.open('" + stem +
+        ".png'); im.load(); sys.exit(0 if im.mode == '" + mode + "' and im.size == (" +
+        std::to_string(image.width) + ", " + std::to_string(image.height) +
+        ") and im.tobytes() == open('" + stem + ".raw', 'rb').read() else 1)\"";
+    EXPECT_EQ(std::system(check.c_str()), 0) << check;
+    std::remove((stem + ".png").c_str());
+    std::remove((stem + ".raw").c_str());
+  }
+  rmdir(dir.c_str());
+}
 
 }  // namespace
 }  // namespace rvae
