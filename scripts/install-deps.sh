@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config ca-certificates
   libcurl4-openssl-dev nlohmann-json3-dev libstb-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libmicrohttpd-dev
-  openssl nghttp2-server
+  openssl nghttp2-server hyperfine
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libturbojpeg0-dev libdeflate-dev libpng-dev
   "$@"
