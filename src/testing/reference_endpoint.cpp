@@ -34,6 +34,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -46,6 +47,7 @@ namespace rvae::testing {
 namespace {
 
 constexpr const char* kJson = "application/json";
+constexpr std::size_t kBodyBlock = std::size_t{1} << 20;
 constexpr const char* kModelNames[] = {"sd15", "sdxl", "flux", "hunyuan-video"};
 
 // The service's error body, {"error": "<message>"}; messages may echo request bytes that are not
@@ -134,7 +136,11 @@ struct RequestState {
   bool routed = false;
   std::optional<std::string> model;  // inference routes: the model and role
   EndpointRole role = EndpointRole::kDecode;
-  std::string body;
+  // The body as it arrives, in blocks of kBodyBlock bytes: never more memory than it has bytes,
+  // whatever its growth (one buffer grown by doubling would reach twice max_body_bytes).
+  std::vector<std::string> blocks;
+  std::size_t body_size = 0;
+  std::vector<char> body;  // the whole body, joined once it is complete
 };
 
 // `POST /<model>/(decode|encode)` with "", "/", "/predict" or "/predict/" after it.
@@ -476,9 +482,6 @@ std::optional<SimpleReply> ReferenceEndpoint::Impl::route(MHD_Connection* connec
   if (length && *length > options.max_body_bytes) {
     return error_reply(413, too_large_message(*length, options.max_body_bytes), true);
   }
-  if (length && *length > 0)
-    state.body.reserve(
-        static_cast<std::size_t>(std::min<std::uint64_t>(*length, std::uint64_t{1} << 20)));
   state.model = std::move(model);
   state.role = role;
   return std::nullopt;
@@ -498,11 +501,29 @@ MHD_Result ReferenceEndpoint::Impl::on_request(MHD_Connection* connection, const
   if (*upload_size > 0) {
     // Counted as it arrives, whatever the framing. libmicrohttpd cannot send a reply mid-upload,
     // so a body that outgrows the limit ends the connection.
-    if (*upload_size > options.max_body_bytes - state.body.size()) return MHD_NO;
-    state.body.append(upload_data, *upload_size);
+    if (*upload_size > options.max_body_bytes - state.body_size) return MHD_NO;
+    const char* data = upload_data;
+    std::size_t left = *upload_size;
+    while (left > 0) {
+      if (state.blocks.empty() || state.blocks.back().size() == kBodyBlock) {
+        state.blocks.emplace_back();
+      }
+      std::string& block = state.blocks.back();
+      const std::size_t n = std::min(left, kBodyBlock - block.size());
+      block.append(data, n);
+      data += n;
+      left -= n;
+    }
+    state.body_size += *upload_size;
     *upload_size = 0;
     return MHD_YES;
   }
+  state.body.reserve(state.body_size);
+  for (std::string& block : state.blocks) {
+    state.body.insert(state.body.end(), block.begin(), block.end());
+    std::string().swap(block);
+  }
+  state.blocks.clear();
   return serve_inference(connection, state);
 }
 
@@ -537,7 +558,7 @@ MHD_Result ReferenceEndpoint::Impl::serve_inference(MHD_Connection* connection,
   request.content_type = header_of(connection, "Content-Type");
   request.accept = header_of(connection, "Accept");
   request.raw_query = raw_query_of(state.uri);
-  request.body = state.body;
+  request.body = std::string_view(state.body.data(), state.body.size());
   InferenceLimits limits;
   limits.max_image_side = options.max_image_side;
   limits.max_body_bytes = options.max_body_bytes;
@@ -553,7 +574,7 @@ MHD_Result ReferenceEndpoint::Impl::serve_inference(MHD_Connection* connection,
     throw;
   }
   release_compute_slot();
-  state.body = std::string();  // The request's bytes are not needed while the reply is sent.
+  state.body = std::vector<char>();  // Not needed while the reply is sent.
   if (!reply) {
     const int status = reply.error().code() == ErrorCode::kInvalidArgument ? 400 : 500;
     return queue_simple(connection, error_reply(status, reply.error().message()));

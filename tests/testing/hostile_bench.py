@@ -81,37 +81,45 @@ def rate(port, seconds):
     return done / seconds
 
 
+def _hold_idle(port, count, ready, stop):
+    """Child process: keeps `count` silent connections open, reopening any the server closes
+    (its keep-alive timeout), until `stop` is set. A process of its own, so the crowd does not
+    compete with the measuring client for Python's GIL."""
+    import select
+    socks = [connect(port) for _ in range(count)]
+    ready.set()
+    while not stop.is_set():
+        readable, _, _ = select.select(socks, [], [], 0.05)
+        for s in readable:
+            try:
+                data = s.recv(1)
+            except OSError:
+                data = b""
+            if not data:
+                i = socks.index(s)
+                s.close()
+                try:
+                    socks[i] = connect(port)
+                except OSError:
+                    pass
+    for s in socks:
+        s.close()
+
+
 class IdleCrowd:
-    """Keeps `count` silent connections open, reopening any the server closes."""
+    """`count` silent connections held open (and reopened) by a child process."""
 
     def __init__(self, port, count):
-        self.port, self.stop_flag = port, False
-        self.socks = [connect(port) for _ in range(count)]
-        self.thread = threading.Thread(target=self.keep, daemon=True)
-        self.thread.start()
-
-    def keep(self):
-        import select
-        while not self.stop_flag:
-            ready, _, _ = select.select(self.socks, [], [], 0.05)
-            for s in ready:
-                try:
-                    data = s.recv(1)
-                except OSError:
-                    data = b""
-                if not data:
-                    i = self.socks.index(s)
-                    s.close()
-                    try:
-                        self.socks[i] = connect(self.port)
-                    except OSError:
-                        pass
+        import multiprocessing
+        self.ready, self.stop_event = multiprocessing.Event(), multiprocessing.Event()
+        self.proc = multiprocessing.Process(target=_hold_idle,
+                                            args=(port, count, self.ready, self.stop_event))
+        self.proc.start()
+        self.ready.wait(30)
 
     def close(self):
-        self.stop_flag = True
-        self.thread.join()
-        for s in self.socks:
-            s.close()
+        self.stop_event.set()
+        self.proc.join(30)
 
 
 def send_until_refused(port, head, piece, limit_bytes, timeout=2.0):
