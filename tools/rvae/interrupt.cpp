@@ -24,6 +24,8 @@ InterruptGuard::InterruptGuard() {
   g_received = 0;
   struct sigaction action {};
   action.sa_handler = on_signal;
+  // Other threads' system calls (libcurl's poll) carry on; the batch loop polls the flag.
+  action.sa_flags = SA_RESTART;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, &g_previous_int);
   sigaction(SIGTERM, &action, &g_previous_term);
