@@ -1,30 +1,119 @@
-# ctest driver: installs the build tree into a scratch prefix and builds tests/consumer against
-# it (MODE=install), or builds tests/consumer with add_subdirectory on the sources
-# (MODE=subdirectory); then runs the consumer. Arguments: BUILD_DIR, SOURCE_DIR, WORK_DIR, MODE.
-file(REMOVE_RECURSE ${WORK_DIR})
-set(consumer_args)
-if(MODE STREQUAL "install")
-  execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix
-                  RESULT_VARIABLE result OUTPUT_QUIET)
+# ctest driver: builds tests/consumer the way a consumer would and runs what it built.
+#   MODE=install       install the build tree into a scratch prefix, find_package it, and also
+#                      build the C example with pkg-config (--static for a static build)
+#   MODE=build-tree    find_package on the build tree itself (its export())
+#   MODE=subdirectory  add_subdirectory on the sources, as a shared library; checks first that
+#                      by default only the library is built; then checks librvae.so's exported
+#                      symbols with nm, its SONAME, and calls it from Python's ctypes
+# Arguments: BUILD_DIR, SOURCE_DIR, WORK_DIR, MODE; optional C_COMPILER and CXX_COMPILER (the
+# consumer's compilers), LAUNCHER (a compiler launcher such as ccache), PYTHON, NM, PKG_CONFIG.
+file(REMOVE_RECURSE ${WORK_DIR}/build ${WORK_DIR}/prefix ${WORK_DIR}/pkg-config)
+
+function(run what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(result)
-    message(FATAL_ERROR "install failed: ${result}")
+    message(FATAL_ERROR "${what} failed (${result}):\n${out}\n${err}")
   endif()
-  set(consumer_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+  set(run_output "${out}" PARENT_SCOPE)
+endfunction()
+
+# Runs a built program and checks that it printed `expected`.
+function(expect_output expected)
+  run("${ARGN}" ${ARGN})
+  message(STATUS "${run_output}")
+  if(NOT run_output MATCHES "${expected}")
+    message(FATAL_ERROR "${ARGN} did not print '${expected}'")
+  endif()
+endfunction()
+
+set(consumer_args -DCMAKE_BUILD_TYPE=Release)
+if(C_COMPILER)
+  list(APPEND consumer_args -DCMAKE_C_COMPILER=${C_COMPILER} -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
+endif()
+if(LAUNCHER)
+  list(APPEND consumer_args -DCMAKE_C_COMPILER_LAUNCHER=${LAUNCHER}
+                            -DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER})
+endif()
+
+if(MODE STREQUAL "install")
+  run("install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
+  list(APPEND consumer_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+elseif(MODE STREQUAL "build-tree")
+  list(APPEND consumer_args -Drvae_DIR=${BUILD_DIR})
+elseif(MODE STREQUAL "subdirectory")
+  run("configuring a library-only subproject" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer
+      -B ${WORK_DIR}/library-only -DRVAE_SOURCE_DIR=${SOURCE_DIR} -DRVAE_CONSUMER_LIBRARY_ONLY=ON)
+  list(APPEND consumer_args -DRVAE_SOURCE_DIR=${SOURCE_DIR} -DRVAE_BUILD_CLI=OFF
+                            -DBUILD_SHARED_LIBS=ON)
 else()
-  set(consumer_args -DRVAE_SOURCE_DIR=${SOURCE_DIR} -DRVAE_BUILD_CLI=OFF)
+  message(FATAL_ERROR "MODE must be install, build-tree or subdirectory")
 endif()
-execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build
-                        -DCMAKE_BUILD_TYPE=Release ${consumer_args}
-                RESULT_VARIABLE result)
-if(result)
-  message(FATAL_ERROR "configuring the consumer failed: ${result}")
+
+run("configuring the consumer" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer
+    -B ${WORK_DIR}/build ${consumer_args})
+run("building the consumer" ${CMAKE_COMMAND} --build ${WORK_DIR}/build -j2)
+set(bin ${WORK_DIR}/build)
+expect_output("consumer ok" ${bin}/consumer)
+expect_output("consumer ok" ${bin}/consumer_cxx20)
+expect_output("c api ok" ${bin}/with_endpoint ${bin}/consumer_c)
+
+if(MODE STREQUAL "install" AND PKG_CONFIG)
+  # The C example built by hand from rvae.pc alone, as a Makefile-based project would.
+  set(pc_env PKG_CONFIG_PATH=${WORK_DIR}/prefix/lib/pkgconfig)
+  set(static "")
+  if(NOT EXISTS ${WORK_DIR}/prefix/lib/librvae.so)
+    set(static --static)
+  endif()
+  run("pkg-config" ${CMAKE_COMMAND} -E env ${pc_env} ${PKG_CONFIG} --cflags --libs ${static} rvae)
+  string(STRIP "${run_output}" pc_flags)
+  separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
+  string(FIND "${pc_flags}" "-I${WORK_DIR}/prefix/" in_prefix)
+  if(in_prefix LESS 0)
+    message(FATAL_ERROR "rvae.pc does not point into the install prefix: ${pc_flags}")
+  endif()
+  file(MAKE_DIRECTORY ${WORK_DIR}/pkg-config)
+  if(NOT C_COMPILER)
+    set(C_COMPILER cc)
+  endif()
+  run("compiling with pkg-config's flags" ${C_COMPILER} -std=c99 -Wall -Wextra -Werror -pedantic
+      ${SOURCE_DIR}/tests/consumer/c_api.c ${pc_flags} -o ${WORK_DIR}/pkg-config/c_api)
+  expect_output("c api ok" ${bin}/with_endpoint ${WORK_DIR}/pkg-config/c_api)
 endif()
-execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/build -j2 RESULT_VARIABLE result)
-if(result)
-  message(FATAL_ERROR "building the consumer failed: ${result}")
-endif()
-execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE result OUTPUT_VARIABLE out)
-message(STATUS "${out}")
-if(result OR NOT out MATCHES "consumer ok")
-  message(FATAL_ERROR "the consumer failed: ${result}")
+
+if(MODE STREQUAL "subdirectory")
+  set(library ${bin}/rvae/librvae.so)
+  run("readelf" readelf -d ${library})
+  if(NOT run_output MATCHES "SONAME\\)[^\n]*librvae\\.so\\.0\\]")
+    message(FATAL_ERROR "librvae.so has no SONAME librvae.so.0:\n${run_output}")
+  endif()
+  if(NM)
+    # Exported: the C API (rvae_*) and the public C++ API (rvae:: and its classes' type info);
+    # never nlohmann_json, internal namespaces, Client::Impl's members or standard-library
+    # instantiations.
+    run("nm" ${NM} -D --defined-only -C ${library})
+    string(REPLACE "\n" ";" symbols "${run_output}")
+    set(count 0)
+    set(c_count 0)
+    foreach(line IN LISTS symbols)
+      if(line STREQUAL "")
+        continue()
+      endif()
+      math(EXPR count "${count} + 1")
+      string(REGEX REPLACE "^[0-9a-f]+ [A-Za-z] " "" name "${line}")
+      if(name MATCHES "^rvae_[a-z0-9_]+$")
+        math(EXPR c_count "${c_count} + 1")
+      elseif(NOT name MATCHES "^(rvae::|typeinfo for rvae::|typeinfo name for rvae::|vtable for rvae::)"
+             OR name MATCHES "nlohmann|::Impl::|rvae::(transport|protocol|capi|internal|codec_detail)::")
+        message(FATAL_ERROR "librvae.so exports a symbol outside the public API: ${name}")
+      endif()
+    endforeach()
+    if(c_count LESS 20)
+      message(FATAL_ERROR "librvae.so exports only ${c_count} C API functions")
+    endif()
+    message(STATUS "librvae.so exports ${count} symbols, ${c_count} of them the C API")
+  endif()
+  if(PYTHON)
+    expect_output("ctypes ok" ${bin}/with_endpoint ${PYTHON} ${SOURCE_DIR}/tests/consumer/ctypes_decode.py
+                  ${library})
+  endif()
 endif()

@@ -105,8 +105,9 @@ RVAE_API const char* rvae_version(void);
 
 /* ---- Cancellation: a token given to calls through their params. rvae_cancel_token_cancel may
  * be called from any thread (e.g. from an sd_cancel_generation-style hook); the calls holding the
- * token then end promptly with RVAE_ERR_CANCELLED. Free the token only after those calls
- * returned. */
+ * token then end promptly with RVAE_ERR_CANCELLED. A cancelled token stays cancelled. Calls keep
+ * their own reference to the token's flag, so the handle may be freed at any time. NULL from
+ * rvae_cancel_token_new when out of memory. */
 RVAE_API rvae_cancel_token* rvae_cancel_token_new(void);
 RVAE_API void rvae_cancel_token_cancel(rvae_cancel_token* t);
 /* 1 once cancelled, else 0 (also for NULL). */
