@@ -57,6 +57,15 @@ expect_output("consumer ok" ${bin}/consumer)
 expect_output("consumer ok" ${bin}/consumer_cxx20)
 expect_output("c api ok" ${bin}/with_endpoint ${bin}/consumer_c)
 
+if(MODE STREQUAL "install" AND EXISTS ${WORK_DIR}/prefix/bin/rvae)
+  # The installed CLI runs from this scratch prefix, finding its libraries relative to itself.
+  run("readelf" readelf -d ${WORK_DIR}/prefix/bin/rvae)
+  if(NOT run_output MATCHES "(RUNPATH|RPATH)\\)[^\n]*\\[\\$ORIGIN/")
+    message(FATAL_ERROR "the installed rvae has no $ORIGIN-relative RUNPATH:\n${run_output}")
+  endif()
+  expect_output("rvae [0-9]" ${WORK_DIR}/prefix/bin/rvae --version)
+endif()
+
 if(MODE STREQUAL "install" AND PKG_CONFIG)
   # The C example built by hand from rvae.pc alone, as a Makefile-based project would.
   set(pc_env PKG_CONFIG_PATH=${WORK_DIR}/prefix/lib/pkgconfig)
