@@ -3,6 +3,7 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +12,11 @@
 #include <string>
 
 namespace rvae::testing {
+namespace {
+
+constexpr int kDeferAcceptSeconds = 10;
+
+}  // namespace
 
 Result<ListenSocket> open_listen_socket(const std::string& host, int port) {
   addrinfo hints{};
@@ -35,6 +41,11 @@ Result<ListenSocket> open_listen_socket(const std::string& host, int port) {
     // bind a port that is already serving.
     int yes = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    // Connections that send nothing are not worth a thread: the kernel hands one over only once
+    // its first bytes arrive (or, after the defer period, lets the server time it out), so a
+    // crowd of idle sockets costs the server neither threads nor accept work.
+    int defer_seconds = kDeferAcceptSeconds;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof(defer_seconds));
     // A burst of new connections (a client opening many at once) must not see SYNs dropped.
     if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 || ::listen(fd, SOMAXCONN) != 0) {
       failure = std::strerror(errno);
