@@ -203,8 +203,9 @@ class Client {
   /// asked; DeadlineExceeded, Unavailable for network trouble (after retries); Cancelled.
   Result<DecodeOutput> decode(const Endpoint& endpoint, const TensorView& latents,
                               const DecodeOptions& options = {});
-  /// Encodes an image (sent as PNG); returns [1,C,H/8,W/8] latents.
-  Result<EncodeOutput> encode(const Endpoint& endpoint, const Image& image,
+  /// Encodes an image (sent as PNG); returns [1,C,H/8,W/8] latents. The pixels are read from
+  /// the caller's buffer during the call, without a copy (an Image converts to an ImageView).
+  Result<EncodeOutput> encode(const Endpoint& endpoint, ImageView image,
                               const EncodeOptions& options = {});
   /// Encodes a pixel tensor ([B,3,H,W] in [-1,1]); returns [B,C,H/8,W/8] latents.
   Result<EncodeOutput> encode(const Endpoint& endpoint, const TensorView& pixels,
@@ -215,7 +216,7 @@ class Client {
   Pending<DecodeOutput> decode_async(const Endpoint& endpoint, const TensorView& latents,
                                      const DecodeOptions& options = {});
   /// encode() without blocking (the image is PNG-encoded before this returns).
-  Pending<EncodeOutput> encode_async(const Endpoint& endpoint, const Image& image,
+  Pending<EncodeOutput> encode_async(const Endpoint& endpoint, ImageView image,
                                      const EncodeOptions& options = {});
   /// encode() of a tensor without blocking. `pixels` must stay alive until the result is ready
   /// or the Pending is dropped.
@@ -258,7 +259,7 @@ Client& default_client();
 Result<DecodeOutput> remote_decode(const Endpoint& endpoint, const TensorView& latents,
                                    const DecodeOptions& options = {});
 /// default_client().encode(...) for an image.
-Result<EncodeOutput> remote_encode(const Endpoint& endpoint, const Image& image,
+Result<EncodeOutput> remote_encode(const Endpoint& endpoint, ImageView image,
                                    const EncodeOptions& options = {});
 /// default_client().encode(...) for a pixel tensor.
 Result<EncodeOutput> remote_encode(const Endpoint& endpoint, const TensorView& pixels,

@@ -23,6 +23,30 @@ struct Image {
   Result<void> validate() const;
 };
 
+/// Borrowed pixels in Image's layout, so encoding a caller's frame (a video frame, a buffer from
+/// C) needs no copy. The caller keeps `pixels` alive while the view is used. An Image converts
+/// to it implicitly. Not validated at construction; validate() or the functions taking it check.
+struct ImageView {
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  const std::uint8_t* pixels = nullptr;  ///< width * height * channels bytes.
+  std::size_t size_bytes = 0;
+
+  ImageView() = default;
+  ImageView(int w, int h, int c, const std::uint8_t* data, std::size_t size) noexcept
+      : width(w), height(h), channels(c), pixels(data), size_bytes(size) {}
+  ImageView(const Image& image) noexcept  // NOLINT(google-explicit-constructor): by design
+      : width(image.width),
+        height(image.height),
+        channels(image.channels),
+        pixels(image.pixels.data()),
+        size_bytes(image.pixels.size()) {}
+
+  /// The same checks as Image::validate, and non-NULL pixels.
+  Result<void> validate() const;
+};
+
 /// The two encodings the protocol uses.
 enum class ImageFormat { kJpeg, kPng };
 
@@ -52,13 +76,13 @@ enum class PngCompression {
 };
 
 /// Encodes PNG (lossless).
-Result<Bytes> encode_png(const Image& image, PngCompression compression = PngCompression::kFast);
+Result<Bytes> encode_png(ImageView image, PngCompression compression = PngCompression::kFast);
 /// Encodes baseline JPEG; quality 1..100. Alpha is dropped.
-Result<Bytes> encode_jpeg(const Image& image, int quality = 95);
+Result<Bytes> encode_jpeg(ImageView image, int quality = 95);
 /// Writes PNG or JPEG chosen by the extension (.png, .jpg, .jpeg; case-insensitive).
 Result<void> write_image(const std::string& path, const Image& image, int jpeg_quality = 95);
 
 /// Drops alpha (or copies) so the result has 3 channels.
-Image to_rgb(const Image& image);
+Image to_rgb(ImageView image);
 
 }  // namespace rvae

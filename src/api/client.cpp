@@ -241,7 +241,7 @@ Pending<DecodeOutput> Client::decode_async(const Endpoint& endpoint, const Tenso
                                            const DecodeOptions& options) {
   return impl_->decode(endpoint, latents, options);
 }
-Pending<EncodeOutput> Client::encode_async(const Endpoint& endpoint, const Image& image,
+Pending<EncodeOutput> Client::encode_async(const Endpoint& endpoint, ImageView image,
                                            const EncodeOptions& options) {
   return impl_->encode(endpoint, image, options);
 }
@@ -257,10 +257,13 @@ Result<DecodeOutput> Client::decode(const Endpoint& endpoint, const TensorView& 
   if (decode_needs_tiling(latents, options)) return tiled_decode(*this, endpoint, latents, options);
   return decode_async(endpoint, latents, options).get();
 }
-Result<EncodeOutput> Client::encode(const Endpoint& endpoint, const Image& image,
+Result<EncodeOutput> Client::encode(const Endpoint& endpoint, ImageView image,
                                     const EncodeOptions& options) {
   if (encode_needs_tiling(image.width, image.height, options)) {
-    return tiled_encode(*this, endpoint, image, options);
+    // Tiling crops the image into tiles, so it works on an owned copy.
+    Image owned{image.width, image.height, image.channels, {}};
+    if (image.pixels != nullptr) owned.pixels.assign(image.pixels, image.pixels + image.size_bytes);
+    return tiled_encode(*this, endpoint, owned, options);
   }
   return encode_async(endpoint, image, options).get();
 }
@@ -423,7 +426,7 @@ Result<DecodeOutput> remote_decode(const Endpoint& endpoint, const TensorView& l
   return default_client().decode(endpoint, latents, options);
 }
 
-Result<EncodeOutput> remote_encode(const Endpoint& endpoint, const Image& image,
+Result<EncodeOutput> remote_encode(const Endpoint& endpoint, ImageView image,
                                    const EncodeOptions& options) {
   return default_client().encode(endpoint, image, options);
 }

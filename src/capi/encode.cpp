@@ -11,7 +11,7 @@ using rvae::capi::fail;
 // The size of rvae_encode_params in the first rvae.h (this one); see read_params.
 constexpr std::size_t kEncodeParamsV1 = sizeof(rvae_encode_params);
 
-rvae::Result<rvae::Image> image_of(const rvae_image* image, const char* function) {
+rvae::Result<rvae::ImageView> image_of(const rvae_image* image, const char* function) {
   auto invalid = [function](const std::string& what) {
     return rvae::Error(ErrorCode::kInvalidArgument, std::string(function) + ": " + what);
   };
@@ -24,13 +24,10 @@ rvae::Result<rvae::Image> image_of(const rvae_image* image, const char* function
   if (image->channels != 3 && image->channels != 4) {
     return invalid("image->channels is " + std::to_string(image->channels) + ", expected 3 or 4");
   }
-  rvae::Image out;
-  out.width = static_cast<int>(image->width);
-  out.height = static_cast<int>(image->height);
-  out.channels = static_cast<int>(image->channels);
+  // Borrowed: the library reads the caller's pixels during the call, without a copy.
   const std::size_t size = std::size_t{image->width} * image->height * image->channels;
-  out.pixels.assign(image->data, image->data + size);
-  return out;
+  return rvae::ImageView(static_cast<int>(image->width), static_cast<int>(image->height),
+                         static_cast<int>(image->channels), image->data, size);
 }
 
 }  // namespace
@@ -73,7 +70,7 @@ int rvae_encode(rvae_client* c, const char* endpoint, const rvae_image* image,
     if (!options) return fail(err, options.error());
     rvae::Result<std::string> url = rvae::capi::resolve_endpoint(endpoint, params.model, false, fn);
     if (!url) return fail(err, url.error());
-    rvae::Result<rvae::Image> pixels = image_of(image, fn);
+    rvae::Result<rvae::ImageView> pixels = image_of(image, fn);
     if (!pixels) return fail(err, pixels.error());
     rvae::Result<rvae::EncodeOutput> encoded = c->client.encode(*url, *pixels, *options);
     if (!encoded) return fail(err, encoded.error());

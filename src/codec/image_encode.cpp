@@ -13,7 +13,7 @@ namespace {
 // INT_MAX.
 constexpr std::uint64_t kMaxEncodeBytes = std::uint64_t{1} << 30;
 
-Result<void> check_encodable(const Image& image) {
+Result<void> check_encodable(ImageView image) {
   const bool shape_ok = image.width >= 1 && image.width <= 65535 && image.height >= 1 &&
                         image.height <= 65535 && (image.channels == 3 || image.channels == 4);
   if (shape_ok) {
@@ -39,22 +39,21 @@ Error encoder_failure(const char* format) {
 
 }  // namespace
 
-Result<Bytes> encode_png(const Image& image, PngCompression compression) {
+Result<Bytes> encode_png(ImageView image, PngCompression compression) {
   if (Result<void> valid = check_encodable(image); !valid) return std::move(valid).error();
   Bytes out;
 #if defined(RVAE_HAVE_LIBDEFLATE)
   // On photos, level 1 comes within ~5% of zlib level 6's size and levels 2..9 gain under 1%;
   // level 10 (libdeflate's near-optimal parsing) gains 2-3% at about 4x the time.
   const int level = compression == PngCompression::kSmall ? 10 : 1;
-  if (!codec_detail::deflate_write_png(image.pixels.data(), image.width, image.height,
-                                       image.channels, level, &out)) {
+  if (!codec_detail::deflate_write_png(image.pixels, image.width, image.height, image.channels,
+                                       level, &out)) {
     return encoder_failure("PNG");
   }
 #else
   // stb_image_write has one global compression level; it serves both settings.
   static_cast<void>(compression);
-  if (!codec_detail::stb_encode_png(image.pixels.data(), image.width, image.height, image.channels,
-                                    &out)
+  if (!codec_detail::stb_encode_png(image.pixels, image.width, image.height, image.channels, &out)
            .ok) {
     return encoder_failure("PNG");
   }
@@ -62,14 +61,14 @@ Result<Bytes> encode_png(const Image& image, PngCompression compression) {
   return out;
 }
 
-Result<Bytes> encode_jpeg(const Image& image, int quality) {
+Result<Bytes> encode_jpeg(ImageView image, int quality) {
   if (quality < 1 || quality > 100) {
     return Error(ErrorCode::kInvalidArgument,
                  "JPEG quality " + std::to_string(quality) + " is outside 1..100");
   }
   if (Result<void> valid = check_encodable(image); !valid) return std::move(valid).error();
   Bytes out;
-  if (!codec_detail::stb_encode_jpeg(image.pixels.data(), image.width, image.height, image.channels,
+  if (!codec_detail::stb_encode_jpeg(image.pixels, image.width, image.height, image.channels,
                                      quality, &out)
            .ok) {
     return encoder_failure("JPEG");

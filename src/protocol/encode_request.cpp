@@ -33,7 +33,7 @@ void add_headers(HttpRequest& http, const EncodeOptions& options) {
 
 }  // namespace
 
-Result<EncodeRequest> build_encode_request(const Image& image, const EncodeOptions& options) {
+Result<EncodeRequest> build_encode_request(ImageView image, const EncodeOptions& options) {
   if (auto ok = check_common(options); !ok) return std::move(ok).error();
   if (auto ok = image.validate(); !ok) return invalid_argument("image: " + ok.error().message());
   if (image.width % kSpatialCompression != 0 || image.height % kSpatialCompression != 0) {

@@ -73,7 +73,7 @@ struct EncodeRequest {
 /// Encode of an image: body = the image as PNG; no Content-Type unless options.content_type is
 /// set; `Accept: */*`; factors as query parameters when given. The image's sides must be
 /// multiples of 8.
-Result<EncodeRequest> build_encode_request(const Image& image, const EncodeOptions& options);
+Result<EncodeRequest> build_encode_request(ImageView image, const EncodeOptions& options);
 /// Encode of a pixel tensor [B,3,H,W]: body borrows the tensor's bytes; `shape`/`dtype` query
 /// parameters, then the factors.
 Result<EncodeRequest> build_encode_request(const TensorView& pixels, const EncodeOptions& options);
