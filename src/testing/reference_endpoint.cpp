@@ -289,19 +289,39 @@ void free_reply(void* cls) {
 
 // ---- libmicrohttpd callbacks: C entry points, so nothing may throw out of them.
 
-void* on_request_line(void*, const char* uri, MHD_Connection*) {
-  auto* state = new (std::nothrow) RequestState;
-  if (state != nullptr) {
-    try {
-      state->uri = uri;
-    } catch (...) {
-    }
+// Each connection owns the state of its current request: libmicrohttpd reports the end of a
+// request only for requests that reached the access handler, but every connection's close.
+struct ConnectionContext {
+  RequestState request;
+};
+
+void on_connection(void*, MHD_Connection*, void** socket_context,
+                   MHD_ConnectionNotificationCode code) {
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    *socket_context = new (std::nothrow) ConnectionContext;
+  } else {
+    delete static_cast<ConnectionContext*>(*socket_context);
+    *socket_context = nullptr;
   }
-  return state;
+}
+
+void* on_request_line(void*, const char* uri, MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  auto* context = info != nullptr ? static_cast<ConnectionContext*>(info->socket_context) : nullptr;
+  if (context == nullptr) return nullptr;
+  try {
+    context->request = RequestState{};  // a new request on this connection
+    context->request.uri = uri;
+  } catch (...) {
+    return nullptr;
+  }
+  return &context->request;
 }
 
 void on_completed(void*, MHD_Connection*, void** con_cls, MHD_RequestTerminationCode) {
-  delete static_cast<RequestState*>(*con_cls);
+  // The body is not needed past its request (the connection may stay open a long while).
+  if (auto* state = static_cast<RequestState*>(*con_cls)) *state = RequestState{};
   *con_cls = nullptr;
 }
 
@@ -413,6 +433,7 @@ Result<void> ReferenceEndpoint::Impl::bind_and_serve() {
       MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(socket->fd),                    //
       MHD_OPTION_URI_LOG_CALLBACK, &on_request_line, this,                              //
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, this,                                 //
+      MHD_OPTION_NOTIFY_CONNECTION, &on_connection, this,                               //
       MHD_OPTION_CONNECTION_TIMEOUT, timeout,                                           //
       MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned int>(options.max_connections),  //
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<std::size_t>(options.max_header_bytes),
