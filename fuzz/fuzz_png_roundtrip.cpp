@@ -14,9 +14,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   image.channels = input.byte() % 2 == 0 ? 3 : 4;
   const std::string_view rest = input.remaining();
   image.pixels.resize(static_cast<std::size_t>(image.width) * image.height * image.channels);
-  for (std::size_t i = 0; i < image.pixels.size(); ++i) {
-    image.pixels[i] =
-        rest.empty() ? 0 : static_cast<std::uint8_t>(rest[i % rest.size()] + i / rest.size());
+  // The input's bytes repeat over the image, shifted by one level per repetition.
+  for (std::size_t i = 0; i < image.pixels.size() && !rest.empty(); ++i) {
+    image.pixels[i] = static_cast<std::uint8_t>(static_cast<std::size_t>(rest[i % rest.size()]) +
+                                                i / rest.size());
   }
   for (rvae::PngCompression setting : {rvae::PngCompression::kFast, rvae::PngCompression::kSmall}) {
     auto png = rvae::encode_png(image, setting);
