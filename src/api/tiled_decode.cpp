@@ -333,7 +333,7 @@ Result<DecodeOutput> tiled_decode(Client& client, const Endpoint& endpoint,
   if (!grid) return std::move(grid).error();
   const bool video = grid->form() == LatentForm::kVideo;
   if (options.output_type == OutputType::kImage && (video || grid->batch() != 1)) {
-    return invalid("OutputType::kImage returns one image: it needs image latents with batch 1");
+    return invalid("an image reply holds one image: it needs image latents with batch 1");
   }
   const int align = grid->form() == LatentForm::kPacked ? 2 : 1;
   Result<TileGrid> plan =

@@ -354,8 +354,8 @@ Result<Bytes> serialize_npy(const TensorView& tensor) {
       break;
     case DType::kBFloat16:
       return invalid(
-          ".npy has no bfloat16 dtype; convert the tensor to float32 first "
-          "(rvae::convert(view, DType::kFloat32))");
+          ".npy has no bfloat16 dtype; convert the tensor to float32 first, or write "
+          "safetensors");
   }
 
   // The text numpy's repr-based writer produces. At most kMaxDims 64-bit dims keep it far below

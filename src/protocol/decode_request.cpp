@@ -76,7 +76,7 @@ Result<DecodeExpectation> expectation_for(const TensorView& latents, const Decod
   if (s.size() == 3) {
     if (!options.height || !options.width) {
       return invalid_argument("packed latents " + shape_to_string(s) +
-                              " need DecodeOptions height and width");
+                              " need the output size: set height and width");
     }
     const std::int64_t height = *options.height;
     const std::int64_t width = *options.width;
@@ -136,17 +136,17 @@ Result<void> check_output_type(const Shape& s, const DecodeOptions& options) {
   switch (options.output_type) {
     case OutputType::kImage:
       if (video) {
-        return invalid_argument("output type kImage cannot return video latents " +
-                                shape_to_string(s) + "; use kMp4 or kUInt8");
+        return invalid_argument("an image reply cannot hold video latents " + shape_to_string(s) +
+                                "; ask for MP4 or uint8 frames");
       }
       if (s[0] != 1) {
-        return invalid_argument("output type kImage returns one image but the batch is " +
-                                std::to_string(s[0]) + "; use kUInt8 for batches");
+        return invalid_argument("an image reply holds one image but the batch is " +
+                                std::to_string(s[0]) + "; ask for uint8 frames for batches");
       }
       return {};
     case OutputType::kMp4:
       if (!video) {
-        return invalid_argument("output type kMp4 needs video latents [B,C,T,h,w]; got " +
+        return invalid_argument("an MP4 reply needs video latents [B,C,T,h,w]; got " +
                                 shape_to_string(s));
       }
       return {};
@@ -168,10 +168,10 @@ Result<DecodeRequest> build_decode_request(const TensorView& latents,
     return invalid_argument("latents must be float16, bfloat16 or float32; got uint8");
   }
   if (!known_output_type(options.output_type)) {
-    return invalid_argument("unknown DecodeOptions output_type");
+    return invalid_argument("unknown output type");
   }
   if (options.image_format != ImageFormat::kJpeg && options.image_format != ImageFormat::kPng) {
-    return invalid_argument("unknown DecodeOptions image_format");
+    return invalid_argument("unknown image format (jpg or png)");
   }
   if (auto ok = internal::validate_factors(options.scaling_factor, options.shift_factor); !ok) {
     return std::move(ok).error();

@@ -532,7 +532,7 @@ class CurlTransport final : public Transport {
     if (transfer.reply_too_large) {
       return Error(ErrorCode::kResourceExhausted, "reply exceeds the limit of " +
                                                       std::to_string(config_.max_reply_bytes) +
-                                                      " bytes (the client's max_reply_bytes)")
+                                                      " bytes (the client's reply size limit)")
           .with_retryable(protocol::is_retryable(protocol::NetworkFailure::kReplyTooLarge));
     }
     if (transfer.callback_failed) {

@@ -346,11 +346,11 @@ TEST(BuildDecodeRequestErrors, BadEnumValues) {
   DecodeOptions options;
   options.output_type = static_cast<OutputType>(42);
   expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
-               "output_type");
+               "unknown output type");
   options = {};
   options.image_format = static_cast<ImageFormat>(42);
   expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
-               "image_format");
+               "unknown image format");
 }
 
 TEST(BuildDecodeRequestErrors, BadFactors) {
@@ -416,7 +416,7 @@ TEST(BuildDecodeRequestErrors, BadPackedLatents) {
   const Latents packed({1, 4, 64}, DType::kBFloat16);  // 32x32 pixels: (32/16)^2 = 4 tokens.
   DecodeOptions options;
   expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
-               "need DecodeOptions height and width");
+               "need the output size: set height and width");
   options.height = 40;
   options.width = 32;
   expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
@@ -439,19 +439,19 @@ TEST(BuildDecodeRequestErrors, BadPackedLatents) {
 TEST(BuildDecodeRequestErrors, OutputTypeAndLayoutMismatch) {
   const Latents batch({2, 4, 8, 8}, DType::kFloat16);
   expect_error(decode_request_for(kSdDecode, batch.view(), {}), ErrorCode::kInvalidArgument,
-               "use kUInt8 for batches");
+               "ask for uint8 frames for batches");
   const Latents video({1, 16, 2, 8, 8}, DType::kFloat16);
   expect_error(decode_request_for(kHunyuanDecode, video.view(), {}), ErrorCode::kInvalidArgument,
-               "use kMp4 or kUInt8");
+               "ask for MP4 or uint8 frames");
   DecodeOptions options;
   options.output_type = OutputType::kMp4;
   expect_error(decode_request_for(kSdDecode, batch.view(), options), ErrorCode::kInvalidArgument,
-               "kMp4 needs video latents");
+               "an MP4 reply needs video latents");
   const Latents packed({1, 4, 64}, DType::kBFloat16);
   options.height = 32;
   options.width = 32;
   expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
-               "kMp4 needs video latents");
+               "an MP4 reply needs video latents");
 }
 
 TEST(BuildDecodeRequestErrors, BadVideoFrameArithmetic) {
