@@ -56,9 +56,10 @@ class PresetRegistry {
   /// Merges presets from JSON text: an object whose keys are preset names and whose values hold
   /// any of the ModelPreset fields (`decode_endpoint`, `encode_endpoint`, `latent_channels`,
   /// `scaling_factor`, `shift_factor` (number or null), `dtype`, `spatial_compression`,
-  /// `temporal_compression`, `packed_latents`, `max_image_side`, `model_id`). Fields of an existing preset that the
-  /// JSON omits are kept; a new preset must give `latent_channels` and `scaling_factor`.
-  /// InvalidArgument on malformed JSON or a bad value; the registry is unchanged then.
+  /// `temporal_compression`, `packed_latents`, `max_image_side`, `model_id`). Fields of an existing
+  /// preset that the JSON omits are kept; a new preset must give `latent_channels` and
+  /// `scaling_factor`. InvalidArgument on malformed JSON or a bad value; the registry is unchanged
+  /// then.
   Result<void> merge_json(std::string_view json_text);
   /// merge_json on a file's contents. NotFound when it cannot be read.
   Result<void> merge_json_file(const std::string& path);

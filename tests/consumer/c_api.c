@@ -43,7 +43,8 @@ int main(void) {
   }
   snprintf(decode_url, sizeof decode_url, "%s/sd15/decode/", base);
   snprintf(encode_url, sizeof encode_url, "%s/sd15/encode/", base);
-  for (i = 0; i < sizeof values / sizeof values[0]; ++i) values[i] = (float)(i % 5) * 0.1f;
+  for (i = 0; i < sizeof values / sizeof values[0]; ++i)
+    values[i] = (float)(i % 5) * 0.1f;
   latents.data = values;
   latents.shape = shape;
   latents.ndim = 4;
@@ -89,8 +90,8 @@ int main(void) {
   batch_latents[0] = latents;
   batch_latents[1] = latents;
   decode_params.output_type = RVAE_OUTPUT_UINT8;
-  status = rvae_decode_batch(client, decode_url, batch_latents, 2, &decode_params, batch, NULL,
-                             &err);
+  status =
+      rvae_decode_batch(client, decode_url, batch_latents, 2, &decode_params, batch, NULL, &err);
   if (status != RVAE_OK) return failed("rvae_decode_batch", status, err);
   for (i = 0; i < 2; ++i) {
     if (batch[i]->image_count != 1 || batch[i]->images[0].width != 64) {
