@@ -8,15 +8,13 @@
 #include <utility>
 #include <vector>
 
+#include "api/tile_plan.hpp"
+
 namespace rvae::detail {
 namespace {
 
 Error invalid(const std::string& message) {
   return Error(ErrorCode::kInvalidArgument, message);
-}
-
-int ceil_div(int a, int b) {
-  return (a + b - 1) / b;
 }
 
 }  // namespace

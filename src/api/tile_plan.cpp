@@ -13,10 +13,6 @@ Error invalid(const std::string& message) {
   return Error(ErrorCode::kInvalidArgument, message);
 }
 
-int ceil_div(int a, int b) {
-  return (a + b - 1) / b;
-}
-
 // Plans one axis of `length` latent pixels with tiles of at most `max_tile` and at least
 // `overlap` shared between neighbours.
 Result<AxisPlan> plan_axis(int length, int max_tile, int overlap, int align, const char* what,

@@ -10,6 +10,11 @@
 
 namespace rvae::detail {
 
+/// a / b rounded up, for positive sides and factors.
+inline int ceil_div(int a, int b) noexcept {
+  return (a + b - 1) / b;
+}
+
 /// One tile along one axis, in latent pixels: [start, start + size).
 struct AxisSpan {
   int start = 0;
