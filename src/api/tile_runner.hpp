@@ -28,6 +28,17 @@ struct TileTotals {
   std::uint64_t bytes_received = 0;
   std::string endpoint;
   std::string protocol;
+
+  /// Writes these sums, and the time since `started`, into a tiled result's timings.
+  void write_to(RequestTimings& timings, std::chrono::steady_clock::time_point started) const {
+    timings.attempts = attempts;
+    timings.bytes_sent = bytes_sent;
+    timings.bytes_received = bytes_received;
+    timings.endpoint = endpoint;
+    timings.protocol = protocol;
+    timings.total = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+  }
 };
 
 /// The error of request `what` of a tiled call, keeping its code, status and server message.

@@ -108,13 +108,7 @@ class TiledDecode {
       if (!encoded) return std::move(encoded).error();
       out.encoded = std::move(encoded).value();
     }
-    out.timings.attempts = totals.attempts;
-    out.timings.bytes_sent = totals.bytes_sent;
-    out.timings.bytes_received = totals.bytes_received;
-    out.timings.endpoint = totals.endpoint;
-    out.timings.protocol = totals.protocol;
-    out.timings.total = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - started);
+    totals.write_to(out.timings, started);
     return out;
   }
 
