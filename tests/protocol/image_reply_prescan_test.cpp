@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "codec/codec_test_util.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol_test_util.hpp"
 
@@ -13,39 +14,16 @@ namespace {
 
 using test::make_response;
 
-void put_be32(Bytes* out, std::uint32_t value) {
-  for (int shift = 24; shift >= 0; shift -= 8)
-    out->push_back(static_cast<std::uint8_t>(value >> shift));
-}
-
-std::uint32_t crc32(const std::uint8_t* data, std::size_t size) {
-  std::uint32_t crc = 0xFFFFFFFFu;
-  for (std::size_t i = 0; i < size; ++i) {
-    crc ^= data[i];
-    for (int bit = 0; bit < 8; ++bit)
-      crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-  }
-  return crc ^ 0xFFFFFFFFu;
-}
-
-void put_chunk(Bytes* out, const char* type, const Bytes& body) {
-  put_be32(out, static_cast<std::uint32_t>(body.size()));
-  const std::size_t start = out->size();
-  out->insert(out->end(), type, type + 4);
-  out->insert(out->end(), body.begin(), body.end());
-  put_be32(out, crc32(out->data() + start, out->size() - start));
-}
+using ::rvae::test::ihdr_body;
+using ::rvae::test::png_signature;
+using ::rvae::test::put_chunk;
 
 // A PNG whose IHDR declares width x height RGB and whose IDAT is not a zlib stream. Decoding it
 // fails with "bad compression" (after stb has allocated for the declared size: 201 MB at 8192²),
 // so a reply refused for its size proves the size was checked first.
 Bytes png_declaring(std::uint32_t width, std::uint32_t height) {
-  Bytes png = {0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A};
-  Bytes ihdr;
-  put_be32(&ihdr, width);
-  put_be32(&ihdr, height);
-  ihdr.insert(ihdr.end(), {8, 2, 0, 0, 0});
-  put_chunk(&png, "IHDR", ihdr);
+  Bytes png = png_signature();
+  put_chunk(&png, "IHDR", ihdr_body(width, height, 8, 2));
   put_chunk(&png, "IDAT", {0x00, 0x00, 0x00, 0x00});
   put_chunk(&png, "IEND", {});
   return png;
