@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "rvae/rvae.hpp"
+#include "support/subprocess.hpp"
 
 extern char** environ;
 
@@ -79,25 +80,9 @@ class Child {
     posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
     posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, stdin_path.c_str(), O_RDONLY, 0);
-    std::vector<std::string> environment;
-    for (char** entry = environ; *entry != nullptr; ++entry) {
-      const std::string text = *entry;
-      bool overridden = false;
-      for (const auto& [name, value] : env)
-        overridden = overridden || text.rfind(name + "=", 0) == 0;
-      if (!overridden) environment.push_back(text);
-    }
-    for (const auto& [name, value] : env) {
-      if (!value.empty()) environment.push_back(name + "=" + value);  // Empty: unset.
-    }
-    std::vector<char*> argv_pointers;
-    for (std::string& arg : argv)
-      argv_pointers.push_back(arg.data());
-    argv_pointers.push_back(nullptr);
-    std::vector<char*> env_pointers;
-    for (std::string& entry : environment)
-      env_pointers.push_back(entry.data());
-    env_pointers.push_back(nullptr);
+    std::vector<std::string> environment = testing_support::detail::environment_with(env);
+    std::vector<char*> argv_pointers = testing_support::detail::c_strings(argv);
+    std::vector<char*> env_pointers = testing_support::detail::c_strings(environment);
     if (::posix_spawn(&pid_, argv_pointers[0], &actions, nullptr, argv_pointers.data(),
                       env_pointers.data()) != 0) {
       pid_ = -1;
