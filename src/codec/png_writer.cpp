@@ -4,6 +4,7 @@
 
 #include <libdeflate.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -45,13 +46,13 @@ std::uint8_t* finish_chunk(std::uint8_t* p, const char* type, std::size_t body_s
   return put_be32(p + 8 + body_size, crc);
 }
 
-std::uint8_t paeth(int a, int b, int c) {
-  const int p = a + b - c;
-  const int pa = std::abs(p - a);
-  const int pb = std::abs(p - b);
-  const int pc = std::abs(p - c);
-  if (pa <= pb && pa <= pc) return static_cast<std::uint8_t>(a);
-  return static_cast<std::uint8_t>(pb <= pc ? b : c);
+// Branch-free, so the loop below vectorises: the predictor of the three closest to a + b - c.
+inline int paeth(int a, int b, int c) {
+  const int pa = std::abs(b - c);
+  const int pb = std::abs(a - c);
+  const int pc = std::abs(a + b - 2 * c);
+  const int b_or_c = pb <= pc ? b : c;
+  return pa <= pb && pa <= pc ? a : b_or_c;
 }
 
 // The sum of the filtered bytes read as signed values: libpng's heuristic for the filter that
@@ -63,23 +64,34 @@ std::uint64_t cost(const std::uint8_t* row, std::size_t size) {
   return sum;
 }
 
-// Filters one row with each of Sub, Up, Average and Paeth (None for the first row's Up) into
-// `scratch` and copies the cheapest, with its type byte, to `dst`.
+// Filters one row with each of Sub, Up, Average and Paeth into `scratch` and copies the
+// cheapest (None included), with its type byte, to `dst`. `prior` is the row above, all zeros
+// for the first row as the PNG specification defines it. The first pixel (no left neighbour)
+// is done apart so that each filter's main loop has no branch and vectorises.
 void filter_row(const std::uint8_t* row, const std::uint8_t* prior, std::size_t size, int bpp,
                 std::uint8_t* scratch, std::uint8_t* dst) {
-  const auto stride = static_cast<std::size_t>(bpp);
-  std::uint8_t* candidates[5] = {nullptr, scratch, scratch + size, scratch + 2 * size,
-                                 scratch + 3 * size};
-  for (std::size_t i = 0; i < size; ++i) {
-    const int a = i >= stride ? row[i - stride] : 0;
-    const int b = prior != nullptr ? prior[i] : 0;
-    const int c = i >= stride && prior != nullptr ? prior[i - stride] : 0;
-    const int x = row[i];
-    candidates[1][i] = static_cast<std::uint8_t>(x - a);
-    candidates[2][i] = static_cast<std::uint8_t>(x - b);
-    candidates[3][i] = static_cast<std::uint8_t>(x - ((a + b) >> 1));
-    candidates[4][i] = static_cast<std::uint8_t>(x - paeth(a, b, c));
+  const std::size_t stride = std::min(static_cast<std::size_t>(bpp), size);
+  std::uint8_t* const sub = scratch;
+  std::uint8_t* const up = scratch + size;
+  std::uint8_t* const average = scratch + 2 * size;
+  std::uint8_t* const paeth_row = scratch + 3 * size;
+  for (std::size_t i = 0; i < stride; ++i) {
+    sub[i] = row[i];
+    up[i] = static_cast<std::uint8_t>(row[i] - prior[i]);
+    average[i] = static_cast<std::uint8_t>(row[i] - (prior[i] >> 1));
+    paeth_row[i] = static_cast<std::uint8_t>(row[i] - prior[i]);  // paeth(0, b, 0) is b
   }
+  for (std::size_t i = stride; i < size; ++i)
+    sub[i] = static_cast<std::uint8_t>(row[i] - row[i - stride]);
+  for (std::size_t i = stride; i < size; ++i)
+    up[i] = static_cast<std::uint8_t>(row[i] - prior[i]);
+  for (std::size_t i = stride; i < size; ++i)
+    average[i] = static_cast<std::uint8_t>(row[i] - ((row[i - stride] + prior[i]) >> 1));
+  for (std::size_t i = stride; i < size; ++i) {
+    paeth_row[i] =
+        static_cast<std::uint8_t>(row[i] - paeth(row[i - stride], prior[i], prior[i - stride]));
+  }
+  const std::uint8_t* candidates[5] = {row, sub, up, average, paeth_row};
   int best = 0;
   std::uint64_t best_cost = cost(row, size);
   for (int type = 1; type <= 4; ++type) {
@@ -90,7 +102,7 @@ void filter_row(const std::uint8_t* row, const std::uint8_t* prior, std::size_t 
     }
   }
   dst[0] = static_cast<std::uint8_t>(best);
-  std::memcpy(dst + 1, best == 0 ? row : candidates[best], size);
+  std::memcpy(dst + 1, candidates[best], size);
 }
 
 }  // namespace
@@ -106,10 +118,11 @@ bool deflate_write_png(const std::uint8_t* pixels, int width, int height, int ch
   try {
     Bytes filtered(rows * (row_bytes + 1));
     Bytes scratch(4 * row_bytes);
+    const Bytes zero_row(row_bytes, 0);
     for (std::size_t y = 0; y < rows; ++y) {
       const std::uint8_t* row = pixels + y * row_bytes;
-      filter_row(row, y == 0 ? nullptr : row - row_bytes, row_bytes, channels, scratch.data(),
-                 filtered.data() + y * (row_bytes + 1));
+      filter_row(row, y == 0 ? zero_row.data() : row - row_bytes, row_bytes, channels,
+                 scratch.data(), filtered.data() + y * (row_bytes + 1));
     }
     const std::size_t bound = libdeflate_zlib_compress_bound(compressor, filtered.size());
     const std::size_t start = out->size();
