@@ -2,8 +2,10 @@
 """A canned endpoint for client benchmarks: every POST to .../encode gets the same latent tensor
 reply, every POST to .../decode the same image, after the request body is read whole. Both
 clients measured against it pay the same (small) server cost, so their difference is their own.
-Usage: canned_server.py PORT_FILE ENCODE_SHAPE DECODE_REPLY_FILE
+Usage: canned_server.py PORT_FILE ENCODE_SHAPE DECODE_REPLY_FILE [PNG_REPLY_FILE]
   ENCODE_SHAPE like 1,4,64,64 (float16 zeros); prints the URL into PORT_FILE once listening.
+  A decode asking image_format=png gets PNG_REPLY_FILE; one asking output_type=pt with
+  partial_postprocess=True gets uint8 RGB pixels [1, H, W, 3] of the decode reply's size.
 """
 import http.server
 import sys
@@ -20,7 +22,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not chunk:
                 break
             remaining -= len(chunk)
-        if "/decode" in self.path:
+        if "/decode" in self.path and "output_type=pt" in self.path:
+            body = UINT8_REPLY
+            headers = [("shape", "[1, %d, %d, 3]" % (UINT8_SIDE, UINT8_SIDE)), ("dtype", "uint8"),
+                       ("Content-Type", "tensor/binary")]
+        elif "/decode" in self.path and "image_format=png" in self.path and PNG_REPLY:
+            body, headers = PNG_REPLY, [("Content-Type", "image/png")]
+        elif "/decode" in self.path:
             body, headers = DECODE_REPLY, [("Content-Type", DECODE_TYPE)]
         else:
             body = ENCODE_REPLY
@@ -46,6 +54,10 @@ if __name__ == "__main__":
     ENCODE_REPLY = bytes(2 * n)
     DECODE_REPLY = open(decode_file, "rb").read()
     DECODE_TYPE = "image/png" if DECODE_REPLY[:4] == b"\x89PNG" else "image/jpeg"
+    PNG_REPLY = open(sys.argv[4], "rb").read() if len(sys.argv) > 4 else None
+    # The latents the benchmark sends are [1, 4, 128, 128]: 1024² pixels.
+    UINT8_SIDE = 1024
+    UINT8_REPLY = bytes(range(256)) * (UINT8_SIDE * UINT8_SIDE * 3 // 256)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     with open(port_file, "w") as f:
         f.write("http://127.0.0.1:%d/\n" % server.server_address[1])

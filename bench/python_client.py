@@ -3,10 +3,13 @@
 the same server as rvae, so the two are timed on equal terms:
   encode: PIL PNG encode (compress_level 6, PIL's default), one POST with the model's factor,
           the tensor reply read whole;
-  decode: one POST of the latents, the image reply opened and converted to RGB with PIL.
+  decode: one POST of the latents, the image reply opened and converted to RGB with PIL
+          (decode-png: the same with image_format=png; decode-uint8: output_type=pt with
+          partial_postprocess=True, the reply's bytes copied into a [1, H, W, 3] buffer as
+          torch.frombuffer(bytearray(...)).reshape(...) does upstream).
 Prints the best of N calls: prepare (PNG encode; 0 for decode), request (upload, server,
 download), decode (PIL open; 0 for encode), total, in ms.
-Usage: python_client.py encode|decode URL FILE [N]
+Usage: python_client.py encode|decode|decode-png|decode-uint8 URL FILE [N]
 """
 import http.client
 import io
@@ -36,15 +39,22 @@ def main():
             body, query = buf.getvalue(), "?scaling_factor=0.18215"
         else:
             body = latents
-            query = ("?image_format=jpeg&output_type=pil&partial_postprocess=True"
-                     "&shape=1,4,128,128&dtype=float16&scaling_factor=0.13025")
+            image_format = "png" if mode == "decode-png" else "jpeg"
+            output_type = "pt" if mode == "decode-uint8" else "pil"
+            query = ("?image_format=%s&output_type=%s&partial_postprocess=True"
+                     "&shape=1,4,128,128&dtype=float16&scaling_factor=0.13025"
+                     % (image_format, output_type))
         t1 = time.perf_counter()
         conn.request("POST", parts.path + query, body=body, headers={"Accept": "*/*"})
         reply = conn.getresponse()
         data = reply.read()
         t2 = time.perf_counter()
         assert reply.status == 200, (reply.status, data[:200])
-        if mode == "decode":
+        if mode == "decode-uint8":
+            shape = [int(x) for x in reply.getheader("shape").strip("[]").split(",")]
+            pixels = memoryview(bytearray(data)).cast("B", shape)
+            assert pixels.nbytes == len(data)
+        elif mode.startswith("decode"):
             Image.open(io.BytesIO(data)).convert("RGB").load()
         t3 = time.perf_counter()
         row = ((t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, len(body))

@@ -38,7 +38,8 @@ echo "== PIL on the same bytes"
 echo "== end to end against a canned endpoint (best of 10 calls each)"
 url_file="$data/canned.url"
 rm -f "$url_file"
-"$python" bench/canned_server.py "$url_file" 1,4,64,64 "$data/photo_1024.jpg" &
+"$python" bench/canned_server.py "$url_file" 1,4,64,64 "$data/photo_1024.jpg" \
+  "$data/photo_1024.png" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ -s "$url_file" ] && break; sleep 0.1; done
@@ -63,3 +64,11 @@ print("rvae %s: prepare %.2f ms, upload %.2f ms, server %.2f ms, decode %.2f ms,
 "$build_dir/rvae" decode --model sdxl --endpoint "${url}sdxl/decode/" --format jpg --json -j 1 \
   "$inputs"/l*.safetensors -o "$data/e2e-out/" | best_of "decode sdxl 1024² JPEG"
 "$python" bench/python_client.py decode "${url}sdxl/decode/" "$data/latents_sdxl_128.safetensors" 10
+"$build_dir/rvae" decode --model sdxl --endpoint "${url}sdxl/decode/" --format png --json -j 1 \
+  "$inputs"/l*.safetensors -o "$data/e2e-out/" | best_of "decode sdxl 1024² PNG"
+"$python" bench/python_client.py decode-png "${url}sdxl/decode/" \
+  "$data/latents_sdxl_128.safetensors" 10
+"$build_dir/rvae" decode --model sdxl --endpoint "${url}sdxl/decode/" --output-type uint8 \
+  --json -j 1 "$inputs"/l*.safetensors -o "$data/e2e-out/" | best_of "decode sdxl 1024² uint8"
+"$python" bench/python_client.py decode-uint8 "${url}sdxl/decode/" \
+  "$data/latents_sdxl_128.safetensors" 10
