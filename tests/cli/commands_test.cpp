@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr const char* kExtraPreset =
-    R"({"mymodel": {"latent_channels": 8, "scaling_factor": 0.5,
+    R"({"mymodel": {"latent_channels": 8, "scaling_factor": 0.5, "max_image_side": 1536,
                     "decode_endpoint": "http://127.0.0.1:9/mine/"}})";
 
 TEST(CliPresetsTest, ListsBuiltinsAndFilesFromFlagAndEnvironment) {
@@ -34,6 +34,7 @@ TEST(CliPresetsTest, ListsBuiltinsAndFilesFromFlagAndEnvironment) {
   ASSERT_EQ(flag.exit_code, 0) << flag.err;
   EXPECT_THAT(flag.out, HasSubstr("mymodel"));
   EXPECT_THAT(flag.out, HasSubstr("http://127.0.0.1:9/mine/"));
+  EXPECT_THAT(flag.out, HasSubstr("1536x1536"));  // each preset's own cap
 
   const Outcome env = run({kRvae, "presets", "--json"}, {{"RVAE_PRESETS", dir / "p.json"}});
   ASSERT_EQ(env.exit_code, 0) << env.err;
@@ -45,6 +46,7 @@ TEST(CliPresetsTest, ListsBuiltinsAndFilesFromFlagAndEnvironment) {
     found = true;
     EXPECT_EQ(preset.at("latent_channels"), 8);
     EXPECT_EQ(preset.at("scaling_factor"), 0.5);
+    EXPECT_EQ(preset.at("max_image"), "1536x1536");
   }
   EXPECT_TRUE(found) << env.out;
 

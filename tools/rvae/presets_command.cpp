@@ -17,13 +17,16 @@ const char* const kUsage =
     "decode and encode endpoints. RVAE_PRESETS=FILE and --presets FILE (JSON, see README)\n"
     "override or add presets, in that order. --json prints one JSON array.\n";
 
-// The public service refuses images larger than this a side (PROTOCOL.md §2).
-constexpr int kServiceCapSide = 2048;
-
 std::string number(double value) {
   char text[32];
   std::snprintf(text, sizeof(text), "%g", value);
   return text;
+}
+
+// The largest image the preset's endpoint takes in one request (larger ones are tiled).
+std::string cap_of(const ModelPreset& preset) {
+  const std::string side = std::to_string(preset.max_image_side);
+  return side + "x" + side;
 }
 
 std::string or_none(const std::string& text) {
@@ -40,7 +43,6 @@ int presets_command(const std::vector<std::string>& argv) {
   }
   if (!args.positionals().empty()) throw UsageError{"presets takes no positional arguments"};
   const PresetRegistry presets = load_presets(args);
-  const std::string cap = std::to_string(kServiceCapSide) + "x" + std::to_string(kServiceCapSide);
   if (args.has("json")) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const ModelPreset& preset : presets.all()) {
@@ -55,7 +57,7 @@ int presets_command(const std::vector<std::string>& argv) {
            {"spatial_compression", preset.spatial_compression},
            {"temporal_compression", preset.temporal_compression},
            {"packed_latents", preset.packed_latents},
-           {"max_image", cap},
+           {"max_image", cap_of(preset)},
            {"decode_endpoint", preset.decode_endpoint},
            {"encode_endpoint", preset.encode_endpoint}});
     }
@@ -65,11 +67,11 @@ int presets_command(const std::vector<std::string>& argv) {
   std::printf("%-14s %-3s %-8s %-8s %-7s %-6s %-6s %-9s\n", "name", "ch", "dtype", "scaling",
               "shift", "packed", "frames", "cap");
   for (const ModelPreset& preset : presets.all()) {
-    std::printf("%-14s %-3d %-8s %-8s %-7s %-6s %-6d %-9s\n", preset.name.c_str(),
-                preset.latent_channels, std::string(dtype_name(preset.dtype)).c_str(),
-                number(preset.scaling_factor).c_str(),
-                preset.shift_factor ? number(*preset.shift_factor).c_str() : "-",
-                preset.packed_latents ? "yes" : "no", preset.temporal_compression, cap.c_str());
+    std::printf(
+        "%-14s %-3d %-8s %-8s %-7s %-6s %-6d %-9s\n", preset.name.c_str(), preset.latent_channels,
+        std::string(dtype_name(preset.dtype)).c_str(), number(preset.scaling_factor).c_str(),
+        preset.shift_factor ? number(*preset.shift_factor).c_str() : "-",
+        preset.packed_latents ? "yes" : "no", preset.temporal_compression, cap_of(preset).c_str());
     std::printf("  %s\n  decode: %s\n  encode: %s\n", or_none(preset.model_id).c_str(),
                 or_none(preset.decode_endpoint).c_str(), or_none(preset.encode_endpoint).c_str());
   }
