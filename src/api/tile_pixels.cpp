@@ -38,7 +38,21 @@ std::uint8_t to_level(float value) noexcept {
   return static_cast<std::uint8_t>(level + 0.5);
 }
 
+constexpr float kLevelScale = 1.0f / 127.5f;
+
 }  // namespace
+
+LevelTable shifted_levels(const float* offset) noexcept {
+  LevelTable table;
+  for (std::size_t k = 0; k < 3; ++k) {
+    for (int v = 0; v < 256; ++v) {
+      // The arithmetic of read_row and a full-weight blend, so both paths agree.
+      const float value = static_cast<float>(v) * kLevelScale - 1.0f;
+      table[k][static_cast<std::size_t>(v)] = to_level(1.0f * (value + offset[k]));
+    }
+  }
+  return table;
+}
 
 Result<TilePixels> TilePixels::from(DecodeOutput&& reply, std::int64_t batch) {
   TilePixels pixels;
@@ -75,9 +89,8 @@ void TilePixels::read_row(std::size_t item, int y, int x, int count, float* rgb)
   if (dtype_ == DType::kUInt8) {
     const std::uint8_t* row = reply_.images[item].pixels.data() +
                               (static_cast<std::size_t>(y) * w + static_cast<std::size_t>(x)) * 3;
-    constexpr float kScale = 1.0f / 127.5f;
     for (int i = 0; i < 3 * count; ++i)
-      rgb[i] = static_cast<float>(row[i]) * kScale - 1.0f;
+      rgb[i] = static_cast<float>(row[i]) * kLevelScale - 1.0f;
     return;
   }
   // [B,3,F,H,W]: item = b * F + f.
@@ -95,16 +108,51 @@ void TilePixels::read_row(std::size_t item, int y, int x, int count, float* rgb)
 }
 
 void TilePixels::mean(std::size_t item, int y, int x, int h, int w, double* rgb) const {
+  const double n = static_cast<double>(h) * w;
+  if (dtype_ == DType::kUInt8) {
+    // Integer sums, exact, and several times faster than converting each sample: the colour
+    // match measures every tile's whole interior.
+    const auto width = static_cast<std::size_t>(width_);
+    std::uint64_t sum[3] = {0, 0, 0};
+    for (int r = y; r < y + h; ++r) {
+      const std::uint8_t* p =
+          reply_.images[item].pixels.data() +
+          (static_cast<std::size_t>(r) * width + static_cast<std::size_t>(x)) * 3;
+      std::uint32_t row[3] = {0, 0, 0};  // overflows only past 16 M pixels a row
+      for (int i = 0; i < w; ++i, p += 3) {
+        row[0] += p[0];
+        row[1] += p[1];
+        row[2] += p[2];
+      }
+      for (int k = 0; k < 3; ++k)
+        sum[k] += row[k];
+    }
+    for (int k = 0; k < 3; ++k)
+      rgb[k] = static_cast<double>(sum[k]) / n / 127.5 - 1.0;
+    return;
+  }
   std::vector<float> row(static_cast<std::size_t>(w) * 3);
   double sum[3] = {0, 0, 0};
   for (int r = y; r < y + h; ++r) {
     read_row(item, r, x, w, row.data());
-    for (std::size_t i = 0; i < row.size(); ++i)
-      sum[i % 3] += row[i];
+    double row_sum[3] = {0, 0, 0};
+    for (std::size_t i = 0; i < row.size(); i += 3) {
+      row_sum[0] += row[i];
+      row_sum[1] += row[i + 1];
+      row_sum[2] += row[i + 2];
+    }
+    for (int k = 0; k < 3; ++k)
+      sum[k] += row_sum[k];
   }
-  const double n = static_cast<double>(h) * w;
   for (int k = 0; k < 3; ++k)
     rgb[k] = sum[k] / n;
+}
+
+const std::uint8_t* TilePixels::bytes(std::size_t item, int y, int x) const noexcept {
+  return reply_.images[item].pixels.data() +
+         (static_cast<std::size_t>(y) * static_cast<std::size_t>(width_) +
+          static_cast<std::size_t>(x)) *
+             3;
 }
 
 Result<PixelSink> PixelSink::make(OutputType type, std::int64_t batch, std::int64_t frames,
@@ -153,6 +201,19 @@ void PixelSink::write_row(std::size_t item, int y, int x, int count, const float
     for (int i = 0; i < count; ++i)
       store_float(dtype_, base, start + static_cast<std::size_t>(i),
                   rgb[static_cast<std::size_t>(i) * 3 + k]);
+  }
+}
+
+void PixelSink::write_levels(std::size_t item, int y, int x, int count, const std::uint8_t* source,
+                             const LevelTable& table) noexcept {
+  std::uint8_t* row = images_[item].pixels.data() +
+                      (static_cast<std::size_t>(y) * static_cast<std::size_t>(width_) +
+                       static_cast<std::size_t>(x)) *
+                          3;
+  for (int i = 0; i < count; ++i, row += 3, source += 3) {
+    row[0] = table[0][source[0]];
+    row[1] = table[1][source[1]];
+    row[2] = table[2][source[2]];
   }
 }
 

@@ -2,6 +2,7 @@
 // came in, and the output written row by row in the form the caller asked for.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -12,6 +13,14 @@
 #include "rvae/tensor.hpp"
 
 namespace rvae::detail {
+
+/// Per channel, the output level of each 8-bit input level shifted by an offset (in [-1, 1]
+/// units), rounded as PixelSink::write_row rounds.
+using LevelTable = std::array<std::array<std::uint8_t, 256>, 3>;
+
+/// The table for a tile shifted by `offset` (RGB): a pixel that only that tile covers, with full
+/// weight, is then one lookup per sample, the same value write_row gives.
+LevelTable shifted_levels(const float* offset) noexcept;
 
 /// One decode reply (uint8 images or a float tensor) as N items of height x width RGB, where an
 /// item is one batch entry's image or one video frame. Owns the reply.
@@ -34,6 +43,9 @@ class TilePixels {
   void read_row(std::size_t item, int y, int x, int count, float* rgb) const noexcept;
   /// The mean RGB of item `item` over rows [y, y + h) and columns [x, x + w).
   void mean(std::size_t item, int y, int x, int h, int w, double* rgb) const;
+  /// Row `y` of item `item` from column `x` as RGB bytes; only for a reply of 8-bit images
+  /// (dtype() == kUInt8).
+  const std::uint8_t* bytes(std::size_t item, int y, int x) const noexcept;
 
  private:
   DecodeOutput reply_;
@@ -54,6 +66,11 @@ class PixelSink {
 
   /// Writes `count` RGB triples (in [-1, 1]; rounded to 8-bit levels for images).
   void write_row(std::size_t item, int y, int x, int count, const float* rgb) noexcept;
+  /// True when the output is 8-bit images (kUInt8, kImage), which write_levels can fill.
+  bool holds_bytes() const noexcept { return type_ != OutputType::kFloatTensor; }
+  /// Writes `count` pixels of 8-bit RGB `source` through `table`; only when holds_bytes().
+  void write_levels(std::size_t item, int y, int x, int count, const std::uint8_t* source,
+                    const LevelTable& table) noexcept;
   /// The finished output (images or tensor filled; `encoded` left to the caller).
   DecodeOutput take() &&;
 

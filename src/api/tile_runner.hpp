@@ -61,6 +61,9 @@ struct TileJobs {
   std::function<bool(std::size_t)> may_start;
   /// "tile (r, c) of R x C" for error messages.
   std::function<std::string(std::size_t)> describe;
+  /// Optional: called once, when every request has been sent, for work best done while they are
+  /// computed; an error ends the call.
+  std::function<Result<void>()> all_sent;
 };
 
 // Why polling: Pending offers wait_for but no completion callback in the public API. Waiting a
@@ -112,6 +115,10 @@ Result<void> run_tiles(Client& client, const RequestControl& control, std::size_
       }
       flying.push_back({next, std::move(started).value()});
       ++next;
+      if (next == jobs.count && jobs.all_sent) {
+        Result<void> done = jobs.all_sent();
+        if (!done) failure = std::move(done).error();
+      }
     }
     if (failure) break;
     if (user && user->cancelled()) {

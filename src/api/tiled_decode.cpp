@@ -53,6 +53,10 @@ struct TileSlot {
   Tensor latents;  // sent; alive until the reply is in
   std::optional<TilePixels> pixels;
   std::vector<float> offsets;  // per item, RGB
+  // Per item, RGB, over the area compared with the reference: taken when the tile arrives, so
+  // that the reference's arrival (usually last: it is the largest request) only adds its side.
+  std::vector<double> interior_means;
+  std::vector<detail::LevelTable> levels;  // per item, once the offsets are final
   bool written = false;
   bool freed = false;
   bool launched = false;
@@ -72,6 +76,10 @@ class TiledDecode {
       row_weights_.push_back(detail::axis_weights(plan_.rows, r, 8));
     for (std::size_t c = 0; c < plan_.cols.tiles.size(); ++c)
       col_weights_.push_back(detail::axis_weights(plan_.cols, c, 8));
+    for (std::size_t r = 0; r < rows(); ++r)
+      row_full_.push_back(full_weight_span(row_weights_[r], plan_.rows.tiles[r].start * 8));
+    for (std::size_t c = 0; c < cols(); ++c)
+      col_full_.push_back(full_weight_span(col_weights_[c], plan_.cols.tiles[c].start * 8));
     use_reference_ = options.tiling.colour_reference;
     first_tile_ = use_reference_ ? 1 : 0;
     // Tile (r, c) is freed only once (r+1, c+1) is written, which needs (r+2, c+2): two rows
@@ -94,6 +102,7 @@ class TiledDecode {
     jobs.may_start = [this](std::size_t i) { return i < first_tile_ || held_ < hold_limit_; };
     jobs.start = [this](std::size_t i, const RequestControl& control) { return start(i, control); };
     jobs.accept = [this](std::size_t i, DecodeOutput&& out) { return accept(i, std::move(out)); };
+    jobs.all_sent = [this]() { return prepare_output(); };
     detail::TileTotals totals;
     Result<void> ran = detail::run_tiles(client_, options_.control, options_.tiling.max_in_flight,
                                          options_.tiling.on_progress, jobs, totals);
@@ -146,6 +155,24 @@ class TiledDecode {
     return client_.decode_async(endpoint_, slot.latents.view(), one);
   }
 
+  // Called once every request is out: allocating (and first touching) a large output costs a
+  // noticeable time, better spent while the tiles are computed than after they arrive. Only
+  // 8-bit image output of image latents is known in full before a reply: a float tensor takes
+  // the replies' dtype, a video the decoder's frame count.
+  Result<void> prepare_output() {
+    if (sink_ || options_.output_type == OutputType::kFloatTensor ||
+        grid_.form() == LatentForm::kVideo) {
+      return {};
+    }
+    Result<detail::PixelSink> sink =
+        detail::PixelSink::make(options_.output_type, grid_.batch(), 1, false, grid_.height() * 8,
+                                grid_.width() * 8, DType::kUInt8);
+    if (!sink) return std::move(sink).error();
+    sink_.emplace(std::move(sink).value());
+    items_ = static_cast<std::size_t>(grid_.batch());
+    return {};
+  }
+
   Result<void> accept(std::size_t i, DecodeOutput&& out) {
     if (i < first_tile_) {
       reference_latents_ = Tensor();
@@ -179,12 +206,14 @@ class TiledDecode {
       if (!sink) return std::move(sink).error();
       sink_.emplace(std::move(sink).value());
       items_ = pixels->items();
-    } else if (pixels->items() != items_) {
+    }
+    if (pixels->items() != items_) {
       return Error(ErrorCode::kDataLoss, "the reply has " + std::to_string(pixels->items()) +
                                              " images; other tiles had " + std::to_string(items_));
     }
     slot.pixels.emplace(std::move(pixels).value());
     slot.offsets.assign(items_ * 3, 0.0f);
+    if (use_reference_) measure_interior(t);
     if (reference_) colour_match(t);
     const std::size_t r = t / cols(), c = t % cols();
     // This tile completes the regions of itself and of its upper and left neighbours.
@@ -194,13 +223,28 @@ class TiledDecode {
     return {};
   }
 
+  // The area of tile t compared with the reference: its interior, in output pixels.
+  std::pair<AxisSpan, AxisSpan> interior(std::size_t t) const {
+    return {detail::axis_interior(plan_.rows, t / cols(), 8),
+            detail::axis_interior(plan_.cols, t % cols(), 8)};
+  }
+
+  void measure_interior(std::size_t t) {
+    TileSlot& slot = slots_[t];
+    const auto [rows_in, cols_in] = interior(t);
+    const int y0 = plan_.rows.tiles[t / cols()].start * 8;
+    const int x0 = plan_.cols.tiles[t % cols()].start * 8;
+    slot.interior_means.assign(items_ * 3, 0.0);
+    for (std::size_t n = 0; n < items_; ++n) {
+      slot.pixels->mean(n, rows_in.start - y0, cols_in.start - x0, rows_in.size, cols_in.size,
+                        &slot.interior_means[n * 3]);
+    }
+  }
+
   // Shifts tile t so that its mean over its interior matches the reference's over the same area.
   void colour_match(std::size_t t) {
     TileSlot& slot = slots_[t];
-    const std::size_t r = t / cols(), c = t % cols();
-    const AxisSpan rows_in = detail::axis_interior(plan_.rows, r, 8);
-    const AxisSpan cols_in = detail::axis_interior(plan_.cols, c, 8);
-    const int y0 = plan_.rows.tiles[r].start * 8, x0 = plan_.cols.tiles[c].start * 8;
+    const auto [rows_in, cols_in] = interior(t);
     // Reference pixel p covers pixels [p * factor, (p + 1) * factor) of the whole output.
     const int ry0 = rows_in.start / factor_;
     const int ry1 = std::min(reference_->height(), (rows_in.end() + factor_ - 1) / factor_);
@@ -208,12 +252,11 @@ class TiledDecode {
     const int rx1 = std::min(reference_->width(), (cols_in.end() + factor_ - 1) / factor_);
     const std::size_t ref_items = std::min(items_, reference_->items());
     for (std::size_t n = 0; n < ref_items; ++n) {
-      double tile_mean[3], ref_mean[3];
-      slot.pixels->mean(n, rows_in.start - y0, cols_in.start - x0, rows_in.size, cols_in.size,
-                        tile_mean);
+      double ref_mean[3];
       reference_->mean(n, ry0, rx0, ry1 - ry0, rx1 - rx0, ref_mean);
-      for (std::size_t k = 0; k < 3; ++k)
-        slot.offsets[n * 3 + k] = static_cast<float>(ref_mean[k] - tile_mean[k]);
+      for (std::size_t k = 0; k < 3; ++k) {
+        slot.offsets[n * 3 + k] = static_cast<float>(ref_mean[k] - slot.interior_means[n * 3 + k]);
+      }
     }
   }
 
@@ -244,46 +287,92 @@ class TiledDecode {
     if (r > 0 && c > 0 && !written(r - 1, c - 1)) return;
     slot.pixels.reset();
     slot.offsets = {};
+    slot.interior_means = {};
+    slot.levels = {};
     slot.freed = true;
     --held_;
   }
 
-  // Writes the pixels tile (r, c) owns: every contributor's colour-matched value times its
-  // row and column weights.
+  // Where a tile's weight is exactly 1, in output pixels of the whole axis: there it alone
+  // gives the output.
+  static AxisSpan full_weight_span(const std::vector<float>& weights, int origin) {
+    const auto first = std::find(weights.begin(), weights.end(), 1.0f);
+    if (first == weights.end()) return {origin, 0};
+    const auto last = std::find(weights.rbegin(), weights.rend(), 1.0f).base();
+    return {origin + static_cast<int>(first - weights.begin()), static_cast<int>(last - first)};
+  }
+
+  // Tile (rr, cc)'s output level for each input level of item n, shifted by its offsets.
+  const detail::LevelTable& levels(std::size_t rr, std::size_t cc, std::size_t n) {
+    TileSlot& slot = slots_[slot_of(rr, cc)];
+    if (slot.levels.empty()) {
+      for (std::size_t item = 0; item < items_; ++item)
+        slot.levels.push_back(detail::shifted_levels(slot.offsets.data() + item * 3));
+    }
+    return slot.levels[n];
+  }
+
+  // Writes the pixels tile (r, c) owns. Most of them lie where one tile has full weight: with
+  // 8-bit replies and output those are a table lookup per sample (the same value as the blend);
+  // the rest, in the overlaps, blend every contributor's colour-matched value times its row and
+  // column weights. The lookups matter because the colour reference usually arrives last, and
+  // then the whole output is written at once.
   void write_own(std::size_t r, std::size_t c) {
     const int oy0 = plan_.rows.own_begin(r) * 8, oy1 = plan_.rows.own_end(r) * 8;
     const int ox0 = plan_.cols.own_begin(c) * 8, ox1 = plan_.cols.own_end(c) * 8;
-    const auto width = static_cast<std::size_t>(ox1 - ox0);
-    std::vector<float> acc(width * 3);
-    std::vector<float> row(static_cast<std::size_t>(plan_.cols.tiles[c].size * 8) * 3);
+    const bool bytes =
+        sink_->holds_bytes() && slots_[slot_of(r, c)].pixels->dtype() == DType::kUInt8;
     for (std::size_t n = 0; n < items_; ++n) {
       for (int y = oy0; y < oy1; ++y) {
-        std::fill(acc.begin(), acc.end(), 0.0f);
-        for (std::size_t rr = r; rr < std::min(r + 2, rows()); ++rr) {
-          const AxisSpan tr = plan_.rows.tiles[rr];
-          if (y < tr.start * 8 || y >= tr.end() * 8) continue;
-          const float wy = row_weights_[rr][static_cast<std::size_t>(y - tr.start * 8)];
-          if (wy == 0.0f) continue;
-          for (std::size_t cc = c; cc < std::min(c + 2, cols()); ++cc) {
-            const AxisSpan tc = plan_.cols.tiles[cc];
-            const int x0 = std::max(ox0, tc.start * 8), x1 = std::min(ox1, tc.end() * 8);
-            if (x1 <= x0) continue;
-            const TileSlot& from = slots_[slot_of(rr, cc)];
-            from.pixels->read_row(n, y - tr.start * 8, x0 - tc.start * 8, x1 - x0, row.data());
-            const float* off = from.offsets.data() + n * 3;
-            const std::vector<float>& wx = col_weights_[cc];
-            for (int x = x0; x < x1; ++x) {
-              const float w = wy * wx[static_cast<std::size_t>(x - tc.start * 8)];
-              const std::size_t src = static_cast<std::size_t>(x - x0) * 3;
-              const std::size_t dst = static_cast<std::size_t>(x - ox0) * 3;
-              for (std::size_t k = 0; k < 3; ++k)
-                acc[dst + k] += w * (row[src + k] + off[k]);
-            }
-          }
+        std::optional<std::size_t> alone;  // the row of tiles with full weight at y
+        for (std::size_t rr = r; bytes && rr < std::min(r + 2, rows()); ++rr) {
+          if (y >= row_full_[rr].start && y < row_full_[rr].end()) alone = rr;
         }
-        sink_->write_row(n, y, ox0, ox1 - ox0, acc.data());
+        int x = ox0;
+        for (std::size_t cc = c; alone && cc < std::min(c + 2, cols()); ++cc) {
+          const int a = std::max(x, col_full_[cc].start), b = std::min(ox1, col_full_[cc].end());
+          if (b <= a) continue;
+          if (a > x) blend(r, c, n, y, x, a);
+          const int ty = y - plan_.rows.tiles[*alone].start * 8;
+          const int tx = a - plan_.cols.tiles[cc].start * 8;
+          sink_->write_levels(n, y, a, b - a, slots_[slot_of(*alone, cc)].pixels->bytes(n, ty, tx),
+                              levels(*alone, cc, n));
+          x = b;
+        }
+        if (x < ox1) blend(r, c, n, y, x, ox1);
       }
     }
+  }
+
+  // Writes pixels [x0, x1) of row y of item n, within the region tile (r, c) owns, as the sum of
+  // every contributor's colour-matched value times its row and column weights.
+  void blend(std::size_t r, std::size_t c, std::size_t n, int y, int x0, int x1) {
+    const auto width = static_cast<std::size_t>(x1 - x0);
+    acc_.assign(width * 3, 0.0f);
+    row_.resize(width * 3);
+    for (std::size_t rr = r; rr < std::min(r + 2, rows()); ++rr) {
+      const AxisSpan tr = plan_.rows.tiles[rr];
+      if (y < tr.start * 8 || y >= tr.end() * 8) continue;
+      const float wy = row_weights_[rr][static_cast<std::size_t>(y - tr.start * 8)];
+      if (wy == 0.0f) continue;
+      for (std::size_t cc = c; cc < std::min(c + 2, cols()); ++cc) {
+        const AxisSpan tc = plan_.cols.tiles[cc];
+        const int a = std::max(x0, tc.start * 8), b = std::min(x1, tc.end() * 8);
+        if (b <= a) continue;
+        const TileSlot& from = slots_[slot_of(rr, cc)];
+        from.pixels->read_row(n, y - tr.start * 8, a - tc.start * 8, b - a, row_.data());
+        const float* off = from.offsets.data() + n * 3;
+        const std::vector<float>& wx = col_weights_[cc];
+        for (int x = a; x < b; ++x) {
+          const float w = wy * wx[static_cast<std::size_t>(x - tc.start * 8)];
+          const std::size_t src = static_cast<std::size_t>(x - a) * 3;
+          const std::size_t dst = static_cast<std::size_t>(x - x0) * 3;
+          for (std::size_t k = 0; k < 3; ++k)
+            acc_[dst + k] += w * (row_[src + k] + off[k]);
+        }
+      }
+    }
+    sink_->write_row(n, y, x0, x1 - x0, acc_.data());
   }
 
   Client& client_;
@@ -293,6 +382,8 @@ class TiledDecode {
   TileGrid plan_;
   std::vector<TileSlot> slots_;
   std::vector<std::vector<float>> row_weights_, col_weights_;
+  std::vector<AxisSpan> row_full_, col_full_;
+  std::vector<float> acc_, row_;  // blend()'s rows, kept to avoid an allocation per row
   DecodeOptions tile_options_;
   bool use_reference_ = true;
   std::size_t first_tile_ = 1;
