@@ -153,18 +153,46 @@ Bytes inflate_idat(const Bytes& png, std::size_t raw_size) {
   return raw;
 }
 
-TEST(PngWriter, FilterIsChosenPerRow) {
+std::vector<int> row_filters(const Bytes& png, int width, int height, int channels) {
+  const std::size_t row = static_cast<std::size_t>(width * channels) + 1;
+  const Bytes raw = inflate_idat(png, row * static_cast<std::size_t>(height));
+  std::vector<int> types;
+  for (std::size_t y = 0; y < static_cast<std::size_t>(height); ++y)
+    types.push_back(raw[y * row]);
+  return types;
+}
+
+TEST(PngWriter, SmallSettingChoosesTheFilterPerRow) {
   const Image image = mixed_image(64, 48, 3);
-  const Bytes png = encode_png(image).value();
-  const std::size_t row = 64 * 3 + 1;
-  const Bytes raw = inflate_idat(png, row * 48);
-  std::set<int> types;
-  for (std::size_t y = 0; y < 48; ++y) {
-    ASSERT_LE(raw[y * row], 4) << "row " << y;
-    types.insert(raw[y * row]);
-  }
+  const std::vector<int> types =
+      row_filters(encode_png(image, PngCompression::kSmall).value(), 64, 48, 3);
+  for (int type : types)
+    ASSERT_LE(type, 4);
   // Gradients in three directions and noise do not all favour one filter.
-  EXPECT_GE(types.size(), 3u);
+  EXPECT_GE(std::set<int>(types.begin(), types.end()).size(), 3u);
+}
+
+// Rows of one noise pattern repeated (Up makes them zeros) and a horizontal ramp whose rows are
+// offset by 50 (Sub makes every byte 6, the rest are worse):
+// the fast setting must find each image's filter, and use it on every row.
+TEST(PngWriter, FastSettingUsesTheImagesCheapestFilterOnEveryRow) {
+  Image repeated = mixed_image(40, 64, 3);
+  Image ramp = repeated;
+  const std::size_t row_bytes = 40 * 3;
+  for (std::size_t y = 1; y < 64; ++y) {
+    std::copy_n(repeated.pixels.begin() + static_cast<long>((3 * 64 / 4) * row_bytes), row_bytes,
+                repeated.pixels.begin() + static_cast<long>(y * row_bytes));
+  }
+  std::copy_n(repeated.pixels.begin() + static_cast<long>((3 * 64 / 4) * row_bytes), row_bytes,
+              repeated.pixels.begin());
+  for (std::size_t i = 0; i < ramp.pixels.size(); ++i)
+    ramp.pixels[i] = static_cast<std::uint8_t>(2 * (i % row_bytes) + 50 * (i / row_bytes));
+
+  const std::vector<int> up = row_filters(encode_png(repeated).value(), 40, 64, 3);
+  const std::vector<int> sub = row_filters(encode_png(ramp).value(), 40, 64, 3);
+  // Row 0 has no row above: Up filters it against zeros, still the one filter of the image.
+  EXPECT_EQ(std::set<int>(up.begin(), up.end()), std::set<int>{2});
+  EXPECT_EQ(std::set<int>(sub.begin(), sub.end()), std::set<int>{1});
 }
 
 TEST(PngWriter, SmallerThanStbImageWriteAndSmallIsSmaller) {
@@ -181,27 +209,29 @@ TEST(PngWriter, SmallerThanStbImageWriteAndSmallIsSmaller) {
 
 #if defined(RVAE_TEST_HAVE_LIBPNG)
 // libpng's simplified API, reading back to the image's own format.
-TEST(PngWriter, RoundTripsBitExactThroughLibpng) {
+TEST(PngWriter, BothSettingsRoundTripBitExactThroughLibpng) {
   for (const Image& image : cases()) {
-    SCOPED_TRACE(describe(image));
-    const Bytes png = encode_png(image).value();
-    png_image reader{};
-    reader.version = PNG_IMAGE_VERSION;
-    ASSERT_NE(png_image_begin_read_from_memory(&reader, png.data(), png.size()), 0)
-        << reader.message;
-    reader.format = image.channels == 4 ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;
-    Bytes pixels(PNG_IMAGE_SIZE(reader));
-    ASSERT_NE(png_image_finish_read(&reader, nullptr, pixels.data(), 0, nullptr), 0)
-        << reader.message;
-    EXPECT_EQ(reader.width, static_cast<png_uint_32>(image.width));
-    EXPECT_EQ(reader.height, static_cast<png_uint_32>(image.height));
-    EXPECT_EQ(pixels, image.pixels);
+    for (PngCompression setting : {PngCompression::kFast, PngCompression::kSmall}) {
+      SCOPED_TRACE(describe(image) + (setting == PngCompression::kFast ? " fast" : " small"));
+      const Bytes png = encode_png(image, setting).value();
+      png_image reader{};
+      reader.version = PNG_IMAGE_VERSION;
+      ASSERT_NE(png_image_begin_read_from_memory(&reader, png.data(), png.size()), 0)
+          << reader.message;
+      reader.format = image.channels == 4 ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;
+      Bytes pixels(PNG_IMAGE_SIZE(reader));
+      ASSERT_NE(png_image_finish_read(&reader, nullptr, pixels.data(), 0, nullptr), 0)
+          << reader.message;
+      EXPECT_EQ(reader.width, static_cast<png_uint_32>(image.width));
+      EXPECT_EQ(reader.height, static_cast<png_uint_32>(image.height));
+      EXPECT_EQ(pixels, image.pixels);
+    }
   }
 }
 #endif
 
 // PIL, as the service and the upstream client read PNG, when Debian's python3-pil is there.
-TEST(PngWriter, RoundTripsBitExactThroughPil) {
+TEST(PngWriter, BothSettingsRoundTripBitExactThroughPil) {
   if (std::system("/usr/bin/python3 -c 'import PIL' >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "/usr/bin/python3 with PIL (python3-pil) is not installed";
   }
@@ -210,23 +240,26 @@ TEST(PngWriter, RoundTripsBitExactThroughPil) {
   const std::string dir = dir_template;
   int index = 0;
   for (const Image& image : cases()) {
-    SCOPED_TRACE(describe(image));
-    const std::string stem = dir + "/" + std::to_string(index++);
-    const Bytes png = encode_png(image).value();
-    std::ofstream(stem + ".png", std::ios::binary)
-        .write(reinterpret_cast<const char*>(png.data()), static_cast<std::streamsize>(png.size()));
-    std::ofstream(stem + ".raw", std::ios::binary)
-        .write(reinterpret_cast<const char*>(image.pixels.data()),
-               static_cast<std::streamsize>(image.pixels.size()));
-    const std::string mode = image.channels == 4 ? "RGBA" : "RGB";
-    const std::string check =
-        "/usr/bin/python3 -c \"import sys; from PIL import Image; im = Image.open('" + stem +
-        ".png'); im.load(); sys.exit(0 if im.mode == '" + mode + "' and im.size == (" +
-        std::to_string(image.width) + ", " + std::to_string(image.height) +
-        ") and im.tobytes() == open('" + stem + ".raw', 'rb').read() else 1)\"";
-    EXPECT_EQ(std::system(check.c_str()), 0) << check;
-    std::remove((stem + ".png").c_str());
-    std::remove((stem + ".raw").c_str());
+    for (PngCompression setting : {PngCompression::kFast, PngCompression::kSmall}) {
+      SCOPED_TRACE(describe(image) + (setting == PngCompression::kFast ? " fast" : " small"));
+      const std::string stem = dir + "/" + std::to_string(index++);
+      const Bytes png = encode_png(image, setting).value();
+      std::ofstream(stem + ".png", std::ios::binary)
+          .write(reinterpret_cast<const char*>(png.data()),
+                 static_cast<std::streamsize>(png.size()));
+      std::ofstream(stem + ".raw", std::ios::binary)
+          .write(reinterpret_cast<const char*>(image.pixels.data()),
+                 static_cast<std::streamsize>(image.pixels.size()));
+      const std::string mode = image.channels == 4 ? "RGBA" : "RGB";
+      const std::string check =
+          "/usr/bin/python3 -c \"import sys; from PIL import Image; im = Image.open('" + stem +
+          ".png'); im.load(); sys.exit(0 if im.mode == '" + mode + "' and im.size == (" +
+          std::to_string(image.width) + ", " + std::to_string(image.height) +
+          ") and im.tobytes() == open('" + stem + ".raw', 'rb').read() else 1)\"";
+      EXPECT_EQ(std::system(check.c_str()), 0) << check;
+      std::remove((stem + ".png").c_str());
+      std::remove((stem + ".raw").c_str());
+    }
   }
   rmdir(dir.c_str());
 }
