@@ -144,7 +144,7 @@ int register_codec_benchmarks() {
   sources.emplace_back("astronaut.png",
                        rvae::decode_image(astronaut.data(), astronaut.size()).value());
   if (const char* dir = std::getenv("RVAE_BENCH_DATA")) {
-    for (const char* name : {"photo_1024.jpg", "photo_2048.jpg"}) {
+    for (const char* name : {"photo_1024.jpg", "clean_1024.jpg", "photo_2048.jpg"}) {
       rvae::Bytes bytes = read_file(std::string(dir) + "/" + name);
       if (!bytes.empty()) jpegs.emplace_back(name, std::move(bytes));
     }
