@@ -231,7 +231,7 @@ int decode_command(const std::vector<std::string>& argv) {
   if (many) make_directories(*output);
 
   ClientOptions client = client_options(args);
-  client.max_in_flight = static_cast<std::size_t>(jobs);
+  client.max_in_flight = requests_in_flight(jobs, options.tiling);
   Client decoder(client);
   const Reporter reporter("decode", style, args.has("verbose"), many);
   ProgressDisplay display(stderr, "decode", many && style != ReportStyle::kQuiet);

@@ -82,7 +82,7 @@ int encode_command(const std::vector<std::string>& argv) {
   if (many) make_directories(*output);
 
   ClientOptions client = client_options(args);
-  client.max_in_flight = static_cast<std::size_t>(jobs);
+  client.max_in_flight = requests_in_flight(jobs, options.tiling);
   Client encoder(client);
   const Reporter reporter("encode", style, args.has("verbose"), many);
   ProgressDisplay display(stderr, "encode", many && style != ReportStyle::kQuiet);

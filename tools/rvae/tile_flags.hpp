@@ -1,6 +1,7 @@
 // --tile auto|off|SIZE and --tile-overlap N, shared by rvae decode and rvae encode.
 #pragma once
 
+#include <cstddef>
 #include <set>
 #include <string>
 
@@ -17,5 +18,10 @@ extern const char* const kTileUsage;
 /// Applies the flags to `tiling` (whose max_image_side came from the preset). UsageError for a
 /// value that is not auto, off or a number; the library checks the sizes themselves.
 void apply_tile_flags(const Args& args, TilingOptions& tiling);
+
+/// The client's window of requests on the wire for `jobs` inputs at a time: --jobs counts
+/// inputs, and one tiled input's tiles are bounded by this window, not by --jobs (at -j 4 a
+/// 4096 x 4096 decode's 10 requests would go out in three rounds).
+std::size_t requests_in_flight(int jobs, const TilingOptions& tiling);
 
 }  // namespace rvae::cli
