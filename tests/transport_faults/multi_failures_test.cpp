@@ -15,8 +15,18 @@
 namespace {
 
 std::atomic<bool> fail_init{false};
-std::atomic<int> perform_failures{0};  // The next this many calls fail.
+// Each fails the next this many calls made while a transfer is running (the transport's loop
+// also polls while idle; a failure spent there would test nothing).
+std::atomic<int> perform_failures{0};
 std::atomic<int> poll_failures{0};
+std::atomic<int> last_running{0};
+
+bool take_one(std::atomic<int>& failures) {
+  int left = failures.load();
+  while (left > 0 && !failures.compare_exchange_weak(left, left - 1)) {
+  }
+  return left > 0;
+}
 
 }  // namespace
 
@@ -32,19 +42,15 @@ CURLM* __wrap_curl_multi_init(void) {
 }
 
 CURLMcode __wrap_curl_multi_perform(CURLM* multi, int* running) {
-  int left = perform_failures.load();
-  while (left > 0 && !perform_failures.compare_exchange_weak(left, left - 1)) {
-  }
-  if (left > 0) return CURLM_INTERNAL_ERROR;
-  return __real_curl_multi_perform(multi, running);
+  const CURLMcode code = __real_curl_multi_perform(multi, running);
+  last_running = *running;
+  if (*running > 0 && take_one(perform_failures)) return CURLM_INTERNAL_ERROR;
+  return code;
 }
 
 CURLMcode __wrap_curl_multi_poll(CURLM* multi, struct curl_waitfd* fds, unsigned int count,
                                  int timeout_ms, int* ready) {
-  int left = poll_failures.load();
-  while (left > 0 && !poll_failures.compare_exchange_weak(left, left - 1)) {
-  }
-  if (left > 0) return CURLM_OUT_OF_MEMORY;
+  if (last_running.load() > 0 && take_one(poll_failures)) return CURLM_OUT_OF_MEMORY;
   return __real_curl_multi_poll(multi, fds, count, timeout_ms, ready);
 }
 }
