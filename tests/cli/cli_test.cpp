@@ -232,6 +232,19 @@ TEST(CliTest, BatchesADirectoryAndIsolatesFailures) {
   }
 }
 
+// The PSNR the demo prints for one tiling of its 4096x4096 decode ("naive", "rvae"), or NaN.
+double demo_psnr(const std::string& out, const std::string& tiling) {
+  const std::size_t at = out.find("\n" + tiling + " ");
+  if (at == std::string::npos) return NAN;
+  int requests = 0;
+  double ms = 0, psnr = NAN;
+  if (std::sscanf(out.c_str() + at + 1 + tiling.size(), "%d %lf %lf dB", &requests, &ms, &psnr) !=
+      3) {
+    return NAN;
+  }
+  return psnr;
+}
+
 TEST(CliTest, DemoWritesTheContactSheet) {
   TempDir dir;
   ProcessResult demo = run_process({kRvae, "demo", "--out", dir / "demo"});
@@ -239,9 +252,14 @@ TEST(CliTest, DemoWritesTheContactSheet) {
   EXPECT_THAT(demo.out, HasSubstr("contact_sheet.png"));
   Result<Image> sheet = read_image(dir / "demo/contact_sheet.png");
   ASSERT_TRUE(sheet) << sheet.error().what();
-  EXPECT_GT(sheet->width, 4 * 192);
-  // Labelled: dark text in the title band above the first row and left of every row, where no
-  // image is drawn.
+  // Layout: 8-pixel gutters, title bands of one line of text at scale 2 (24 pixels) plus a
+  // gutter; three rows of 192-pixel cells, then the tiled round trip's row of 384-pixel cells
+  // (five of them: whole, naive, rvae and the two full-size crops).
+  constexpr int kTitle = 24 + 8;
+  const int tiled_top = 8 + kTitle + 3 * (192 + 8);
+  ASSERT_EQ(sheet->height, tiled_top + 8 + kTitle + 384 + 8);
+  EXPECT_GT(sheet->width, 5 * 384);
+  // Labelled: dark text in the title bands and left of every row, where no image is drawn.
   auto dark_pixels = [&](int x0, int x1, int y0, int y1) {
     int count = 0;
     for (int y = y0; y < y1; ++y) {
@@ -255,12 +273,20 @@ TEST(CliTest, DemoWritesTheContactSheet) {
   };
   EXPECT_GT(dark_pixels(0, sheet->width, 0, 30), 100);  // original | sd15 | sdxl | flux
   for (int row = 0; row < 3; ++row) {
-    const int top = sheet->height - (3 - row) * (192 + 8);
+    const int top = 8 + kTitle + row * (192 + 8);
     EXPECT_GT(dark_pixels(0, 40, top, top + 192), 20) << "row " << row << " has no name";
   }
+  // whole | naive | rvae | naive 1:1 | rvae 1:1, and the row's name.
+  EXPECT_GT(dark_pixels(0, sheet->width, tiled_top + 8, tiled_top + kTitle), 200);
+  EXPECT_GT(dark_pixels(0, 40, tiled_top + 8 + kTitle, sheet->height), 20);
   for (const char* model : {"sd15", "sdxl", "flux"}) {
     EXPECT_TRUE(read_image(dir / ("demo/astronaut_" + std::string(model) + ".png")));
   }
+  // The tiled round trip: rvae's tiles must be far closer to the whole decode than naive ones.
+  EXPECT_THAT(demo.out, HasSubstr("4096x4096 sdxl round trip"));
+  const double naive = demo_psnr(demo.out, "naive"), tiled = demo_psnr(demo.out, "rvae");
+  ASSERT_FALSE(std::isnan(naive) || std::isnan(tiled)) << demo.out;
+  EXPECT_GE(tiled - naive, 10.0) << demo.out;
 }
 
 }  // namespace

@@ -98,4 +98,24 @@ Image make_contact_sheet(const std::vector<std::vector<Image>>& rows, int cell_h
   return sheet;
 }
 
+Image stack_sheets(const std::vector<Image>& sheets) {
+  int width = 0, height = 0;
+  for (const Image& sheet : sheets) {
+    width = std::max(width, sheet.width);
+    height += sheet.height;
+  }
+  Image stacked{width, height, 3,
+                Bytes(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3, 255)};
+  int top = 0;
+  for (const Image& sheet : sheets) {
+    const std::size_t row_bytes = static_cast<std::size_t>(sheet.width) * 3;
+    for (int y = 0; y < sheet.height; ++y) {
+      const std::uint8_t* source = &sheet.pixels[pixel_offset(sheet, 0, y, 0)];
+      std::copy(source, source + row_bytes, &stacked.pixels[pixel_offset(stacked, 0, top + y, 0)]);
+    }
+    top += sheet.height;
+  }
+  return stacked;
+}
+
 }  // namespace rvae::cli

@@ -17,4 +17,8 @@ Image make_contact_sheet(const std::vector<std::vector<Image>>& rows, int cell_h
                          const std::vector<std::string>& column_titles = {},
                          const std::vector<std::string>& row_names = {});
 
+/// `sheets` one above the other, left-aligned on white, as wide as the widest: sheets with
+/// their own column titles in one image.
+Image stack_sheets(const std::vector<Image>& sheets);
+
 }  // namespace rvae::cli

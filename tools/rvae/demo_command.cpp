@@ -14,7 +14,9 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "contact_sheet.hpp"
+#include "demo_tiled.hpp"
 #include "pixel_offset.hpp"
+#include "rvae/image_resize.hpp"
 #include "rvae/testing/reference_endpoint.hpp"
 
 namespace rvae::cli {
@@ -27,10 +29,17 @@ const char* const kUsage =
     "and flux (flux decoded from packed latents), decodes them back and writes each result and\n"
     "contact_sheet.png (rows: images; columns: original | sd15 | sdxl | flux) to DIR\n"
     "(default ./rvae-demo). The table compares each round trip with the image's 8x8 block means,\n"
-    "which is what the stand-in VAE reproduces.\n";
+    "which is what the stand-in VAE reproduces.\n"
+    "Then a 4096x4096 SDXL round trip past the 2048-pixel cap, through endpoints in context mode\n"
+    "(a tile decoded alone comes back with blurred edges and its own colours, as from a real\n"
+    "VAE): encoded tiled, then decoded with naive tiling (abutting tiles, no colour treatment)\n"
+    "and with rvae's, each compared with the latents decoded whole; the sheet's last row shows\n"
+    "both, whole and at full size where naive tiles meet.\n";
 
 const char* const kDemoImages[] = {"astronaut.png", "coffee.png", "chelsea.png"};
 const char* const kDemoModels[] = {"sd15", "sdxl", "flux"};
+constexpr int kTiledSide = 4096;
+constexpr int kCellHeight = 192;
 
 bool is_directory(const std::string& path) {
   struct stat info {};
@@ -173,13 +182,42 @@ int demo_command(const std::vector<std::string>& argv) {
   std::vector<std::string> names;
   for (const char* file : kDemoImages)
     names.push_back(stem_of(file));
-  take(write_image(sheet_path, make_contact_sheet(sheet_rows, 192, titles, names)));
+  const Image sheet = make_contact_sheet(sheet_rows, kCellHeight, titles, names);
   std::cout << "\nsent = PNG (encode) + latents (decode); received = latents + decoded PNG;\n"
             << "times are per request, PNG encoding and reply decoding included.\n"
-            << "errors are in 8-bit levels against each image's 8x8 block means.\n"
-            << "wrote " << sheet_path
-            << " (rows: images; columns: original | sd15 | sdxl | flux)\n";
+            << "errors are in 8-bit levels against each image's 8x8 block means.\n";
   endpoint.stop();
+
+  const std::string tiled_photo = kDemoImages[0];
+  const TiledDemo tiled =
+      run_tiled_demo(take(read_image(images_dir + "/" + tiled_photo)), kTiledSide);
+  std::printf(
+      "\n%dx%d sdxl round trip of %s past the 2048 cap (context mode): encoded tiled in %d "
+      "requests, %.1f ms;\ndecoded tiled two ways, each against the same latents decoded "
+      "whole:\n",
+      tiled.side, tiled.side, tiled_photo.c_str(), tiled.encode_requests, tiled.encode_ms);
+  std::printf("%-8s %9s %10s %14s %8s\n", "tiling", "requests", "decode ms", "PSNR vs whole",
+              "max err");
+  for (const TiledRun& run : tiled.runs) {
+    std::printf("%-8s %9d %10.1f %11.1f dB %8d\n", run.label.c_str(), run.decode_requests,
+                run.decode_ms, run.quality.psnr, run.quality.max_levels);
+  }
+  // Full size where the naive tiles meet (the centre, for 2 x 2 tiles): the seams are plain.
+  const int crop = kCellHeight * 2, corner = (tiled.side - crop) / 2;
+  std::vector<Image> tiled_row = {tiled.whole};
+  for (const TiledRun& run : tiled.runs)
+    tiled_row.push_back(run.image);
+  for (const TiledRun& run : tiled.runs)
+    tiled_row.push_back(take(crop_image(run.image, corner, corner, crop, crop)));
+  const Image tiled_sheet = make_contact_sheet({tiled_row}, kCellHeight * 2,
+                                               {"whole", "naive", "rvae", "naive 1:1", "rvae 1:1"},
+                                               {std::to_string(tiled.side)});
+  take(write_image(sheet_path, stack_sheets({sheet, tiled_sheet})));
+  std::cout << "max err in 8-bit levels; naive = abutting tiles, no colour treatment.\n"
+            << "wrote " << sheet_path
+            << " (rows: images; columns: original | sd15 | sdxl | flux; last row: " << tiled.side
+            << "x" << tiled.side << " whole | naive | rvae | both at full size where naive tiles"
+            << " meet)\n";
   return 0;
 }
 

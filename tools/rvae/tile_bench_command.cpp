@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "image_quality.hpp"
 #include "rvae/testing/reference_endpoint.hpp"
 #include "rvae/tiled.hpp"
 
@@ -80,24 +81,6 @@ Image smooth_image(int side) {
     }
   }
   return image;
-}
-
-struct Quality {
-  double psnr = 0;
-  int max_levels = 0;
-};
-
-Quality compare(const Image& a, const Image& b) {
-  double sum = 0;
-  Quality q;
-  for (std::size_t i = 0; i < std::min(a.pixels.size(), b.pixels.size()); ++i) {
-    const int d = static_cast<int>(a.pixels[i]) - static_cast<int>(b.pixels[i]);
-    sum += static_cast<double>(d) * d;
-    q.max_levels = std::max(q.max_levels, std::abs(d));
-  }
-  const double mse = sum / static_cast<double>(a.pixels.size());
-  q.psnr = mse == 0 ? INFINITY : 10 * std::log10(255.0 * 255.0 / mse);
-  return q;
 }
 
 double relative_rms(const Tensor& a, const Tensor& b) {
@@ -191,7 +174,7 @@ int tile_bench_command(const std::vector<std::string>& argv) {
          {std::pair<const char*, DecodeOptions>{"naive", naive}, {"rvae", options}}) {
       const DecodeOutput tiled =
           must(client.decode(capped.url(path), latents.view(), tiling), "tiled decode");
-      const Quality q = compare(tiled.images.at(0), whole.images.at(0));
+      const ImageQuality q = compare_images(tiled.images.at(0), whole.images.at(0));
       std::printf("| %s %dx%d %s | %s | %d | %.1f | %d |\n", name, side, side,
                   std::string(dtype_name(preset.dtype)).c_str(), label, tiled.timings.attempts,
                   q.psnr, q.max_levels);
