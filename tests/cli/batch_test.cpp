@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -25,6 +27,40 @@ std::vector<std::string> latents_dir(const TempDir& dir, int count) {
     paths.push_back(dir / name);
   }
   return paths;
+}
+
+// Defect: the CLI set the client's window to --jobs, so at -j 1 a tiled input's requests went
+// out one at a time. The server holds each request until all of the input's requests are in
+// (or a limit passes, failing the test), so it sees whether they were all in flight at once.
+TEST(CliBatchTest, OneTiledInputHasAllItsTilesInFlightWhateverJobs) {
+  // 128 x 256 pixels with --tile 128 --tile-overlap 2: one row of 3 tiles, plus the colour
+  // reference: 4 requests, within the scripted server's 8 threads.
+  constexpr int kRequests = 4;
+  testing_support::ScriptedServer server;
+  std::mutex mutex;
+  std::condition_variable changed;
+  int arrived = 0;
+  bool all_at_once = false;
+  server.set_handler([&](const httplib::Request&, httplib::Response& response) {
+    std::unique_lock<std::mutex> lock(mutex);
+    ++arrived;
+    changed.notify_all();
+    if (changed.wait_for(lock, std::chrono::seconds(20), [&] { return arrived >= kRequests; })) {
+      all_at_once = true;
+    }
+    response.status = 400;  // not retried: the decode ends once the tiles are answered
+    response.set_content(R"({"error": "scripted"})", "application/json");
+  });
+  TempDir dir;
+  const Tensor latents = Tensor::zeros({1, 4, 16, 32}, DType::kFloat32).value();
+  ASSERT_TRUE(write_npy(dir / "z.npy", latents.view()));
+  const Outcome decoded =
+      run({kRvae, "decode", "--model", "sd15", "--endpoint", server.url(), "-j", "1", "--tile",
+           "128", "--tile-overlap", "2", dir / "z.npy", "-o", dir / "z.png"});
+  EXPECT_EQ(decoded.exit_code, 1) << decoded.err;
+  std::lock_guard<std::mutex> lock(mutex);
+  EXPECT_TRUE(all_at_once) << arrived << " requests; " << decoded.err;
+  EXPECT_EQ(server.requests().size(), static_cast<std::size_t>(kRequests));
 }
 
 // Defect: with `-o out/` every request was sent and then every write failed.
