@@ -8,6 +8,7 @@
 
 #include "codec/image_layout.hpp"
 #include "codec/jpeg_backend.hpp"
+#include "codec/png_reader.hpp"
 #include "codec/stb_bridge.hpp"
 
 namespace rvae {
@@ -92,9 +93,11 @@ Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
   const int channels = is_png && layout.has_alpha ? 4 : 3;
   codec_detail::StbPixels decoded;
   if (is_png) {
-    const codec_detail::StbStatus status =
-        codec_detail::stb_decode_png(data, static_cast<int>(size), channels, &decoded);
-    if (!status.ok) return stb_failure(*format, status.reason, layout);
+    if (!codec_detail::fast_decode_png(data, size, channels, &decoded)) {
+      const codec_detail::StbStatus status =
+          codec_detail::stb_decode_png(data, static_cast<int>(size), channels, &decoded);
+      if (!status.ok) return stb_failure(*format, status.reason, layout);
+    }
   } else {
     const codec_detail::JpegStatus status = codec_detail::decode_jpeg_rgb(data, size, &decoded);
     if (!status.ok) return jpeg_failure(status, layout);
