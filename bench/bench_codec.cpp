@@ -1,7 +1,8 @@
 // PNG/JPEG decode and encode through the codec layer, in megapixels per second. Compare MP/s
 // across rows: it normalises for image size. JPEG decode runs each backend compiled in
 // (stb_image always, libjpeg-turbo when found), both behind the same pre-scan decode_image
-// uses; PNG encode runs stb_image_write against the libdeflate writer at both settings.
+// uses; PNG decode runs stb against the libdeflate fast path (png_reader.hpp); PNG encode runs
+// stb_image_write against the libdeflate writer at both settings.
 // Besides tests/data, JPEGs and PNG sources in $RVAE_BENCH_DATA (scripts/bench-codecs.sh writes
 // 1024² and 2048² photo-like ones there) are measured too.
 #include <benchmark/benchmark.h>
@@ -15,6 +16,7 @@
 
 #include "codec/image_layout.hpp"
 #include "codec/jpeg_backend.hpp"
+#include "codec/png_reader.hpp"
 #include "codec/png_writer.hpp"
 #include "codec/stb_bridge.hpp"
 #include "rvae/image.hpp"
@@ -52,6 +54,32 @@ void BM_Decode(benchmark::State& state, const char* file) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
                           static_cast<std::int64_t>(bytes.size()));
   report_megapixels(state, *image);
+}
+
+enum class PngReader { kStb, kFast };
+
+// One PNG decoder alone, on a file the fast path takes (the rows say so when it does not).
+void BM_PngDecode(benchmark::State& state, PngReader reader, const rvae::Bytes& bytes,
+                  int channels) {
+  rvae::codec_detail::StbPixels pixels;
+  for (auto _ : state) {
+    const bool ok =
+        reader == PngReader::kFast
+            ? rvae::codec_detail::fast_decode_png(bytes.data(), bytes.size(), channels, &pixels)
+            : rvae::codec_detail::stb_decode_png(bytes.data(), static_cast<int>(bytes.size()),
+                                                 channels, &pixels)
+                  .ok;
+    if (!ok) {
+      state.SkipWithError("not decoded by this reader");
+      return;
+    }
+    benchmark::DoNotOptimize(pixels.pixels.data());
+  }
+  rvae::Image image;
+  image.width = pixels.width;
+  image.height = pixels.height;
+  image.channels = channels;
+  report_megapixels(state, image);
 }
 
 enum class JpegBackend { kStb, kTurbo };
@@ -155,6 +183,24 @@ int register_codec_benchmarks() {
         sources.emplace_back(name, std::move(*image));
       }
     }
+  }
+  static std::vector<std::pair<std::string, rvae::Bytes>> pngs;
+  for (const char* name : {"astronaut.png", "coffee.png", "logo.png"})
+    pngs.emplace_back(name, read_test_file(name));
+  if (const char* dir = std::getenv("RVAE_BENCH_DATA")) {
+    for (const char* name : {"photo_1024.png", "photo_2048.png"}) {
+      rvae::Bytes bytes = read_file(std::string(dir) + "/" + name);
+      if (!bytes.empty()) pngs.emplace_back(name, std::move(bytes));
+    }
+  }
+  for (const auto& [name, bytes] : pngs) {
+    const int channels = name == "logo.png" ? 4 : 3;
+    benchmark::RegisterBenchmark(("BM_PngDecode/stb/" + name).c_str(), BM_PngDecode,
+                                 PngReader::kStb, bytes, channels)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("BM_PngDecode/fast/" + name).c_str(), BM_PngDecode,
+                                 PngReader::kFast, bytes, channels)
+        ->Unit(benchmark::kMillisecond);
   }
   for (const auto& [name, bytes] : jpegs) {
     benchmark::RegisterBenchmark(("BM_JpegDecode/stb/" + name).c_str(), BM_JpegDecode,

@@ -27,7 +27,7 @@ data="$build_dir/bench-data"
 
 echo "== rvae_bench (codec rows)"
 RVAE_BENCH_DATA="$data" "$build_dir/bench/rvae_bench" \
-  --benchmark_filter='BM_JpegDecode|BM_PngEncode|BM_Decode/png' --benchmark_min_time=0.5
+  --benchmark_filter='BM_JpegDecode|BM_PngEncode|BM_PngDecode|BM_Decode/png' --benchmark_min_time=0.5
 
 echo "== PIL on the same bytes"
 "$python" bench/pil_codec.py decode tests/data/rocket.jpg tests/data/hubble_deep_field.jpg \
