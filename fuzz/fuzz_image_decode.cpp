@@ -1,5 +1,5 @@
-// decode_image as the library runs it: sniffing, the PNG/JPEG pre-scan, then stb (PNG) or the
-// active JPEG backend (libjpeg-turbo when built with it).
+// decode_image as the library runs it: sniffing, the PNG/JPEG pre-scan, then the PNG fast path or
+// stb (PNG), or the active JPEG backend (libjpeg-turbo when built with it).
 #include <cstddef>
 #include <cstdint>
 
