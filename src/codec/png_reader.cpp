@@ -14,6 +14,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "codec/png_paeth.hpp"
+
 namespace rvae::codec_detail {
 namespace {
 
@@ -76,17 +78,6 @@ bool walk_chunks(const std::uint8_t* data, std::size_t size, IdatRun* run) {
     }
     pos += std::size_t{12} + length;
   }
-}
-
-// Paeth's predictor (PNG specification 9.4) on the unfiltered neighbours, with p = a + b - c
-// folded into the distances. Without branches (selects compile to cmov): photo rows make the
-// branches of the textbook form unpredictable, and that, not inflating, was the decode's cost.
-inline std::uint8_t paeth(int a, int b, int c) {
-  const int pa = std::abs(b - c);
-  const int pb = std::abs(a - c);
-  const int pc = std::abs(a + b - 2 * c);
-  const int b_or_c = pb <= pc ? b : c;
-  return static_cast<std::uint8_t>(pa <= pb && pa <= pc ? a : b_or_c);
 }
 
 #if defined(__SSE2__)
@@ -176,7 +167,8 @@ bool unfilter_row(int type, const std::uint8_t* src, const std::uint8_t* prior, 
       for (std::size_t i = 0; i < bpp; ++i)
         dst[i] = static_cast<std::uint8_t>(src[i] + prior[i]);
       for (std::size_t i = bpp; i < size; ++i)
-        dst[i] = static_cast<std::uint8_t>(src[i] + paeth(dst[i - bpp], prior[i], prior[i - bpp]));
+        dst[i] = static_cast<std::uint8_t>(src[i] +
+                                           paeth_predictor(dst[i - bpp], prior[i], prior[i - bpp]));
       return true;
     default:
       return false;

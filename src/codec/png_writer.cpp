@@ -10,6 +10,8 @@
 #include <memory>
 #include <new>
 
+#include "codec/png_paeth.hpp"
+
 namespace rvae::codec_detail {
 namespace {
 
@@ -44,15 +46,6 @@ std::uint8_t* finish_chunk(std::uint8_t* p, const char* type, std::size_t body_s
   std::memcpy(p + 4, type, 4);
   const std::uint32_t crc = libdeflate_crc32(0, p + 4, 4 + body_size);
   return put_be32(p + 8 + body_size, crc);
-}
-
-// Branch-free, so the loop below vectorises: the predictor of the three closest to a + b - c.
-inline int paeth(int a, int b, int c) {
-  const int pa = std::abs(b - c);
-  const int pb = std::abs(a - c);
-  const int pc = std::abs(a + b - 2 * c);
-  const int b_or_c = pb <= pc ? b : c;
-  return pa <= pb && pa <= pc ? a : b_or_c;
 }
 
 // The sum of the filtered bytes read as signed values: libpng's heuristic for the filter that
@@ -93,11 +86,11 @@ void filter_row(Filter filter, const std::uint8_t* row, const std::uint8_t* prio
         dst[i] = static_cast<std::uint8_t>(row[i] - ((row[i - stride] + prior[i]) >> 1));
       return;
     case kPaeth:
-      for (std::size_t i = 0; i < stride; ++i)  // paeth(0, b, 0) is b
+      for (std::size_t i = 0; i < stride; ++i)  // paeth_predictor(0, b, 0) is b
         dst[i] = static_cast<std::uint8_t>(row[i] - prior[i]);
       for (std::size_t i = stride; i < size; ++i) {
-        dst[i] =
-            static_cast<std::uint8_t>(row[i] - paeth(row[i - stride], prior[i], prior[i - stride]));
+        dst[i] = static_cast<std::uint8_t>(
+            row[i] - paeth_predictor(row[i - stride], prior[i], prior[i - stride]));
       }
       return;
   }
