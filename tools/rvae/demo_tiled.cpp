@@ -48,7 +48,8 @@ TiledDemo run_tiled_demo(const Image& photo, int side) {
   testing::ReferenceEndpoint uncapped(whole_options);
   take(capped.start());
   take(uncapped.start());
-  const ModelPreset& preset = *PresetRegistry::builtin().find("sdxl");
+  const PresetRegistry presets = PresetRegistry::builtin();
+  const ModelPreset& preset = *presets.find("sdxl");
   Client client;
 
   TiledDemo demo;
