@@ -16,7 +16,7 @@ _rvae_flags() {
     serve) echo "--host --port --model --role --latency-ms --context --max-side --help -h" ;;
     demo) echo "--out --images --help -h" ;;
     bench) echo "--latency-ms --in-flight --requests-per-slot --sequential --help -h" ;;
-    tile-bench) echo "--size --latency-ms --rss --endpoint --model --context --help -h" ;;
+    tile-bench) echo "--size --latency-ms --runs --rss --endpoint --model --context --help -h" ;;
   esac
 }
 
@@ -47,7 +47,7 @@ _rvae() {
       COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
     --endpoint|--height|--width|--scaling-factor|--shift-factor|--name|--timeout|--attempts|\
     --jobs|-j|--tile-overlap|--scale|--frame|--host|--port|--latency-ms|--max-side|--in-flight|\
-    --requests-per-slot|--sequential|--size)
+    --requests-per-slot|--sequential|--size|--runs)
       return ;;  # A value the user types.
   esac
   if [[ "$cur" == -* ]]; then
