@@ -94,8 +94,12 @@ Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
   codec_detail::StbPixels decoded;
   if (is_png) {
     if (!codec_detail::fast_decode_png(data, size, channels, &decoded)) {
+      Bytes stripped;
+      if (layout.empty_idat_first) stripped = codec_detail::png_without_empty_idats(data, size);
+      const std::uint8_t* stb_data = layout.empty_idat_first ? stripped.data() : data;
+      const std::size_t stb_size = layout.empty_idat_first ? stripped.size() : size;
       const codec_detail::StbStatus status =
-          codec_detail::stb_decode_png(data, static_cast<int>(size), channels, &decoded);
+          codec_detail::stb_decode_png(stb_data, static_cast<int>(stb_size), channels, &decoded);
       if (!status.ok) return stb_failure(*format, status.reason, layout);
     }
   } else {

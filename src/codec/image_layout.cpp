@@ -57,6 +57,7 @@ ImageLayout scan_png(const std::uint8_t* data, std::size_t size) {
     return layout;
   }
   std::size_t pos = kPngSignatureSize;
+  bool idat_data_seen = false;
   for (bool first = true;; first = false) {
     if (size - pos < 8) {
       layout.problem = truncated("PNG", size);
@@ -112,6 +113,10 @@ ImageLayout scan_png(const std::uint8_t* data, std::size_t size) {
     }
     if (name == "IEND") return layout;
     if (name == "tRNS") layout.has_alpha = true;
+    if (name == "IDAT") {
+      if (length == 0 && !idat_data_seen) layout.empty_idat_first = true;
+      if (length > 0) idat_data_seen = true;
+    }
     // A critical chunk (upper-case first letter) that is not standard cannot be decoded. stb
     // would refuse it too, but it formats that message in a shared static buffer, a data race
     // between threads; refusing here keeps stb away from that path.
@@ -122,6 +127,21 @@ ImageLayout scan_png(const std::uint8_t* data, std::size_t size) {
     }
     pos = body + length + 4;
   }
+}
+
+Bytes png_without_empty_idats(const std::uint8_t* data, std::size_t size) {
+  Bytes out(data, data + 8);
+  out.reserve(size);
+  for (std::size_t pos = 8; pos + 12 <= size;) {
+    const std::uint32_t length = read_be32(data + pos);
+    const std::size_t end = pos + 12 + length;
+    if (end > size) break;
+    if (!(length == 0 && chunk_is(data + pos + 4, "IDAT")))
+      out.insert(out.end(), data + pos, data + end);
+    if (chunk_is(data + pos + 4, "IEND")) break;
+    pos = end;
+  }
+  return out;
 }
 
 namespace {

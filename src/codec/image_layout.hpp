@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "rvae/bytes.hpp"
 #include "rvae/error.hpp"
 
 namespace rvae::codec_detail {
@@ -19,6 +20,10 @@ struct ImageLayout {
   std::uint32_t height = 0;
   /// PNG: the colour type has alpha or a tRNS chunk is present (stb then yields alpha).
   bool has_alpha = false;
+  /// PNG: an IDAT with no data comes before the first one with data. stb copies such a chunk
+  /// from a null buffer (undefined behaviour, if harmless), so decode_image hands stb a copy
+  /// without the empty IDATs (png_without_empty_idats).
+  bool empty_idat_first = false;
   /// JPEG: the number of components in the frame header (3 YCbCr, 1 gray, 4 CMYK/YCCK).
   int components = 0;
   /// The first problem found: DataLoss when the data ends early, InvalidArgument otherwise.
@@ -28,6 +33,10 @@ struct ImageLayout {
 /// Walks the chunks from the signature to IEND (data after IEND is ignored). The caller has
 /// checked the 8-byte signature.
 ImageLayout scan_png(const std::uint8_t* data, std::size_t size);
+
+/// The PNG with its zero-length IDAT chunks left out (the image is the same: IDAT data is
+/// concatenated). `data` must have passed scan_png without a problem.
+Bytes png_without_empty_idats(const std::uint8_t* data, std::size_t size);
 
 /// Walks the markers from SOI to EOI, skipping entropy-coded data (data after EOI is ignored),
 /// and checks every table and header segment a decoder trusts (jpeg_segments.hpp).

@@ -113,6 +113,23 @@ TEST(DecodeImage, OneBitGrayScalesToFullRange) {
   EXPECT_EQ(image->pixels, (Bytes{255, 255, 255, 0, 0, 0, 255, 255, 255}));
 }
 
+// stb copies a zero-length IDAT met before any image data from a null buffer (UBSan stops
+// there): decode_image gives stb the file without it. Gray goes to stb, RGB to the fast path.
+TEST(DecodeImage, EmptyIdatBeforeTheDataIsSkipped) {
+  const Result<Image> gray = decode(make_png(3, 1, 8, 0, {0, 10, 20, 30}, {{"IDAT", {}}}));
+  ASSERT_TRUE(gray.has_value()) << gray.error().what();
+  EXPECT_EQ(gray->pixels, (Bytes{10, 10, 10, 20, 20, 20, 30, 30, 30}));
+  const Result<Image> rgb = decode(make_png(1, 1, 8, 2, {0, 1, 2, 3}, {{"IDAT", {}}}));
+  ASSERT_TRUE(rgb.has_value()) << rgb.error().what();
+  EXPECT_EQ(rgb->pixels, (Bytes{1, 2, 3}));
+  // Nothing but empty IDATs is still no image.
+  Bytes empty_only = test::png_signature();
+  test::put_chunk(&empty_only, "IHDR", test::ihdr_body(1, 1, 8, 0));
+  test::put_chunk(&empty_only, "IDAT", {});
+  test::put_chunk(&empty_only, "IEND", {});
+  EXPECT_FALSE(decode(empty_only).has_value());
+}
+
 TEST(DecodeImage, InterlacedPngIsReassembled) {
   // Adam7 on 2x2: pass 1 holds (0,0), pass 6 holds (1,0), pass 7 holds row 1.
   const Bytes passes = {0, 10, 11, 12, 0, 20, 21, 22, 0, 30, 31, 32, 40, 41, 42};
