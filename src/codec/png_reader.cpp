@@ -45,6 +45,7 @@ struct IdatRun {
   std::size_t first_size = 0;
   std::size_t chunks = 0;
   std::size_t total = 0;
+  bool palette_seen = false;
 };
 
 // Walks the chunks after the signature, checking each CRC. False on anything this path leaves
@@ -72,6 +73,15 @@ bool walk_chunks(const std::uint8_t* data, std::size_t size, IdatRun* run) {
       if (run->chunks > 0) idat_ended = true;
       if (is_type(type, "IEND")) return run->chunks > 0;
       if (is_type(type, "tRNS")) return false;
+      // A suggested palette stb checks (one, before the image data, whole entries); an odd
+      // one is left to stb's verdict.
+      if (is_type(type, "PLTE")) {
+        if (run->palette_seen || run->chunks > 0 || length % 3 != 0 || length == 0 ||
+            length > 768) {
+          return false;
+        }
+        run->palette_seen = true;
+      }
       const bool critical = (type[0] & 0x20) == 0;
       if (critical && !is_type(type, "IHDR") && !is_type(type, "PLTE")) return false;
       if (is_type(type, "IHDR") && pos != 8) return false;

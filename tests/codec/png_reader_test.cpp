@@ -129,6 +129,12 @@ TEST(PngFastPath, TakesTheWritersOutputEveryFilterBothSettings) {
   }
 }
 
+TEST(PngFastPath, TakesAnRgbFileWithASuggestedPalette) {
+  std::vector<OwnedChunk> chunks = split(encode_png(pattern(12, 10, 3)).value());
+  chunks.insert(chunks.begin() + 1, {"PLTE", Bytes(3 * 16, 9)});
+  expect_taken_and_equal(join(chunks), 3);
+}
+
 TEST(PngFastPath, GathersAStreamSplitOverManyIdats) {
   const Bytes png = encode_png(pattern(40, 30, 3)).value();
   for (std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{1000}})
@@ -162,6 +168,11 @@ TEST(PngFastPath, LeavesAnythingUnusualToStbAndDecodeImageStillAnswersAsBefore) 
   text_between.insert(text_between.begin() + 2, {"tEXt", Bytes{'a', 0, 'b'}});
   std::vector<OwnedChunk> unknown_critical = chunks;
   unknown_critical.insert(unknown_critical.begin() + 1, {"CgBI", Bytes{0, 0, 0, 0}});
+  std::vector<OwnedChunk> odd_palette = chunks;  // stb refuses a PLTE of partial entries
+  odd_palette.insert(odd_palette.begin() + 1, {"PLTE", Bytes(40, 7)});
+  std::vector<OwnedChunk> two_palettes = chunks;
+  two_palettes.insert(two_palettes.begin() + 1, {"PLTE", Bytes(6, 7)});
+  two_palettes.insert(two_palettes.begin() + 1, {"PLTE", Bytes(6, 7)});
   std::vector<OwnedChunk> taller = chunks;  // declares a row the stream does not hold
   taller[0].body = test::ihdr_body(24, 17, 8, 2);
   std::vector<OwnedChunk> bad_filter = chunks;
@@ -179,6 +190,8 @@ TEST(PngFastPath, LeavesAnythingUnusualToStbAndDecodeImageStillAnswersAsBefore) 
   EXPECT_FALSE(taken(join(with_trns), 3));
   EXPECT_FALSE(taken(join(text_between), 3));
   EXPECT_FALSE(taken(join(unknown_critical), 3));
+  EXPECT_FALSE(taken(join(odd_palette), 3));
+  EXPECT_FALSE(taken(join(two_palettes), 3));
   EXPECT_FALSE(taken(join(taller), 3));
   EXPECT_FALSE(taken(join(bad_filter), 3));
   EXPECT_FALSE(taken(no_iend, 3));
