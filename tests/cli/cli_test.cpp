@@ -232,7 +232,7 @@ TEST(CliTest, BatchesADirectoryAndIsolatesFailures) {
   }
 }
 
-// The PSNR the demo prints for one tiling of its 4096x4096 decode ("naive", "rvae"), or NaN.
+// The PSNR the demo prints for one tiling of its tiled decode ("naive", "rvae"), or NaN.
 double demo_psnr(const std::string& out, const std::string& tiling) {
   const std::size_t at = out.find("\n" + tiling + " ");
   if (at == std::string::npos) return NAN;
@@ -247,7 +247,9 @@ double demo_psnr(const std::string& out, const std::string& tiling) {
 
 TEST(CliTest, DemoWritesTheContactSheet) {
   TempDir dir;
-  ProcessResult demo = run_process({kRvae, "demo", "--out", dir / "demo"});
+  // The tiled round trip at 1024² past a 512 cap: the same tiling as the default 4096² past
+  // 2048, at a sixteenth of the pixels (the sanitizer builds run this test too).
+  ProcessResult demo = run_process({kRvae, "demo", "--out", dir / "demo", "--tiled-side", "1024"});
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   EXPECT_THAT(demo.out, HasSubstr("contact_sheet.png"));
   Result<Image> sheet = read_image(dir / "demo/contact_sheet.png");
@@ -283,10 +285,18 @@ TEST(CliTest, DemoWritesTheContactSheet) {
     EXPECT_TRUE(read_image(dir / ("demo/astronaut_" + std::string(model) + ".png")));
   }
   // The tiled round trip: rvae's tiles must be far closer to the whole decode than naive ones.
-  EXPECT_THAT(demo.out, HasSubstr("4096x4096 sdxl round trip"));
+  EXPECT_THAT(demo.out, HasSubstr("1024x1024 sdxl round trip of astronaut.png past the 512 cap"));
   const double naive = demo_psnr(demo.out, "naive"), tiled = demo_psnr(demo.out, "rvae");
   ASSERT_FALSE(std::isnan(naive) || std::isnan(tiled)) << demo.out;
   EXPECT_GE(tiled - naive, 10.0) << demo.out;
+}
+
+TEST(CliTest, DemoRefusesATiledSideItCannotTile) {
+  for (const char* side : {"1000", "256", "9000", "big"}) {
+    ProcessResult demo = run_process({kRvae, "demo", "--tiled-side", side});
+    EXPECT_EQ(demo.exit_code, 2) << side;
+    EXPECT_THAT(demo.err, HasSubstr("--tiled-side")) << side;
+  }
 }
 
 }  // namespace

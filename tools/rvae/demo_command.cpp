@@ -23,7 +23,7 @@ namespace rvae::cli {
 namespace {
 
 const char* const kUsage =
-    "usage: rvae demo [--out DIR] [--images DIR]\n"
+    "usage: rvae demo [--out DIR] [--images DIR] [--tiled-side N]\n"
     "\n"
     "Starts the reference endpoint in-process, encodes the bundled test images with sd15, sdxl\n"
     "and flux (flux decoded from packed latents), decodes them back and writes each result and\n"
@@ -34,11 +34,12 @@ const char* const kUsage =
     "(a tile decoded alone comes back with blurred edges and its own colours, as from a real\n"
     "VAE): encoded tiled, then decoded with naive tiling (abutting tiles, no colour treatment)\n"
     "and with rvae's, each compared with the latents decoded whole; the sheet's last row shows\n"
-    "both, whole and at full size where naive tiles meet.\n";
+    "both, whole and at full size where naive tiles meet. --tiled-side N sets that round trip's\n"
+    "size (a multiple of 16 from 512 to 8192, default 4096); the cap is always half of it.\n";
 
 const char* const kDemoImages[] = {"astronaut.png", "coffee.png", "chelsea.png"};
 const char* const kDemoModels[] = {"sd15", "sdxl", "flux"};
-constexpr int kTiledSide = 4096;
+constexpr int kDefaultTiledSide = 4096;
 constexpr int kCellHeight = 192;
 
 bool is_directory(const std::string& path) {
@@ -119,13 +120,17 @@ double milliseconds(std::chrono::microseconds duration) {
 }  // namespace
 
 int demo_command(const std::vector<std::string>& argv) {
-  const Args args(argv, {"out", "images"}, {"help"});
+  const Args args(argv, {"out", "images", "tiled-side"}, {"help"});
   if (args.has("help")) {
     std::cout << kUsage;
     return 0;
   }
   if (!args.positionals().empty()) throw UsageError{"demo takes no positional arguments"};
   const std::string out = args.get("out").value_or("rvae-demo");
+  const int tiled_side = args.get_int("tiled-side", 512, 8192).value_or(kDefaultTiledSide);
+  if (tiled_side % 16 != 0) {
+    throw UsageError{"--tiled-side must be a multiple of 16, got " + std::to_string(tiled_side)};
+  }
   const std::string images_dir = find_images_dir(args);
   ::mkdir(out.c_str(), 0755);
   if (!is_directory(out)) throw Error(ErrorCode::kInvalidArgument, "cannot create " + out);
@@ -190,12 +195,13 @@ int demo_command(const std::vector<std::string>& argv) {
 
   const std::string tiled_photo = kDemoImages[0];
   const TiledDemo tiled =
-      run_tiled_demo(take(read_image(images_dir + "/" + tiled_photo)), kTiledSide);
+      run_tiled_demo(take(read_image(images_dir + "/" + tiled_photo)), tiled_side);
   std::printf(
-      "\n%dx%d sdxl round trip of %s past the 2048 cap (context mode): encoded tiled in %d "
+      "\n%dx%d sdxl round trip of %s past the %d cap (context mode): encoded tiled in %d "
       "requests, %.1f ms;\ndecoded tiled two ways, each against the same latents decoded "
       "whole:\n",
-      tiled.side, tiled.side, tiled_photo.c_str(), tiled.encode_requests, tiled.encode_ms);
+      tiled.side, tiled.side, tiled_photo.c_str(), tiled.cap, tiled.encode_requests,
+      tiled.encode_ms);
   std::printf("%-8s %9s %10s %14s %8s\n", "tiling", "requests", "decode ms", "PSNR vs whole",
               "max err");
   for (const TiledRun& run : tiled.runs) {

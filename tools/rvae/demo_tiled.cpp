@@ -38,8 +38,10 @@ double milliseconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 TiledDemo run_tiled_demo(const Image& photo, int side) {
+  const int cap = side / 2;
   testing::ReferenceEndpointOptions capped_options;
   capped_options.spatial_context = true;
+  capped_options.max_image_side = cap;
   // All of a call's requests computed at once, as a scaled service would.
   capped_options.worker_threads = 16;
   testing::ReferenceEndpoint capped(capped_options);
@@ -54,16 +56,20 @@ TiledDemo run_tiled_demo(const Image& photo, int side) {
 
   TiledDemo demo;
   demo.side = side;
+  demo.cap = cap;
+  EncodeOptions encode_options = preset.encode_options();
+  encode_options.tiling.max_image_side = cap;
   demo.source = upscale_square(photo, side);
   // One tiled encode (rvae's: it matches the whole encode to a fraction of a level), then the
   // decode three ways: the seams and colour jumps a naive tiler leaves are the decoder's.
   auto start = std::chrono::steady_clock::now();
   const EncodeOutput latents =
-      take(client.encode(capped.url("/sdxl/encode/"), demo.source, preset.encode_options()));
+      take(client.encode(capped.url("/sdxl/encode/"), demo.source, encode_options));
   demo.encode_ms = milliseconds_since(start);
   demo.encode_requests = latents.timings.attempts;
   DecodeOptions decode_options = preset.decode_options();
   decode_options.output_type = OutputType::kUInt8;
+  decode_options.tiling.max_image_side = cap;
   {
     DecodeOptions whole = decode_options;
     whole.tiling.mode = TileMode::kOff;

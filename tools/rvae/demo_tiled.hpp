@@ -23,6 +23,7 @@ struct TiledRun {
 
 struct TiledDemo {
   int side = 0;
+  int cap = 0;  ///< The capped endpoint's largest image side: side / 2.
   Image source;
   int encode_requests = 0;  ///< Of the tiled encode (rvae's), colour reference included.
   double encode_ms = 0;
@@ -30,9 +31,10 @@ struct TiledDemo {
   std::vector<TiledRun> runs;  ///< Naive tiling (abutting tiles, no colour treatment), rvae's.
 };
 
-/// `photo` scaled up to `side` x `side` (nearest neighbour; a multiple of 8), encoded tiled by
-/// rvae through an SDXL endpoint capped at 2048 pixels, and decoded there tiled both ways; the
-/// same latents decoded whole by an endpoint without the cap are the reference.
+/// `photo` scaled up to `side` x `side` (nearest neighbour; a multiple of 16), encoded tiled by
+/// rvae through an SDXL endpoint capped at side / 2 pixels (2048 for the default 4096, the
+/// service's cap), and decoded there tiled both ways; the same latents decoded whole by an
+/// endpoint without the cap are the reference.
 TiledDemo run_tiled_demo(const Image& photo, int side);
 
 }  // namespace rvae::cli
