@@ -147,4 +147,17 @@ inline Bytes pseudo_random_bytes(std::size_t size, std::uint32_t seed) {
   return out;
 }
 
+// An image of deterministic noise (pseudo_random_bytes) with the given layout.
+inline Image noise_image(int width, int height, int channels, std::uint32_t seed) {
+  Image image;
+  image.width = width;
+  image.height = height;
+  image.channels = channels;
+  image.pixels =
+      pseudo_random_bytes(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) *
+                              static_cast<std::size_t>(channels),
+                          seed);
+  return image;
+}
+
 }  // namespace rvae::test

@@ -20,23 +20,12 @@ namespace rvae {
 namespace {
 
 using test::mean_abs_rgb_diff;
+using test::noise_image;
 using test::read_test_file;
 
 Image load(const char* file) {
   const Bytes bytes = read_test_file(file);
   return decode_image(bytes.data(), bytes.size()).value();
-}
-
-Image noise_image(int width, int height, int channels, std::uint32_t seed) {
-  Image image;
-  image.width = width;
-  image.height = height;
-  image.channels = channels;
-  image.pixels =
-      test::pseudo_random_bytes(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) *
-                                    static_cast<std::size_t>(channels),
-                                seed);
-  return image;
 }
 
 Image decode_bytes(const Bytes& bytes) {

@@ -93,14 +93,7 @@ bool taken(const Bytes& png, int channels) {
 }
 
 Image pattern(int width, int height, int channels) {
-  Image image;
-  image.width = width;
-  image.height = height;
-  image.channels = channels;
-  image.pixels =
-      test::pseudo_random_bytes(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) *
-                                    static_cast<std::size_t>(channels),
-                                11);
+  Image image = test::noise_image(width, height, channels, 11);
   // Smooth the lower half so the writer's filters (every type, per row) all come up.
   for (std::size_t i = image.pixels.size() / 2; i < image.pixels.size(); ++i)
     image.pixels[i] = static_cast<std::uint8_t>(i * 7 / 5);
