@@ -70,6 +70,18 @@ for name, data in jpegs.items():
 with open(os.path.join(DATA, "truncated.jpg"), "rb") as f:
     out("jpeg_stb", "truncated.jpg", f.read())
 
+# jpeg_split: tall enough for two rows of MCUs on each side of a split (4 x 8 or 4 x 16 rows).
+split_jpegs = {
+    "ycc420.jpg": jpeg(picture(40, 72), quality=75, subsampling=2),
+    "ycc444.jpg": jpeg(picture(24, 40), quality=90, subsampling=0),
+    "ycc422.jpg": jpeg(picture(33, 41), quality=60, subsampling=1),
+    "gray.jpg": jpeg(picture(17, 48, "L"), quality=85),
+    "restart.jpg": jpeg(picture(32, 64), quality=85, restart_marker_blocks=3),
+    "optimized.jpg": jpeg(picture(48, 64), quality=80, optimize=True),
+}
+for name, data in split_jpegs.items():
+    out("jpeg_split", name, data)
+
 # png_roundtrip: width, height, channel selector, then pixel bytes.
 out("png_roundtrip", "gradient", bytes([15, 7, 0]) + bytes(range(256)))
 out("png_roundtrip", "rgba_noise", bytes([40, 3, 1]) + bytes((i * 97) % 251 for i in range(900)))

@@ -19,8 +19,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(safetensors npy image_decode jpeg_stb png_roundtrip png_fast decode_reply encode_reply
-           presets reference_request)
+  targets=(safetensors npy image_decode jpeg_stb jpeg_split png_roundtrip png_fast decode_reply
+           encode_reply presets reference_request)
 fi
 
 scripts/install-deps.sh clang-14 libclang-rt-14-dev

@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libmicrohttpd-dev
   openssl nghttp2-server hyperfine
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-  libturbojpeg0-dev libdeflate-dev libpng-dev
+  libturbojpeg0-dev libjpeg62-turbo-dev libdeflate-dev libpng-dev
   # The C API's tests: Python ctypes, clang for a second consumer compiler, and what
   # `pkg-config --static --libs rvae` names through libcurl.pc (the static link of a consumer).
   python3 clang libnghttp2-dev librtmp-dev libssh2-1-dev libpsl-dev libkrb5-dev libldap-dev

@@ -5,6 +5,8 @@
 
 #include <turbojpeg.h>
 
+#include "codec/jpeg_split.hpp"
+
 #include <climits>
 #include <memory>
 #include <new>
@@ -36,6 +38,7 @@ JpegStatus failure(tjhandle handle) {
 }  // namespace
 
 JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out) {
+  const RunningJpegDecode running;
   tjhandle handle = thread_handle();
   if (handle == nullptr) return {false, true, "cannot create a libjpeg-turbo decompressor"};
   if (size > ULONG_MAX) return {false, true, "JPEG too large for libjpeg-turbo"};
@@ -53,6 +56,19 @@ JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, Stb
   } catch (const std::bad_alloc&) {
     return {false, true, "outofmem"};
   }
+#if defined(RVAE_HAVE_JPEG_SPLIT)
+  // A large sequential JPEG decodes on two threads when a core is free: ~0.65x the time. When
+  // a part fails, the whole-image decode below runs, so errors read the same either way.
+  if (worth_splitting(width, height)) {
+    const JpegSplitPlan plan = plan_jpeg_split(data, size);
+    if (plan.splittable && plan.width == width && plan.height == height &&
+        split_decode_jpeg_rgb(data, size, plan, out->pixels.data(), nullptr)) {
+      out->width = width;
+      out->height = height;
+      return {true, false, ""};
+    }
+  }
+#endif
   // Warnings (corrupt entropy data, which libjpeg would fill with grey) fail the decode, as
   // for stb: a reply is either intact or refused. LIMITSCANS caps progressive scans at 500,
   // against files made of millions of tiny scans.

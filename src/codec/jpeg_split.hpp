@@ -1,0 +1,61 @@
+// Two-thread decode of one large sequential JPEG, through libjpeg-turbo's libjpeg API (the
+// TurboJPEG 2.x API cannot start mid-image). Huffman data can only be read in order, so the
+// second thread reads the first part's entropy data without decoding its pixels
+// (jpeg_skip_scanlines) and then decodes the rest; the first thread decodes the first part.
+// The pixels are identical to a whole-image decode (tests/codec/jpeg_split_test.cpp,
+// fuzz/fuzz_jpeg_split.cpp); the split point balances the two threads' work.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace rvae::codec_detail {
+
+/// What the header says about splitting a JPEG.
+struct JpegSplitPlan {
+  /// One sequential scan, 1 or 3 components, sampling factors of 1 or 2 (2 only for luma):
+  /// the layouts a split decode is tested for. Progressive and multi-scan files read all
+  /// their scans before the first row, so a second thread would only repeat that work.
+  bool splittable = false;
+  int width = 0;
+  int height = 0;
+  /// The height of one row of MCUs (8 or 16): the split rows are multiples of it.
+  int mcu_rows = 0;
+  /// The first row the second thread decodes, chosen so both threads finish together
+  /// (0 when not splittable).
+  int split_row = 0;
+};
+
+/// Reads the header. A header libjpeg refuses is not splittable (the caller's whole-image
+/// decode then reports it).
+JpegSplitPlan plan_jpeg_split(const std::uint8_t* data, std::size_t size) noexcept;
+
+/// Counts, while it lives, one thread decoding a JPEG (worth_splitting reads the count).
+class RunningJpegDecode {
+ public:
+  RunningJpegDecode() noexcept;
+  ~RunningJpegDecode();
+  RunningJpegDecode(const RunningJpegDecode&) = delete;
+  RunningJpegDecode& operator=(const RunningJpegDecode&) = delete;
+};
+
+/// Whether an image of this size is worth a second thread: large enough to repay starting one,
+/// and a core is free (fewer threads decoding JPEGs in the process than cores; the caller's
+/// own RunningJpegDecode included). A batch that keeps every core decoding gains nothing
+/// from splitting and would pay the repeated Huffman reading.
+bool worth_splitting(int width, int height) noexcept;
+
+/// Decodes rows [first_row, last_row) to RGB into `rows` (the image's first row, `stride`
+/// bytes apart). `first_row` must be 0 or a multiple of the plan's mcu_rows. Corrupt data
+/// (a libjpeg warning included, as the whole-image decode treats it) is false with the reason.
+bool decode_jpeg_rows(const std::uint8_t* data, std::size_t size, int first_row, int last_row,
+                      std::uint8_t* rows, std::size_t stride, std::string* reason) noexcept;
+
+/// Decodes a splittable JPEG into `rgb` (width * height * 3 bytes): rows [0, split_row) on the
+/// calling thread, the rest on a second one. False (with the first failure's reason) when
+/// either part fails or no thread can be started; the caller then decodes the whole image.
+bool split_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegSplitPlan& plan,
+                           std::uint8_t* rgb, std::string* reason) noexcept;
+
+}  // namespace rvae::codec_detail
