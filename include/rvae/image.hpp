@@ -66,6 +66,11 @@ struct ImageDecodeOptions {
 /// ResourceExhausted above max_pixels.
 Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
                            const ImageDecodeOptions& options = {});
+/// The same, decoding into `storage`'s memory: its contents are replaced and its capacity
+/// reused, so a buffer an earlier image filled (e.g. one given back to Client::recycle's pool)
+/// receives the pixels without the page faults of a fresh allocation.
+Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
+                           const ImageDecodeOptions& options, Bytes&& storage);
 /// Reads and decodes an image file. NotFound when it cannot be opened.
 Result<Image> read_image(const std::string& path, const ImageDecodeOptions& options = {});
 

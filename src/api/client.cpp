@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -117,6 +118,27 @@ Result<EncodeOutput> finish_encode(transport::TransferResult&& result, const det
   return output;
 }
 
+// Recycled buffers for decoded images, from the transport's pool. A Pending may be parsed
+// after its Client is gone, so the finisher holds this, not the transport, and finds it
+// detached then.
+class ImageBuffers {
+ public:
+  explicit ImageBuffers(transport::Transport* transport) : transport_(transport) {}
+
+  Bytes take(std::size_t expected) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return transport_ != nullptr ? transport_->take_buffer(expected) : Bytes();
+  }
+  void detach() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    transport_ = nullptr;
+  }
+
+ private:
+  std::mutex mutex_;
+  transport::Transport* transport_;
+};
+
 std::uint64_t default_random_bits() {
   // Jitter only needs to decorrelate clients; one generator per thread suffices.
   thread_local std::mt19937_64 generator{std::random_device{}()};
@@ -132,9 +154,11 @@ struct Client::Impl {
         now(seams.now ? std::move(seams.now) : [] { return Clock::now(); }),
         random_bits(seams.random_bits ? std::move(seams.random_bits) : &default_random_bits),
         transport(seams.transport ? std::move(seams.transport)
-                                  : transport::make_curl_transport(transport_config(options))) {}
+                                  : transport::make_curl_transport(transport_config(options))),
+        image_buffers(std::make_shared<ImageBuffers>(transport.get())) {}
 
   ~Impl() {
+    image_buffers->detach();
     // Cancels what still runs while the state its completions use is alive.
     transport.reset();
   }
@@ -144,6 +168,9 @@ struct Client::Impl {
   protocol::ReplyLimits limits() const {
     protocol::ReplyLimits reply_limits;
     reply_limits.max_pixels = options.max_reply_pixels;
+    reply_limits.image_storage = [buffers = image_buffers](std::size_t expected) {
+      return buffers->take(expected);
+    };
     return reply_limits;
   }
 
@@ -220,6 +247,7 @@ struct Client::Impl {
   detail::CallClock now;
   detail::RandomBits random_bits;
   std::unique_ptr<transport::Transport> transport;
+  std::shared_ptr<ImageBuffers> image_buffers;
 };
 
 Client::Client(ClientOptions options)

@@ -64,6 +64,11 @@ Error jpeg_failure(const codec_detail::JpegStatus& status,
 
 Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
                            const ImageDecodeOptions& options) {
+  return decode_image(data, size, options, Bytes());
+}
+
+Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
+                           const ImageDecodeOptions& options, Bytes&& storage) {
   if (data == nullptr || size == 0) {
     return Error(ErrorCode::kInvalidArgument, "image data is empty; not a PNG or JPEG");
   }
@@ -92,6 +97,9 @@ Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
 
   const int channels = is_png && layout.has_alpha ? 4 : 3;
   codec_detail::StbPixels decoded;
+  // Not cleared: the decoders resize it and overwrite every byte they keep, and resizing a
+  // recycled image's buffer to the same size writes nothing.
+  decoded.pixels = std::move(storage);
   if (is_png) {
     if (!codec_detail::fast_decode_png(data, size, channels, &decoded)) {
       Bytes stripped;

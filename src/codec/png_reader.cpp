@@ -230,7 +230,9 @@ bool fast_decode_png(const std::uint8_t* data, std::size_t size, int channels,
                                    nullptr) != LIBDEFLATE_SUCCESS) {
       return false;
     }
-    Bytes pixels(rows * row_bytes);
+    // Into the caller's buffer, whose capacity may be a recycled image's.
+    Bytes& pixels = out->pixels;
+    pixels.resize(rows * row_bytes);
     const Bytes zero_row(row_bytes, 0);
     for (std::size_t y = 0; y < rows; ++y) {
       const std::uint8_t* src = filtered.data() + y * (row_bytes + 1);
@@ -242,7 +244,6 @@ bool fast_decode_png(const std::uint8_t* data, std::size_t size, int channels,
     }
     out->width = static_cast<int>(width);
     out->height = static_cast<int>(height);
-    out->pixels = std::move(pixels);
   } catch (const std::bad_alloc&) {
     return false;
   }

@@ -37,7 +37,14 @@ Result<DecodeOutput> parse_image_reply(HttpResponse&& response, const DecodeExpe
   }
   ImageDecodeOptions options;
   options.max_pixels = limits.max_pixels;
-  auto image = decode_image(body.data(), body.size(), options);
+  Bytes storage;
+  if (limits.image_storage && expect.width > 0 && expect.height > 0 &&
+      static_cast<std::uint64_t>(expect.width) * static_cast<std::uint64_t>(expect.height) <=
+          limits.max_pixels) {
+    storage = limits.image_storage(static_cast<std::size_t>(expect.width) *
+                                   static_cast<std::size_t>(expect.height) * 3);
+  }
+  auto image = decode_image(body.data(), body.size(), options, std::move(storage));
   if (!image) {
     // Corrupt bytes from the server are a broken reply, not a bad argument of the caller.
     const ErrorCode code = image.error().code() == ErrorCode::kInvalidArgument

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,9 @@ inline constexpr std::int64_t kSpatialCompression = 8;
 /// Limits applied while parsing replies.
 struct ReplyLimits {
   std::uint64_t max_pixels = 8192ull * 8192ull;
+  /// Where a decoded image's pixels go: a buffer with room for the given bytes (a recycled one
+  /// fills without page faults). Unset: a new allocation.
+  std::function<Bytes(std::size_t)> image_storage;
 };
 
 /// What a decode reply must look like, derived from the request.

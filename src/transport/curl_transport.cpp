@@ -221,6 +221,7 @@ class CurlTransport final : public Transport {
   }
 
   void recycle(Bytes&& buffer) override { pool_.give(std::move(buffer)); }
+  Bytes take_buffer(std::size_t expected) override { return pool_.take_unzeroed(expected); }
 
  private:
   using WaitKey = std::pair<Clock::time_point, std::uint64_t>;

@@ -21,6 +21,16 @@ ReplyBufferPool::ReplyBufferPool(std::size_t max_buffers, std::size_t max_bytes)
     : max_buffers_(max_buffers), max_bytes_(max_bytes) {}
 
 Bytes ReplyBufferPool::take(std::size_t expected) {
+  Bytes out = take_pooled(expected);
+  out.clear();
+  return out;
+}
+
+Bytes ReplyBufferPool::take_unzeroed(std::size_t expected) {
+  return take_pooled(expected);
+}
+
+Bytes ReplyBufferPool::take_pooled(std::size_t expected) {
   Bytes out;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -45,7 +55,6 @@ Bytes ReplyBufferPool::take(std::size_t expected) {
 
 void ReplyBufferPool::give(Bytes&& buffer) {
   Bytes kept = std::move(buffer);
-  kept.clear();
   if (kept.capacity() == 0) return;
   std::lock_guard<std::mutex> lock(mutex_);
   if (idle_.size() >= max_buffers_ || kept.capacity() > max_bytes_ - idle_bytes_) return;

@@ -87,6 +87,14 @@ class Transport {
   /// fresh allocation. The default drops it.
   virtual void recycle(Bytes&& buffer) { Bytes().swap(buffer); }
 
+  /// A buffer for `expected` bytes: a recycled one when the transport keeps them (its pages
+  /// are already mapped; its size and bytes as recycled, for a decoder that overwrites them),
+  /// else a new empty one. For decoded pixels, which are not a reply body.
+  virtual Bytes take_buffer(std::size_t expected) {
+    (void)expected;
+    return Bytes();
+  }
+
   /// submit() and wait: for callers that want one reply and nothing else.
   TransferResult send(std::shared_ptr<const protocol::HttpRequest> request,
                       TransferOptions options = {});

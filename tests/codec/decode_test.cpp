@@ -412,6 +412,28 @@ TEST(DecodeImage, ConcurrentFailuresReportTheirOwnReasons) {
   EXPECT_EQ(wrong.load(), 0);
 }
 
+TEST(DecodeImage, StorageIsReusedWithoutChangingThePixels) {
+  // Each decoder path: the active JPEG backend on one and two threads, the PNG fast path, stb's
+  // PNG (palette).
+  for (const char* name : {"hubble_deep_field.jpg", "astronaut_progressive.jpg", "astronaut.png",
+                           "palette_color.png", "logo.png"}) {
+    SCOPED_TRACE(name);
+    const Bytes file = test::read_test_file(name);
+    auto fresh = decode_image(file.data(), file.size());
+    ASSERT_TRUE(fresh.has_value()) << fresh.error().message();
+    // A larger buffer full of other bytes, as a recycled image would be.
+    Bytes storage(fresh->pixels.size() + 4096, 0xA5);
+    const std::uint8_t* storage_data = storage.data();
+    auto reused = decode_image(file.data(), file.size(), {}, std::move(storage));
+    ASSERT_TRUE(reused.has_value()) << reused.error().message();
+    EXPECT_EQ(reused->pixels, fresh->pixels);
+    EXPECT_EQ(reused->pixels.data(), storage_data) << "the buffer was not reused";
+  }
+  // Failure leaves no result, whatever the storage held.
+  const Bytes truncated = test::read_test_file("truncated.jpg");
+  EXPECT_FALSE(decode_image(truncated.data(), truncated.size(), {}, Bytes(1 << 20, 1)));
+}
+
 TEST(DecodeImage, InputAboveTwoGibIsRefusedWithoutReadingIt) {
   // A real, lazily-backed 2^31 + 4096 byte mapping that starts with a PNG signature.
   const std::size_t size = (std::size_t{1} << 31) + 4096;

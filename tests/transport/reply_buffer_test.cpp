@@ -53,6 +53,27 @@ TEST(ReplyBufferPoolTest, HandsBackTheSmallestBufferThatFits) {
   EXPECT_GE(fresh.capacity(), 100u);
 }
 
+TEST(ReplyBufferPoolTest, BodiesStartEmptyAndImagesKeepTheGivenSize) {
+  ReplyBufferPool pool(4, 1 << 20);
+  Bytes image(3000, 7);
+  const std::uint8_t* image_data = image.data();
+  pool.give(std::move(image));
+  // A reply body is appended to: it must start empty whatever it held.
+  Bytes body = pool.take(2000);
+  EXPECT_EQ(body.data(), image_data);
+  EXPECT_TRUE(body.empty());
+  body.assign(2500, 9);
+  pool.give(std::move(body));
+  // A decoder overwrites what it keeps: resizing to at most the given size writes nothing.
+  Bytes pixels = pool.take_unzeroed(2000);
+  EXPECT_EQ(pixels.data(), image_data);
+  EXPECT_EQ(pixels.size(), 2500u);
+  // A fresh one is empty, with the room asked for.
+  Bytes fresh = pool.take_unzeroed(100);
+  EXPECT_TRUE(fresh.empty());
+  EXPECT_GE(fresh.capacity(), 100u);
+}
+
 TEST(ReplyBufferPoolTest, KeepsWithinItsCountAndByteLimits) {
   ReplyBufferPool pool(2, 10'000);
   for (int i = 0; i < 3; ++i) {

@@ -265,9 +265,11 @@ int decode_command(const std::vector<std::string>& argv) {
           try {
             const std::uint64_t bytes = write_decoded(*result, target, options);
             describe_output(*result, target, bytes, report);
-            // The next replies are received into these pages instead of freshly faulted ones.
+            // The next replies, and the images decoded from them, are received into these
+            // pages instead of freshly faulted ones.
             for (Image& image : result->images)
               decoder.recycle(std::move(image.pixels));
+            decoder.recycle(std::move(result->encoded));
           } catch (const Error& error) {
             report.error = error;
           }
