@@ -63,6 +63,10 @@ struct ClientOptions {
   std::size_t max_reply_bytes = std::size_t{2} << 30;
   /// Images in replies with more pixels than this are refused.
   std::uint64_t max_reply_pixels = 8192ull * 8192ull;
+  /// Threads decoding one image reply may use (ImageDecodeOptions::max_threads): 2 lets a
+  /// large JPEG decode on a second, short-lived thread when a core is free; 1 keeps decoding on
+  /// the thread that takes the result.
+  int decode_threads = 2;
   /// CA bundle file for TLS verification; empty uses the system's. Verification is always on.
   std::string ca_file;
   /// After a retryable failure, a replica (one URL of an Endpoint with several) is skipped for

@@ -58,6 +58,10 @@ std::optional<ImageFormat> sniff_image_format(const std::uint8_t* data, std::siz
 struct ImageDecodeOptions {
   /// Refuse images with more pixels than this before allocating (decompression bombs).
   std::uint64_t max_pixels = 8192ull * 8192ull;
+  /// Threads one decode may use. 2 (the default) lets a large sequential JPEG decode on a
+  /// second, short-lived thread while fewer JPEG decodes run than the process has cores (the
+  /// pixels are the same); 1 keeps every decode on the calling thread.
+  int max_threads = 2;
 };
 
 /// Decodes a PNG or JPEG from memory to 8-bit RGB (or RGBA when the file has alpha). 16-bit,

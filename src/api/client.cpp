@@ -168,6 +168,7 @@ struct Client::Impl {
   protocol::ReplyLimits limits() const {
     protocol::ReplyLimits reply_limits;
     reply_limits.max_pixels = options.max_reply_pixels;
+    reply_limits.decode_threads = options.decode_threads;
     reply_limits.image_storage = [buffers = image_buffers](std::size_t expected) {
       return buffers->take(expected);
     };

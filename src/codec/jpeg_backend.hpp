@@ -22,15 +22,18 @@ struct JpegStatus {
 /// The decoder decode_image uses: "libjpeg-turbo" or "stb_image".
 const char* active_jpeg_backend() noexcept;
 
-/// Decodes, with the active backend, a JPEG that scan_jpeg accepted to 8-bit RGB.
-JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out);
+/// Decodes, with the active backend, a JPEG that scan_jpeg accepted to 8-bit RGB, on up to
+/// `max_threads` threads (ImageDecodeOptions::max_threads).
+JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
+                           int max_threads = 2);
 
 /// Decodes with stb_image (any build).
 JpegStatus stb_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out);
 
 #if defined(RVAE_HAVE_TURBOJPEG)
 /// Decodes with libjpeg-turbo (builds that link it).
-JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out);
+JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
+                                 int max_threads = 2);
 #endif
 
 }  // namespace rvae::codec_detail

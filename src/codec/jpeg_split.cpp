@@ -4,6 +4,33 @@
 // so the jump skips no destructor.
 #include "codec/jpeg_split.hpp"
 
+#include <atomic>
+
+namespace rvae::codec_detail {
+namespace {
+
+std::atomic<std::uint64_t> splits_started{0};
+
+}  // namespace
+
+bool jpeg_split_supported() noexcept {
+#if defined(RVAE_HAVE_JPEG_SPLIT)
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::uint64_t split_decodes_started() noexcept {
+  return splits_started.load(std::memory_order_relaxed);
+}
+
+void note_split_started() noexcept {
+  splits_started.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace rvae::codec_detail
+
 #if defined(RVAE_HAVE_JPEG_SPLIT)
 
 #include <pthread.h>
@@ -248,6 +275,7 @@ bool split_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const Jpe
     set_reason(reason, "cannot start a decoding thread on another core");
     return false;
   }
+  note_split_started();
   first.decode();
   pthread_join(helper, nullptr);
   if (!first.ok || !second.ok) {

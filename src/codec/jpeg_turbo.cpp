@@ -37,7 +37,8 @@ JpegStatus failure(tjhandle handle) {
 
 }  // namespace
 
-JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out) {
+JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
+                                 int max_threads) {
   const RunningJpegDecode running;
   tjhandle handle = thread_handle();
   if (handle == nullptr) return {false, true, "cannot create a libjpeg-turbo decompressor"};
@@ -59,7 +60,7 @@ JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, Stb
 #if defined(RVAE_HAVE_JPEG_SPLIT)
   // A large sequential JPEG decodes on two threads when a core is free: ~0.65x the time. When
   // a part fails, the whole-image decode below runs, so errors read the same either way.
-  if (worth_splitting(width, height)) {
+  if (max_threads >= 2 && worth_splitting(width, height)) {
     const JpegSplitPlan plan = plan_jpeg_split(data, size);
     if (plan.splittable && plan.width == width && plan.height == height &&
         split_decode_jpeg_rgb(data, size, plan, out->pixels.data(), nullptr)) {
@@ -87,8 +88,9 @@ const char* active_jpeg_backend() noexcept {
   return "libjpeg-turbo";
 }
 
-JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out) {
-  return turbo_decode_jpeg_rgb(data, size, out);
+JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
+                           int max_threads) {
+  return turbo_decode_jpeg_rgb(data, size, out, max_threads);
 }
 
 }  // namespace rvae::codec_detail

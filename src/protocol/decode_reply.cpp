@@ -37,6 +37,7 @@ Result<DecodeOutput> parse_image_reply(HttpResponse&& response, const DecodeExpe
   }
   ImageDecodeOptions options;
   options.max_pixels = limits.max_pixels;
+  options.max_threads = limits.decode_threads;
   Bytes storage;
   if (limits.image_storage && expect.width > 0 && expect.height > 0 &&
       static_cast<std::uint64_t>(expect.width) * static_cast<std::uint64_t>(expect.height) <=

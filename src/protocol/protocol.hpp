@@ -21,6 +21,8 @@ inline constexpr std::int64_t kSpatialCompression = 8;
 /// Limits applied while parsing replies.
 struct ReplyLimits {
   std::uint64_t max_pixels = 8192ull * 8192ull;
+  /// ImageDecodeOptions::max_threads for image replies.
+  int decode_threads = 2;
   /// Where a decoded image's pixels go: a buffer with room for the given bytes (a recycled one
   /// fills without page faults). Unset: a new allocation.
   std::function<Bytes(std::size_t)> image_storage;

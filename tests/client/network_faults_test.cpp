@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "codec/jpeg_split.hpp"
 #include "rvae/rvae.hpp"
 #include "support/raw_server.hpp"
 #include "support/scripted_server.hpp"
@@ -442,6 +443,30 @@ TEST(NetworkFaultsTest, RecycledPixelsReceiveTheNextDecodedImage) {
   EXPECT_EQ(second->images.at(0).pixels.data(), storage);
   EXPECT_EQ(second->images[0].pixels, first_pixels);
   EXPECT_EQ(second->encoded.size(), body.size());
+}
+
+TEST(NetworkFaultsTest, DecodeThreadsOneKeepsImageDecodingOnOneThread) {
+  if (!codec_detail::jpeg_split_supported() || std::thread::hardware_concurrency() < 2) {
+    GTEST_SKIP() << "this build or machine never splits a JPEG decode";
+  }
+  const std::string body = jpeg_reply_body();
+  ScriptedServer server;
+  server.set_handler([&](const httplib::Request&, httplib::Response& response) {
+    response.set_content(body, "image/jpeg");
+  });
+  const Tensor latents = Tensor::zeros({1, 4, 64, 64}, DType::kFloat16).value();
+  ClientOptions one_thread = quiet_options();
+  one_thread.decode_threads = 1;
+  Client single(one_thread);
+  Client split(quiet_options());
+  const std::uint64_t before = codec_detail::split_decodes_started();
+  Result<DecodeOutput> a = single.decode(server.url("/"), latents.view());
+  ASSERT_TRUE(a) << a.error().what();
+  EXPECT_EQ(codec_detail::split_decodes_started(), before);
+  Result<DecodeOutput> b = split.decode(server.url("/"), latents.view());
+  ASSERT_TRUE(b) << b.error().what();
+  EXPECT_EQ(codec_detail::split_decodes_started(), before + 1);
+  EXPECT_EQ(a->images.at(0).pixels, b->images.at(0).pixels);
 }
 
 TEST(NetworkFaultsTest, APendingParsedAfterItsClientIsGoneStillDecodes) {

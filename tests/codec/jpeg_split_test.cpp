@@ -165,13 +165,22 @@ TEST(JpegSplit, TestPhotosDecodeAsWholeImages) {
 }
 
 TEST(JpegSplit, DecodeImageGivesTheSamePixelsWithAndWithoutAFreeCore) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one core: decodes never split";
   const Bytes jpeg = compress(kSplittable[0], 640, 512);
+  const std::uint64_t before = split_decodes_started();
   auto split = decode_image(jpeg.data(), jpeg.size());
   ASSERT_TRUE(split.has_value()) << split.error().message();
+  EXPECT_EQ(split_decodes_started(), before + 1);
+  ImageDecodeOptions one_thread;
+  one_thread.max_threads = 1;
+  auto single = decode_image(jpeg.data(), jpeg.size(), one_thread);
+  ASSERT_TRUE(single.has_value()) << single.error().message();
   AllCoresBusy busy;
   auto whole = decode_image(jpeg.data(), jpeg.size());
   ASSERT_TRUE(whole.has_value()) << whole.error().message();
+  EXPECT_EQ(split_decodes_started(), before + 1) << "max_threads 1 or busy cores still split";
   EXPECT_EQ(split->pixels, whole->pixels);
+  EXPECT_EQ(single->pixels, whole->pixels);
   EXPECT_EQ(split->pixels, whole_decode(jpeg, 640, 512));
 }
 
