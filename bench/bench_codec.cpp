@@ -8,19 +8,15 @@
 // photo-like ones there) are measured too.
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
-#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "codec/image_layout.hpp"
 #include "codec/jpeg_backend.hpp"
-#include "codec/jpeg_split.hpp"
 #include "codec/png_reader.hpp"
 #include "codec/png_writer.hpp"
 #include "codec/stb_bridge.hpp"
@@ -88,7 +84,7 @@ void BM_PngDecode(benchmark::State& state, PngReader reader, const rvae::Bytes& 
 }
 
 // kTurbo is decode_image's default path: two threads for a large sequential JPEG when a core is
-// free. kTurboOneThread holds every core "busy", as a batch filling the cores would.
+// free. kTurboOneThread is max_threads 1, what a batch keeping every core busy gets too.
 enum class JpegBackend { kStb, kTurbo, kTurboOneThread };
 
 // The pre-scan and one backend: decode_image's JPEG path with the backend chosen here.
@@ -98,12 +94,8 @@ bool decode_jpeg(JpegBackend backend, const rvae::Bytes& bytes,
   if (layout.problem) return false;
 #if defined(RVAE_HAVE_TURBOJPEG)
   if (backend != JpegBackend::kStb) {
-    std::vector<std::unique_ptr<rvae::codec_detail::RunningJpegDecode>> busy;
-    if (backend == JpegBackend::kTurboOneThread) {
-      for (unsigned i = 0; i < std::max(1u, std::thread::hardware_concurrency()); ++i)
-        busy.push_back(std::make_unique<rvae::codec_detail::RunningJpegDecode>());
-    }
-    return rvae::codec_detail::turbo_decode_jpeg_rgb(bytes.data(), bytes.size(), out).ok;
+    const int threads = backend == JpegBackend::kTurboOneThread ? 1 : 2;
+    return rvae::codec_detail::turbo_decode_jpeg_rgb(bytes.data(), bytes.size(), out, threads).ok;
   }
 #else
   if (backend != JpegBackend::kStb) return false;

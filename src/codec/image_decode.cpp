@@ -111,7 +111,8 @@ Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
       if (!status.ok) return stb_failure(*format, status.reason, layout);
     }
   } else {
-    const codec_detail::JpegStatus status = codec_detail::decode_jpeg_rgb(data, size, &decoded, options.max_threads);
+    const codec_detail::JpegStatus status =
+        codec_detail::decode_jpeg_rgb(data, size, &decoded, options.max_threads);
     if (!status.ok) return jpeg_failure(status, layout);
   }
 

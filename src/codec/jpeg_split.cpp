@@ -11,6 +11,10 @@ namespace {
 
 std::atomic<std::uint64_t> splits_started{0};
 
+[[maybe_unused]] void note_split_started() noexcept {
+  splits_started.fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 bool jpeg_split_supported() noexcept {
@@ -25,10 +29,6 @@ std::uint64_t split_decodes_started() noexcept {
   return splits_started.load(std::memory_order_relaxed);
 }
 
-void note_split_started() noexcept {
-  splits_started.fetch_add(1, std::memory_order_relaxed);
-}
-
 }  // namespace rvae::codec_detail
 
 #if defined(RVAE_HAVE_JPEG_SPLIT)
@@ -37,7 +37,6 @@ void note_split_started() noexcept {
 #include <sched.h>
 
 #include <algorithm>
-#include <atomic>
 #include <climits>
 #include <csetjmp>
 #include <cstdio>

@@ -13,11 +13,10 @@
 namespace rvae::codec_detail {
 
 /// Whether this build has the split decode (libjpeg's API was found: RVAE_HAVE_JPEG_SPLIT).
-/// The three functions here exist in every build; the rest of this header only when it does.
+/// These two functions exist in every build; the rest of this header only when it does.
 bool jpeg_split_supported() noexcept;
 /// How many split decodes have started in this process: tests see whether a decode split.
 std::uint64_t split_decodes_started() noexcept;
-void note_split_started() noexcept;
 
 /// What the header says about splitting a JPEG.
 struct JpegSplitPlan {

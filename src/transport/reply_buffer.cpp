@@ -21,16 +21,12 @@ ReplyBufferPool::ReplyBufferPool(std::size_t max_buffers, std::size_t max_bytes)
     : max_buffers_(max_buffers), max_bytes_(max_bytes) {}
 
 Bytes ReplyBufferPool::take(std::size_t expected) {
-  Bytes out = take_pooled(expected);
+  Bytes out = take_unzeroed(expected);
   out.clear();
   return out;
 }
 
 Bytes ReplyBufferPool::take_unzeroed(std::size_t expected) {
-  return take_pooled(expected);
-}
-
-Bytes ReplyBufferPool::take_pooled(std::size_t expected) {
   Bytes out;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -36,8 +36,6 @@ class ReplyBufferPool {
   std::size_t pooled_buffers() const;
 
  private:
-  Bytes take_pooled(std::size_t expected);
-
   mutable std::mutex mutex_;
   std::vector<Bytes> idle_;
   std::size_t idle_bytes_ = 0;
