@@ -1,9 +1,12 @@
 // Two-thread decode of one large sequential JPEG, through libjpeg-turbo's libjpeg API (the
 // TurboJPEG 2.x API cannot start mid-image). Huffman data can only be read in order, so the
-// second thread reads the first part's entropy data without decoding its pixels
-// (jpeg_skip_scanlines) and then decodes the rest; the first thread decodes the first part.
-// The pixels are identical to a whole-image decode (tests/codec/jpeg_split_test.cpp,
-// fuzz/fuzz_jpeg_split.cpp); the split point balances the two threads' work.
+// second thread first reads the Huffman codes above its rows without decoding them, then
+// decodes its rows while the first thread decodes the rows above. balanced_decode_jpeg_rgb
+// (what decode_image uses) reads them with its own walker (jpeg_resume.hpp) and settles the
+// boundary while both run; split_decode_jpeg_rgb splits at a fixed row, the second thread
+// skipping to it through libjpeg (jpeg_skip_scanlines). The pixels are identical to a
+// whole-image decode (tests/codec/jpeg_split_test.cpp, jpeg_resume_test.cpp,
+// fuzz/fuzz_jpeg_split.cpp).
 #pragma once
 
 #include <cstddef>
@@ -63,5 +66,13 @@ bool decode_jpeg_rows(const std::uint8_t* data, std::size_t size, int first_row,
 /// either part fails or no thread can be started; the caller then decodes the whole image.
 bool split_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegSplitPlan& plan,
                            std::uint8_t* rgb, std::string* reason) noexcept;
+
+/// The same, with the boundary found while both threads run (what decode_image uses): the
+/// second thread walks the Huffman codes without decoding (jpeg_resume.hpp) and takes over
+/// where the first thread's remaining rows match its own; a file that walker does not take
+/// splits at plan.split_row. `second_from` (when not null) gets the second thread's first
+/// row, 0 when it took none and the first thread decoded the whole image.
+bool balanced_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegSplitPlan& plan,
+                              std::uint8_t* rgb, std::string* reason, int* second_from) noexcept;
 
 }  // namespace rvae::codec_detail

@@ -58,12 +58,12 @@ JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, Stb
     return {false, true, "outofmem"};
   }
 #if defined(RVAE_HAVE_JPEG_SPLIT)
-  // A large sequential JPEG decodes on two threads when a core is free: ~0.65x the time. When
-  // a part fails, the whole-image decode below runs, so errors read the same either way.
+  // A large sequential JPEG decodes on two threads when a core is free: ~0.6-0.7x the time.
+  // When a part fails, the whole-image decode below runs, so errors read the same either way.
   if (max_threads >= 2 && worth_splitting(width, height)) {
     const JpegSplitPlan plan = plan_jpeg_split(data, size);
     if (plan.splittable && plan.width == width && plan.height == height &&
-        split_decode_jpeg_rgb(data, size, plan, out->pixels.data(), nullptr)) {
+        balanced_decode_jpeg_rgb(data, size, plan, out->pixels.data(), nullptr, nullptr)) {
       out->width = width;
       out->height = height;
       return {true, false, ""};
