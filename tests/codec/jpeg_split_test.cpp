@@ -6,96 +6,26 @@
 #if defined(RVAE_HAVE_JPEG_SPLIT)
 
 #include <gtest/gtest.h>
-#include <turbojpeg.h>
 
-#include <cstdio>
 #include <memory>
-#include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
-
-#include <jpeglib.h>
 
 #include "codec/jpeg_backend.hpp"
 #include "codec_test_util.hpp"
+#include "jpeg_test_util.hpp"
 #include "rvae/image.hpp"
 
 namespace rvae::codec_detail {
 namespace {
 
-struct Layout {
-  const char* name;
-  int components = 3;
-  int luma_h = 2;  // sampling factors of the first component; the others are 1x1
-  int luma_v = 2;
-  int restart_rows = 0;  // a restart marker every this many MCU rows (0: none)
-  bool progressive = false;
-  int quality = 75;
-};
-
-// A photo-like test card: smooth gradients plus noise, so the Huffman data is dense and every
-// block differs.
-std::vector<std::uint8_t> test_card(int width, int height, int components, unsigned seed) {
-  std::mt19937 random(seed);
-  std::uniform_int_distribution<int> noise(-40, 40);
-  std::vector<std::uint8_t> pixels(static_cast<std::size_t>(width) * height * components);
-  for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      for (int c = 0; c < components; ++c) {
-        const int base = (x * (c + 1) * 255 / width + y * (3 - c) * 255 / height) / 2;
-        pixels[(static_cast<std::size_t>(y) * width + x) * components + c] =
-            static_cast<std::uint8_t>(std::clamp(base + noise(random), 0, 255));
-      }
-    }
-  }
-  return pixels;
-}
-
-// libjpeg's encoder, for the layouts neither stb nor TurboJPEG 2.x writes (restart markers,
-// progressive, 4:2:2 and 4:4:0 through the same code path).
-Bytes compress(const Layout& layout, int width, int height, unsigned seed = 1) {
-  const std::vector<std::uint8_t> pixels = test_card(width, height, layout.components, seed);
-  jpeg_compress_struct cinfo;
-  jpeg_error_mgr errors;
-  cinfo.err = jpeg_std_error(&errors);
-  jpeg_create_compress(&cinfo);
-  unsigned char* buffer = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&cinfo, &buffer, &size);
-  cinfo.image_width = static_cast<JDIMENSION>(width);
-  cinfo.image_height = static_cast<JDIMENSION>(height);
-  cinfo.input_components = layout.components;
-  cinfo.in_color_space = layout.components == 3 ? JCS_RGB : JCS_GRAYSCALE;
-  jpeg_set_defaults(&cinfo);
-  jpeg_set_quality(&cinfo, layout.quality, TRUE);
-  cinfo.comp_info[0].h_samp_factor = layout.luma_h;
-  cinfo.comp_info[0].v_samp_factor = layout.luma_v;
-  cinfo.restart_in_rows = layout.restart_rows;
-  if (layout.progressive) jpeg_simple_progression(&cinfo);
-  jpeg_start_compress(&cinfo, TRUE);
-  const int stride = width * layout.components;
-  while (cinfo.next_scanline < cinfo.image_height) {
-    JSAMPROW row = const_cast<JSAMPROW>(pixels.data() + cinfo.next_scanline * stride);
-    jpeg_write_scanlines(&cinfo, &row, 1);
-  }
-  jpeg_finish_compress(&cinfo);
-  jpeg_destroy_compress(&cinfo);
-  Bytes out(buffer, buffer + size);
-  std::free(buffer);
-  return out;
-}
-
-// The reference: TurboJPEG's whole-image decode, as decode_image runs it without a free core.
-Bytes whole_decode(const Bytes& jpeg, int width, int height) {
-  tjhandle handle = tjInitDecompress();
-  Bytes rgb(static_cast<std::size_t>(width) * height * 3);
-  const int status = tjDecompress2(handle, jpeg.data(), static_cast<unsigned long>(jpeg.size()),
-                                   rgb.data(), width, 0, height, TJPF_RGB, TJFLAG_STOPONWARNING);
-  tjDestroy(handle);
-  if (status != 0) rgb.clear();
-  return rgb;
-}
+using test::compress;
+using test::corrupt_at;
+using test::kSplittable;
+using test::Layout;
+using test::whole_decode;
 
 // Holds every core "busy", so decode_image takes the whole-image path while it lives.
 class AllCoresBusy {
@@ -108,17 +38,6 @@ class AllCoresBusy {
 
  private:
   std::vector<std::unique_ptr<RunningJpegDecode>> held_;
-};
-
-const Layout kSplittable[] = {
-    {"ycc420", 3, 2, 2},
-    {"ycc444", 3, 1, 1},
-    {"ycc422", 3, 2, 1},
-    {"ycc440", 3, 1, 2},
-    {"gray", 1, 1, 1},
-    {"ycc420_restarts", 3, 2, 2, 1},
-    {"ycc444_restarts_every_3_rows", 3, 1, 1, 3},
-    {"ycc420_q95", 3, 2, 2, 0, false, 95},
 };
 
 TEST(JpegSplit, EverySplitRowGivesTheWholeImageDecode) {
@@ -161,6 +80,128 @@ TEST(JpegSplit, TestPhotosDecodeAsWholeImages) {
     ASSERT_TRUE(split_decode_jpeg_rgb(jpeg.data(), jpeg.size(), plan, rgb.data(), &reason))
         << reason;
     EXPECT_EQ(rgb, expected);
+  }
+}
+
+// The boundary the threads settle on depends on timing, so each layout runs several times; the
+// pixels must not depend on it.
+TEST(JpegSplit, BalancedDecodeGivesTheWholeImageDecode) {
+  for (const Layout& layout : kSplittable) {
+    for (const auto& [width, height] : {std::pair{203, 171}, std::pair{640, 512}}) {
+      SCOPED_TRACE(std::string(layout.name) + " " + std::to_string(width));
+      const Bytes jpeg = compress(layout, width, height);
+      const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+      ASSERT_TRUE(plan.splittable);
+      const Bytes expected = whole_decode(jpeg, width, height);
+      ASSERT_FALSE(expected.empty());
+      for (int run = 0; run < 4; ++run) {
+        Bytes rgb(expected.size(), 0x5A);
+        std::string reason;
+        int second_from = -1;
+        ASSERT_TRUE(balanced_decode_jpeg_rgb(jpeg.data(), jpeg.size(), plan, rgb.data(), &reason,
+                                             &second_from))
+            << reason;
+        ASSERT_EQ(rgb, expected);
+        // 0: the first thread decoded everything. Otherwise a row of MCUs, and past half
+        // (the second thread starts there only when the first still has as many rows to do).
+        EXPECT_EQ(second_from % plan.mcu_rows, 0);
+        EXPECT_LT(second_from, height);
+        if (layout.restart_rows != 0) {
+          // The walker does not take restart intervals: libjpeg skips to the plan's row.
+          EXPECT_TRUE(second_from == 0 || second_from == plan.split_row) << second_from;
+        } else if (second_from != 0) {
+          EXPECT_GT(2 * second_from, height) << second_from;
+        }
+      }
+    }
+  }
+}
+
+TEST(JpegSplit, BalancedDecodeOfTheTestPhotos) {
+  for (const char* name : {"rocket.jpg", "hubble_deep_field.jpg", "retina.jpg"}) {
+    SCOPED_TRACE(name);
+    const Bytes jpeg = test::read_test_file(name);
+    const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+    ASSERT_TRUE(plan.splittable);
+    const Bytes expected = whole_decode(jpeg, plan.width, plan.height);
+    ASSERT_FALSE(expected.empty());
+    Bytes rgb(expected.size());
+    std::string reason;
+    ASSERT_TRUE(
+        balanced_decode_jpeg_rgb(jpeg.data(), jpeg.size(), plan, rgb.data(), &reason, nullptr))
+        << reason;
+    EXPECT_EQ(rgb, expected);
+  }
+}
+
+TEST(JpegSplit, BalancedDecodeFailsOnCorruptOrTruncatedData) {
+  const Bytes jpeg = compress(kSplittable[0], 512, 512);
+  const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+  ASSERT_TRUE(plan.splittable);
+  Bytes rgb(512 * 512 * 3);
+  for (double fraction : {0.1, 0.5, 0.9}) {
+    SCOPED_TRACE(fraction);
+    const Bytes bad = corrupt_at(jpeg, fraction);
+    ASSERT_TRUE(whole_decode(bad, 512, 512).empty()) << "the corruption must be detectable";
+    std::string reason;
+    EXPECT_FALSE(
+        balanced_decode_jpeg_rgb(bad.data(), bad.size(), plan, rgb.data(), &reason, nullptr));
+    EXPECT_NE(reason.find("Corrupt JPEG data"), std::string::npos) << reason;
+  }
+  const Bytes cut(jpeg.begin(), jpeg.begin() + static_cast<std::ptrdiff_t>(jpeg.size() * 9 / 10));
+  std::string reason;
+  EXPECT_FALSE(
+      balanced_decode_jpeg_rgb(cut.data(), cut.size(), plan, rgb.data(), &reason, nullptr));
+  EXPECT_FALSE(reason.empty());
+  JpegSplitPlan not_splittable = plan;
+  not_splittable.splittable = false;
+  EXPECT_FALSE(balanced_decode_jpeg_rgb(jpeg.data(), jpeg.size(), not_splittable, rgb.data(),
+                                        &reason, nullptr));
+  EXPECT_EQ(reason, "not a splittable JPEG");
+}
+
+// Stray bytes between the last MCU and EOI: libjpeg warns about them unless its bit reader
+// read them ahead, and the resumed part reads ahead by other amounts than a whole decode. A
+// few such bytes may therefore be accepted (with the whole decode's pixels) or refused by
+// the balanced decode where the whole decode does the opposite; more than the reader can hold
+// ahead (8 bytes) are refused by both. fuzz/regressions/jpeg_split/bytes_after_last_mcu.jpg
+TEST(JpegSplit, BytesAfterTheLastMcu) {
+  const Bytes jpeg = compress(kSplittable[0], 640, 512);
+  ASSERT_EQ(jpeg[jpeg.size() - 2], 0xFF);
+  const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+  ASSERT_TRUE(plan.splittable);
+  const Bytes expected = whole_decode(jpeg, 640, 512);
+  for (const std::size_t stray :
+       {std::size_t{1}, std::size_t{3}, std::size_t{8}, std::size_t{16}}) {
+    SCOPED_TRACE(stray);
+    Bytes padded(jpeg.begin(), jpeg.end() - 2);
+    padded.insert(padded.end(), stray, 0x5A);
+    padded.push_back(0xFF);
+    padded.push_back(0xD9);
+    for (int run = 0; run < 4; ++run) {
+      Bytes rgb(expected.size());
+      std::string reason;
+      if (balanced_decode_jpeg_rgb(padded.data(), padded.size(), plan, rgb.data(), &reason,
+                                   nullptr)) {
+        EXPECT_LE(stray, 8u);
+        EXPECT_EQ(rgb, expected);
+      } else {
+        EXPECT_NE(reason.find("extraneous bytes before marker 0xd9"), std::string::npos) << reason;
+      }
+    }
+    // At a fixed row the second thread reads from the start like the whole decode: the same
+    // verdict.
+    Bytes rgb(expected.size());
+    std::string reason;
+    EXPECT_EQ(split_decode_jpeg_rgb(padded.data(), padded.size(), plan, rgb.data(), &reason),
+              !whole_decode(padded, 640, 512).empty());
+    if (stray > 8) {
+      EXPECT_TRUE(whole_decode(padded, 640, 512).empty());
+      auto image = decode_image(padded.data(), padded.size());
+      ASSERT_FALSE(image.has_value());
+      EXPECT_NE(image.error().message().find("extraneous bytes"), std::string::npos)
+          << image.error().message();
+    }
   }
 }
 
@@ -227,23 +268,6 @@ TEST(JpegSplit, SmallImagesAndBusyCoresAreNotSplit) {
   }
   AllCoresBusy busy;
   EXPECT_FALSE(worth_splitting(1024, 1024));
-}
-
-// Puts a marker (RST5, in a file without restart markers) into the entropy data at `fraction`
-// of the way through the scan: libjpeg then warns of corrupt data.
-Bytes corrupt_at(Bytes jpeg, double fraction) {
-  std::size_t sos = 0;
-  for (std::size_t i = 0; i + 1 < jpeg.size(); ++i) {
-    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA) sos = i;
-  }
-  const std::size_t data_start = sos + 2 + (std::size_t{jpeg[sos + 2]} << 8 | jpeg[sos + 3]);
-  const std::size_t data_end = jpeg.size() - 2;
-  const std::size_t at =
-      data_start + static_cast<std::size_t>(static_cast<double>(data_end - data_start) * fraction);
-  const std::size_t start = jpeg[at - 1] == 0xFF ? at + 1 : at;
-  jpeg[start] = 0xFF;
-  jpeg[start + 1] = 0xD5;
-  return jpeg;
 }
 
 TEST(JpegSplit, CorruptDataInEitherPartFailsTheSplitDecode) {
