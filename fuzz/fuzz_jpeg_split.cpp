@@ -1,7 +1,8 @@
 // The two-thread JPEG decode (codec/jpeg_split.hpp) against libjpeg-turbo's whole-image decode,
-// which decode_image falls back to: for any input the pre-scan passes, the split decode must
-// succeed exactly when the whole decode does, with the same pixels. The last input byte picks a
-// second split row, so every row of MCUs gets tried as the boundary.
+// which decode_image falls back to: for any input the pre-scan passes, the split decodes (at a
+// fixed row and balanced) must succeed exactly when the whole decode does, with the same pixels.
+// The last input byte picks a second split row, so every row of MCUs gets tried as the
+// boundary, and the Huffman walker's resume stream there must decode to the same rows.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "codec/image_layout.hpp"
+#include "codec/jpeg_resume.hpp"
 #include "codec/jpeg_split.hpp"
 
 #if defined(RVAE_HAVE_JPEG_SPLIT)
@@ -16,12 +18,34 @@
 
 namespace {
 
-bool whole_decode(const std::uint8_t* data, std::size_t size, int width, int height,
-                  std::uint8_t* rgb) {
+// A whole-image decode with decode_image's flags (jpeg_turbo.cpp).
+struct Whole {
+  bool ok = false;
+  // Failed only on libjpeg's warning about bytes between the last MCU and a marker after the
+  // scan. Whether libjpeg sees them depends on how far its bit reader had read ahead, which a
+  // resumed stream does not reproduce: the balanced decode may accept such a file (with these
+  // pixels, decoded without stopping on the warning) or refuse it where this decode does not.
+  bool only_trailing_bytes = false;
+  std::vector<std::uint8_t> pixels;
+};
+
+bool is_trailing_bytes_warning(const char* message) {
+  return message != nullptr && std::strstr(message, "extraneous bytes before marker") != nullptr;
+}
+
+Whole whole_decode(const std::uint8_t* data, std::size_t size, int width, int height) {
   thread_local tjhandle handle = tjInitDecompress();
-  // decode_image's flags (jpeg_turbo.cpp).
-  return tjDecompress2(handle, data, static_cast<unsigned long>(size), rgb, width, 0, height,
-                       TJPF_RGB, TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) == 0;
+  Whole whole;
+  whole.pixels.resize(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3);
+  const auto jpeg_size = static_cast<unsigned long>(size);
+  whole.ok = tjDecompress2(handle, data, jpeg_size, whole.pixels.data(), width, 0, height, TJPF_RGB,
+                           TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) == 0;
+  if (!whole.ok && is_trailing_bytes_warning(tjGetErrorStr2(handle))) {
+    const int lenient = tjDecompress2(handle, data, jpeg_size, whole.pixels.data(), width, 0,
+                                      height, TJPF_RGB, TJFLAG_LIMITSCANS);
+    whole.only_trailing_bytes = lenient == 0 || tjGetErrorCode(handle) == TJERR_WARNING;
+  }
+  return whole;
 }
 
 }  // namespace
@@ -41,20 +65,58 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       static_cast<std::uint32_t>(plan.height) != layout.height) {
     return 0;
   }
-  const std::size_t bytes = static_cast<std::size_t>(plan.width) * plan.height * 3;
-  std::vector<std::uint8_t> whole(bytes);
-  const bool whole_ok = whole_decode(data, size, plan.width, plan.height, whole.data());
+  const std::size_t bytes =
+      static_cast<std::size_t>(plan.width) * static_cast<std::size_t>(plan.height) * 3;
+  const Whole whole = whole_decode(data, size, plan.width, plan.height);
+  const bool has_pixels = whole.ok || whole.only_trailing_bytes;
   const int mcu_row_count = (plan.height - 1) / plan.mcu_rows;
   const int other_row = plan.mcu_rows * (1 + data[size - 1] % mcu_row_count);
+  {
+    // The balanced decode: the threads' boundary depends on timing, and the second thread
+    // decodes a resume stream the walker wrote. It never accepts what the whole decode
+    // refuses nor differs from it; it may refuse what the whole decode accepts only for bytes
+    // after the last MCU (decode_image then falls back to the whole decode).
+    std::vector<std::uint8_t> split(bytes, 0xA5);
+    std::string reason;
+    const bool split_ok = rvae::codec_detail::balanced_decode_jpeg_rgb(
+        data, size, plan, split.data(), &reason, nullptr);
+    if (split_ok && !has_pixels) __builtin_trap();
+    if (split_ok && std::memcmp(split.data(), whole.pixels.data(), bytes) != 0) __builtin_trap();
+    if (!split_ok && reason.empty()) __builtin_trap();
+    if (!split_ok && whole.ok && !is_trailing_bytes_warning(reason.c_str())) __builtin_trap();
+  }
   for (const int row : {plan.split_row, other_row}) {
+    // At a fixed row the second thread reads the data from the start, as the whole decode
+    // does: the same verdict exactly.
     plan.split_row = row;
     std::vector<std::uint8_t> split(bytes, 0xA5);
     std::string reason;
     const bool split_ok =
         rvae::codec_detail::split_decode_jpeg_rgb(data, size, plan, split.data(), &reason);
-    if (split_ok != whole_ok) __builtin_trap();
-    if (split_ok && std::memcmp(split.data(), whole.data(), bytes) != 0) __builtin_trap();
+    if (split_ok != whole.ok) __builtin_trap();
+    if (split_ok && std::memcmp(split.data(), whole.pixels.data(), bytes) != 0) __builtin_trap();
     if (!split_ok && reason.empty()) __builtin_trap();
+  }
+  // The walker directly, at the other row: wherever the whole image decodes, a resume stream
+  // it writes must decode to the same rows (it may refuse to write one, never differ).
+  rvae::codec_detail::JpegRowScanner scanner;
+  if (!has_pixels || !scanner.open(data, size)) return 0;
+  const int resume_row = other_row / plan.mcu_rows - 1;
+  while (scanner.mcu_row() < resume_row && scanner.skip_row()) {
+  }
+  rvae::codec_detail::ResumeStream stream;
+  if (scanner.mcu_row() != resume_row || !scanner.resume_stream(&stream)) return 0;
+  std::vector<std::uint8_t> resumed_jpeg(stream.prefix);
+  resumed_jpeg.insert(resumed_jpeg.end(), stream.tail, stream.tail + stream.tail_size);
+  const Whole resumed =
+      whole_decode(resumed_jpeg.data(), resumed_jpeg.size(), plan.width, stream.height);
+  if (!resumed.ok && !resumed.only_trailing_bytes) __builtin_trap();
+  const std::size_t stride = static_cast<std::size_t>(plan.width) * 3;
+  const int from = (resume_row + 1) * plan.mcu_rows;
+  if (std::memcmp(resumed.pixels.data() + 2 * static_cast<std::size_t>(plan.mcu_rows) * stride,
+                  whole.pixels.data() + static_cast<std::size_t>(from) * stride,
+                  static_cast<std::size_t>(plan.height - from) * stride) != 0) {
+    __builtin_trap();
   }
 #else
   (void)data;
