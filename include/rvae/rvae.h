@@ -147,6 +147,10 @@ typedef struct {
   const char* ca_file;        /* CA bundle for TLS; NULL: the system's. Verification stays on */
   rvae_log_fn log;            /* optional */
   void* log_user_data;
+  /* Threads one image reply may decode on: 2 (default) lets a large JPEG use a second,
+   * short-lived thread when a core is free; 1 keeps decoding on the thread that gets the
+   * result (for programs that pin their threads). Added after the first rvae.h. */
+  int decode_threads;
 } rvae_client_params;
 
 RVAE_API void rvae_client_params_init(rvae_client_params* p);

@@ -1,5 +1,6 @@
 // rvae_client: construction from rvae_client_params.
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -7,8 +8,9 @@
 
 namespace {
 
-// The size of rvae_client_params in the first rvae.h (this one); see read_params.
-constexpr std::size_t kClientParamsV1 = sizeof(rvae_client_params);
+// The size of rvae_client_params in the first rvae.h, which ended before decode_threads; an
+// older program's struct leaves the fields after it at their defaults (see read_params).
+constexpr std::size_t kClientParamsV1 = offsetof(rvae_client_params, decode_threads);
 
 rvae_log_level log_level_of(rvae::LogLevel level) {
   switch (level) {
@@ -36,7 +38,12 @@ rvae::Result<rvae::ClientOptions> client_options_of(const rvae_client_params& p)
     return rvae::Error(rvae::ErrorCode::kInvalidArgument,
                        std::string(fn) + ": max_in_flight must be at least 1");
   }
+  if (p.decode_threads < 1) {
+    return rvae::Error(rvae::ErrorCode::kInvalidArgument,
+                       std::string(fn) + ": decode_threads must be at least 1");
+  }
   rvae::ClientOptions options;
+  options.decode_threads = p.decode_threads;
   options.connect_timeout = std::chrono::milliseconds(p.connect_timeout_ms);
   options.attempt_timeout = std::chrono::milliseconds(p.attempt_timeout_ms);
   options.deadline = std::chrono::milliseconds(p.deadline_ms);
@@ -77,6 +84,7 @@ void rvae_client_params_init(rvae_client_params* p) {
   p->max_attempts = defaults.retry.max_attempts;
   p->max_in_flight = defaults.max_in_flight;
   p->token_from_environment = defaults.token_from_environment ? 1 : 0;
+  p->decode_threads = defaults.decode_threads;
 }
 
 rvae_client* rvae_client_new(const rvae_client_params* p, rvae_error** err) {

@@ -1,5 +1,6 @@
 // The C API's error plumbing, client construction and presets: every argument error is
 // reported with a code and a message naming it, never a crash.
+#include <cstddef>
 #include <string>
 
 #include "capi/capi_fixture.hpp"
@@ -75,6 +76,7 @@ TEST(CapiClient, BadValuesAreRefused) {
       {[](rvae_client_params* p) { p->deadline_ms = 0; }, "timeouts must be positive"},
       {[](rvae_client_params* p) { p->max_attempts = 0; }, "max_attempts"},
       {[](rvae_client_params* p) { p->max_in_flight = 0; }, "max_in_flight"},
+      {[](rvae_client_params* p) { p->decode_threads = 0; }, "decode_threads must be at least 1"},
   };
   for (const Case& c : cases) {
     rvae_client_params params;
@@ -96,7 +98,26 @@ TEST(CapiClient, ParamsInitGivesTheCppDefaults) {
   EXPECT_EQ(params.max_in_flight, 64u);
   EXPECT_EQ(params.token_from_environment, 1);
   EXPECT_EQ(params.token, nullptr);
+  EXPECT_EQ(params.decode_threads, 2);
   rvae_client_params_init(nullptr);  // no crash
+}
+
+// A program built against the first rvae.h passes a struct that ends before decode_threads:
+// accepted, with the default for the field it does not know.
+TEST(CapiClient, ParamsFromTheFirstHeaderAreAccepted) {
+  rvae_client_params params;
+  rvae_client_params_init(&params);
+  params.decode_threads = 0;  // beyond the older struct: must not be read
+  params.struct_size = offsetof(rvae_client_params, decode_threads);
+  rvae_error* err = nullptr;
+  rvae_client* client = rvae_client_new(&params, &err);
+  EXPECT_NE(client, nullptr) << (err != nullptr ? rvae_error_message(err) : "");
+  EXPECT_EQ(err, nullptr);
+  rvae_client_free(client);
+  rvae_error_free(err);
+  params.struct_size = offsetof(rvae_client_params, decode_threads) - 1;
+  EXPECT_EQ(rvae_client_new(&params, &err), nullptr);
+  expect_error(rvae_error_code(err), err, RVAE_ERR_INVALID_ARGUMENT, "struct_size");
 }
 
 TEST(CapiPresets, BuiltinModelsAndTheirEndpoints) {
