@@ -492,14 +492,8 @@ bool decode_jpeg_rows(const std::uint8_t* data, std::size_t size, int first_row,
   } else if (first > 0 && jpeg_skip_scanlines(&cinfo, first) != first) {
     failure = "libjpeg skipped fewer rows than asked";
   }
-  constexpr JDIMENSION kBatch = 16;
-  JSAMPROW pointers[kBatch];
-  while (failure == nullptr && cinfo.output_scanline < last) {
-    const JDIMENSION count = std::min(kBatch, last - cinfo.output_scanline);
-    for (JDIMENSION i = 0; i < count; ++i) {
-      pointers[i] = rows + static_cast<std::size_t>(cinfo.output_scanline + i) * stride;
-    }
-    if (jpeg_read_scanlines(&cinfo, pointers, count) == 0) failure = "libjpeg returned no rows";
+  if (failure == nullptr && !read_rows(&cinfo, last, rows, stride)) {
+    failure = "libjpeg returned no rows";
   }
   // Reading to the end checks what follows the last row, as the whole-image decode does.
   if (failure == nullptr && last == cinfo.output_height) {
