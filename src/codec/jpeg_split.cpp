@@ -40,6 +40,7 @@ std::uint64_t split_decodes_started() noexcept {
 #include <climits>
 #include <csetjmp>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 // jpeglib.h needs FILE and size_t declared first.
@@ -288,21 +289,69 @@ void decode_from_top(BalancedPart* part) noexcept {
 
 // A libjpeg source reading a resume stream: its prefix, its tail, then (with libjpeg's
 // end-of-file warning, which fails the part) an EOI, as jpeg_mem_src does.
+//
+// The tail is handed over in three pieces, because libjpeg-turbo decodes an MCU with its fast
+// Huffman path only while at least 512 bytes per block of the MCU remain in the buffer it was
+// given and no marker has been read, and the fast path silently takes a bad Huffman code for
+// an end of block where the slow path warns. Which path the whole-image decode takes near the
+// end of the scan depends on how far its bit reader had read ahead (up to 8 bytes), which a
+// resumed stream does not reproduce; on corrupt data the two paths give different pixels. So
+// the tail's last piece before the first marker is kSlowPathGuard bytes: the resumed decode
+// takes the slow path from a little before wherever the whole decode could first take it,
+// and where the whole decode's fast path would miss a bad code, the resumed one refuses the
+// file (decode_image then decodes it whole).
+constexpr std::size_t kSlowPathGuard = 16;
+
 struct ResumeSource {
   jpeg_source_mgr manager;
-  const ResumeStream* stream;
-  bool tail_given;
+  const std::uint8_t* pieces[4];  // piece i is [pieces[i], pieces[i + 1])
+  int next_piece;
 };
+
+// The tail up to its first marker, as decode_resumed hands it to libjpeg.
+struct TailScan {
+  std::size_t marker = 0;  // where the first marker starts (its first 0xFF), or the size
+  // 0xFF 0xFF... 0x00: libjpeg-turbo's slow path reads it as one stuffed 0xFF, its fast path
+  // as a marker, abandoning the MCU for the slow path but keeping the coefficients it had
+  // written; which MCU that happens in depends on how far the bit reader had read ahead, so
+  // a resumed stream cannot give the whole decode's pixels.
+  bool fill_before_zero = false;
+};
+
+// Not inlined: its loop variables would then live across decode_resumed's setjmp.
+[[gnu::noinline]] TailScan scan_tail(const std::uint8_t* data, std::size_t size) noexcept {
+  TailScan scan;
+  std::size_t at = 0;
+  while (at < size) {
+    const void* found = std::memchr(data + at, 0xFF, size - at);
+    if (found == nullptr) break;
+    const auto marker = static_cast<std::size_t>(static_cast<const std::uint8_t*>(found) - data);
+    std::size_t after = marker + 1;
+    while (after < size && data[after] == 0xFF)
+      ++after;
+    if (after >= size || data[after] != 0x00) {
+      scan.marker = marker;
+      return scan;
+    }
+    if (after > marker + 1) scan.fill_before_zero = true;
+    at = after + 1;
+  }
+  scan.marker = size;
+  return scan;
+}
 
 void no_op(j_decompress_ptr) {}
 
 boolean next_part(j_decompress_ptr cinfo) {
   static const JOCTET kEndOfImage[2] = {0xFF, 0xD9};
   auto* source = reinterpret_cast<ResumeSource*>(cinfo->src);
-  if (!source->tail_given) {
-    source->tail_given = true;
-    source->manager.next_input_byte = source->stream->tail;
-    source->manager.bytes_in_buffer = source->stream->tail_size;
+  while (source->next_piece < 3) {
+    const int piece = source->next_piece++;
+    const std::uint8_t* begin = source->pieces[piece];
+    const std::uint8_t* end = source->pieces[piece + 1];
+    if (begin == end) continue;
+    source->manager.next_input_byte = begin;
+    source->manager.bytes_in_buffer = static_cast<std::size_t>(end - begin);
     return TRUE;
   }
   cinfo->err->msg_code = JWRN_JPEG_EOF;
@@ -324,10 +373,15 @@ void skip_bytes(j_decompress_ptr cinfo, long count) {
   }
 }
 
-// Decodes a resume stream's rows after its placeholder and context rows into the image's rows
-// from `from` on (jpeg_resume.hpp).
-bool decode_resumed(const ResumeStream& stream, int from, const BalancedPart& part,
-                    std::string* reason) noexcept {
+// Decodes a resume stream, skipping its first `lead` rows, into `rows` (the stream's row 0,
+// `stride` bytes apart; only rows from `lead` on are written).
+bool decode_resumed(const ResumeStream& stream, int width, int lead, std::uint8_t* rows,
+                    std::size_t stride, std::string* reason) noexcept {
+  const TailScan tail = scan_tail(stream.tail, stream.tail_size);
+  if (tail.fill_before_zero) {
+    set_reason(reason, "fill bytes before a stuffed zero in the scan");
+    return false;
+  }
   jpeg_decompress_struct cinfo;
   ErrorManager errors;
   install_errors(&cinfo, &errors);
@@ -345,26 +399,26 @@ bool decode_resumed(const ResumeStream& stream, int from, const BalancedPart& pa
   source.manager.term_source = no_op;
   source.manager.next_input_byte = stream.prefix.data();
   source.manager.bytes_in_buffer = stream.prefix.size();
-  source.stream = &stream;
+  const std::size_t marker = tail.marker;
+  const std::size_t guard_start = marker > kSlowPathGuard ? marker - kSlowPathGuard : 0;
+  source.pieces[0] = stream.tail;
+  source.pieces[1] = stream.tail + guard_start;
+  source.pieces[2] = stream.tail + marker;
+  source.pieces[3] = stream.tail + stream.tail_size;
   cinfo.src = &source.manager;
   jpeg_read_header(&cinfo, TRUE);
   cinfo.out_color_space = JCS_RGB;
   jpeg_start_decompress(&cinfo);
   const char* failure = nullptr;
-  const auto lead = static_cast<JDIMENSION>(2 * part.plan->mcu_rows);
   if (static_cast<int>(cinfo.output_height) != stream.height ||
-      static_cast<int>(cinfo.output_width) != part.plan->width || cinfo.output_components != 3 ||
-      from < static_cast<int>(lead)) {
+      static_cast<int>(cinfo.output_width) != width || cinfo.output_components != 3 || lead < 0 ||
+      lead > stream.height) {
     failure = "the resumed stream has another size";
-  } else if (jpeg_skip_scanlines(&cinfo, lead) != lead) {
+  } else if (jpeg_skip_scanlines(&cinfo, static_cast<JDIMENSION>(lead)) !=
+             static_cast<JDIMENSION>(lead)) {
     failure = "libjpeg skipped fewer rows than asked";
-  } else {
-    // The resumed image's row `lead` is the image's row `from`.
-    std::uint8_t* rows =
-        part.rgb + static_cast<std::size_t>(from - static_cast<int>(lead)) * part.stride;
-    if (!read_rows(&cinfo, cinfo.output_height, rows, part.stride)) {
-      failure = "libjpeg returned no rows";
-    }
+  } else if (!read_rows(&cinfo, cinfo.output_height, rows, stride)) {
+    failure = "libjpeg returned no rows";
   }
   if (failure == nullptr) {
     jpeg_finish_decompress(&cinfo);
@@ -410,7 +464,11 @@ void decode_to_bottom(BalancedPart* part) noexcept {
     if (scanner.mcu_row() >= 1 && frontier <= from && from - frontier >= height - from + margin &&
         scanner.resume_stream(&stream) && part->boundary->take(from)) {
       part->took_from = from;
-      part->ok = decode_resumed(stream, from, *part, &part->reason);
+      // The stream's placeholder and context rows come first; its row `lead` is row `from`.
+      const int lead = 2 * plan.mcu_rows;
+      part->ok = decode_resumed(stream, plan.width, lead,
+                                part->rgb + static_cast<std::size_t>(from - lead) * part->stride,
+                                part->stride, &part->reason);
       return;
     }
     if (!scanner.skip_row()) return;
@@ -557,6 +615,11 @@ bool balanced_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const 
     return false;
   }
   return true;
+}
+
+bool decode_resume_stream_rgb(const ResumeStream& stream, int width, std::uint8_t* rgb,
+                              std::string* reason) noexcept {
+  return decode_resumed(stream, width, 0, rgb, static_cast<std::size_t>(width) * 3, reason);
 }
 
 }  // namespace rvae::codec_detail

@@ -15,6 +15,8 @@
 
 namespace rvae::codec_detail {
 
+struct ResumeStream;  // jpeg_resume.hpp
+
 /// Whether this build has the split decode (libjpeg's API was found: RVAE_HAVE_JPEG_SPLIT).
 /// These two functions exist in every build; the rest of this header only when it does.
 bool jpeg_split_supported() noexcept;
@@ -74,5 +76,14 @@ bool split_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const Jpe
 /// row, 0 when it took none and the first thread decoded the whole image.
 bool balanced_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegSplitPlan& plan,
                               std::uint8_t* rgb, std::string* reason, int* second_from) noexcept;
+
+/// Decodes all of a resume stream's rows (JpegRowScanner::resume_stream) into `rgb` (width *
+/// stream.height * 3 bytes) the way the balanced decode's second thread does: pixels equal to
+/// the whole image's from the stream's third row of MCUs on, or false with the reason. On
+/// corrupt data it may refuse a file the whole-image decode accepts (libjpeg-turbo's fast
+/// Huffman path passes over some bad codes its slow path warns about); it accepts one the whole
+/// decode refuses only for stray bytes after the last MCU (jpeg_resume.hpp), with its pixels.
+bool decode_resume_stream_rgb(const ResumeStream& stream, int width, std::uint8_t* rgb,
+                              std::string* reason) noexcept;
 
 }  // namespace rvae::codec_detail

@@ -10,12 +10,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "codec/jpeg_split.hpp"
 #include "codec_test_util.hpp"
 #include "jpeg_test_util.hpp"
+#include "rvae/image.hpp"
 
 namespace rvae::codec_detail {
 namespace {
@@ -215,6 +217,60 @@ TEST(JpegResume, TablesThatCannotPadGiveNoStream) {
       balanced_decode_jpeg_rgb(jpeg.data(), jpeg.size(), plan, rgb.data(), &reason, nullptr))
       << reason;
   EXPECT_EQ(rgb, expected);
+}
+
+// Found by fuzzing (fuzz/regressions/jpeg_split/fill_bytes_before_zero.jpg, 17x1333 gray):
+// 0xFF 0xFF 0x00 at byte 1065 of the scan (row of MCUs 72). libjpeg-turbo's slow Huffman path
+// reads it as one stuffed 0xFF; its fast path takes it for a marker and redoes the MCU on the
+// slow path, keeping the coefficients it had written. Which MCU that happens in depends on how
+// far the bit reader had read ahead, so resume streams from rows 12-21, 24 and 51-71 gave
+// other pixels in row 72 while the whole decode warned of nothing. Streams whose data holds
+// such bytes are refused (decode_image then decodes the whole image); the others decode to
+// the whole image's rows.
+TEST(JpegResume, FillBytesBeforeAStuffedZeroAreNotResumed) {
+  const Bytes jpeg =
+      test::read_test_file("../../fuzz/regressions/jpeg_split/fill_bytes_before_zero.jpg");
+  JpegRowScanner scanner;
+  ASSERT_TRUE(scanner.open(jpeg.data(), jpeg.size()));
+  const int width = scanner.width();
+  const int height = scanner.height();
+  const Bytes expected = whole_decode(jpeg, width, height);
+  ASSERT_FALSE(expected.empty());
+  const std::size_t stride = static_cast<std::size_t>(width) * 3;
+  const int mcu = scanner.mcu_height();
+  const std::uint8_t kFillThenZero[] = {0xFF, 0xFF, 0x00};
+  int exact = 0;
+  int refused = 0;
+  do {
+    ResumeStream stream;
+    if (scanner.mcu_row() < 1 || !scanner.resume_stream(&stream)) continue;
+    SCOPED_TRACE(scanner.mcu_row());
+    const bool holds_fill =
+        std::search(stream.tail, stream.tail + stream.tail_size, std::begin(kFillThenZero),
+                    std::end(kFillThenZero)) != stream.tail + stream.tail_size;
+    Bytes resumed(stride * static_cast<std::size_t>(stream.height));
+    std::string reason;
+    const bool ok = decode_resume_stream_rgb(stream, width, resumed.data(), &reason);
+    EXPECT_EQ(ok, !holds_fill) << reason;
+    if (ok) {
+      const int from = (scanner.mcu_row() + 1) * mcu;
+      EXPECT_EQ(std::memcmp(resumed.data() + 2 * mcu * stride, expected.data() + from * stride,
+                            static_cast<std::size_t>(height - from) * stride),
+                0);
+      ++exact;
+    } else {
+      EXPECT_EQ(reason, "fill bytes before a stuffed zero in the scan");
+      ++refused;
+    }
+  } while (scanner.skip_row());
+  EXPECT_GE(refused, 71);
+  EXPECT_GT(exact, 50);
+  for (int run = 0; run < 8; ++run) {
+    auto image = decode_image(jpeg.data(), jpeg.size());
+    ASSERT_TRUE(image.has_value());
+    EXPECT_TRUE(
+        std::equal(expected.begin(), expected.end(), image->pixels.begin(), image->pixels.end()));
+  }
 }
 
 }  // namespace
