@@ -311,11 +311,12 @@ struct ResumeSource {
 // The tail up to its first marker, as decode_resumed hands it to libjpeg.
 struct TailScan {
   std::size_t marker = 0;  // where the first marker starts (its first 0xFF), or the size
-  // 0xFF 0xFF... 0x00: libjpeg-turbo's slow path reads it as one stuffed 0xFF, its fast path
-  // as a marker, abandoning the MCU for the slow path but keeping the coefficients it had
-  // written; which MCU that happens in depends on how far the bit reader had read ahead, so
-  // a resumed stream cannot give the whole decode's pixels.
-  bool fill_before_zero = false;
+  // The first 0xFF 0xFF... 0x00 before that marker, or null. libjpeg-turbo's slow path reads
+  // it as one stuffed 0xFF, its fast path as a marker, abandoning the MCU for the slow path
+  // but keeping the coefficients it had written; which MCU that happens in depends on how far
+  // the bit reader had read ahead, so a resumed stream holding it cannot give the whole
+  // decode's pixels.
+  const std::uint8_t* fill_before_zero = nullptr;
 };
 
 // Not inlined: its loop variables would then live across decode_resumed's setjmp.
@@ -333,7 +334,9 @@ struct TailScan {
       scan.marker = marker;
       return scan;
     }
-    if (after > marker + 1) scan.fill_before_zero = true;
+    if (after > marker + 1 && scan.fill_before_zero == nullptr) {
+      scan.fill_before_zero = data + marker;
+    }
     at = after + 1;
   }
   scan.marker = size;
@@ -374,14 +377,10 @@ void skip_bytes(j_decompress_ptr cinfo, long count) {
 }
 
 // Decodes a resume stream, skipping its first `lead` rows, into `rows` (the stream's row 0,
-// `stride` bytes apart; only rows from `lead` on are written).
-bool decode_resumed(const ResumeStream& stream, int width, int lead, std::uint8_t* rows,
-                    std::size_t stride, std::string* reason) noexcept {
-  const TailScan tail = scan_tail(stream.tail, stream.tail_size);
-  if (tail.fill_before_zero) {
-    set_reason(reason, "fill bytes before a stuffed zero in the scan");
-    return false;
-  }
+// `stride` bytes apart; only rows from `lead` on are written). `tail` is scan_tail's reading
+// of the stream's tail, which holds no fill bytes before a stuffed zero.
+bool decode_resumed(const ResumeStream& stream, const TailScan& tail, int width, int lead,
+                    std::uint8_t* rows, std::size_t stride, std::string* reason) noexcept {
   jpeg_decompress_struct cinfo;
   ErrorManager errors;
   install_errors(&cinfo, &errors);
@@ -454,6 +453,8 @@ void decode_to_bottom(BalancedPart* part) noexcept {
   const int height = plan.height;
   const int margin = kTakeOverMarginMcuRows * plan.mcu_rows;
   ResumeStream stream;
+  TailScan tail;
+  const std::uint8_t* fill = nullptr;
   for (;;) {
     // Standing at the start of row of MCUs r, the stream resumes there and decodes from r + 1
     // (row r is the context of the first rows it keeps).
@@ -462,14 +463,22 @@ void decode_to_bottom(BalancedPart* part) noexcept {
     const int frontier = part->boundary->frontier();
     if (frontier >= height) return;
     if (scanner.mcu_row() >= 1 && frontier <= from && from - frontier >= height - from + margin &&
-        scanner.resume_stream(&stream) && part->boundary->take(from)) {
-      part->took_from = from;
-      // The stream's placeholder and context rows come first; its row `lead` is row `from`.
-      const int lead = 2 * plan.mcu_rows;
-      part->ok = decode_resumed(stream, plan.width, lead,
-                                part->rgb + static_cast<std::size_t>(from - lead) * part->stride,
-                                part->stride, &part->reason);
-      return;
+        scanner.resume_stream(&stream)) {
+      // A tail holding fill bytes before a stuffed zero is not resumed (TailScan): the walk goes
+      // on past them, or the first thread decodes the rest. Scanned again only once passed.
+      if (fill == nullptr || stream.tail > fill) {
+        tail = scan_tail(stream.tail, stream.tail_size);
+        fill = tail.fill_before_zero;
+      }
+      if (fill == nullptr && part->boundary->take(from)) {
+        part->took_from = from;
+        // The stream's placeholder and context rows come first; its row `lead` is row `from`.
+        const int lead = 2 * plan.mcu_rows;
+        part->ok = decode_resumed(stream, tail, plan.width, lead,
+                                  part->rgb + static_cast<std::size_t>(from - lead) * part->stride,
+                                  part->stride, &part->reason);
+        return;
+      }
     }
     if (!scanner.skip_row()) return;
   }
@@ -619,7 +628,12 @@ bool balanced_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const 
 
 bool decode_resume_stream_rgb(const ResumeStream& stream, int width, std::uint8_t* rgb,
                               std::string* reason) noexcept {
-  return decode_resumed(stream, width, 0, rgb, static_cast<std::size_t>(width) * 3, reason);
+  const TailScan tail = scan_tail(stream.tail, stream.tail_size);
+  if (tail.fill_before_zero != nullptr) {
+    set_reason(reason, kFillBeforeZeroReason);
+    return false;
+  }
+  return decode_resumed(stream, tail, width, 0, rgb, static_cast<std::size_t>(width) * 3, reason);
 }
 
 }  // namespace rvae::codec_detail

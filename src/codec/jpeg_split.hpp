@@ -77,6 +77,10 @@ bool split_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const Jpe
 bool balanced_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegSplitPlan& plan,
                               std::uint8_t* rgb, std::string* reason, int* second_from) noexcept;
 
+/// Why decode_resume_stream_rgb refuses a tail holding 0xFF 0xFF... 0x00 (jpeg_split.cpp,
+/// TailScan); the balanced decode walks past such bytes or leaves the rows to its first thread.
+inline constexpr char kFillBeforeZeroReason[] = "fill bytes before a stuffed zero in the scan";
+
 /// Decodes all of a resume stream's rows (JpegRowScanner::resume_stream) into `rgb` (width *
 /// stream.height * 3 bytes) the way the balanced decode's second thread does: pixels equal to
 /// the whole image's from the stream's third row of MCUs on, or false with the reason. On

@@ -225,8 +225,8 @@ TEST(JpegResume, TablesThatCannotPadGiveNoStream) {
 // slow path, keeping the coefficients it had written. Which MCU that happens in depends on how
 // far the bit reader had read ahead, so resume streams from rows 12-21, 24 and 51-71 gave
 // other pixels in row 72 while the whole decode warned of nothing. Streams whose data holds
-// such bytes are refused (decode_image then decodes the whole image); the others decode to
-// the whole image's rows.
+// such bytes are refused; the others decode to the whole image's rows; the balanced decode
+// never resumes in front of them and gives the whole decode's pixels.
 TEST(JpegResume, FillBytesBeforeAStuffedZeroAreNotResumed) {
   const Bytes jpeg =
       test::read_test_file("../../fuzz/regressions/jpeg_split/fill_bytes_before_zero.jpg");
@@ -259,13 +259,23 @@ TEST(JpegResume, FillBytesBeforeAStuffedZeroAreNotResumed) {
                 0);
       ++exact;
     } else {
-      EXPECT_EQ(reason, "fill bytes before a stuffed zero in the scan");
+      EXPECT_EQ(reason, kFillBeforeZeroReason);
       ++refused;
     }
   } while (scanner.skip_row());
   EXPECT_GE(refused, 71);
   EXPECT_GT(exact, 50);
+  const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+  ASSERT_TRUE(plan.splittable);
   for (int run = 0; run < 8; ++run) {
+    Bytes rgb(expected.size());
+    std::string reason;
+    int second_from = 0;
+    ASSERT_TRUE(
+        balanced_decode_jpeg_rgb(jpeg.data(), jpeg.size(), plan, rgb.data(), &reason, &second_from))
+        << reason;
+    EXPECT_TRUE(second_from == 0 || second_from > 72 * mcu) << second_from;
+    EXPECT_EQ(rgb, expected);
     auto image = decode_image(jpeg.data(), jpeg.size());
     ASSERT_TRUE(image.has_value());
     EXPECT_TRUE(
