@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   expect.width = 1 + input.u16() % 1024;
   rvae::protocol::ReplyLimits limits;
   limits.max_pixels = 1u << 20;
-  rvae::protocol::HttpResponse response = rvae::fuzz::take_response(input);
+  rvae::http::HttpResponse response = rvae::fuzz::take_response(input);
   auto out = rvae::protocol::parse_decode_reply(std::move(response), expect, limits);
   if (out && out->type == rvae::OutputType::kImage) {
     for (const auto& image : out->images) {

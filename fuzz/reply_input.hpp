@@ -5,12 +5,12 @@
 #include <string_view>
 
 #include "fuzz_input.hpp"
-#include "protocol/http_message.hpp"
+#include "http/message.hpp"
 
 namespace rvae::fuzz {
 
-inline protocol::HttpResponse take_response(FuzzInput& input) {
-  protocol::HttpResponse response;
+inline http::HttpResponse take_response(FuzzInput& input) {
+  http::HttpResponse response;
   const std::uint8_t status = input.byte();
   // Mostly 200 (the parsers' main path); otherwise any status 100..611.
   response.status = status < 160 ? 200 : 100 + static_cast<int>(input.u16() % 512);

@@ -28,6 +28,14 @@ class CancelToken {
   /// Forgets a callback that has not run yet (no-op for an unknown id).
   void remove_callback(std::uint64_t id);
 
+  /// A new token that is cancelled when this one is (and can be cancelled on its own without
+  /// touching this one). The link ends when the last copy of the child is gone, so a
+  /// long-lived parent does not collect its children's callbacks.
+  CancelToken child() const;
+  /// Makes this token cancelled when `parent` is, too (at once when it already is). A token may
+  /// follow several parents; each link ends when the last copy of this token is gone.
+  void follow(const CancelToken& parent);
+
  private:
   struct State;
   std::shared_ptr<State> state_;

@@ -14,180 +14,29 @@
 #include <vector>
 
 #include "rvae/cancel.hpp"
+#include "rvae/client_options.hpp"
 #include "rvae/error.hpp"
 #include "rvae/export.h"
 #include "rvae/image.hpp"
 #include "rvae/options.hpp"
-#include "rvae/retry.hpp"
+#include "rvae/pending.hpp"
 #include "rvae/tensor.hpp"
 
 namespace RVAE_API rvae {
 
-/// Severity of a log message.
-enum class LogLevel { kDebug, kInfo, kWarning };
-
-/// Receives diagnostics; the library never prints. May be called from the client's network
-/// thread; must be thread-safe and quick. Messages never contain tokens.
-using LogCallback = std::function<void(LogLevel level, std::string_view message)>;
-
-/// Settings of a Client; fixed for its lifetime.
-struct ClientOptions {
-  /// Time allowed to establish a connection (TCP and TLS), per attempt.
-  std::chrono::milliseconds connect_timeout{10'000};
-  /// Time allowed for one attempt, upload to the last byte of the reply.
-  std::chrono::milliseconds attempt_timeout{300'000};
-  /// Time allowed for a whole call, queueing, retries and waits included. Nothing blocks past
-  /// it: the call ends with DeadlineExceeded. RequestControl::deadline overrides it per call.
-  std::chrono::milliseconds deadline{900'000};
-  /// Stall detection: an attempt moving fewer than `low_speed_bytes` bytes per second for
-  /// `low_speed_time` ends with DeadlineExceeded (and may be retried). 0 disables it.
-  std::uint32_t low_speed_bytes = 1;
-  std::chrono::seconds low_speed_time{60};
-  /// Retries of transient failures.
-  RetryPolicy retry;
-  /// When set, sends `X-Scale-Up-Timeout: <seconds>` so a scaled-to-zero Inference Endpoint
-  /// holds the request while it starts instead of answering 503.
-  std::optional<std::chrono::seconds> scale_up_timeout;
-  /// Most requests this client has on the wire at once; further calls queue (their queue time
-  /// is reported in RequestTimings).
-  std::size_t max_in_flight = 64;
-  /// Bearer token sent as `Authorization: Bearer <token>`. When empty and
-  /// `token_from_environment` is true: HF_TOKEN, else the file at $HF_TOKEN_PATH, else
-  /// $HF_HOME/token, else ~/.cache/huggingface/token. Never sent to another host after a
-  /// redirect; never in an error message or a log line.
-  std::string token;
-  bool token_from_environment = true;
-  /// Sent as User-Agent; empty means "rvae/<version>".
-  std::string user_agent;
-  /// Replies larger than this are refused (ResourceExhausted) instead of buffered.
-  std::size_t max_reply_bytes = std::size_t{2} << 30;
-  /// Images in replies with more pixels than this are refused.
-  std::uint64_t max_reply_pixels = 8192ull * 8192ull;
-  /// Threads decoding one image reply may use (ImageDecodeOptions::max_threads): 2 lets a
-  /// large JPEG decode on a second, short-lived thread when a core is free; 1 keeps decoding on
-  /// the thread that takes the result.
-  int decode_threads = 2;
-  /// CA bundle file for TLS verification; empty uses the system's. Verification is always on.
-  std::string ca_file;
-  /// After a retryable failure, a replica (one URL of an Endpoint with several) is skipped for
-  /// this long while others are available.
-  std::chrono::milliseconds replica_cooldown{30'000};
-  /// Optional diagnostics sink.
-  LogCallback log;
-};
-
-/// One model's endpoint: one URL, or several replicas of it. Each call goes to the replica with
-/// the fewest requests in flight among those not recently failing. Converts implicitly from a
-/// URL string.
-class Endpoint {
- public:
-  Endpoint(const char* url) : urls_{std::string(url)} {}               // NOLINT
-  Endpoint(std::string url) : urls_{std::move(url)} {}                 // NOLINT
-  Endpoint(std::string_view url) : urls_{std::string(url)} {}          // NOLINT
-  Endpoint(std::vector<std::string> urls) : urls_(std::move(urls)) {}  // NOLINT
-  Endpoint(std::initializer_list<std::string> urls) : urls_(urls) {}   // NOLINT
-
-  const std::vector<std::string>& urls() const noexcept { return urls_; }
-
- private:
-  std::vector<std::string> urls_;
-};
-
 namespace detail {
-/// The shared state behind a Pending (implemented by the Client).
-template <typename T>
-class PendingState {
- public:
-  // What Pending forwards to; see Pending for the meaning of each.
-  virtual ~PendingState() = default;
-  virtual void wait() = 0;
-  virtual bool wait_for(std::chrono::nanoseconds timeout) = 0;
-  virtual Result<T> take() = 0;
-  virtual void cancel() = 0;
-  /// Cancels and returns once the call no longer touches the caller's memory.
-  virtual void release() noexcept {
-    cancel();
-    wait();
-  }
-};
 struct ClientFactory;
 }  // namespace detail
 
-/// The future result of an asynchronous call. Move-only. Dropping a Pending before get()
-/// cancels its call and returns only once the library no longer reads the buffers the call
-/// borrowed (the latents or pixels given to *_async), so they may be freed right after. Do not
-/// drop one inside a progress or log callback (that would wait on the thread it runs on).
-template <typename T>
-class Pending {
- public:
-  /// An empty Pending (valid() is false).
-  Pending() = default;
-  explicit Pending(std::shared_ptr<detail::PendingState<T>> state) : state_(std::move(state)) {}
-  /// Cancels an unfinished call and waits until it let go of the caller's buffers.
-  ~Pending() { release(); }
-  Pending(Pending&& other) noexcept = default;
-  /// Releases the call this Pending held (as the destructor does), then takes `other`'s.
-  Pending& operator=(Pending&& other) noexcept {
-    if (this != &other) {
-      release();
-      state_ = std::move(other.state_);
-    }
-    return *this;
-  }
-  Pending(const Pending&) = delete;
-  Pending& operator=(const Pending&) = delete;
-
-  /// False for a default-constructed Pending and after get().
-  bool valid() const noexcept { return state_ != nullptr; }
-  /// Blocks until the result is ready.
-  void wait() const { state_->wait(); }
-  /// Blocks at most `timeout`; true when the result is ready.
-  template <typename Rep, typename Period>
-  bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
-    return state_->wait_for(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
-  }
-  /// Blocks, then returns the result; the Pending is invalid afterwards.
-  Result<T> get() {
-    std::shared_ptr<detail::PendingState<T>> state = std::move(state_);
-    return state->take();
-  }
-  /// Asks the call to stop; get() then gives Cancelled unless it had already finished.
-  void cancel() const { state_->cancel(); }
-
- private:
-  void release() noexcept {
-    if (!state_) return;
-    const std::shared_ptr<detail::PendingState<T>> state = std::move(state_);
-    state->release();
-  }
-  std::shared_ptr<detail::PendingState<T>> state_;
-};
-
-/// Progress of a batch, reported from the thread that called the batch method.
-struct BatchProgress {
-  std::size_t total = 0;
-  std::size_t succeeded = 0;
-  std::size_t failed = 0;
-  std::size_t in_flight = 0;
-  std::uint64_t bytes_sent = 0;      ///< Request body bytes, all attempts so far.
-  std::uint64_t bytes_received = 0;  ///< Reply body bytes, all attempts so far.
-};
-
-/// How a batch runs.
-struct BatchOptions {
-  /// Most requests of this batch in flight at once (also bounded by ClientOptions::max_in_flight).
-  std::size_t max_in_flight = 8;
-  /// Cancels every request of the batch not yet finished.
-  std::optional<CancelToken> cancel;
-  /// Called on the batch's calling thread after each request finishes and as bytes move
-  /// (at most every 100 ms).
-  std::function<void(const BatchProgress&)> on_progress;
-};
-
 /// A connection-reusing client. One network thread drives every transfer over one libcurl multi
-/// handle (HTTP/2 multiplexing where the server offers it). Thread-safe: any number of threads
-/// may call any method at once. Destroying the Client cancels what is still running (its
-/// Pendings then give Cancelled). Not copyable; movable (a moved-from Client must not be used).
+/// handle (HTTP/2 multiplexing where the server offers it); replies are parsed, and completion
+/// callbacks run, on a few library worker threads (or on the calling thread in the blocking
+/// forms), never on the network thread. Thread-safe: any number of threads may call any method
+/// at once. Every call form (blocking, async, batch) honours the options' TilingOptions the same
+/// way: an output past the endpoint's cap is decoded (or encoded) as tiles. Destroying the
+/// Client cancels what is still running (its Pendings then give Cancelled, their callbacks
+/// still run); do not destroy it inside one of its callbacks. Not copyable; movable: a
+/// moved-from Client answers every call with InvalidArgument.
 class Client {
  public:
   /// Starts the client's network thread; looks up the token once (see ClientOptions::token).
@@ -215,8 +64,9 @@ class Client {
   Result<EncodeOutput> encode(const Endpoint& endpoint, const TensorView& pixels,
                               const EncodeOptions& options = {});
 
-  /// decode() without blocking. `latents` must stay alive until the result is ready or the
-  /// Pending is dropped.
+  /// decode() without blocking. `latents` must stay alive until the result is taken (get(), or
+  /// the callback given to then() has run) or the Pending is dropped. A tiled decode runs on a
+  /// thread of its own.
   Pending<DecodeOutput> decode_async(const Endpoint& endpoint, const TensorView& latents,
                                      const DecodeOptions& options = {});
   /// encode() without blocking (the image is PNG-encoded before this returns).
@@ -227,15 +77,18 @@ class Client {
   Pending<EncodeOutput> encode_async(const Endpoint& endpoint, const TensorView& pixels,
                                      const EncodeOptions& options = {});
 
-  /// Decodes many latents with at most batch.max_in_flight on the wire; results in input order,
-  /// each its own Result (one failure does not stop the others).
+  /// Decodes many latents with at most batch.max_in_flight calls in flight (each tiled one if its
+  /// options ask for tiling); results in input order, each its own Result (one failure does not
+  /// stop the others). batch.cancel and options.control.cancel both cancel every call; an item
+  /// the batch never started gives Cancelled. To read inputs on demand or use each result as it
+  /// lands, run the calls on rvae/call_window.hpp instead.
   std::vector<Result<DecodeOutput>> decode_batch(const Endpoint& endpoint,
                                                  const std::vector<TensorView>& latents,
                                                  const DecodeOptions& options = {},
                                                  const BatchOptions& batch = {});
   /// Encodes many images the same way.
   std::vector<Result<EncodeOutput>> encode_batch(const Endpoint& endpoint,
-                                                 const std::vector<Image>& images,
+                                                 const std::vector<ImageView>& images,
                                                  const EncodeOptions& options = {},
                                                  const BatchOptions& batch = {});
 

@@ -86,7 +86,7 @@ struct DecodeOptions {
   int temporal_compression = 4;
   /// Cancellation, progress and deadline of this call.
   RequestControl control;
-  /// Tiling of outputs larger than the endpoint's cap (Client::decode; see rvae/tiled.hpp).
+  /// Tiling of outputs larger than the endpoint's cap (every call form; see rvae/tiled.hpp).
   TilingOptions tiling;
 };
 
@@ -123,7 +123,7 @@ struct EncodeOptions {
   std::optional<std::string> content_type;
   /// Cancellation, progress and deadline of this call.
   RequestControl control;
-  /// Tiling of inputs larger than the endpoint's cap (Client::encode; see rvae/tiled.hpp).
+  /// Tiling of inputs larger than the endpoint's cap (every call form; see rvae/tiled.hpp).
   TilingOptions tiling;
 };
 

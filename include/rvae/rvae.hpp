@@ -2,6 +2,7 @@
 #pragma once
 
 #include "rvae/bytes.hpp"
+#include "rvae/call_window.hpp"
 #include "rvae/client.hpp"
 #include "rvae/error.hpp"
 #include "rvae/image.hpp"

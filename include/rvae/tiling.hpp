@@ -1,7 +1,7 @@
 // Tiling settings: how a decode or encode larger than the endpoint's cap (2048 x 2048 pixels on
 // the public service) is split into overlapping tiles that are sent at once and joined without
-// seams. The functions that do it are in rvae/tiled.hpp; Client::decode and Client::encode use
-// them when these settings ask for it.
+// seams. Every Client call form honours them; rvae/tiled.hpp says when a call is tiled and what
+// a tiled result holds.
 #pragma once
 
 #include <cstddef>

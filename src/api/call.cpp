@@ -21,11 +21,10 @@ long long milliseconds(Clock::duration duration) {
 struct CallState {
   CallContext context;
   std::vector<std::string> urls;
-  std::shared_ptr<const protocol::HttpRequest> base;                   // Query, headers, body.
-  std::vector<std::shared_ptr<const protocol::HttpRequest>> requests;  // Per replica, lazily.
+  std::string query;
+  std::shared_ptr<const http::HttpRequest> request;
   RequestControl control;
   CancelToken token;
-  std::uint64_t user_cancel_callback = 0;
   CallDone done;
   CallInfo info;
   Clock::time_point deadline;
@@ -36,21 +35,6 @@ struct CallState {
   std::optional<Error> callback_error;
 
   Clock::time_point now() const { return context.now(); }
-
-  std::shared_ptr<const protocol::HttpRequest> request_for(std::size_t index) {
-    if (!requests[index]) {
-      // Same headers and body (borrowed from the base request, which this state keeps alive).
-      auto composed = std::make_shared<protocol::HttpRequest>();
-      composed->method = base->method;
-      composed->query = base->query;
-      composed->url = protocol::compose_url(urls[index], base->query);
-      composed->headers = base->headers;
-      composed->borrowed_body = base->body_data();
-      composed->borrowed_body_size = base->body_size();
-      requests[index] = std::move(composed);
-    }
-    return requests[index];
-  }
 
   // The log callback runs on the network thread, under the transport's completion: what it
   // throws must not unwind there, so it becomes the call's error.
@@ -72,11 +56,8 @@ void attempt(const std::shared_ptr<CallState>& state);
 void finish(const std::shared_ptr<CallState>& state, transport::TransferResult&& result) {
   state->info.finished = state->now();
   if (state->callback_error) {
-    if (result.response) state->context.transport->recycle(std::move(result.response->body));
+    if (result.response) state->context.buffers->give(std::move(result.response->body));
     result.response = *state->callback_error;
-  }
-  if (state->control.cancel && state->user_cancel_callback != 0) {
-    state->control.cancel->remove_callback(state->user_cancel_callback);
   }
   result.timings.queue = std::chrono::duration_cast<std::chrono::microseconds>(state->queued);
   CallDone done = std::move(state->done);
@@ -129,7 +110,7 @@ void on_attempt_done(const std::shared_ptr<CallState>& state, transport::Transfe
     return;
   }
   // The failed reply's body is not kept: the next reply can be received into it.
-  if (result.response) state->context.transport->recycle(std::move(result.response->body));
+  if (result.response) state->context.buffers->give(std::move(result.response->body));
   state->not_before = now + decision.delay;
   attempt(state);
 }
@@ -147,22 +128,28 @@ void attempt(const std::shared_ptr<CallState>& state) {
   limits.low_speed_bytes = options.low_speed_bytes;
   limits.low_speed_time = options.low_speed_time;
   limits.cancel = state->token;
-  limits.on_progress = state->control.on_progress;
+  if (state->control.on_progress) {
+    limits.on_progress = [user = state->control.on_progress](const transport::Progress& bytes) {
+      user(TransferProgress{bytes.uploaded, bytes.upload_total, bytes.downloaded,
+                            bytes.download_total});
+    };
+  }
   state->context.transport->submit(
-      state->request_for(index), std::move(limits), state->not_before,
+      protocol::compose_url(state->url, state->query), state->request, std::move(limits),
+      state->not_before,
       [state](transport::TransferResult&& result) { on_attempt_done(state, std::move(result)); });
 }
 
 }  // namespace
 
-void start_call(const CallContext& context, const std::vector<std::string>& urls,
-                std::shared_ptr<const protocol::HttpRequest> request, const RequestControl& control,
+void start_call(const CallContext& context, const std::vector<std::string>& urls, std::string query,
+                std::shared_ptr<const http::HttpRequest> request, const RequestControl& control,
                 CancelToken call_token, Clock::time_point started, CallDone done) {
   auto state = std::make_shared<CallState>();
   state->context = context;
   state->urls = urls;
-  state->base = std::move(request);
-  state->requests.resize(urls.size());
+  state->query = std::move(query);
+  state->request = std::move(request);
   state->control = control;
   state->token = std::move(call_token);
   state->done = std::move(done);
@@ -171,10 +158,6 @@ void start_call(const CallContext& context, const std::vector<std::string>& urls
   state->info.prepare = state->not_before - started;
   const std::chrono::milliseconds budget = control.deadline.value_or(context.options->deadline);
   state->deadline = budget.count() <= 0 ? state->info.started : state->info.started + budget;
-  if (state->control.cancel) {
-    state->user_cancel_callback =
-        state->control.cancel->add_callback([token = state->token]() mutable { token.cancel(); });
-  }
   attempt(state);
 }
 

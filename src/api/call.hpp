@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "api/replica_tracker.hpp"
-#include "protocol/http_message.hpp"
+#include "core/buffer_pool.hpp"
+#include "http/message.hpp"
 #include "rvae/cancel.hpp"
 #include "rvae/client.hpp"
 #include "rvae/options.hpp"
@@ -29,6 +30,7 @@ struct CallContext {
   const ClientOptions* options = nullptr;
   transport::Transport* transport = nullptr;
   ReplicaTracker* replicas = nullptr;
+  BufferPool* buffers = nullptr;  ///< Where the bodies of refused replies go back to.
   CallClock now;
   RandomBits random_bits;
 };
@@ -45,14 +47,13 @@ struct CallInfo {
 
 using CallDone = std::function<void(transport::TransferResult&&, const CallInfo&)>;
 
-/// Sends `request` (its query, headers and body; no URL yet) to one of `urls` per attempt, the
-/// URL composed for the replica chosen, retrying transient failures per options->retry until
-/// the call's deadline. `done` runs once, on the transport's thread (or at once when the call
-/// cannot start). `call_token` cancels the call; control.cancel, when set, is chained to it.
-/// `started` is when the caller asked (before the request was built); the deadline counts from
-/// there. `urls` must have passed validate_endpoints.
-void start_call(const CallContext& context, const std::vector<std::string>& urls,
-                std::shared_ptr<const protocol::HttpRequest> request, const RequestControl& control,
+/// Sends `request` to one of `urls` per attempt, with `query` appended to the replica chosen,
+/// retrying transient failures per options->retry until the call's deadline. `done` runs once, on
+/// the transport's thread (or at once when the call cannot start). `call_token` cancels the call
+/// (it follows control.cancel, set by the caller). `started` is when the caller asked (before the
+/// request was built); the deadline counts from there. `urls` must have passed validate_endpoints.
+void start_call(const CallContext& context, const std::vector<std::string>& urls, std::string query,
+                std::shared_ptr<const http::HttpRequest> request, const RequestControl& control,
                 CancelToken call_token, transport::Clock::time_point started, CallDone done);
 
 /// InvalidArgument for an empty list or a URL that is not a usable endpoint (naming which

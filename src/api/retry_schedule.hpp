@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/retryable.hpp"
+#include "http/retryable.hpp"
 #include "rvae/retry.hpp"
 
 namespace rvae::detail {
@@ -17,8 +17,8 @@ namespace rvae::detail {
 /// are cut to this, so a broken or hostile server cannot park a call for days.
 inline constexpr std::chrono::milliseconds kMaxRetryAfter = std::chrono::hours(24);
 
-/// The statuses retried are those of the one list in protocol/retryable.hpp.
-using protocol::is_retryable_status;
+/// The statuses retried are those of the one list in http/retryable.hpp.
+using http::is_retryable_status;
 
 /// Upper bound of the wait after `failed_attempts` failures (1 = after the first):
 /// min(max_backoff, initial_backoff * multiplier^(failed_attempts - 1)), truncated to whole

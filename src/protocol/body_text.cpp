@@ -67,14 +67,14 @@ char first_non_space(std::string_view text) {
 bool contains_nocase(std::string_view haystack, std::string_view needle) {
   if (needle.size() > haystack.size()) return false;
   for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (iequals(haystack.substr(i, needle.size()), needle)) return true;
+    if (http::iequals(haystack.substr(i, needle.size()), needle)) return true;
   }
   return false;
 }
 
 std::size_t find_nocase(std::string_view haystack, std::string_view needle, std::size_t from) {
   for (std::size_t i = from; i + needle.size() <= haystack.size(); ++i) {
-    if (iequals(haystack.substr(i, needle.size()), needle)) return i;
+    if (http::iequals(haystack.substr(i, needle.size()), needle)) return i;
   }
   return std::string_view::npos;
 }
@@ -156,7 +156,7 @@ std::string html_message(std::string_view html) {
     std::size_t end = html.find('>', i);
     if (end == std::string_view::npos) break;
     for (std::string_view skipped : {std::string_view("script"), std::string_view("style")}) {
-      if (iequals(html.substr(i + 1, skipped.size()), skipped)) {
+      if (http::iequals(html.substr(i + 1, skipped.size()), skipped)) {
         const std::size_t close = find_nocase(html, std::string("</") + std::string(skipped), end);
         end = close == std::string_view::npos ? html.size() - 1 : html.find('>', close);
         if (end == std::string_view::npos) end = html.size() - 1;

@@ -203,11 +203,11 @@ Result<DecodeRequest> build_decode_request(const TensorView& latents,
     query.add("height", std::to_string(*options.height));
     query.add("width", std::to_string(*options.width));
   }
-  request.http.query = std::move(query).take();
+  request.query = std::move(query).take();
   request.http.headers.push_back({"Content-Type", "tensor/binary"});
   request.http.headers.push_back({"Accept", std::string(accept_for(options))});
-  request.http.borrowed_body = static_cast<const std::uint8_t*>(latents.data);
-  request.http.borrowed_body_size = latents.size_bytes;
+  request.http.body.append_borrowed(static_cast<const std::uint8_t*>(latents.data),
+                                    latents.size_bytes);
   request.expect = *expect;
   return request;
 }

@@ -49,9 +49,9 @@ Result<EncodeRequest> build_encode_request(ImageView image, const EncodeOptions&
   EncodeRequest request;
   internal::QueryBuilder query;
   query.add_factors(options.scaling_factor, options.shift_factor);
-  request.http.query = std::move(query).take();
+  request.query = std::move(query).take();
   add_headers(request.http, options);
-  request.http.owned_body = std::move(*png);
+  request.http.body.append_owned(std::move(*png));
   request.expect.batch = 1;
   request.expect.latent_height = image.height / kSpatialCompression;
   request.expect.latent_width = image.width / kSpatialCompression;
@@ -80,10 +80,10 @@ Result<EncodeRequest> build_encode_request(const TensorView& pixels, const Encod
   query.add_shape(s);
   query.add("dtype", dtype_name(pixels.dtype));
   query.add_factors(options.scaling_factor, options.shift_factor);
-  request.http.query = std::move(query).take();
+  request.query = std::move(query).take();
   add_headers(request.http, options);
-  request.http.borrowed_body = static_cast<const std::uint8_t*>(pixels.data);
-  request.http.borrowed_body_size = pixels.size_bytes;
+  request.http.body.append_borrowed(static_cast<const std::uint8_t*>(pixels.data),
+                                    pixels.size_bytes);
   request.expect.batch = s[0];
   request.expect.latent_height = s[2] / kSpatialCompression;
   request.expect.latent_width = s[3] / kSpatialCompression;

@@ -7,7 +7,7 @@ namespace rvae::protocol {
 namespace {
 
 bool starts_with_nocase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+  return text.size() >= prefix.size() && http::iequals(text.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace
@@ -50,6 +50,10 @@ std::string compose_url(std::string_view endpoint, std::string_view query) {
   }
   url += query;
   return url;
+}
+
+void add_scale_up_timeout(HttpRequest& request, std::chrono::seconds timeout) {
+  request.headers.push_back({"X-Scale-Up-Timeout", std::to_string(timeout.count())});
 }
 
 }  // namespace rvae::protocol

@@ -1,13 +1,13 @@
 #include <string>
 
+#include "http/retryable.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/protocol_internal.hpp"
-#include "protocol/retryable.hpp"
 
 namespace rvae::protocol {
 namespace {
 
-// Codes follow abseil's promises; whether a retry may help comes from protocol/retryable.hpp.
+// Codes follow abseil's promises; whether a retry may help comes from http/retryable.hpp.
 ErrorCode classify(int status) {
   switch (status) {
     case 400:
@@ -52,7 +52,7 @@ Error error_from_reply(const HttpResponse& response) {
   return Error(code, std::move(message))
       .with_http_status(response.status)
       .with_server_message(internal::summarize_body(response.body, response.header("Content-Type")))
-      .with_retryable(is_retryable_status(response.status));
+      .with_retryable(http::is_retryable_status(response.status));
 }
 
 }  // namespace rvae::protocol

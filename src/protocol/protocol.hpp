@@ -2,18 +2,23 @@
 // (HttpResponse, what was asked) -> validated output or typed Error. No I/O here.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 
-#include "protocol/http_message.hpp"
+#include "http/message.hpp"
 #include "rvae/error.hpp"
 #include "rvae/image.hpp"
 #include "rvae/options.hpp"
 #include "rvae/tensor.hpp"
 
 namespace rvae::protocol {
+
+using http::Header;
+using http::HttpRequest;
+using http::HttpResponse;
 
 /// Every model compresses space 8x (PROTOCOL.md §1).
 inline constexpr std::int64_t kSpatialCompression = 8;
@@ -40,6 +45,8 @@ struct DecodeExpectation {
 
 struct DecodeRequest {
   HttpRequest http;
+  /// The query to append to the endpoint's URL (compose_url): "a=1&b=2", no '?'.
+  std::string query;
   DecodeExpectation expect;
 };
 
@@ -73,6 +80,8 @@ struct EncodeExpectation {
 
 struct EncodeRequest {
   HttpRequest http;
+  /// The query to append to the endpoint's URL (compose_url).
+  std::string query;
   EncodeExpectation expect;
 };
 
@@ -98,6 +107,10 @@ Result<Tensor> parse_tensor_reply(HttpResponse&& response);
 /// server's message from a JSON {"error": ...} body, other JSON, HTML (its title or text),
 /// plain text or nothing; never longer than a few hundred characters.
 Error error_from_reply(const HttpResponse& response);
+
+/// Adds `X-Scale-Up-Timeout: <seconds>`, which asks a scaled-to-zero Inference Endpoint to hold
+/// the request while it starts instead of answering 503 (PROTOCOL.md §2).
+void add_scale_up_timeout(HttpRequest& request, std::chrono::seconds timeout);
 
 /// A double printed so that it parses back to the same double, Python-style ("0.18215",
 /// "1.0", "1e-05"). Callers reject non-finite values first.

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/http_message.hpp"
+#include "http/message.hpp"
 #include "rvae/error.hpp"
 #include "rvae/tensor.hpp"
 

@@ -6,7 +6,7 @@
 
 namespace rvae::transport {
 
-using protocol::NetworkFailure;
+using http::NetworkFailure;
 
 NetworkFailure classify_curl(CURLcode code) noexcept {
   switch (code) {
@@ -101,7 +101,7 @@ Error error_from_curl(CURLcode code, const char* error_buffer, std::string_view 
       }
       break;
   }
-  return Error(error_code, what + ": " + detail).with_retryable(protocol::is_retryable(failure));
+  return Error(error_code, what + ": " + detail).with_retryable(http::is_retryable(failure));
 }
 
 }  // namespace rvae::transport

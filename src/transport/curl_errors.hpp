@@ -5,17 +5,17 @@
 
 #include <string_view>
 
-#include "protocol/retryable.hpp"
+#include "http/retryable.hpp"
 #include "rvae/error.hpp"
 
 namespace rvae::transport {
 
 /// What libcurl's code means for the caller.
-protocol::NetworkFailure classify_curl(CURLcode code) noexcept;
+http::NetworkFailure classify_curl(CURLcode code) noexcept;
 
 /// Maps a failed transfer to an Error naming what happened and where (resolve/connect failures
 /// Unavailable, timeouts DeadlineExceeded, a body cut short DataLoss, ...), retryable exactly
-/// for the conditions of protocol/retryable.hpp. `in_headers` says the reply's headers had not
+/// for the conditions of http/retryable.hpp. `in_headers` says the reply's headers had not
 /// all arrived yet (libcurl reports headers over its limit as out of memory).
 Error error_from_curl(CURLcode code, const char* error_buffer, std::string_view url,
                       bool in_headers);

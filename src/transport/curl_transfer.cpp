@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string>
 #include <string_view>
+
+#include "transport/reply_buffer.hpp"
 
 namespace rvae::transport {
 namespace {
@@ -44,24 +48,48 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+// The status code of a status line ("HTTP/1.1 200 OK", "HTTP/2 200"); 0 when unreadable.
+int status_of(std::string_view line) {
+  const std::size_t space = line.find(' ');
+  if (space == std::string_view::npos) return 0;
+  line = line.substr(space + 1);
+  int status = 0;
+  const auto [end, ec] =
+      std::from_chars(line.data(), line.data() + std::min<std::size_t>(3, line.size()), status);
+  return ec == std::errc() && end == line.data() + 3 ? status : 0;
+}
+
 std::size_t handle_header(Transfer& transfer, std::string_view line, std::size_t length) {
   if (!transfer.first_byte) transfer.first_byte = Clock::now();
   if (line.rfind("HTTP/", 0) == 0) {
     // A new status line (an interim 1xx): earlier headers were not those of the reply.
     transfer.response.headers.clear();
     transfer.headers_complete = false;
+    transfer.status = status_of(line);
+    transfer.to_sink = transfer.options.sink && transfer.status >= 200 && transfer.status < 300;
     return length;
   }
   line = trim(line);
   if (line.empty()) {
     transfer.headers_complete = true;
+    if (transfer.to_sink && !transfer.sink_began) {
+      transfer.sink_began = true;
+      Result<void> began =
+          transfer.options.sink->begin(transfer.status, transfer.response.headers, transfer.resume);
+      if (!began) {
+        transfer.callback_failed = true;
+        transfer.callback_error = std::move(began).error();
+        return 0;
+      }
+    }
     return length;
   }
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return length;
   const std::string_view name = trim(line.substr(0, colon));
   const std::string_view value = trim(line.substr(colon + 1));
-  if (protocol::iequals(name, "Content-Length")) {
+  // A streamed body is bounded by its sink, not by the buffered-reply cap.
+  if (!transfer.to_sink && http::iequals(name, "Content-Length")) {
     std::uint64_t declared = 0;
     const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), declared);
     const bool parsed = ec == std::errc() && end == value.data() + value.size();
@@ -86,13 +114,20 @@ std::size_t handle_header(Transfer& transfer, std::string_view line, std::size_t
 
 void Transfer::reset_leg(Clock::time_point now) {
   if (pool != nullptr) pool->give(std::move(response.body));
-  response = protocol::HttpResponse();
+  response = http::HttpResponse();
   error_buffer[0] = '\0';
+  read_piece = 0;
+  read_offset = 0;
+  status = 0;
+  to_sink = false;
+  sink_began = false;
+  paused = false;
+  sink_bytes = 0;
   headers_complete = false;
   leg_started = now;
   upload_done.reset();
   first_byte.reset();
-  progress = TransferProgress();
+  progress = Progress();
 }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept {
@@ -110,6 +145,21 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   auto& transfer = *static_cast<Transfer*>(user);
   const std::size_t length = size * count;
   try {
+    if (transfer.to_sink) {
+      Result<ReplySink::Flow> flow =
+          transfer.options.sink->write(reinterpret_cast<const std::uint8_t*>(data), length);
+      if (!flow) {
+        transfer.callback_failed = true;
+        transfer.callback_error = std::move(flow).error();
+        return 0;
+      }
+      if (*flow == ReplySink::Flow::kPause) {
+        transfer.paused = true;
+        return CURL_WRITEFUNC_PAUSE;
+      }
+      transfer.sink_bytes += length;
+      return length;
+    }
     Bytes& body = transfer.response.body;
     if (body.capacity() == 0 && transfer.pool != nullptr) body = transfer.pool->take(0);
     if (!append_capped(body, reinterpret_cast<const std::uint8_t*>(data), length,
@@ -124,6 +174,43 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   }
 }
 
+std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* user) noexcept {
+  auto& transfer = *static_cast<Transfer*>(user);
+  const std::vector<http::BodyPiece>& pieces = transfer.request->body.pieces();
+  std::size_t room = size * count;
+  std::size_t written = 0;
+  while (room > 0 && transfer.read_piece < pieces.size()) {
+    const http::BodyPiece& piece = pieces[transfer.read_piece];
+    const std::size_t take = std::min(room, piece.size - transfer.read_offset);
+    std::memcpy(buffer + written, piece.data + transfer.read_offset, take);
+    written += take;
+    room -= take;
+    transfer.read_offset += take;
+    if (transfer.read_offset == piece.size) {
+      ++transfer.read_piece;
+      transfer.read_offset = 0;
+    }
+  }
+  return written;
+}
+
+int on_seek(void* user, curl_off_t offset, int origin) noexcept {
+  auto& transfer = *static_cast<Transfer*>(user);
+  if (origin != SEEK_SET || offset < 0) return CURL_SEEKFUNC_CANTSEEK;
+  auto left = static_cast<std::uint64_t>(offset);
+  const std::vector<http::BodyPiece>& pieces = transfer.request->body.pieces();
+  transfer.read_piece = 0;
+  transfer.read_offset = 0;
+  while (transfer.read_piece < pieces.size() && left >= pieces[transfer.read_piece].size) {
+    left -= pieces[transfer.read_piece].size;
+    ++transfer.read_piece;
+  }
+  if (transfer.read_piece == pieces.size())
+    return left == 0 ? CURL_SEEKFUNC_OK : CURL_SEEKFUNC_FAIL;
+  transfer.read_offset = static_cast<std::size_t>(left);
+  return CURL_SEEKFUNC_OK;
+}
+
 int on_progress(void* user, curl_off_t download_total, curl_off_t downloaded,
                 curl_off_t upload_total, curl_off_t uploaded) noexcept {
   auto& transfer = *static_cast<Transfer*>(user);
@@ -134,9 +221,9 @@ int on_progress(void* user, curl_off_t download_total, curl_off_t downloaded,
   const auto count = [](curl_off_t value) {
     return static_cast<std::uint64_t>(std::max<curl_off_t>(0, value));
   };
-  const TransferProgress now{count(uploaded), count(upload_total), count(downloaded),
-                             count(download_total)};
-  const TransferProgress& before = transfer.progress;
+  const Progress now{count(uploaded), count(upload_total), count(downloaded),
+                     count(download_total)};
+  const Progress& before = transfer.progress;
   const bool changed = now.uploaded != before.uploaded || now.downloaded != before.downloaded ||
                        now.upload_total != before.upload_total ||
                        now.download_total != before.download_total;

@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "protocol/http_message.hpp"
-#include "protocol/retryable.hpp"
+#include "http/message.hpp"
+#include "http/retryable.hpp"
 #include "transport/curl_errors.hpp"
 #include "transport/curl_option_setter.hpp"
 #include "transport/curl_transfer.hpp"
@@ -27,11 +27,11 @@
 
 namespace rvae::transport {
 
-TransferResult Transport::send(std::shared_ptr<const protocol::HttpRequest> request,
+TransferResult Transport::send(std::string url, std::shared_ptr<const http::HttpRequest> request,
                                TransferOptions options) {
   auto promise = std::make_shared<std::promise<TransferResult>>();
   std::future<TransferResult> future = promise->get_future();
-  submit(std::move(request), std::move(options), Clock::now(),
+  submit(std::move(url), std::move(request), std::move(options), Clock::now(),
          [promise](TransferResult&& result) { promise->set_value(std::move(result)); });
   return future.get();
 }
@@ -90,7 +90,7 @@ std::chrono::microseconds since(Clock::time_point start, Clock::time_point momen
 }
 
 bool is_https(std::string_view url) {
-  return url.size() >= 8 && protocol::iequals(url.substr(0, 8), "https://");
+  return url.size() >= 8 && http::iequals(url.substr(0, 8), "https://");
 }
 
 // What the user should read when libcurl refuses an option on a fresh handle.
@@ -117,14 +117,28 @@ Error multi_error(const char* call, CURLMcode code) {
       .with_retryable(code != CURLM_OUT_OF_MEMORY);
 }
 
-// Lets cancel callbacks wake the loop without outliving the multi handle: a token may be
-// cancelled on another thread while the transport is being destroyed.
+// Lets cancel callbacks and sinks that resume wake the loop without outliving the multi handle:
+// a token may be cancelled, or a sink resumed, on another thread while the transport is being
+// destroyed.
 struct Waker {
   std::mutex mutex;
   CURLM* multi = nullptr;
+  std::vector<std::uint64_t> resumed;  // Sequence numbers of transfers to unpause.
   void wake() {
     std::lock_guard<std::mutex> lock(mutex);
     if (multi != nullptr) curl_multi_wakeup(multi);
+  }
+  void resume(std::uint64_t sequence) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (multi == nullptr) return;
+    resumed.push_back(sequence);
+    curl_multi_wakeup(multi);
+  }
+  std::vector<std::uint64_t> take_resumed() {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::vector<std::uint64_t> out;
+    out.swap(resumed);
+    return out;
   }
 };
 
@@ -132,8 +146,11 @@ class CurlTransport final : public Transport {
  public:
   explicit CurlTransport(TransportConfig config)
       : config_(std::move(config)),
-        pool_(std::min(kMaxPooledBuffers, std::max<std::size_t>(1, config_.max_in_flight)),
-              kMaxPooledBytes) {
+        pool_(config_.buffers ? config_.buffers
+                              : std::make_shared<detail::BufferPool>(
+                                    std::min(kMaxPooledBuffers,
+                                             std::max<std::size_t>(1, config_.max_in_flight)),
+                                    kMaxPooledBytes)) {
     max_in_flight_ = std::max<std::size_t>(1, config_.max_in_flight);
     if (!config_.token.empty()) authorization_ = "Authorization: Bearer " + config_.token;
     if (Result<void> ready = global_init_once(); !ready) {
@@ -187,8 +204,8 @@ class CurlTransport final : public Transport {
     }
   }
 
-  void submit(std::shared_ptr<const protocol::HttpRequest> request, TransferOptions options,
-              Clock::time_point not_before, TransferDone done) override {
+  void submit(std::string url, std::shared_ptr<const http::HttpRequest> request,
+              TransferOptions options, Clock::time_point not_before, TransferDone done) override {
     auto transfer = std::make_unique<Transfer>();
     transfer->request = std::move(request);
     transfer->options = std::move(options);
@@ -196,8 +213,8 @@ class CurlTransport final : public Transport {
     transfer->submitted = Clock::now();
     transfer->done = std::move(done);
     transfer->max_reply_bytes = config_.max_reply_bytes;
-    transfer->pool = &pool_;
-    transfer->url = transfer->request->url;
+    transfer->pool = pool_.get();
+    transfer->url = std::move(url);
     transfer->origin = origin_of(transfer->url);
     if (init_error_) {
       complete(std::move(transfer), *init_error_);
@@ -207,6 +224,9 @@ class CurlTransport final : public Transport {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!stopping_) {
         transfer->sequence = next_sequence_++;
+        transfer->resume = [waker = waker_, sequence = transfer->sequence] {
+          waker->resume(sequence);
+        };
         if (transfer->options.cancel) {
           // Wakes the loop so a cancelled transfer stops now, not at its next progress call.
           transfer->cancel_callback =
@@ -219,9 +239,6 @@ class CurlTransport final : public Transport {
     }
     complete(std::move(transfer), Error(ErrorCode::kCancelled, "the client is shutting down"));
   }
-
-  void recycle(Bytes&& buffer) override { pool_.give(std::move(buffer)); }
-  Bytes take_buffer(std::size_t expected) override { return pool_.take_unzeroed(expected); }
 
  private:
   using WaitKey = std::pair<Clock::time_point, std::uint64_t>;
@@ -245,6 +262,7 @@ class CurlTransport final : public Transport {
       const Clock::time_point now = Clock::now();
       expire_waiting(now);
       abort_cancelled_active();
+      resume_paused();
       start_ready(now);
       int running = 0;
       if (const CURLMcode code = curl_multi_perform(multi_, &running); code != CURLM_OK) {
@@ -284,6 +302,24 @@ class CurlTransport final : public Transport {
         complete(std::move(node.mapped()), Error(ErrorCode::kCancelled, "request cancelled"));
       } else {
         ++it;
+      }
+    }
+  }
+
+  // Transfers whose sinks asked to go on. Unpausing may deliver the held bytes at once (and the
+  // sink may pause again).
+  void resume_paused() {
+    for (std::uint64_t sequence : waker_->take_resumed()) {
+      for (auto& [handle, transfer] : active_) {
+        if (transfer->sequence != sequence || !transfer->paused) continue;
+        transfer->paused = false;
+        if (const CURLcode code = curl_easy_pause(handle, CURLPAUSE_CONT); code != CURLE_OK) {
+          transfer->callback_failed = true;
+          transfer->callback_error =
+              Error(ErrorCode::kInternal,
+                    std::string("could not resume a paused reply: ") + curl_easy_strerror(code));
+        }
+        break;
       }
     }
   }
@@ -352,7 +388,7 @@ class CurlTransport final : public Transport {
   static void discard_easy(Transfer& transfer) { transfer.easy.reset(); }
 
   Result<Slist> build_headers(const Transfer& transfer) const {
-    const protocol::HttpRequest& request = *transfer.request;
+    const http::HttpRequest& request = *transfer.request;
     Slist list;
     auto append = [&list](const std::string& line) {
       curl_slist* grown = curl_slist_append(list.get(), line.c_str());
@@ -362,7 +398,7 @@ class CurlTransport final : public Transport {
       return true;
     };
     bool ok = true;
-    for (const protocol::Header& header : request.headers) {
+    for (const http::Header& header : request.headers) {
       if (header.name.empty() || header.name.find_first_of(":\r\n") != std::string::npos ||
           header.value.find_first_of("\r\n") != std::string::npos) {
         return Error(ErrorCode::kInvalidArgument,
@@ -385,7 +421,7 @@ class CurlTransport final : public Transport {
 
   // Sets every option of one leg on `transfer.easy`.
   CurlOptionSetter set_options(Transfer& transfer, Clock::time_point now) const {
-    const protocol::HttpRequest& request = *transfer.request;
+    const http::HttpRequest& request = *transfer.request;
     const TransferOptions& limits = transfer.options;
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(limits.deadline - now);
     CurlOptionSetter set(transfer.easy.get());
@@ -421,9 +457,19 @@ class CurlTransport final : public Transport {
     set(CURLOPT_XFERINFODATA, static_cast<void*>(&transfer));
     if (request.method == "POST") {
       set(CURLOPT_POST, 1L);
-      // The body is sent from its buffer as is: no copy into libcurl.
-      set(CURLOPT_POSTFIELDS, static_cast<const void*>(request.body_data()));
-      set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body_size()));
+      const std::vector<http::BodyPiece>& pieces = request.body.pieces();
+      if (pieces.size() <= 1) {
+        // One piece is sent from its buffer as is: no copy into libcurl.
+        set(CURLOPT_POSTFIELDS,
+            static_cast<const void*>(pieces.empty() ? nullptr : pieces.front().data));
+      } else {
+        // Several pieces are read one after another into libcurl's upload buffer.
+        set(CURLOPT_READFUNCTION, &on_read);
+        set(CURLOPT_READDATA, static_cast<void*>(&transfer));
+        set(CURLOPT_SEEKFUNCTION, &on_seek);
+        set(CURLOPT_SEEKDATA, static_cast<void*>(&transfer));
+      }
+      set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     } else {
       set(CURLOPT_HTTPGET, 1L);
     }
@@ -432,7 +478,7 @@ class CurlTransport final : public Transport {
 
   // Starts one leg (the first request, or the next after a followed redirect).
   Result<void> start_leg(Transfer& transfer, Clock::time_point now) {
-    const protocol::HttpRequest& request = *transfer.request;
+    const http::HttpRequest& request = *transfer.request;
     if (request.method != "POST" && request.method != "GET") {
       return Error(ErrorCode::kInvalidArgument, "unsupported HTTP method " + request.method);
     }
@@ -506,9 +552,10 @@ class CurlTransport final : public Transport {
         return;
       }
     }
-    timings.bytes_sent = transfer->request->body_size();
-    timings.bytes_received = transfer->response.body.size();
-    protocol::HttpResponse response = std::move(transfer->response);
+    timings.bytes_sent = transfer->request->body.size();
+    timings.bytes_received =
+        transfer->to_sink ? transfer->sink_bytes : transfer->response.body.size();
+    http::HttpResponse response = std::move(transfer->response);
     complete(std::move(transfer), std::move(response), timings);
   }
 
@@ -534,7 +581,7 @@ class CurlTransport final : public Transport {
       return Error(ErrorCode::kResourceExhausted, "reply exceeds the limit of " +
                                                       std::to_string(config_.max_reply_bytes) +
                                                       " bytes (the client's reply size limit)")
-          .with_retryable(protocol::is_retryable(protocol::NetworkFailure::kReplyTooLarge));
+          .with_retryable(http::is_retryable(http::NetworkFailure::kReplyTooLarge));
     }
     if (transfer.callback_failed) {
       if (transfer.callback_error) return *transfer.callback_error;
@@ -579,7 +626,7 @@ class CurlTransport final : public Transport {
     return timings;
   }
 
-  void complete(std::unique_ptr<Transfer> transfer, Result<protocol::HttpResponse> response,
+  void complete(std::unique_ptr<Transfer> transfer, Result<http::HttpResponse> response,
                 TransferTimings timings = {}) {
     if (transfer->options.cancel && transfer->cancel_callback != 0) {
       transfer->options.cancel->remove_callback(transfer->cancel_callback);
@@ -588,7 +635,7 @@ class CurlTransport final : public Transport {
       curl_easy_reset(transfer->easy.get());
       if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(transfer->easy));
     }
-    pool_.give(std::move(transfer->response.body));
+    pool_->give(std::move(transfer->response.body));
     TransferDone done = std::move(transfer->done);
     transfer.reset();
     // `done` belongs to the layer above, which turns its own failures into results; an escape
@@ -600,7 +647,7 @@ class CurlTransport final : public Transport {
   }
 
   TransportConfig config_;
-  ReplyBufferPool pool_;
+  std::shared_ptr<detail::BufferPool> pool_;
   std::string authorization_;
   std::size_t max_in_flight_ = 1;
   std::optional<Error> init_error_;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "protocol/retryable.hpp"
+#include "http/retryable.hpp"
 #include "transport/url.hpp"
 
 namespace rvae::transport {
@@ -20,7 +20,7 @@ bool starts_with_nocase(std::string_view text, std::string_view prefix) {
 
 Error redirect_error(std::string message) {
   return Error(ErrorCode::kUnavailable, std::move(message))
-      .with_retryable(protocol::is_retryable(protocol::NetworkFailure::kRedirect));
+      .with_retryable(http::is_retryable(http::NetworkFailure::kRedirect));
 }
 
 }  // namespace

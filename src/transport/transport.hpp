@@ -9,10 +9,12 @@
 #include <optional>
 #include <string>
 
-#include "protocol/http_message.hpp"
+#include <vector>
+
+#include "core/buffer_pool.hpp"
+#include "http/message.hpp"
 #include "rvae/cancel.hpp"
 #include "rvae/error.hpp"
-#include "rvae/options.hpp"
 
 namespace rvae::transport {
 
@@ -30,6 +32,44 @@ struct TransportConfig {
   std::size_t max_reply_bytes = std::size_t{2} << 30;
   /// CA bundle for TLS verification; empty uses the system's. Verification is always on.
   std::string ca_file;
+  /// Where reply bodies are received into and handed back to; unset: a pool of the transport's
+  /// own.
+  std::shared_ptr<detail::BufferPool> buffers;
+};
+
+/// Bytes moved so far by one transfer's current leg (totals are 0 while unknown).
+struct Progress {
+  std::uint64_t uploaded = 0;
+  std::uint64_t upload_total = 0;
+  std::uint64_t downloaded = 0;
+  std::uint64_t download_total = 0;
+};
+
+/// Called on the transport's thread as bytes move.
+using ProgressCallback = std::function<void(const Progress&)>;
+
+/// Lets a paused transfer go on; callable from any thread, any number of times, also after the
+/// transfer ended (then it does nothing).
+using Resume = std::function<void()>;
+
+/// Where the body of a successful (2xx) reply goes as it arrives, instead of one buffer: for
+/// replies too large to hold, and for consumers that start before the last byte. Other replies
+/// (errors, redirects) are still buffered whole, for the protocol to read. Called on the
+/// transport's thread, one call at a time; must not block. An Error returned ends the transfer
+/// with it.
+class ReplySink {
+ public:
+  enum class Flow {
+    kTaken,  ///< The bytes were consumed.
+    kPause,  ///< Nothing was consumed: pause the transfer; the same bytes come again after resume.
+  };
+  virtual ~ReplySink() = default;
+  /// The final reply's status and headers, before its first body byte. `resume` lets a transfer
+  /// paused by write() go on.
+  virtual Result<void> begin(int status, const std::vector<http::Header>& headers,
+                             Resume resume) = 0;
+  /// The next `size` bytes of the body.
+  virtual Result<Flow> write(const std::uint8_t* data, std::size_t size) = 0;
 };
 
 /// Limits and hooks of one transfer (one attempt).
@@ -44,6 +84,8 @@ struct TransferOptions {
   /// Called on the transport's thread as bytes move. If it throws, the transfer ends with the
   /// exception turned into its error.
   ProgressCallback on_progress;
+  /// Unset: a successful reply's body is buffered whole into HttpResponse::body.
+  std::shared_ptr<ReplySink> sink;
 };
 
 /// What a transfer measured. The phases are those of the last leg (after redirects): upload
@@ -64,7 +106,7 @@ struct TransferResult {
   /// The reply, or a transport-level Error (connect failure, timeout, reply too large, body cut
   /// short, a redirect that cannot be followed, Cancelled). HTTP error statuses are replies, not
   /// Errors: the protocol layer interprets them.
-  Result<protocol::HttpResponse> response;
+  Result<http::HttpResponse> response;
   TransferTimings timings;
 };
 
@@ -75,28 +117,16 @@ class Transport {
  public:
   virtual ~Transport() = default;
 
-  /// Starts `request` (its `url` must be set) no earlier than `not_before` (and once a slot
+  /// Starts `request` to `url` no earlier than `not_before` (and once a slot
   /// under max_in_flight is free), then calls `done` exactly once, on the transport's own thread
   /// or, when it cannot start at all, on the caller's — also when the transport is destroyed
   /// first (with Cancelled). `done` must be quick and must not block; it may submit again. The
   /// request (and any body it borrows) must stay alive until `done`.
-  virtual void submit(std::shared_ptr<const protocol::HttpRequest> request, TransferOptions options,
-                      Clock::time_point not_before, TransferDone done) = 0;
-
-  /// Hands back a reply body nobody kept, so a later reply can be received into it without a
-  /// fresh allocation. The default drops it.
-  virtual void recycle(Bytes&& buffer) { Bytes().swap(buffer); }
-
-  /// A buffer for `expected` bytes: a recycled one when the transport keeps them (its pages
-  /// are already mapped; its size and bytes as recycled, for a decoder that overwrites them),
-  /// else a new empty one. For decoded pixels, which are not a reply body.
-  virtual Bytes take_buffer(std::size_t expected) {
-    (void)expected;
-    return Bytes();
-  }
+  virtual void submit(std::string url, std::shared_ptr<const http::HttpRequest> request,
+                      TransferOptions options, Clock::time_point not_before, TransferDone done) = 0;
 
   /// submit() and wait: for callers that want one reply and nothing else.
-  TransferResult send(std::shared_ptr<const protocol::HttpRequest> request,
+  TransferResult send(std::string url, std::shared_ptr<const http::HttpRequest> request,
                       TransferOptions options = {});
 };
 

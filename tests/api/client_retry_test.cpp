@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "api/client_seam.hpp"
 #include "api/retry_schedule.hpp"
+#include "client/client_seam.hpp"
 #include "rvae/client.hpp"
 #include "support/fake_transport.hpp"
 
@@ -63,11 +63,13 @@ struct FakeClient {
     seams.transport = std::move(owned);
     seams.now = clock.function();
     seams.random_bits = [] { return kRandomBits; };
+    seams.buffers = buffers;
     client =
         std::make_unique<Client>(detail::ClientFactory::make(std::move(options), std::move(seams)));
   }
   FakeClock clock;
   FakeTransport* transport = nullptr;
+  std::shared_ptr<detail::BufferPool> buffers = std::make_shared<detail::BufferPool>(8, 1 << 20);
   std::unique_ptr<Client> client;
 };
 
@@ -89,8 +91,8 @@ TEST(ClientRetryTest, RetriesTransientRepliesOnTheExactJitteredSchedule) {
         detail::backoff_delay(options.retry, static_cast<int>(i), kRandomBits);
     EXPECT_EQ(attempts[i].not_before - attempts[i - 1].started, expected) << "attempt " << i;
   }
-  // The bodies of the two refused replies went back to the transport for reuse.
-  EXPECT_EQ(fake.transport->recycled(), 2u);
+  // The bodies of the two refused replies went back to the client's buffers for reuse.
+  EXPECT_EQ(fake.buffers->pooled_buffers(), 2u);
 }
 
 TEST(ClientRetryTest, TransportFailuresAreRetriedLikeTransientReplies) {

@@ -52,11 +52,11 @@ struct Latents {
 
 void expect_borrows(const HttpRequest& http, const Latents& latents) {
   EXPECT_EQ(http.method, "POST");
-  EXPECT_TRUE(http.owned_body.empty());
-  EXPECT_EQ(http.borrowed_body, latents.bytes.data());
-  EXPECT_EQ(http.borrowed_body_size, latents.bytes.size());
-  EXPECT_EQ(http.body_data(), latents.bytes.data());
-  EXPECT_EQ(http.body_size(), latents.bytes.size());
+  // One piece, pointing at the caller's latents: sent without a copy.
+  ASSERT_EQ(http.body.pieces().size(), 1u);
+  EXPECT_EQ(test::only_piece(http).data, latents.bytes.data());
+  EXPECT_EQ(test::only_piece(http).size, latents.bytes.size());
+  EXPECT_EQ(http.body.size(), latents.bytes.size());
 }
 
 TEST(BuildDecodeRequest, SdJpegImageWithScalingFactor) {
@@ -65,7 +65,7 @@ TEST(BuildDecodeRequest, SdJpegImageWithScalingFactor) {
   options.scaling_factor = 0.18215;
   auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url,
+  EXPECT_EQ(request->url,
             "https://q1bj3bpq6kzilnsu.us-east-1.aws.endpoints.huggingface.cloud/"
             "?image_format=jpg&output_type=pil&partial_postprocess=False"
             "&shape=1&shape=4&shape=64&shape=64&dtype=float16&scaling_factor=0.18215");
@@ -87,7 +87,7 @@ TEST(BuildDecodeRequest, PngImageOfNonSquareLatents) {
   options.scaling_factor = 0.13025;
   auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url,
+  EXPECT_EQ(request->url,
             std::string(kSdDecode) +
                 "?image_format=png&output_type=pil&partial_postprocess=False"
                 "&shape=1&shape=4&shape=96&shape=128&dtype=float32&scaling_factor=0.13025");
@@ -105,9 +105,9 @@ TEST(BuildDecodeRequest, UInt8BatchWithoutFactors) {
   options.output_type = OutputType::kUInt8;
   auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, std::string(kSdDecode) +
-                                   "?image_format=jpg&output_type=pt&partial_postprocess=True"
-                                   "&shape=3&shape=4&shape=8&shape=16&dtype=float16");
+  EXPECT_EQ(request->url, std::string(kSdDecode) +
+                              "?image_format=jpg&output_type=pt&partial_postprocess=True"
+                              "&shape=3&shape=4&shape=8&shape=16&dtype=float16");
   EXPECT_EQ(header_lines(request->http.headers),
             "Content-Type: tensor/binary\nAccept: tensor/binary\n");
   expect_borrows(request->http, latents);
@@ -125,10 +125,10 @@ TEST(BuildDecodeRequest, FloatTensorFluxWithBothFactors) {
   options.shift_factor = 0.1159;
   auto request = decode_request_for(kFluxDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, std::string(kFluxDecode) +
-                                   "?image_format=jpg&output_type=pt&partial_postprocess=False"
-                                   "&shape=1&shape=16&shape=16&shape=16&dtype=bfloat16"
-                                   "&scaling_factor=0.3611&shift_factor=0.1159");
+  EXPECT_EQ(request->url, std::string(kFluxDecode) +
+                              "?image_format=jpg&output_type=pt&partial_postprocess=False"
+                              "&shape=1&shape=16&shape=16&shape=16&dtype=bfloat16"
+                              "&scaling_factor=0.3611&shift_factor=0.1159");
   EXPECT_EQ(header_lines(request->http.headers),
             "Content-Type: tensor/binary\nAccept: tensor/binary\n");
   expect_borrows(request->http, latents);
@@ -148,11 +148,10 @@ TEST(BuildDecodeRequest, PackedFluxLatentsSendHeightAndWidth) {
   options.width = 768;
   auto request = decode_request_for(kFluxDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url,
-            std::string(kFluxDecode) +
-                "?image_format=jpg&output_type=pil&partial_postprocess=False"
-                "&shape=1&shape=3072&shape=64&dtype=bfloat16"
-                "&scaling_factor=0.3611&shift_factor=0.1159&height=1024&width=768");
+  EXPECT_EQ(request->url, std::string(kFluxDecode) +
+                              "?image_format=jpg&output_type=pil&partial_postprocess=False"
+                              "&shape=1&shape=3072&shape=64&dtype=bfloat16"
+                              "&scaling_factor=0.3611&shift_factor=0.1159&height=1024&width=768");
   EXPECT_EQ(header_lines(request->http.headers),
             "Content-Type: tensor/binary\nAccept: image/jpeg\n");
   expect_borrows(request->http, latents);
@@ -169,10 +168,10 @@ TEST(BuildDecodeRequest, ImageLatentsWithMatchingHeightAndWidthSendThem) {
   options.width = 32;
   auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, std::string(kSdDecode) +
-                                   "?image_format=jpg&output_type=pil&partial_postprocess=False"
-                                   "&shape=1&shape=4&shape=8&shape=4&dtype=float16"
-                                   "&height=64&width=32");
+  EXPECT_EQ(request->url, std::string(kSdDecode) +
+                              "?image_format=jpg&output_type=pil&partial_postprocess=False"
+                              "&shape=1&shape=4&shape=8&shape=4&dtype=float16"
+                              "&height=64&width=32");
 }
 
 TEST(BuildDecodeRequest, VideoToMp4) {
@@ -182,10 +181,10 @@ TEST(BuildDecodeRequest, VideoToMp4) {
   options.scaling_factor = 0.476986;
   auto request = decode_request_for(kHunyuanDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, std::string(kHunyuanDecode) +
-                                   "?image_format=jpg&output_type=mp4&partial_postprocess=False"
-                                   "&shape=1&shape=16&shape=3&shape=8&shape=10&dtype=float16"
-                                   "&scaling_factor=0.476986");
+  EXPECT_EQ(request->url, std::string(kHunyuanDecode) +
+                              "?image_format=jpg&output_type=mp4&partial_postprocess=False"
+                              "&shape=1&shape=16&shape=3&shape=8&shape=10&dtype=float16"
+                              "&scaling_factor=0.476986");
   EXPECT_EQ(header_lines(request->http.headers),
             "Content-Type: tensor/binary\nAccept: text/plain\n");
   expect_borrows(request->http, latents);
@@ -203,9 +202,9 @@ TEST(BuildDecodeRequest, VideoToUInt8AndFloatFramesUseTemporalCompression) {
   options.temporal_compression = 2;
   auto request = decode_request_for(kHunyuanDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, std::string(kHunyuanDecode) +
-                                   "?image_format=jpg&output_type=pt&partial_postprocess=True"
-                                   "&shape=2&shape=16&shape=5&shape=4&shape=4&dtype=float32");
+  EXPECT_EQ(request->url, std::string(kHunyuanDecode) +
+                              "?image_format=jpg&output_type=pt&partial_postprocess=True"
+                              "&shape=2&shape=16&shape=5&shape=4&shape=4&dtype=float32");
   EXPECT_EQ(request->expect.batch, 2);
   EXPECT_EQ(request->expect.frames, 9);  // 2 * (5 - 1) + 1
 
@@ -225,23 +224,23 @@ TEST(BuildDecodeRequest, LegacyDoScalingOnlyWithoutScalingFactor) {
   options.do_scaling = true;
   auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, prefix + "&do_scaling=True");
+  EXPECT_EQ(request->url, prefix + "&do_scaling=True");
 
   options.scaling_factor = 0.18215;
   request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, prefix + "&scaling_factor=0.18215");
+  EXPECT_EQ(request->url, prefix + "&scaling_factor=0.18215");
 
   options.scaling_factor.reset();
   options.shift_factor = 0.1159;
   request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, prefix + "&shift_factor=0.1159&do_scaling=True");
+  EXPECT_EQ(request->url, prefix + "&shift_factor=0.1159&do_scaling=True");
 
   options.do_scaling = false;
   request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, prefix + "&shift_factor=0.1159");
+  EXPECT_EQ(request->url, prefix + "&shift_factor=0.1159");
 }
 
 TEST(BuildDecodeRequest, FactorsArePercentEncodedPythonReprs) {
@@ -251,8 +250,7 @@ TEST(BuildDecodeRequest, FactorsArePercentEncodedPythonReprs) {
   options.shift_factor = -1e-05;
   auto request = decode_request_for(kSdDecode, latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_THAT(request->http.url,
-              ::testing::EndsWith("&scaling_factor=1e%2B22&shift_factor=-1e-05"));
+  EXPECT_THAT(request->url, ::testing::EndsWith("&scaling_factor=1e%2B22&shift_factor=-1e-05"));
 }
 
 TEST(BuildDecodeRequest, ContinuesAnExistingQueryAndAcceptsAnyCaseScheme) {
@@ -263,23 +261,23 @@ TEST(BuildDecodeRequest, ContinuesAnExistingQueryAndAcceptsAnyCaseScheme) {
   DecodeOptions options;
   auto request = decode_request_for("http://127.0.0.1:8080/predict?x=1", latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, "http://127.0.0.1:8080/predict?x=1&" + params);
+  EXPECT_EQ(request->url, "http://127.0.0.1:8080/predict?x=1&" + params);
 
   request = decode_request_for("http://127.0.0.1:8080/?", latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, "http://127.0.0.1:8080/?" + params);
+  EXPECT_EQ(request->url, "http://127.0.0.1:8080/?" + params);
 
   request = decode_request_for("http://h/?x=1&", latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, "http://h/?x=1&" + params);
+  EXPECT_EQ(request->url, "http://h/?x=1&" + params);
 
   request = decode_request_for("HTTPS://Example.com/", latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, "HTTPS://Example.com/?" + params);
+  EXPECT_EQ(request->url, "HTTPS://Example.com/?" + params);
 
   request = decode_request_for("Http://h", latents.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, "Http://h?" + params);
+  EXPECT_EQ(request->url, "Http://h?" + params);
 }
 
 // ---- InvalidArgument paths.

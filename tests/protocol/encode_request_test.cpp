@@ -31,16 +31,18 @@ TEST(BuildEncodeImageRequest, ReproducesTheReferenceClient) {
   auto request = encode_request_for(kSdEncode, image, {});
   ASSERT_TRUE(request) << request.error().what();
   // No factors: no query at all.
-  EXPECT_EQ(request->http.url, kSdEncode);
+  EXPECT_EQ(request->url, kSdEncode);
   EXPECT_EQ(request->http.method, "POST");
   // Exactly one header; in particular no Content-Type.
   EXPECT_EQ(header_lines(request->http.headers), "Accept: */*\n");
   EXPECT_EQ(request->http.header("Content-Type"), nullptr);
-  EXPECT_EQ(request->http.borrowed_body, nullptr);
-  ASSERT_TRUE(has_png_magic(request->http.owned_body));
-  EXPECT_EQ(request->http.body_data(), request->http.owned_body.data());
+  // One owned piece: the PNG the request keeps.
+  const http::BodyPiece png = test::only_piece(request->http);
+  ASSERT_NE(png.data, nullptr);
+  ASSERT_TRUE(has_png_magic(Bytes(png.data, png.data + png.size)));
 
-  auto decoded = decode_image(request->http.body_data(), request->http.body_size());
+  auto decoded =
+      decode_image(test::only_piece(request->http).data, test::only_piece(request->http).size);
   ASSERT_TRUE(decoded) << decoded.error().what();
   EXPECT_EQ(decoded->width, 24);
   EXPECT_EQ(decoded->height, 16);
@@ -58,22 +60,21 @@ TEST(BuildEncodeImageRequest, FactorsAsQuery) {
   options.scaling_factor = 0.18215;
   auto request = encode_request_for(kSdEncode, image, options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, std::string(kSdEncode) + "?scaling_factor=0.18215");
+  EXPECT_EQ(request->url, std::string(kSdEncode) + "?scaling_factor=0.18215");
 
   options.shift_factor = 0.1159;
   request = encode_request_for(kSdEncode, image, options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url,
-            std::string(kSdEncode) + "?scaling_factor=0.18215&shift_factor=0.1159");
+  EXPECT_EQ(request->url, std::string(kSdEncode) + "?scaling_factor=0.18215&shift_factor=0.1159");
 
   options.scaling_factor.reset();
   request = encode_request_for(kSdEncode, image, options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, std::string(kSdEncode) + "?shift_factor=0.1159");
+  EXPECT_EQ(request->url, std::string(kSdEncode) + "?shift_factor=0.1159");
 
   request = encode_request_for("http://127.0.0.1:1/encode?k=v", image, options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, "http://127.0.0.1:1/encode?k=v&shift_factor=0.1159");
+  EXPECT_EQ(request->url, "http://127.0.0.1:1/encode?k=v&shift_factor=0.1159");
 }
 
 TEST(BuildEncodeImageRequest, ContentTypeOnlyWhenAsked) {
@@ -91,7 +92,8 @@ TEST(BuildEncodeImageRequest, AlphaIsDropped) {
   const Image rgba = pattern_image(8, 8, 4, 7);
   auto request = encode_request_for(kSdEncode, rgba, {});
   ASSERT_TRUE(request) << request.error().what();
-  auto decoded = decode_image(request->http.body_data(), request->http.body_size());
+  auto decoded =
+      decode_image(test::only_piece(request->http).data, test::only_piece(request->http).size);
   ASSERT_TRUE(decoded) << decoded.error().what();
   ASSERT_EQ(decoded->channels, 3);
   ASSERT_EQ(decoded->pixels.size(), 8u * 8u * 3u);
@@ -160,13 +162,13 @@ TEST(BuildEncodeTensorRequest, ShapeDtypeThenFactorsAndBorrowedBody) {
   options.shift_factor = 0.1159;
   auto request = encode_request_for(kSdEncode, pixels.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url, std::string(kSdEncode) +
-                                   "?shape=2&shape=3&shape=16&shape=24&dtype=float32"
-                                   "&scaling_factor=0.3611&shift_factor=0.1159");
+  EXPECT_EQ(request->url, std::string(kSdEncode) +
+                              "?shape=2&shape=3&shape=16&shape=24&dtype=float32"
+                              "&scaling_factor=0.3611&shift_factor=0.1159");
   EXPECT_EQ(header_lines(request->http.headers), "Accept: */*\n");
-  EXPECT_TRUE(request->http.owned_body.empty());
-  EXPECT_EQ(request->http.borrowed_body, pixels.bytes.data());
-  EXPECT_EQ(request->http.borrowed_body_size, pixels.bytes.size());
+  EXPECT_EQ(request->http.body.pieces().size(), 1u);
+  EXPECT_EQ(test::only_piece(request->http).data, pixels.bytes.data());
+  EXPECT_EQ(test::only_piece(request->http).size, pixels.bytes.size());
   EXPECT_EQ(request->expect.batch, 2);
   EXPECT_EQ(request->expect.latent_height, 2);
   EXPECT_EQ(request->expect.latent_width, 3);
@@ -178,14 +180,14 @@ TEST(BuildEncodeTensorRequest, HalfFloatsAndContentType) {
   options.content_type = "tensor/binary";
   auto request = encode_request_for(kSdEncode, pixels.view(), options);
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_EQ(request->http.url,
+  EXPECT_EQ(request->url,
             std::string(kSdEncode) + "?shape=1&shape=3&shape=8&shape=8&dtype=bfloat16");
   EXPECT_EQ(header_lines(request->http.headers), "Content-Type: tensor/binary\nAccept: */*\n");
 
   const Pixels half({1, 3, 8, 8}, DType::kFloat16, 2);
   request = encode_request_for(kSdEncode, half.view(), {});
   ASSERT_TRUE(request) << request.error().what();
-  EXPECT_THAT(request->http.url, ::testing::EndsWith("&dtype=float16"));
+  EXPECT_THAT(request->url, ::testing::EndsWith("&dtype=float16"));
 }
 
 TEST(BuildEncodeTensorRequestErrors, InvalidInputs) {

@@ -14,23 +14,37 @@
 
 namespace rvae::protocol::test {
 
-/// A request built as the client builds it for one replica: the endpoint validated first,
-/// then the request, its URL composed from the endpoint and the request's query.
-inline Result<DecodeRequest> decode_request_for(std::string_view endpoint,
-                                                const TensorView& latents,
-                                                const DecodeOptions& options) {
+/// A request as the client sends it to one replica: with the URL composed from the endpoint
+/// and the request's query.
+template <typename Request>
+struct Composed : Request {
+  std::string url;
+};
+
+/// The endpoint validated first, then the request built and its URL composed.
+inline Result<Composed<DecodeRequest>> decode_request_for(std::string_view endpoint,
+                                                          const TensorView& latents,
+                                                          const DecodeOptions& options) {
   if (Result<void> valid = validate_endpoint(endpoint); !valid) return std::move(valid).error();
-  auto request = build_decode_request(latents, options);
-  if (request) request->http.url = compose_url(endpoint, request->http.query);
-  return request;
+  Result<DecodeRequest> request = build_decode_request(latents, options);
+  if (!request) return std::move(request).error();
+  std::string url = compose_url(endpoint, request->query);
+  return Composed<DecodeRequest>{{std::move(request).value()}, std::move(url)};
 }
 template <typename Input>
-Result<EncodeRequest> encode_request_for(std::string_view endpoint, const Input& input,
-                                         const EncodeOptions& options) {
+Result<Composed<EncodeRequest>> encode_request_for(std::string_view endpoint, const Input& input,
+                                                   const EncodeOptions& options) {
   if (Result<void> valid = validate_endpoint(endpoint); !valid) return std::move(valid).error();
-  auto request = build_encode_request(input, options);
-  if (request) request->http.url = compose_url(endpoint, request->http.query);
-  return request;
+  Result<EncodeRequest> request = build_encode_request(input, options);
+  if (!request) return std::move(request).error();
+  std::string url = compose_url(endpoint, request->query);
+  return Composed<EncodeRequest>{{std::move(request).value()}, std::move(url)};
+}
+
+/// The one piece of a request body (every request of this protocol has one, or none).
+inline http::BodyPiece only_piece(const http::HttpRequest& request) {
+  const auto& pieces = request.body.pieces();
+  return pieces.size() == 1 ? pieces.front() : http::BodyPiece{};
 }
 
 inline Bytes to_bytes(std::string_view text) {

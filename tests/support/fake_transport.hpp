@@ -46,7 +46,7 @@ class FakeClock {
 /// One attempt as the transport received it.
 struct FakeAttempt {
   std::string url;
-  std::vector<protocol::Header> headers;
+  std::vector<http::Header> headers;
   std::size_t body_size = 0;
   transport::Clock::time_point submitted;   ///< Fake time at submit().
   transport::Clock::time_point not_before;  ///< When it was allowed to start.
@@ -63,13 +63,13 @@ class FakeTransport final : public transport::Transport {
   FakeTransport(FakeClock& clock, Responder respond)
       : clock_(clock), respond_(std::move(respond)) {}
 
-  void submit(std::shared_ptr<const protocol::HttpRequest> request,
+  void submit(std::string url, std::shared_ptr<const http::HttpRequest> request,
               transport::TransferOptions options, transport::Clock::time_point not_before,
               transport::TransferDone done) override {
     FakeAttempt attempt;
-    attempt.url = request->url;
+    attempt.url = std::move(url);
     attempt.headers = request->headers;
-    attempt.body_size = request->body_size();
+    attempt.body_size = request->body.size();
     attempt.submitted = clock_.now();
     attempt.not_before = not_before;
     attempt.options = options;
@@ -91,19 +91,9 @@ class FakeTransport final : public transport::Transport {
     done(std::move(result));
   }
 
-  void recycle(Bytes&& buffer) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++recycled_;
-    Bytes().swap(buffer);
-  }
-
   std::vector<FakeAttempt> attempts() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return attempts_;
-  }
-  std::size_t recycled() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return recycled_;
   }
 
  private:
@@ -111,13 +101,12 @@ class FakeTransport final : public transport::Transport {
   Responder respond_;
   mutable std::mutex mutex_;
   std::vector<FakeAttempt> attempts_;
-  std::size_t recycled_ = 0;
 };
 
 /// A reply with `status`, optional headers and a text body.
-inline transport::TransferResult http_reply(int status, std::vector<protocol::Header> headers = {},
+inline transport::TransferResult http_reply(int status, std::vector<http::Header> headers = {},
                                             const std::string& body = {}) {
-  protocol::HttpResponse response;
+  http::HttpResponse response;
   response.status = status;
   response.headers = std::move(headers);
   response.body.assign(body.begin(), body.end());

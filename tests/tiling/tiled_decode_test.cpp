@@ -53,8 +53,7 @@ class TiledDecodeTest : public ::testing::Test {
   }
   Result<DecodeOutput> tiled(const Case& c, const TensorView& latents,
                              const DecodeOptions& options) {
-    return tiled_decode(client_, servers_.capped().url("/" + c.model + "/decode/"), latents,
-                        options);
+    return client_.decode(servers_.capped().url("/" + c.model + "/decode/"), latents, options);
   }
 
   // Tiled (rvae's and naive) against whole: rvae's within the tolerance, naive's visibly not.
@@ -161,7 +160,7 @@ TEST_F(TiledDecodeTest, OneTileIsThePlainRequestByteForByte) {
   c.options.tiling.mode = TileMode::kOn;  // forced, but the latent fits in one tile
   const std::string url = servers_.capped().url("/sdxl/decode/");
   const std::uint64_t before = servers_.capped().stats().inference_requests;
-  Result<DecodeOutput> out = tiled_decode(client_, url, c.latents.view(), c.options);
+  Result<DecodeOutput> out = client_.decode(url, c.latents.view(), c.options);
   ASSERT_TRUE(out) << out.error().what();
   EXPECT_EQ(servers_.capped().stats().inference_requests - before, 1u);
   DecodeOptions plain = c.options;
@@ -208,7 +207,7 @@ TEST_F(TiledDecodeTest, ATransientTileFailureIsRetriedByTheClient) {
   Case c = make_case("sd15", 112, 160);
   servers_.capped().fail_next(2, 503);
   Result<DecodeOutput> out =
-      tiled_decode(client, servers_.capped().url("/sd15/decode/"), c.latents.view(), c.options);
+      client.decode(servers_.capped().url("/sd15/decode/"), c.latents.view(), c.options);
   ASSERT_TRUE(out) << out.error().what();
   EXPECT_EQ(out->timings.attempts, 7 + 2);
 }
@@ -317,15 +316,15 @@ namespace {
 TEST_F(TiledDecodeTest, AsyncTiledDecodeGivesTheSameResultAndCancels) {
   Case c = make_case("sdxl", 96, 100);
   const std::string url = servers_.capped().url("/sdxl/decode/");
-  Result<DecodeOutput> sync = tiled_decode(client_, url, c.latents.view(), c.options);
+  Result<DecodeOutput> sync = client_.decode(url, c.latents.view(), c.options);
   ASSERT_TRUE(sync) << sync.error().what();
-  Pending<DecodeOutput> pending = tiled_decode_async(client_, url, c.latents.view(), c.options);
+  Pending<DecodeOutput> pending = client_.decode_async(url, c.latents.view(), c.options);
   Result<DecodeOutput> async = pending.get();
   ASSERT_TRUE(async) << async.error().what();
   EXPECT_EQ(async->images.at(0).pixels, sync->images.at(0).pixels);
 
   servers_.capped().set_latency(std::chrono::milliseconds(5000));
-  Pending<DecodeOutput> slow = tiled_decode_async(client_, url, c.latents.view(), c.options);
+  Pending<DecodeOutput> slow = client_.decode_async(url, c.latents.view(), c.options);
   EXPECT_FALSE(slow.wait_for(std::chrono::milliseconds(20)));
   slow.cancel();
   Result<DecodeOutput> cancelled = slow.get();

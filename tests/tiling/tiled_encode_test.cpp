@@ -81,7 +81,7 @@ TEST_F(TiledEncodeTest, ImageMatchesTheWholeEncode) {
   ASSERT_TRUE(whole) << whole.error().what();
   const std::uint64_t before = servers_.capped().stats().inference_requests;
   Result<EncodeOutput> tiled =
-      tiled_encode(client_, servers_.capped().url("/sdxl/encode/"), image, options_);
+      client_.encode(servers_.capped().url("/sdxl/encode/"), image, options_);
   ASSERT_TRUE(tiled) << tiled.error().what();
   EXPECT_GT(servers_.capped().stats().inference_requests - before, 2u);
   const double rvae_error = relative_rms(tiled->latents, whole->latents);
@@ -90,7 +90,7 @@ TEST_F(TiledEncodeTest, ImageMatchesTheWholeEncode) {
   EncodeOptions blend_only = options_;
   blend_only.tiling.colour_reference = false;
   Result<EncodeOutput> blended =
-      tiled_encode(client_, servers_.capped().url("/sdxl/encode/"), image, blend_only);
+      client_.encode(servers_.capped().url("/sdxl/encode/"), image, blend_only);
   ASSERT_TRUE(blended) << blended.error().what();
   const double blend_error = relative_rms(blended->latents, whole->latents);
   EXPECT_GT(blend_error, 3 * kMaxRelativeRms) << "the oracle shows no colour drift";
@@ -111,7 +111,7 @@ TEST_F(TiledEncodeTest, PixelTensorMatchesTheWholeEncode) {
       client_.encode(servers_.lifted().url("/sdxl/encode/"), pixels.view(), whole_options());
   ASSERT_TRUE(whole) << whole.error().what();
   Result<EncodeOutput> tiled =
-      tiled_encode(client_, servers_.capped().url("/sdxl/encode/"), pixels.view(), options_);
+      client_.encode(servers_.capped().url("/sdxl/encode/"), pixels.view(), options_);
   ASSERT_TRUE(tiled) << tiled.error().what();
   EXPECT_EQ(tiled->latents.dtype(), DType::kFloat16);
   EXPECT_LE(relative_rms(tiled->latents, whole->latents), kMaxRelativeRms);
@@ -123,7 +123,7 @@ TEST_F(TiledEncodeTest, OneTileIsThePlainRequestByteForByte) {
   forced.tiling.mode = TileMode::kOn;
   const std::string url = servers_.capped().url("/sdxl/encode/");
   const std::uint64_t before = servers_.capped().stats().inference_requests;
-  Result<EncodeOutput> tiled = tiled_encode(client_, url, image, forced);
+  Result<EncodeOutput> tiled = client_.encode(url, image, forced);
   ASSERT_TRUE(tiled) << tiled.error().what();
   EXPECT_EQ(servers_.capped().stats().inference_requests - before, 1u);
   Result<EncodeOutput> plain = client_.encode(url, image, whole_options());
@@ -137,7 +137,7 @@ TEST_F(TiledEncodeTest, OneFailingTileFailsTheCall) {
   const Image image = smooth_image(1208, 880);
   servers_.capped().fail_next(1, 404, {}, "gone");
   Result<EncodeOutput> tiled =
-      tiled_encode(client_, servers_.capped().url("/sdxl/encode/"), image, options_);
+      client_.encode(servers_.capped().url("/sdxl/encode/"), image, options_);
   ASSERT_FALSE(tiled);
   EXPECT_EQ(tiled.error().code(), ErrorCode::kNotFound);
   EXPECT_EQ(tiled.error().server_message(), "gone");
@@ -151,7 +151,7 @@ TEST_F(TiledEncodeTest, CancellationStopsTheCall) {
   options.tiling.max_in_flight = 1;
   options.tiling.on_progress = [&](const TileProgress&) { cancel.cancel(); };
   Result<EncodeOutput> tiled =
-      tiled_encode(client_, servers_.capped().url("/sdxl/encode/"), image, options);
+      client_.encode(servers_.capped().url("/sdxl/encode/"), image, options);
   ASSERT_FALSE(tiled);
   EXPECT_EQ(tiled.error().code(), ErrorCode::kCancelled);
 }
@@ -159,7 +159,7 @@ TEST_F(TiledEncodeTest, CancellationStopsTheCall) {
 TEST_F(TiledEncodeTest, SidesMustBeMultiplesOfEight) {
   Image image = smooth_image(1204, 880);
   Result<EncodeOutput> tiled =
-      tiled_encode(client_, servers_.capped().url("/sdxl/encode/"), image, options_);
+      client_.encode(servers_.capped().url("/sdxl/encode/"), image, options_);
   ASSERT_FALSE(tiled);
   EXPECT_EQ(tiled.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_NE(tiled.error().message().find("multiples of 8"), std::string::npos);

@@ -16,7 +16,7 @@ TEST(CurlErrorsTest, RetryableExactlyForTheConditionsOfTheOneList) {
                                 CURLE_PARTIAL_FILE};
   for (CURLcode code : retryable) {
     EXPECT_TRUE(error_from_curl(code, nullptr, "http://h/", false).retryable()) << code;
-    EXPECT_TRUE(protocol::is_retryable(classify_curl(code))) << code;
+    EXPECT_TRUE(http::is_retryable(classify_curl(code))) << code;
   }
   const CURLcode final_codes[] = {CURLE_URL_MALFORMAT, CURLE_PEER_FAILED_VERIFICATION,
                                   CURLE_OUT_OF_MEMORY, CURLE_TOO_MANY_REDIRECTS};

@@ -27,11 +27,20 @@ std::string random_bytes(std::size_t size, unsigned seed) {
   return bytes;
 }
 
-std::shared_ptr<protocol::HttpRequest> post(const std::string& url, const std::string& body) {
-  auto request = std::make_shared<protocol::HttpRequest>();
-  request->url = url;
-  request->owned_body.assign(body.begin(), body.end());
-  return request;
+// A POST and where it goes.
+struct Post {
+  std::string url;
+  std::shared_ptr<http::HttpRequest> request;
+};
+
+Post post(const std::string& url, const std::string& body) {
+  auto request = std::make_shared<http::HttpRequest>();
+  request->body.append_owned(Bytes(body.begin(), body.end()));
+  return {url, std::move(request)};
+}
+
+TransferResult send(Transport& transport, const Post& post, TransferOptions options = {}) {
+  return transport.send(post.url, post.request, std::move(options));
 }
 
 TEST(CurlTransportTest, SendsBodyAndHeadersExactlyAndReturnsTheReply) {
@@ -42,11 +51,11 @@ TEST(CurlTransportTest, SendsBodyAndHeadersExactlyAndReturnsTheReply) {
     response.set_content(reply_body, "application/octet-stream");
   });
   const std::string body = random_bytes(5 << 20, 1);  // Over 1 MiB: where Expect: would stall.
-  std::shared_ptr<protocol::HttpRequest> request = post(server.url("/?a=1&b=2"), body);
-  request->headers = {{"Content-Type", "tensor/binary"}, {"Accept", "tensor/binary"}};
+  Post request = post(server.url("/?a=1&b=2"), body);
+  request.request->headers = {{"Content-Type", "tensor/binary"}, {"Accept", "tensor/binary"}};
 
   auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> response = transport->send(request).response;
+  Result<http::HttpResponse> response = send(*transport, request).response;
 
   ASSERT_TRUE(response) << response.error().what();
   EXPECT_EQ(response->status, 200);
@@ -69,7 +78,7 @@ TEST(CurlTransportTest, SendsBodyAndHeadersExactlyAndReturnsTheReply) {
 TEST(CurlTransportTest, SendsNoContentTypeWhenTheRequestHasNone) {
   ScriptedServer server;
   auto transport = make_curl_transport({});
-  ASSERT_TRUE(transport->send(post(server.url(), "png bytes")).response);
+  ASSERT_TRUE(send(*transport, post(server.url(), "png bytes")).response);
   const auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_FALSE(requests[0].has_header("Content-Type"));
@@ -82,7 +91,7 @@ TEST(CurlTransportTest, SendsTheBearerTokenAndCustomUserAgent) {
   options.token = "hf_secret_token";
   options.user_agent = "my-app/2";
   auto transport = make_curl_transport(options);
-  ASSERT_TRUE(transport->send(post(server.url(), "x")).response);
+  ASSERT_TRUE(send(*transport, post(server.url(), "x")).response);
   const auto requests = server.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].header("Authorization"), "Bearer hf_secret_token");
@@ -93,7 +102,7 @@ TEST(CurlTransportTest, ReusesTheConnectionAcrossRequests) {
   ScriptedServer server;
   auto transport = make_curl_transport({});
   for (int i = 0; i < 3; ++i)
-    ASSERT_TRUE(transport->send(post(server.url(), "x")).response);
+    ASSERT_TRUE(send(*transport, post(server.url(), "x")).response);
   const auto requests = server.requests();
   ASSERT_EQ(requests.size(), 3u);
   EXPECT_EQ(requests[1].remote_port, requests[0].remote_port);
@@ -107,7 +116,7 @@ TEST(CurlTransportTest, ErrorStatusesAreRepliesNotTransportErrors) {
     response.set_content(R"({"error": "503 Service Unavailable"})", "application/json");
   });
   auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x")).response;
+  Result<http::HttpResponse> response = send(*transport, post(server.url(), "x")).response;
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 503);
   EXPECT_EQ(std::string(response->body.begin(), response->body.end()),
@@ -120,7 +129,7 @@ TEST(CurlTransportTest, ConnectionRefusedIsUnavailableAndRetryable) {
   auto transport = make_curl_transport(options);
   const std::string url =
       "http://127.0.0.1:" + std::to_string(testing_support::unused_port()) + "/";
-  Result<protocol::HttpResponse> response = transport->send(post(url, "x")).response;
+  Result<http::HttpResponse> response = send(*transport, post(url, "x")).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable);
   EXPECT_TRUE(response.error().retryable());
@@ -135,8 +144,7 @@ TEST(CurlTransportTest, StalledReplyEndsInDeadlineExceeded) {
   TransferOptions limits;
   limits.attempt_timeout = std::chrono::milliseconds(300);
   const auto start = std::chrono::steady_clock::now();
-  Result<protocol::HttpResponse> response =
-      transport->send(post(server.url(), "x"), limits).response;
+  Result<http::HttpResponse> response = send(*transport, post(server.url(), "x"), limits).response;
   const auto elapsed = std::chrono::steady_clock::now() - start;
   server.release_stalls();
   ASSERT_FALSE(response);
@@ -159,7 +167,7 @@ TEST(CurlTransportTest, BodyCutShortIsDataLoss) {
                                   });
   });
   auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x")).response;
+  Result<http::HttpResponse> response = send(*transport, post(server.url(), "x")).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kDataLoss);
   EXPECT_THAT(response.error().message(), HasSubstr("cut short"));
@@ -173,7 +181,7 @@ TEST(CurlTransportTest, ReplyOverTheCapIsRefused) {
   TransportConfig options;
   options.max_reply_bytes = 1000;
   auto transport = make_curl_transport(options);
-  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x")).response;
+  Result<http::HttpResponse> response = send(*transport, post(server.url(), "x")).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kResourceExhausted);
   EXPECT_THAT(response.error().message(), HasSubstr("1000 bytes"));
@@ -191,7 +199,7 @@ TEST(CurlTransportTest, RedirectToAnotherHostDropsTheToken) {
   TransportConfig options;
   options.token = "hf_secret_token";
   auto transport = make_curl_transport(options);
-  Result<protocol::HttpResponse> response = transport->send(post(origin.url(), "x")).response;
+  Result<http::HttpResponse> response = send(*transport, post(origin.url(), "x")).response;
   ASSERT_TRUE(response) << response.error().what();
   EXPECT_EQ(response->status, 200);
   ASSERT_EQ(origin.requests().size(), 1u);
@@ -217,7 +225,7 @@ TEST(CurlTransportTest, ConnectionClosedWithoutAReplyIsUnavailableAndRetryable) 
   });
   auto transport = make_curl_transport({});
   const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/";
-  Result<protocol::HttpResponse> response = transport->send(post(url, "x")).response;
+  Result<http::HttpResponse> response = send(*transport, post(url, "x")).response;
   closer.join();
   ::close(listener);
   ASSERT_FALSE(response);
@@ -232,7 +240,7 @@ TEST(CurlTransportTest, RedirectLoopEndsWithAnError) {
     response.set_header("Location", server.url("/again"));
   });
   auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> response = transport->send(post(server.url(), "x")).response;
+  Result<http::HttpResponse> response = send(*transport, post(server.url(), "x")).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable);
   EXPECT_FALSE(response.error().retryable());
@@ -242,18 +250,18 @@ TEST(CurlTransportTest, RedirectLoopEndsWithAnError) {
 
 TEST(CurlTransportTest, MalformedUrlIsInvalidArgument) {
   auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> response =
-      transport->send(post("ftp://example.invalid/", "x")).response;
+  Result<http::HttpResponse> response =
+      send(*transport, post("ftp://example.invalid/", "x")).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(CurlTransportTest, HeaderWithLineBreakIsRefusedBeforeSending) {
   ScriptedServer server;
-  std::shared_ptr<protocol::HttpRequest> request = post(server.url(), "x");
-  request->headers = {{"Accept", "image/png\r\nX-Injected: 1"}};
+  Post request = post(server.url(), "x");
+  request.request->headers = {{"Accept", "image/png\r\nX-Injected: 1"}};
   auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> response = transport->send(request).response;
+  Result<http::HttpResponse> response = send(*transport, request).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_TRUE(server.requests().empty());
@@ -263,8 +271,8 @@ TEST(CurlTransportTest, UnresolvableHostStaysUnavailableOnEveryReuseOfTheTranspo
   // The second attempt runs on the handle the failed first one used.
   auto transport = make_curl_transport({});
   for (int i = 0; i < 3; ++i) {
-    Result<protocol::HttpResponse> response =
-        transport->send(post("http://rvae-no-such-host.invalid/", "x")).response;
+    Result<http::HttpResponse> response =
+        send(*transport, post("http://rvae-no-such-host.invalid/", "x")).response;
     ASSERT_FALSE(response);
     EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable) << response.error().what();
     EXPECT_TRUE(response.error().retryable());
@@ -282,7 +290,7 @@ TEST(CurlTransportTest, RedirectToAnotherPortDropsTheToken) {
   TransportConfig options;
   options.token = "hf_secret_token";
   auto transport = make_curl_transport(options);
-  Result<protocol::HttpResponse> response = transport->send(post(origin.url(), "body")).response;
+  Result<http::HttpResponse> response = send(*transport, post(origin.url(), "body")).response;
   ASSERT_TRUE(response) << response.error().what();
   ASSERT_EQ(target.requests().size(), 1u);
   EXPECT_EQ(target.requests()[0].method, "POST");
@@ -295,12 +303,14 @@ TEST(CurlTransportTest, RecycledReplyBuffersReceiveTheNextReply) {
   server.set_handler([](const httplib::Request&, httplib::Response& response) {
     response.set_content(std::string(1 << 20, 'r'), "tensor/binary");
   });
-  auto transport = make_curl_transport({});
-  Result<protocol::HttpResponse> first = transport->send(post(server.url(), "x")).response;
+  TransportConfig config;
+  config.buffers = std::make_shared<detail::BufferPool>(4, 64 << 20);
+  auto transport = make_curl_transport(config);
+  Result<http::HttpResponse> first = send(*transport, post(server.url(), "x")).response;
   ASSERT_TRUE(first) << first.error().what();
   const std::uint8_t* storage = first->body.data();
-  transport->recycle(std::move(first->body));
-  Result<protocol::HttpResponse> second = transport->send(post(server.url(), "x")).response;
+  config.buffers->give(std::move(first->body));
+  Result<http::HttpResponse> second = send(*transport, post(server.url(), "x")).response;
   ASSERT_TRUE(second) << second.error().what();
   EXPECT_EQ(second->body.size(), std::size_t{1} << 20);
   EXPECT_EQ(second->body.data(), storage);
@@ -310,9 +320,8 @@ TEST(CurlTransportTest, ThrowingProgressCallbackEndsTheTransferWithItsMessage) {
   ScriptedServer server;
   auto transport = make_curl_transport({});
   TransferOptions limits;
-  limits.on_progress = [](const TransferProgress&) { throw std::runtime_error("meter broke"); };
-  Result<protocol::HttpResponse> response =
-      transport->send(post(server.url(), "x"), limits).response;
+  limits.on_progress = [](const Progress&) { throw std::runtime_error("meter broke"); };
+  Result<http::HttpResponse> response = send(*transport, post(server.url(), "x"), limits).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kInternal);
   EXPECT_THAT(response.error().message(), HasSubstr("meter broke"));

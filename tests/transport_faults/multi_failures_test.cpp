@@ -62,11 +62,11 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing_support::ScriptedServer;
 
-std::shared_ptr<protocol::HttpRequest> post(const std::string& url) {
-  auto request = std::make_shared<protocol::HttpRequest>();
-  request->url = url;
-  request->owned_body.assign(64, 'x');
-  return request;
+// A 64-byte POST to `url`.
+TransferResult post(Transport& transport, const std::string& url) {
+  auto request = std::make_shared<http::HttpRequest>();
+  request->body.append_owned(Bytes(64, 'x'));
+  return transport.send(url, std::move(request));
 }
 
 class MultiFailuresTest : public ::testing::Test {
@@ -90,7 +90,7 @@ TEST_F(MultiFailuresTest, MultiInitFailureIsTheErrorOfEveryRequestNotAShutdown) 
   fail_init = false;
 
   for (int i = 0; i < 2; ++i) {
-    Result<protocol::HttpResponse> response = transport->send(post(server_.url("/"))).response;
+    Result<http::HttpResponse> response = post(*transport, server_.url("/")).response;
     ASSERT_FALSE(response);
     EXPECT_EQ(response.error().code(), ErrorCode::kResourceExhausted);
     EXPECT_THAT(response.error().message(), HasSubstr("could not start the network layer"));
@@ -102,7 +102,7 @@ TEST_F(MultiFailuresTest, MultiInitFailureIsTheErrorOfEveryRequestNotAShutdown) 
 TEST_F(MultiFailuresTest, PerformFailureEndsTheTransferWithARetryableNamedError) {
   auto transport = make_curl_transport({});
   perform_failures = 1;
-  Result<protocol::HttpResponse> response = transport->send(post(server_.url("/"))).response;
+  Result<http::HttpResponse> response = post(*transport, server_.url("/")).response;
 
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable);
@@ -111,7 +111,7 @@ TEST_F(MultiFailuresTest, PerformFailureEndsTheTransferWithARetryableNamedError)
   EXPECT_THAT(response.error().message(), HasSubstr("curl_multi_perform"));
 
   // The failure ended that transfer only: the transport goes on serving.
-  Result<protocol::HttpResponse> next = transport->send(post(server_.url("/"))).response;
+  Result<http::HttpResponse> next = post(*transport, server_.url("/")).response;
   ASSERT_TRUE(next) << next.error().what();
   EXPECT_EQ(next->status, 200);
 }
@@ -119,14 +119,14 @@ TEST_F(MultiFailuresTest, PerformFailureEndsTheTransferWithARetryableNamedError)
 TEST_F(MultiFailuresTest, PollFailureEndsTheTransferAsOutOfMemoryNotRetried) {
   auto transport = make_curl_transport({});
   poll_failures = 1;
-  Result<protocol::HttpResponse> response = transport->send(post(server_.url("/"))).response;
+  Result<http::HttpResponse> response = post(*transport, server_.url("/")).response;
 
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kResourceExhausted);
   EXPECT_FALSE(response.error().retryable());
   EXPECT_THAT(response.error().message(), HasSubstr("curl_multi_poll"));
 
-  Result<protocol::HttpResponse> next = transport->send(post(server_.url("/"))).response;
+  Result<http::HttpResponse> next = post(*transport, server_.url("/")).response;
   ASSERT_TRUE(next) << next.error().what();
   EXPECT_EQ(next->status, 200);
 }

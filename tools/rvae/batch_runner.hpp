@@ -7,11 +7,10 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
-#include <list>
-#include <optional>
 
 #include "interrupt.hpp"
 #include "progress.hpp"
+#include "rvae/call_window.hpp"
 #include "rvae/client.hpp"
 
 namespace rvae::cli {
@@ -24,27 +23,40 @@ struct BatchSummary {
   bool interrupted = false;
 };
 
-/// `start(i)` reads input i and starts its request (an rvae::Error thrown there fails that
-/// input alone, handed to `finish`); `finish(i, result)` writes and reports input i's result on
-/// this thread and returns whether it succeeded (a write may still fail).
+/// `start(i, cancel)` reads input i and starts its request with `cancel` as its cancel token
+/// (an rvae::Error thrown there fails that input alone, handed to `finish`); `finish(i, result)`
+/// writes and reports input i's result on this thread and returns whether it succeeded (a write
+/// may still fail). Runs on the library's call window: each result is handed over as it lands.
 template <typename T>
 BatchSummary run_batch(std::size_t total, std::size_t jobs,
-                       const std::function<Pending<T>(std::size_t)>& start,
+                       const std::function<Pending<T>(std::size_t, const CancelToken&)>& start,
                        const std::function<bool(std::size_t, Result<T>)>& finish,
                        ProgressDisplay& display) {
-  struct InFlight {
-    std::size_t index;
-    Pending<T> pending;
-  };
   InterruptGuard interrupt;
   BatchSummary summary;
   summary.total = total;
   ProgressCounts counts;
   counts.total = total;
-  std::list<InFlight> in_flight;
-  std::size_t next = 0;
 
-  auto hand_over = [&](std::size_t index, Result<T> result) {
+  WindowJobs<T> window;
+  window.count = total;
+  window.limit = jobs;
+  window.start = [&](std::size_t index, const CancelToken& cancel) {
+    ++counts.in_flight;
+    try {
+      return start(index, cancel);
+    } catch (const Error& error) {
+      return make_ready_pending<T>(error);
+    }
+  };
+  window.finish = [&](std::size_t index, Result<T> result) {
+    --counts.in_flight;
+    // After an interrupt, a cancelled request was simply not done; what finished still counts.
+    if (InterruptGuard::received() != 0 && !result &&
+        result.error().code() == ErrorCode::kCancelled) {
+      ++summary.not_done;
+      return WindowStep::kGoOn;
+    }
     if (result) {
       counts.bytes_sent += result->timings.bytes_sent;
       counts.bytes_received += result->timings.bytes_received;
@@ -57,51 +69,21 @@ BatchSummary run_batch(std::size_t total, std::size_t jobs,
     }
     counts.succeeded = summary.succeeded;
     counts.failed = summary.failed;
-  };
-
-  while ((next < total || !in_flight.empty()) && InterruptGuard::received() == 0) {
-    while (in_flight.size() < jobs && next < total) {
-      const std::size_t index = next++;
-      try {
-        in_flight.push_back({index, start(index)});
-      } catch (const Error& error) {
-        hand_over(index, error);
-      }
-    }
-    bool any_finished = false;
-    for (auto it = in_flight.begin(); it != in_flight.end();) {
-      if (it->pending.wait_for(std::chrono::milliseconds(0))) {
-        const std::size_t index = it->index;
-        Result<T> result = it->pending.get();
-        it = in_flight.erase(it);
-        hand_over(index, std::move(result));
-        any_finished = true;
-      } else {
-        ++it;
-      }
-    }
-    counts.in_flight = in_flight.size();
     display.update(counts);
-    // Short waits, so an interrupt is seen within 20 ms.
-    if (!any_finished && !in_flight.empty()) {
-      (void)in_flight.front().pending.wait_for(std::chrono::milliseconds(20));
-    }
-  }
+    return InterruptGuard::received() != 0 ? WindowStep::kStop : WindowStep::kGoOn;
+  };
+  // The signal handler only records the signal: the tick notices it within 20 ms (and keeps the
+  // progress display moving); results themselves arrive through the window's callbacks.
+  window.tick = std::chrono::milliseconds(20);
+  window.on_tick = [&] {
+    display.update(counts);
+    return InterruptGuard::received() != 0 ? WindowStep::kStop : WindowStep::kGoOn;
+  };
+  const WindowSummary ran = run_window(window);
 
   if (InterruptGuard::received() != 0) {
     summary.interrupted = true;
-    for (InFlight& each : in_flight)
-      each.pending.cancel();
-    for (InFlight& each : in_flight) {
-      Result<T> result = each.pending.get();
-      // What finished before the cancel still counts; a cancelled request was simply not done.
-      if (!result && result.error().code() == ErrorCode::kCancelled) {
-        ++summary.not_done;
-      } else {
-        hand_over(each.index, std::move(result));
-      }
-    }
-    summary.not_done += total - next;
+    summary.not_done += total - ran.started;
   }
   counts.in_flight = 0;
   display.finish(counts);

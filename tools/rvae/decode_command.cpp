@@ -241,13 +241,12 @@ int decode_command(const std::vector<std::string>& argv) {
 
   const BatchSummary summary = run_batch<DecodeOutput>(
       inputs.size(), static_cast<std::size_t>(jobs),
-      [&](std::size_t i) {
+      [&](std::size_t i, const CancelToken& cancel) {
         latents[i] = read_latents(inputs[i], tensor_name);
         check_decodable(latents[i].shape(), options);
-        if (decode_needs_tiling(latents[i].view(), options)) {
-          return tiled_decode_async(decoder, endpoint, latents[i].view(), options);
-        }
-        return decoder.decode_async(endpoint, latents[i].view(), options);
+        DecodeOptions one = options;
+        one.control.cancel = cancel;
+        return decoder.decode_async(endpoint, latents[i].view(), one);
       },
       [&](std::size_t i, Result<DecodeOutput> result) {
         latents[i] = Tensor();

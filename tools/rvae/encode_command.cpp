@@ -89,13 +89,13 @@ int encode_command(const std::vector<std::string>& argv) {
 
   const BatchSummary summary = run_batch<EncodeOutput>(
       inputs.size(), static_cast<std::size_t>(jobs),
-      [&](std::size_t i) {
-        // encode_async PNG-encodes the image before it returns, so it need not outlive this.
+      [&](std::size_t i, const CancelToken& cancel) {
+        // encode_async PNG-encodes the image (or copies it, to tile it) before it returns, so it
+        // need not outlive this.
         const Image image = fit_image(read_input_image(inputs[i]), fit);
-        if (encode_needs_tiling(image.width, image.height, options)) {
-          return tiled_encode_async(encoder, endpoint, image, options);
-        }
-        return encoder.encode_async(endpoint, image, options);
+        EncodeOptions one = options;
+        one.control.cancel = cancel;
+        return encoder.encode_async(endpoint, image, one);
       },
       [&](std::size_t i, Result<EncodeOutput> result) {
         InputReport report;

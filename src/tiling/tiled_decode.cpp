@@ -15,11 +15,12 @@
 #include <utility>
 #include <vector>
 
-#include "api/tile_latents.hpp"
-#include "api/tile_pixels.hpp"
-#include "api/tile_plan.hpp"
-#include "api/tile_runner.hpp"
+#include "tiling/tile_latents.hpp"
+#include "tiling/tile_pixels.hpp"
+#include "tiling/tile_plan.hpp"
+#include "tiling/tile_runner.hpp"
 #include "rvae/tiled.hpp"
+#include "tiling/tiler.hpp"
 
 namespace rvae {
 namespace {
@@ -64,9 +65,9 @@ struct TileSlot {
 
 class TiledDecode {
  public:
-  TiledDecode(Client& client, const Endpoint& endpoint, const DecodeOptions& options,
+  TiledDecode(detail::Engine& engine, const Endpoint& endpoint, const DecodeOptions& options,
               LatentGrid grid, TileGrid plan)
-      : client_(client),
+      : engine_(engine),
         endpoint_(endpoint),
         options_(options),
         grid_(std::move(grid)),
@@ -104,7 +105,7 @@ class TiledDecode {
     jobs.accept = [this](std::size_t i, DecodeOutput&& out) { return accept(i, std::move(out)); };
     jobs.all_sent = [this]() { return prepare_output(); };
     detail::TileTotals totals;
-    Result<void> ran = detail::run_tiles(client_, options_.control, options_.tiling.max_in_flight,
+    Result<void> ran = detail::run_tiles(engine_, options_.control, options_.tiling.max_in_flight,
                                          options_.tiling.on_progress, jobs, totals);
     if (!ran) return std::move(ran).error();
     if (!sink_) return Error(ErrorCode::kInternal, "tiled decode finished without output");
@@ -141,7 +142,7 @@ class TiledDecode {
       Result<Tensor> small = grid_.downsample(factor_, one);
       if (!small) return std::move(small).error();
       reference_latents_ = std::move(small).value();
-      return client_.decode_async(endpoint_, reference_latents_.view(), one);
+      return engine_.decode_async(endpoint_, reference_latents_.view(), one);
     }
     const std::size_t t = i - first_tile_;
     const AxisSpan row = plan_.rows.tiles[t / cols()];
@@ -152,7 +153,7 @@ class TiledDecode {
     slot.latents = std::move(latents).value();
     slot.launched = true;
     ++held_;
-    return client_.decode_async(endpoint_, slot.latents.view(), one);
+    return engine_.decode_async(endpoint_, slot.latents.view(), one);
   }
 
   // Called once every request is out: allocating (and first touching) a large output costs a
@@ -375,7 +376,7 @@ class TiledDecode {
     sink_->write_row(n, y, x0, x1 - x0, acc_.data());
   }
 
-  Client& client_;
+  detail::Engine& engine_;
   const Endpoint& endpoint_;
   const DecodeOptions& options_;
   LatentGrid grid_;
@@ -407,7 +408,7 @@ bool decode_needs_tiling(const TensorView& latents, const DecodeOptions& options
          size->second > options.tiling.max_image_side;
 }
 
-Result<DecodeOutput> tiled_decode(Client& client, const Endpoint& endpoint,
+Result<DecodeOutput> detail::tiled_decode(Engine& engine, const Endpoint& endpoint,
                                   const TensorView& latents, const DecodeOptions& options) {
   if (options.output_type == OutputType::kMp4) {
     return invalid(
@@ -428,9 +429,9 @@ Result<DecodeOutput> tiled_decode(Client& client, const Endpoint& endpoint,
     // One tile is the plain request: the same bytes out, the same reply back.
     DecodeOptions one = options;
     one.tiling.mode = TileMode::kOff;
-    return client.decode_async(endpoint, latents, one).get();
+    return engine.decode_async(endpoint, latents, one).get();
   }
-  TiledDecode call(client, endpoint, options, std::move(grid).value(), std::move(plan).value());
+  TiledDecode call(engine, endpoint, options, std::move(grid).value(), std::move(plan).value());
   return call.run();
 }
 

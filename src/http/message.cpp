@@ -1,11 +1,15 @@
-#include "protocol/http_message.hpp"
+#include "http/message.hpp"
 
-namespace rvae::protocol {
+#include <utility>
+
+namespace rvae::http {
 namespace {
 
 char ascii_lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
+
+}  // namespace
 
 const std::string* find_header(const std::vector<Header>& headers, std::string_view name) noexcept {
   for (const Header& h : headers) {
@@ -14,7 +18,18 @@ const std::string* find_header(const std::vector<Header>& headers, std::string_v
   return nullptr;
 }
 
-}  // namespace
+void Body::append_owned(Bytes bytes) {
+  if (bytes.empty()) return;
+  pieces_.push_back({bytes.data(), bytes.size()});
+  size_ += bytes.size();
+  owned_.push_back(std::move(bytes));
+}
+
+void Body::append_borrowed(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return;
+  pieces_.push_back({data, size});
+  size_ += size;
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
@@ -32,4 +47,4 @@ const std::string* HttpResponse::header(std::string_view name) const noexcept {
   return find_header(headers, name);
 }
 
-}  // namespace rvae::protocol
+}  // namespace rvae::http

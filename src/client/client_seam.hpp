@@ -3,20 +3,13 @@
 // and without waiting.
 #pragma once
 
-#include <memory>
-
-#include "api/call.hpp"
+#include "api/engine.hpp"
 #include "rvae/client.hpp"
-#include "transport/transport.hpp"
 
 namespace rvae::detail {
 
 /// What a Client is built over; each empty member gets the production default.
-struct ClientSeams {
-  std::unique_ptr<transport::Transport> transport;  ///< Default: the libcurl transport.
-  CallClock now;                                    ///< Default: steady_clock.
-  RandomBits random_bits;                           ///< Default: a per-thread PRNG.
-};
+using ClientSeams = EngineSeams;
 
 /// The only way to reach Client's private constructor.
 struct ClientFactory {

@@ -1,6 +1,6 @@
 // Cropping copies bytes (tiles keep the caller's values exactly); downsampling averages in double
 // and rounds back to the caller's dtype.
-#include "api/tile_images.hpp"
+#include "tiling/tile_images.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/tile_plan.hpp"
+#include "tiling/tile_plan.hpp"
 
 namespace rvae::detail {
 namespace {

@@ -1,6 +1,6 @@
 // Tile planning. Balanced tiles (all the same size, as few as fit) make every request cost the
 // same, so concurrent tiles finish together and the wall time is one request's, not the largest.
-#include "api/tile_plan.hpp"
+#include "tiling/tile_plan.hpp"
 
 #include <algorithm>
 #include <string>

@@ -11,10 +11,11 @@
 #include <utility>
 #include <vector>
 
-#include "api/tile_images.hpp"
-#include "api/tile_plan.hpp"
-#include "api/tile_runner.hpp"
+#include "tiling/tile_images.hpp"
+#include "tiling/tile_plan.hpp"
+#include "tiling/tile_runner.hpp"
 #include "rvae/tiled.hpp"
+#include "tiling/tiler.hpp"
 
 namespace rvae {
 namespace {
@@ -60,9 +61,9 @@ struct FloatLatents {
 
 class TiledEncode {
  public:
-  TiledEncode(Client& client, const Endpoint& endpoint, const EncodeOptions& options,
+  TiledEncode(detail::Engine& engine, const Endpoint& endpoint, const EncodeOptions& options,
               PixelGrid grid, TileGrid plan)
-      : client_(client),
+      : engine_(engine),
         endpoint_(endpoint),
         options_(options),
         grid_(std::move(grid)),
@@ -84,7 +85,7 @@ class TiledEncode {
     jobs.start = [this](std::size_t i, const RequestControl& control) { return start(i, control); };
     jobs.accept = [this](std::size_t i, EncodeOutput&& out) { return accept(i, std::move(out)); };
     detail::TileTotals totals;
-    Result<void> ran = detail::run_tiles(client_, options_.control, options_.tiling.max_in_flight,
+    Result<void> ran = detail::run_tiles(engine_, options_.control, options_.tiling.max_in_flight,
                                          options_.tiling.on_progress, jobs, totals);
     if (!ran) return std::move(ran).error();
     const std::vector<double> offsets = solve_offsets();
@@ -129,10 +130,10 @@ class TiledEncode {
     if (!input) return std::move(input).error();
     if (input->image) {
       // encode_async PNG-encodes the image before it returns: nothing to keep.
-      return client_.encode_async(endpoint_, *input->image, one);
+      return engine_.encode_async(endpoint_, *input->image, one);
     }
     inputs_[i] = std::move(input->tensor);  // borrowed by the request until its reply
-    return client_.encode_async(endpoint_, inputs_[i].view(), one);
+    return engine_.encode_async(endpoint_, inputs_[i].view(), one);
   }
 
   Result<void> accept(std::size_t i, EncodeOutput&& out) {
@@ -294,7 +295,7 @@ class TiledEncode {
     }
   }
 
-  Client& client_;
+  detail::Engine& engine_;
   const Endpoint& endpoint_;
   const EncodeOptions& options_;
   PixelGrid grid_;
@@ -312,7 +313,7 @@ class TiledEncode {
 };
 
 template <typename Input>
-Result<EncodeOutput> tiled_encode_of(Client& client, const Endpoint& endpoint, const Input& input,
+Result<EncodeOutput> tiled_encode_of(detail::Engine& engine, const Endpoint& endpoint, const Input& input,
                                      const EncodeOptions& options) {
   Result<PixelGrid> grid = PixelGrid::from(input);
   if (!grid) return std::move(grid).error();
@@ -323,9 +324,9 @@ Result<EncodeOutput> tiled_encode_of(Client& client, const Endpoint& endpoint, c
     // One tile is the plain request: the same bytes out, the same reply back.
     EncodeOptions one = options;
     one.tiling.mode = TileMode::kOff;
-    return client.encode_async(endpoint, input, one).get();
+    return engine.encode_async(endpoint, input, one).get();
   }
-  TiledEncode call(client, endpoint, options, std::move(grid).value(), std::move(plan).value());
+  TiledEncode call(engine, endpoint, options, std::move(grid).value(), std::move(plan).value());
   return call.run();
 }
 
@@ -337,14 +338,14 @@ bool encode_needs_tiling(int width, int height, const EncodeOptions& options) no
   return width > options.tiling.max_image_side || height > options.tiling.max_image_side;
 }
 
-Result<EncodeOutput> tiled_encode(Client& client, const Endpoint& endpoint, const Image& image,
+Result<EncodeOutput> detail::tiled_encode(Engine& engine, const Endpoint& endpoint, const Image& image,
                                   const EncodeOptions& options) {
-  return tiled_encode_of(client, endpoint, image, options);
+  return tiled_encode_of(engine, endpoint, image, options);
 }
 
-Result<EncodeOutput> tiled_encode(Client& client, const Endpoint& endpoint,
+Result<EncodeOutput> detail::tiled_encode(Engine& engine, const Endpoint& endpoint,
                                   const TensorView& pixels, const EncodeOptions& options) {
-  return tiled_encode_of(client, endpoint, pixels, options);
+  return tiled_encode_of(engine, endpoint, pixels, options);
 }
 
 }  // namespace rvae

@@ -1,9 +1,9 @@
-#include "protocol/retryable.hpp"
+#include "http/retryable.hpp"
 
 #include <algorithm>
 #include <iterator>
 
-namespace rvae::protocol {
+namespace rvae::http {
 namespace {
 
 // Gateways, rate limits and timeouts: the same request may succeed later without change.
@@ -27,4 +27,4 @@ bool is_retryable_status(int status) noexcept {
          std::end(kRetryableStatuses);
 }
 
-}  // namespace rvae::protocol
+}  // namespace rvae::http

@@ -1,6 +1,6 @@
 // Cropping and downsampling work on raw bytes of any element size (crop) or through float32
 // (downsample), so tiles keep the caller's dtype bit for bit.
-#include "api/tile_latents.hpp"
+#include "tiling/tile_latents.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "api/tile_plan.hpp"
+#include "tiling/tile_plan.hpp"
 
 namespace rvae::detail {
 namespace {

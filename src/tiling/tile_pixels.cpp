@@ -1,5 +1,5 @@
 // Reading and writing pixels one row at a time keeps every buffer but the output small.
-#include "api/tile_pixels.hpp"
+#include "tiling/tile_pixels.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -2,7 +2,7 @@
 // protocol marks error replies from it, and the client's retry loop reads only those marks.
 #pragma once
 
-namespace rvae::protocol {
+namespace rvae::http {
 
 /// Why a transfer produced no usable reply, as far as retrying is concerned.
 enum class NetworkFailure {
@@ -25,4 +25,4 @@ bool is_retryable(NetworkFailure failure) noexcept;
 /// True for the HTTP statuses a retry may cure: 408, 429, 502, 503, 504.
 bool is_retryable_status(int status) noexcept;
 
-}  // namespace rvae::protocol
+}  // namespace rvae::http

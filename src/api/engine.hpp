@@ -1,0 +1,79 @@
+// The request engine: one wire request per call, over replicas, with retries, deadlines, the
+// token and reused buffers. Protocol-agnostic above the protocol module it calls; it never calls
+// up (tiling and batches are built on it, in the layers above).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "api/call.hpp"
+#include "api/replica_tracker.hpp"
+#include "api/worker_pool.hpp"
+#include "core/buffer_pool.hpp"
+#include "rvae/client_options.hpp"
+#include "rvae/image.hpp"
+#include "rvae/options.hpp"
+#include "rvae/pending.hpp"
+#include "rvae/tensor.hpp"
+#include "transport/transport.hpp"
+
+namespace rvae::detail {
+
+/// What an Engine is built over; each empty member gets the production default.
+struct EngineSeams {
+  std::unique_ptr<transport::Transport> transport;  ///< Default: the libcurl transport.
+  CallClock now;                                    ///< Default: steady_clock.
+  RandomBits random_bits;                           ///< Default: a per-thread PRNG.
+  std::shared_ptr<BufferPool> buffers;              ///< Default: a pool of the engine's own.
+};
+
+class Engine {
+ public:
+  /// Starts the network thread and the workers; looks up the token once.
+  Engine(ClientOptions options, EngineSeams seams);
+  /// Ends what still runs (as Cancelled; callbacks still run, and calls they start end at once
+  /// as Cancelled), then stops the workers.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// One decode request (never tiled); see Client::decode_async.
+  Pending<DecodeOutput> decode_async(const Endpoint& endpoint, const TensorView& latents,
+                                     const DecodeOptions& options);
+  /// One encode request of an image (PNG-encoded before this returns).
+  Pending<EncodeOutput> encode_async(const Endpoint& endpoint, ImageView image,
+                                     const EncodeOptions& options);
+  /// One encode request of a pixel tensor.
+  Pending<EncodeOutput> encode_async(const Endpoint& endpoint, const TensorView& pixels,
+                                     const EncodeOptions& options);
+
+  const ClientOptions& options() const noexcept { return options_; }
+  /// Keeps a buffer of an earlier result for a later reply (Client::recycle).
+  void recycle(Bytes&& buffer) { buffers_->give(std::move(buffer)); }
+  /// The threads completion callbacks run on.
+  const std::shared_ptr<WorkerPool>& workers() const noexcept { return workers_; }
+
+ private:
+  template <typename T, typename Built>
+  Pending<T> launch(
+      transport::Clock::time_point started, const Endpoint& endpoint, Result<Built>&& built,
+      const RequestControl& control,
+      typename std::function<Result<T>(transport::TransferResult&&, const CallInfo&)> finisher);
+  template <typename Input>
+  Pending<EncodeOutput> encode(const Endpoint& endpoint, const Input& input,
+                               const EncodeOptions& options);
+
+  ClientOptions options_;
+  ReplicaTracker replicas_;
+  CallClock now_;
+  RandomBits random_bits_;
+  std::shared_ptr<BufferPool> buffers_;
+  std::shared_ptr<WorkerPool> workers_;
+  std::unique_ptr<transport::Transport> transport_;
+  std::mutex closing_mutex_;  // Guards closed_ against calls started while the engine ends.
+  bool closed_ = false;
+};
+
+}  // namespace rvae::detail
