@@ -46,5 +46,14 @@ TEST(ComposeUrlTest, EncodeWithoutFactorsHasAnEmptyQuery) {
   EXPECT_EQ(compose_url("http://h/encode", request->query), "http://h/encode");
 }
 
+TEST(ScaleUpTimeoutTest, IsOneHeaderInWholeSeconds) {
+  HttpRequest request;
+  request.headers = {{"Accept", "*/*"}};
+  add_scale_up_timeout(request, std::chrono::seconds(300));
+  ASSERT_NE(request.header("X-Scale-Up-Timeout"), nullptr);
+  EXPECT_EQ(*request.header("X-Scale-Up-Timeout"), "300");
+  EXPECT_EQ(request.headers.size(), 2u);
+}
+
 }  // namespace
 }  // namespace rvae::protocol
