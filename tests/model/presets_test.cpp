@@ -1,3 +1,4 @@
+// The client's model presets: the built-in table, options and JSON overrides.
 #include "rvae/presets.hpp"
 
 #include <unistd.h>
