@@ -1,21 +1,31 @@
-// Tables of PROTOCOL.md §6 (public "latent preview" factors), kept as data.
+// The reference endpoint's own model table: PROTOCOL.md §1's facts and §6's "latent preview"
+// factors, written out here as data. Deliberately not read from the client's PresetRegistry: a
+// server that took its factors from the client would echo a wrong client value back, and every
+// round trip would still pass.
 #include "testing/stand_in_vae.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <iterator>
 #include <string_view>
+#include <utility>
 #include <vector>
-
-#include "rvae/presets.hpp"
 
 namespace rvae::testing {
 namespace {
 
+// One served model: PROTOCOL.md §1 (channels, default factors, dtype, encoder or not, time
+// compression) and §6 (F and b).
 struct VaeTable {
   const char* name;
   std::size_t channels;
+  double scaling;  // s0
+  double shift;    // t0; 0 for a model without a shift factor
+  int temporal_compression;
+  bool can_encode;
+  DType dtype;
   const double* rows;  // channels x 3
   std::array<double, 3> bias;
 };
@@ -26,6 +36,7 @@ constexpr double kSd15Rows[] = {
     -0.2829, 0.1762,  0.2721,   //
     -0.2120, -0.2616, -0.7177,  //
 };
+constexpr std::array<double, 3> kSd15Bias = {0.0, 0.0, 0.0};
 
 constexpr double kSdxlRows[] = {
     0.3651,  0.4232,  0.4341,   //
@@ -33,6 +44,7 @@ constexpr double kSdxlRows[] = {
     0.1076,  0.1111,  -0.0362,  //
     -0.3165, -0.2492, -0.2188,  //
 };
+constexpr std::array<double, 3> kSdxlBias = {0.1084, -0.0175, -0.0011};
 
 constexpr double kFluxRows[] = {
     -0.0346, 0.0244,  0.0681,   //
@@ -52,6 +64,7 @@ constexpr double kFluxRows[] = {
     -0.0280, -0.0881, -0.0499,  //
     -0.1262, -0.0982, -0.0778,  //
 };
+constexpr std::array<double, 3> kFluxBias = {-0.0329, -0.0718, -0.0851};
 
 constexpr double kHunyuanRows[] = {
     -0.0395, -0.0331, 0.0445,   //
@@ -71,13 +84,20 @@ constexpr double kHunyuanRows[] = {
     -0.0616, -0.0997, -0.0727,  //
     0.0249,  -0.0469, -0.1703,  //
 };
+constexpr std::array<double, 3> kHunyuanBias = {0.0259, -0.0192, -0.0761};
 
+// Columns: name, C, s0, t0, temporal compression, encoder, dtype, F, b. HunyuanVideo has no
+// encode endpoint, and its T latent frames decode to 4(T-1)+1 frames.
 constexpr VaeTable kTables[] = {
-    {"sd15", 4, kSd15Rows, {0.0, 0.0, 0.0}},
-    {"sdxl", 4, kSdxlRows, {0.1084, -0.0175, -0.0011}},
-    {"flux", 16, kFluxRows, {-0.0329, -0.0718, -0.0851}},
-    {"hunyuan-video", 16, kHunyuanRows, {0.0259, -0.0192, -0.0761}},
+    {"sd15", 4, 0.18215, 0.0, 1, true, DType::kFloat16, kSd15Rows, kSd15Bias},
+    {"sdxl", 4, 0.13025, 0.0, 1, true, DType::kFloat16, kSdxlRows, kSdxlBias},
+    {"flux", 16, 0.3611, 0.1159, 1, true, DType::kBFloat16, kFluxRows, kFluxBias},
+    {"hunyuan-video", 16, 0.476986, 0.0, 4, false, DType::kFloat16, kHunyuanRows, kHunyuanBias},
 };
+// The rows are reached through a pointer, so their count is checked here, against C.
+static_assert(std::size(kSd15Rows) == 4 * 3 && std::size(kSdxlRows) == 4 * 3 &&
+                  std::size(kFluxRows) == 16 * 3 && std::size(kHunyuanRows) == 16 * 3,
+              "F has C rows of R, G, B");
 
 // pinv(F^T) = F (F^T F)^-1; F^T F is a 3x3 symmetric positive definite matrix for these tables.
 std::vector<double> encode_map_of(const std::vector<double>& f, std::size_t channels) {
@@ -112,20 +132,16 @@ std::vector<double> encode_map_of(const std::vector<double>& f, std::size_t chan
 }
 
 std::vector<StandInVae> build_models() {
-  const PresetRegistry presets = PresetRegistry::builtin();
   std::vector<StandInVae> models;
   for (const VaeTable& table : kTables) {
-    const ModelPreset* preset = presets.find(table.name);
-    // The tables define the channel count; a preset that disagrees would make every reply wrong.
-    if (preset == nullptr || preset->latent_channels != static_cast<int>(table.channels)) continue;
     StandInVae vae;
     vae.name = table.name;
-    vae.channels = preset->latent_channels;
-    vae.scaling = preset->scaling_factor;
-    vae.shift = preset->shift_factor.value_or(0.0);
-    vae.temporal_compression = preset->temporal_compression;
-    vae.can_encode = !preset->is_video();
-    vae.dtype = preset->dtype;
+    vae.channels = static_cast<int>(table.channels);
+    vae.scaling = table.scaling;
+    vae.shift = table.shift;
+    vae.temporal_compression = table.temporal_compression;
+    vae.can_encode = table.can_encode;
+    vae.dtype = table.dtype;
     vae.f.assign(table.rows, table.rows + table.channels * 3);
     vae.bias = table.bias;
     vae.encode_map = encode_map_of(vae.f, table.channels);
@@ -158,9 +174,13 @@ void StandInVae::rgb_to_scaled_latent(const double* rgb, double* x,
   }
 }
 
-const StandInVae* find_stand_in_vae(std::string_view name) {
+const std::vector<StandInVae>& stand_in_vaes() {
   static const std::vector<StandInVae> models = build_models();
-  for (const StandInVae& vae : models) {
+  return models;
+}
+
+const StandInVae* find_stand_in_vae(std::string_view name) {
+  for (const StandInVae& vae : stand_in_vaes()) {
     if (vae.name == name) return &vae;
   }
   return nullptr;

@@ -37,8 +37,11 @@ struct StandInVae {
   void rgb_to_scaled_latent(const double* rgb, double* x, std::size_t stride) const noexcept;
 };
 
-/// The models served: sd15, sdxl, flux, hunyuan-video, with channels and default factors taken
-/// from PresetRegistry::builtin(). nullptr for an unknown name.
+/// Every model served (sd15, sdxl, flux, hunyuan-video), from the endpoint's own table of
+/// PROTOCOL.md §1 and §6, independent of the client's presets. Built on first use; thread-safe.
+const std::vector<StandInVae>& stand_in_vaes();
+
+/// One model of stand_in_vaes() by name; nullptr for an unknown name.
 const StandInVae* find_stand_in_vae(std::string_view name);
 
 }  // namespace rvae::testing

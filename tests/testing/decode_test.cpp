@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "reference_test_support.hpp"
 #include "rvae/client.hpp"
 #include "rvae/image.hpp"
+#include "rvae/presets.hpp"
 #include "rvae/tensor.hpp"
 
 namespace rvae::testing_test {
@@ -336,6 +338,77 @@ TEST_F(DecodeTest, FactorsSentMatchClientSideUnscaling) {
                   std::string(pa.begin(), pa.end()), t, latents, shape, 1,
                   [](std::int64_t) { return 0; }, t.s0, t.t0),
               0u);
+  }
+}
+
+// The endpoint unscales with the factors a request sends and then applies its own published
+// s0 and t0 (its own table, not the client's presets). So the client's preset gives §6's
+// published answer, and a scaling factor 10% off gives a visibly different image: a wrong
+// preset value can no longer be echoed back by the server and pass.
+TEST_F(DecodeTest, AWrongClientScalingFactorGivesAVisiblyDifferentImage) {
+  const rvae::PresetRegistry presets = rvae::PresetRegistry::builtin();
+  for (const char* model : {"sd15", "sdxl", "flux"}) {
+    SCOPED_TRACE(model);
+    const ModelTable& t = table(model);
+    const rvae::ModelPreset* preset = presets.find(model);
+    ASSERT_NE(preset, nullptr);
+    const rvae::Shape shape{1, t.channels, 8, 8};
+    // Latents whose every pixel reaches 0.8 away from b in its strongest colour and nowhere
+    // more (so nothing clamps, and a change of scale shows in every pixel): a smooth pattern,
+    // each latent pixel scaled by what §6's F makes of it.
+    std::vector<float> latents(static_cast<std::size_t>(t.channels) * 64);
+    for (std::size_t i = 0; i < latents.size(); ++i)
+      latents[i] = static_cast<float>(std::sin(0.731 * static_cast<double>(i) + 0.4));
+    for (std::size_t p = 0; p < 64; ++p) {
+      double largest = 0.0;
+      for (std::size_t k = 0; k < 3; ++k) {
+        double sum = 0.0;
+        for (std::size_t c = 0; c < static_cast<std::size_t>(t.channels); ++c)
+          sum += t.f[c * 3 + k] * latents[c * 64 + p];
+        largest = std::max(largest, std::fabs(sum));
+      }
+      for (std::size_t c = 0; c < static_cast<std::size_t>(t.channels); ++c)
+        latents[c * 64 + p] = static_cast<float>(latents[c * 64 + p] * 0.8 / largest);
+    }
+
+    rvae::Client client;
+    const std::string url = endpoint_->url("/" + std::string(model) + "/decode/");
+    rvae::DecodeOptions right = preset->decode_options();
+    right.output_type = rvae::OutputType::kUInt8;
+    rvae::DecodeOptions wrong = right;
+    wrong.scaling_factor = preset->scaling_factor * 1.1;
+    rvae::Result<rvae::DecodeOutput> a = client.decode(url, view_of(latents, shape), right);
+    rvae::Result<rvae::DecodeOutput> b = client.decode(url, view_of(latents, shape), wrong);
+    ASSERT_TRUE(a) << a.error().what();
+    ASSERT_TRUE(b) << b.error().what();
+    ASSERT_EQ(a->images.size(), 1u);
+    ASSERT_EQ(b->images.size(), 1u);
+    const rvae::Bytes& pa = a->images[0].pixels;
+    const rvae::Bytes& pb = b->images[0].pixels;
+    const auto as_text = [](const rvae::Bytes& bytes) {
+      return std::string(bytes.begin(), bytes.end());
+    };
+    const auto frame_0 = [](std::int64_t) { return 0; };
+    // The preset's request decodes to the published formula with the published factors...
+    EXPECT_EQ(check_uint8(as_text(pa), t, latents, shape, 1, frame_0, t.s0, t.t0), pa.size());
+    // ...and the wrong one to what the server's own s0 makes of it: latents / 1.1 in effect.
+    EXPECT_EQ(check_uint8(as_text(pb), t, latents, shape, 1, frame_0, t.s0 * 1.1, t.t0), pb.size());
+    ASSERT_EQ(pa.size(), pb.size());
+    // The wrong factor scales F^T x by 1/1.1, so 0.8 becomes 0.73 (9 levels): every pixel must
+    // show that in its strongest colour.
+    std::size_t unchanged_pixels = 0;
+    double total = 0.0;
+    for (std::size_t i = 0; i < pa.size(); i += 3) {
+      int strongest = 0;
+      for (std::size_t k = 0; k < 3; ++k) {
+        const int d = std::abs(static_cast<int>(pa[i + k]) - static_cast<int>(pb[i + k]));
+        strongest = std::max(strongest, d);
+        total += d;
+      }
+      unchanged_pixels += strongest < 5 ? 1 : 0;
+    }
+    EXPECT_EQ(unchanged_pixels, 0u);
+    EXPECT_GE(total / static_cast<double>(pa.size()), 3.0) << "mean difference in levels";
   }
 }
 

@@ -1,5 +1,6 @@
-// Shared helpers for the reference endpoint tests: an independent copy of PROTOCOL.md §6 (so
-// expectations do not come from the implementation), latent generators, and raw HTTP helpers.
+// Shared helpers for the reference endpoint tests: PROTOCOL.md §6's tables from the hand-typed
+// copy in support/published_models.hpp (so expectations do not come from the implementation),
+// latent generators, and raw HTTP helpers.
 #pragma once
 
 #include <arpa/inet.h>
@@ -23,6 +24,7 @@
 #include "rvae/client.hpp"
 #include "rvae/tensor.hpp"
 #include "rvae/testing/reference_endpoint.hpp"
+#include "support/published_models.hpp"
 
 namespace rvae::testing_test {
 
@@ -32,7 +34,7 @@ inline rvae::Result<rvae::Tensor> latents_only(rvae::Result<rvae::EncodeOutput>&
   return std::move(result->latents);
 }
 
-/// One model of PROTOCOL.md §1 and §6, transcribed by hand.
+/// One model of PROTOCOL.md §1 and §6, in the short names of §6's formulas.
 struct ModelTable {
   const char* name;
   int channels;
@@ -42,43 +44,20 @@ struct ModelTable {
   double b[3];
 };
 
+/// The models of support/published_models.hpp (the document typed in by hand).
 inline const std::vector<ModelTable>& model_tables() {
-  static const std::vector<ModelTable> tables = {
-      {"sd15",
-       4,
-       0.18215,
-       0.0,
-       {0.3512, 0.2297, 0.3227, 0.3250, 0.4974, 0.2350, -0.2829, 0.1762, 0.2721, -0.2120, -0.2616,
-        -0.7177},
-       {0.0, 0.0, 0.0}},
-      {"sdxl",
-       4,
-       0.13025,
-       0.0,
-       {0.3651, 0.4232, 0.4341, -0.2533, -0.0042, 0.1068, 0.1076, 0.1111, -0.0362, -0.3165, -0.2492,
-        -0.2188},
-       {0.1084, -0.0175, -0.0011}},
-      {"flux",
-       16,
-       0.3611,
-       0.1159,
-       {-0.0346, 0.0244,  0.0681,  0.0034,  0.0210,  0.0687,  0.0275,  -0.0668, -0.0433, -0.0174,
-        0.0160,  0.0617,  0.0859,  0.0721,  0.0329,  0.0004,  0.0383,  0.0115,  0.0405,  0.0861,
-        0.0915,  -0.0236, -0.0185, -0.0259, -0.0245, 0.0250,  0.1180,  0.1008,  0.0755,  -0.0421,
-        -0.0515, 0.0201,  0.0011,  0.0428,  -0.0012, -0.0036, 0.0817,  0.0765,  0.0749,  -0.1264,
-        -0.0522, -0.1103, -0.0280, -0.0881, -0.0499, -0.1262, -0.0982, -0.0778},
-       {-0.0329, -0.0718, -0.0851}},
-      {"hunyuan-video",
-       16,
-       0.476986,
-       0.0,
-       {-0.0395, -0.0331, 0.0445,  0.0696,  0.0795,  0.0518,  0.0135,  -0.0945, -0.0282, 0.0108,
-        -0.0250, -0.0765, -0.0209, 0.0032,  0.0224,  -0.0804, -0.0254, -0.0639, -0.0991, 0.0271,
-        -0.0669, -0.0646, -0.0422, -0.0400, -0.0696, -0.0595, -0.0894, -0.0799, -0.0208, -0.0375,
-        0.1166,  0.1627,  0.0962,  0.1165,  0.0432,  0.0407,  -0.2315, -0.1920, -0.1355, -0.0270,
-        0.0401,  -0.0821, -0.0616, -0.0997, -0.0727, 0.0249,  -0.0469, -0.1703},
-       {0.0259, -0.0192, -0.0761}},
-  };
+  static const std::vector<ModelTable> tables = [] {
+    std::vector<ModelTable> out;
+    for (const rvae::published::PublishedModel& m : rvae::published::published_models()) {
+      out.push_back({m.name.c_str(),
+                     m.latent_channels,
+                     m.scaling_factor,
+                     m.shift_factor.value_or(0.0),
+                     m.f,
+                     {m.b[0], m.b[1], m.b[2]}});
+    }
+    return out;
+  }();
   return tables;
 }
 

@@ -1,5 +1,5 @@
 // The stand-in VAE's tables and pseudo-inverse, checked against an independent transcription of
-// PROTOCOL.md §6 and against linear algebra identities.
+// PROTOCOL.md §1 and §6 and against linear algebra identities.
 #include "testing/stand_in_vae.hpp"
 
 #include <gtest/gtest.h>
@@ -7,28 +7,34 @@
 #include <vector>
 
 #include "reference_test_support.hpp"
+#include "support/published_models.hpp"
 
 namespace rvae::testing {
 namespace {
 
+// The endpoint's own table (not the client's presets, which tests/model checks) against the
+// hand-typed PROTOCOL.md §1 and §6: a wrong value in either side fails on its own.
 TEST(StandInVae, MatchesProtocolTables) {
-  for (const testing_test::ModelTable& t : testing_test::model_tables()) {
-    SCOPED_TRACE(t.name);
-    const StandInVae* vae = find_stand_in_vae(t.name);
+  ASSERT_EQ(stand_in_vaes().size(), published::published_models().size());
+  for (const published::PublishedModel& m : published::published_models()) {
+    SCOPED_TRACE(m.name);
+    const StandInVae* vae = find_stand_in_vae(m.name);
     ASSERT_NE(vae, nullptr);
-    EXPECT_EQ(vae->channels, t.channels);
-    EXPECT_DOUBLE_EQ(vae->scaling, t.s0);
-    EXPECT_DOUBLE_EQ(vae->shift, t.t0);
-    ASSERT_EQ(vae->f.size(), t.f.size());
-    for (std::size_t i = 0; i < t.f.size(); ++i)
-      EXPECT_DOUBLE_EQ(vae->f[i], t.f[i]);
+    EXPECT_EQ(vae->name, m.name);
+    EXPECT_EQ(vae->channels, m.latent_channels);
+    EXPECT_EQ(vae->scaling, m.scaling_factor);
+    EXPECT_EQ(vae->shift, m.shift_factor.value_or(0.0));
+    EXPECT_EQ(vae->temporal_compression, m.temporal_compression);
+    EXPECT_EQ(vae->is_video(), m.temporal_compression > 1);
+    EXPECT_EQ(vae->can_encode, !m.encode_endpoint.empty());
+    EXPECT_EQ(vae->dtype, m.dtype);
+    ASSERT_EQ(vae->f.size(), m.f.size());
+    for (std::size_t i = 0; i < m.f.size(); ++i)
+      EXPECT_EQ(vae->f[i], m.f[i]) << "F[" << i / 3 << "][" << i % 3 << "]";
     for (std::size_t k = 0; k < 3; ++k)
-      EXPECT_DOUBLE_EQ(vae->bias[k], t.b[k]);
+      EXPECT_EQ(vae->bias[k], m.b[k]) << "b[" << k << "]";
   }
   EXPECT_EQ(find_stand_in_vae("sd3"), nullptr);
-  EXPECT_FALSE(find_stand_in_vae("hunyuan-video")->can_encode);
-  EXPECT_EQ(find_stand_in_vae("hunyuan-video")->temporal_compression, 4);
-  EXPECT_TRUE(find_stand_in_vae("flux")->can_encode);
 }
 
 TEST(StandInVae, EncodeMapIsARightInverseOfFTransposed) {

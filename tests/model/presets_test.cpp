@@ -1,3 +1,4 @@
+// The client's model presets: the built-in table, options and JSON overrides.
 #include "rvae/presets.hpp"
 
 #include <unistd.h>
@@ -15,68 +16,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Values typed in from PROTOCOL.md §1.
-TEST(PresetRegistry, BuiltinTableMatchesTheProtocolDocument) {
-  const PresetRegistry registry = PresetRegistry::builtin();
-  ASSERT_EQ(registry.all().size(), 4u);
-
-  const ModelPreset* sd15 = registry.find("sd15");
-  ASSERT_NE(sd15, nullptr);
-  EXPECT_EQ(sd15->model_id, "stabilityai/sd-vae-ft-mse");
-  EXPECT_EQ(sd15->decode_endpoint,
-            "https://q1bj3bpq6kzilnsu.us-east-1.aws.endpoints.huggingface.cloud/");
-  EXPECT_EQ(sd15->encode_endpoint,
-            "https://qc6479g0aac6qwy9.us-east-1.aws.endpoints.huggingface.cloud/");
-  EXPECT_EQ(sd15->latent_channels, 4);
-  EXPECT_EQ(sd15->scaling_factor, 0.18215);
-  EXPECT_FALSE(sd15->shift_factor.has_value());
-  EXPECT_EQ(sd15->dtype, DType::kFloat16);
-  EXPECT_EQ(sd15->spatial_compression, 8);
-  EXPECT_EQ(sd15->temporal_compression, 1);
-  EXPECT_FALSE(sd15->packed_latents);
-  EXPECT_FALSE(sd15->is_video());
-
-  const ModelPreset* sdxl = registry.find("sdxl");
-  ASSERT_NE(sdxl, nullptr);
-  EXPECT_EQ(sdxl->model_id, "madebyollin/sdxl-vae-fp16-fix");
-  EXPECT_EQ(sdxl->decode_endpoint,
-            "https://x2dmsqunjd6k9prw.us-east-1.aws.endpoints.huggingface.cloud/");
-  EXPECT_EQ(sdxl->encode_endpoint,
-            "https://xjqqhmyn62rog84g.us-east-1.aws.endpoints.huggingface.cloud/");
-  EXPECT_EQ(sdxl->latent_channels, 4);
-  EXPECT_EQ(sdxl->scaling_factor, 0.13025);
-  EXPECT_FALSE(sdxl->shift_factor.has_value());
-  EXPECT_EQ(sdxl->dtype, DType::kFloat16);
-  EXPECT_FALSE(sdxl->packed_latents);
-
-  const ModelPreset* flux = registry.find("flux");
-  ASSERT_NE(flux, nullptr);
-  EXPECT_THAT(flux->model_id, HasSubstr("FLUX.1-schnell"));
-  EXPECT_EQ(flux->decode_endpoint,
-            "https://whhx50ex1aryqvw6.us-east-1.aws.endpoints.huggingface.cloud/");
-  EXPECT_EQ(flux->encode_endpoint,
-            "https://ptccx55jz97f9zgo.us-east-1.aws.endpoints.huggingface.cloud/");
-  EXPECT_EQ(flux->latent_channels, 16);
-  EXPECT_EQ(flux->scaling_factor, 0.3611);
-  ASSERT_TRUE(flux->shift_factor.has_value());
-  EXPECT_EQ(*flux->shift_factor, 0.1159);
-  EXPECT_EQ(flux->dtype, DType::kBFloat16);
-  EXPECT_TRUE(flux->packed_latents);
-  EXPECT_FALSE(flux->is_video());
-
-  const ModelPreset* hunyuan = registry.find("hunyuan-video");
-  ASSERT_NE(hunyuan, nullptr);
-  EXPECT_EQ(hunyuan->decode_endpoint,
-            "https://o7ywnmrahorts457.us-east-1.aws.endpoints.huggingface.cloud/");
-  EXPECT_TRUE(hunyuan->encode_endpoint.empty());
-  EXPECT_EQ(hunyuan->latent_channels, 16);
-  EXPECT_EQ(hunyuan->scaling_factor, 0.476986);
-  EXPECT_FALSE(hunyuan->shift_factor.has_value());
-  EXPECT_EQ(hunyuan->dtype, DType::kFloat16);
-  EXPECT_EQ(hunyuan->spatial_compression, 8);
-  EXPECT_EQ(hunyuan->temporal_compression, 4);
-  EXPECT_TRUE(hunyuan->is_video());
-}
+// The built-in table against PROTOCOL.md §1: published_values_test.cpp.
 
 TEST(ModelPreset, OptionsCarryTheFactors) {
   const PresetRegistry registry = PresetRegistry::builtin();

@@ -3,8 +3,19 @@
 #include "rvae/preview.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "rvae/error.hpp"
+#include "rvae/image.hpp"
+#include "rvae/tensor.hpp"
 
 namespace rvae {
 namespace {
