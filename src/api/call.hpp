@@ -14,7 +14,7 @@
 #include "core/buffer_pool.hpp"
 #include "http/message.hpp"
 #include "rvae/cancel.hpp"
-#include "rvae/client.hpp"
+#include "rvae/client_options.hpp"
 #include "rvae/options.hpp"
 #include "transport/transport.hpp"
 

@@ -15,11 +15,11 @@
 #include <utility>
 #include <vector>
 
+#include "rvae/tiled.hpp"
 #include "tiling/tile_latents.hpp"
 #include "tiling/tile_pixels.hpp"
 #include "tiling/tile_plan.hpp"
 #include "tiling/tile_runner.hpp"
-#include "rvae/tiled.hpp"
 #include "tiling/tiler.hpp"
 
 namespace rvae {
@@ -409,7 +409,7 @@ bool decode_needs_tiling(const TensorView& latents, const DecodeOptions& options
 }
 
 Result<DecodeOutput> detail::tiled_decode(Engine& engine, const Endpoint& endpoint,
-                                  const TensorView& latents, const DecodeOptions& options) {
+                                          const TensorView& latents, const DecodeOptions& options) {
   if (options.output_type == OutputType::kMp4) {
     return invalid(
         "MP4 output cannot be tiled: decode the frames tiled with OutputType::kUInt8 and encode "

@@ -11,10 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "rvae/tiled.hpp"
 #include "tiling/tile_images.hpp"
 #include "tiling/tile_plan.hpp"
 #include "tiling/tile_runner.hpp"
-#include "rvae/tiled.hpp"
 #include "tiling/tiler.hpp"
 
 namespace rvae {
@@ -313,8 +313,8 @@ class TiledEncode {
 };
 
 template <typename Input>
-Result<EncodeOutput> tiled_encode_of(detail::Engine& engine, const Endpoint& endpoint, const Input& input,
-                                     const EncodeOptions& options) {
+Result<EncodeOutput> tiled_encode_of(detail::Engine& engine, const Endpoint& endpoint,
+                                     const Input& input, const EncodeOptions& options) {
   Result<PixelGrid> grid = PixelGrid::from(input);
   if (!grid) return std::move(grid).error();
   Result<TileGrid> plan =
@@ -338,13 +338,13 @@ bool encode_needs_tiling(int width, int height, const EncodeOptions& options) no
   return width > options.tiling.max_image_side || height > options.tiling.max_image_side;
 }
 
-Result<EncodeOutput> detail::tiled_encode(Engine& engine, const Endpoint& endpoint, const Image& image,
-                                  const EncodeOptions& options) {
+Result<EncodeOutput> detail::tiled_encode(Engine& engine, const Endpoint& endpoint,
+                                          const Image& image, const EncodeOptions& options) {
   return tiled_encode_of(engine, endpoint, image, options);
 }
 
 Result<EncodeOutput> detail::tiled_encode(Engine& engine, const Endpoint& endpoint,
-                                  const TensorView& pixels, const EncodeOptions& options) {
+                                          const TensorView& pixels, const EncodeOptions& options) {
   return tiled_encode_of(engine, endpoint, pixels, options);
 }
 
