@@ -88,8 +88,13 @@ Engine::Engine(ClientOptions options, EngineSeams seams)
                      : transport::make_curl_transport(transport_config(options_, buffers_))) {}
 
 Engine::~Engine() {
+  shutdown();
+}
+
+void Engine::shutdown() {
   {
     std::lock_guard<std::mutex> lock(closing_mutex_);
+    if (closed_) return;
     closed_ = true;
   }
   // Ends what still runs (each call delivers Cancelled) while the state its completions use is

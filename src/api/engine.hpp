@@ -33,9 +33,11 @@ class Engine {
  public:
   /// Starts the network thread and the workers; looks up the token once.
   Engine(ClientOptions options, EngineSeams seams);
-  /// Ends what still runs (as Cancelled; callbacks still run, and calls they start end at once
-  /// as Cancelled), then stops the workers.
+  /// shutdown().
   ~Engine();
+  /// Ends what still runs (as Cancelled), runs the callbacks left, and from then on ends every
+  /// call at once as Cancelled (also those the callbacks start). Idempotent.
+  void shutdown();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 

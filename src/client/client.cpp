@@ -21,8 +21,12 @@ namespace rvae {
 struct Client::Impl {
   Impl(ClientOptions options, detail::ClientSeams seams)
       : engine(std::move(options), std::move(seams)) {}
-  // Tiled calls end first: their threads use the engine.
-  ~Impl() { tiled.close(); }
+  // Tiled calls end first (their threads use the engine), then the engine's calls; both while
+  // every member is alive, since the callbacks that still run may call this Client.
+  ~Impl() {
+    tiled.close();
+    engine.shutdown();
+  }
 
   Pending<DecodeOutput> decode_async(const Endpoint& endpoint, const TensorView& latents,
                                      const DecodeOptions& options) {

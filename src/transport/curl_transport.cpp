@@ -307,17 +307,20 @@ class CurlTransport final : public Transport {
   }
 
   // Transfers whose sinks asked to go on. Unpausing may deliver the held bytes at once (and the
-  // sink may pause again).
+  // sink may pause again); a transfer libcurl cannot resume ends with an error.
   void resume_paused() {
     for (std::uint64_t sequence : waker_->take_resumed()) {
-      for (auto& [handle, transfer] : active_) {
-        if (transfer->sequence != sequence || !transfer->paused) continue;
-        transfer->paused = false;
-        if (const CURLcode code = curl_easy_pause(handle, CURLPAUSE_CONT); code != CURLE_OK) {
-          transfer->callback_failed = true;
-          transfer->callback_error =
-              Error(ErrorCode::kInternal,
-                    std::string("could not resume a paused reply: ") + curl_easy_strerror(code));
+      for (auto it = active_.begin(); it != active_.end(); ++it) {
+        Transfer& transfer = *it->second;
+        if (transfer.sequence != sequence || !transfer.paused) continue;
+        transfer.paused = false;
+        if (const CURLcode code = curl_easy_pause(it->first, CURLPAUSE_CONT); code != CURLE_OK) {
+          auto node = active_.extract(it);
+          curl_multi_remove_handle(multi_, node.key());
+          discard_easy(*node.mapped());
+          complete(std::move(node.mapped()),
+                   Error(ErrorCode::kInternal, std::string("could not resume a paused reply: ") +
+                                                   curl_easy_strerror(code)));
         }
         break;
       }

@@ -150,6 +150,31 @@ TEST_F(CompletionTest, DestroyingTheClientStillRunsEachCallbackOnce) {
   EXPECT_EQ(cancelled.load(), 4);
 }
 
+TEST_F(CompletionTest, CallsThatCallbacksStartWhileTheClientEndsEndAsCancelled) {
+  std::atomic<int> chained{0};
+  std::atomic<int> chained_cancelled{0};
+  server_.set_handler([&](const httplib::Request&, httplib::Response&) { server_.stall(); });
+  {
+    Client client(quick_options());
+    for (int i = 0; i < 3; ++i) {
+      client.decode_async(server_.url(), latents_.view(), tensor_options())
+          .then([&](Result<DecodeOutput>) {
+            // The Client is being destroyed: this call ends at once, and its callback runs too.
+            client.decode_async(server_.url(), latents_.view(), tensor_options())
+                .then([&](Result<DecodeOutput> result) {
+                  ++chained;
+                  if (!result && result.error().code() == ErrorCode::kCancelled) {
+                    ++chained_cancelled;
+                  }
+                });
+          });
+    }
+  }
+  server_.release_stalls();
+  EXPECT_EQ(chained.load(), 3);
+  EXPECT_EQ(chained_cancelled.load(), 3);
+}
+
 TEST_F(CompletionTest, APendingWhoseResultWasTakenIsSafeToUse) {
   Client client(quick_options());
   Pending<DecodeOutput> pending =
