@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "rvae/cancel.hpp"
 #include "rvae/error.hpp"
@@ -31,8 +32,12 @@ enum class WindowStep {
 template <typename T>
 struct WindowJobs {
   std::size_t count = 0;
-  /// Most calls in flight at once (at least 1).
+  /// Most requests in flight at once (at least 1), counting each call as `weight` requests.
   std::size_t limit = 1;
+  /// Optional: how many requests call i may have in flight at once (a tiled call sends several;
+  /// default 1). A call heavier than the room left waits until enough is free, and a call
+  /// heavier than `limit` starts alone.
+  std::function<std::size_t(std::size_t index)> weight;
   /// Starts call i, on the calling thread. Give `cancel` to the call (RequestControl::cancel, or
   /// a token that follows it): the window cancels it when it stops. An invalid Pending counts as
   /// a call that failed with InvalidArgument.
@@ -72,7 +77,13 @@ WindowSummary run_window(const WindowJobs<T>& jobs) {
   if (jobs.cancel) stop.follow(*jobs.cancel);
   const std::size_t limit = std::max<std::size_t>(1, jobs.limit);
   WindowSummary summary;
-  std::size_t in_flight = 0;
+  std::size_t in_flight = 0;  // Calls.
+  std::size_t load = 0;       // Requests they may have on the wire.
+  std::vector<std::size_t> weights;
+  auto weight_of = [&](std::size_t index) {
+    return jobs.weight ? std::max<std::size_t>(1, jobs.weight(index)) : std::size_t{1};
+  };
+  auto fits = [&](std::size_t index) { return in_flight == 0 || load + weight_of(index) <= limit; };
   bool stopping = false;
   auto halt = [&] {
     if (stopping) return;
@@ -83,10 +94,13 @@ WindowSummary run_window(const WindowJobs<T>& jobs) {
 
   while (true) {
     if (stop.cancelled()) halt();
-    while (!stopping && summary.started < jobs.count && in_flight < limit &&
+    while (!stopping && summary.started < jobs.count && fits(summary.started) &&
            (!jobs.may_start || jobs.may_start(summary.started))) {
       const std::size_t index = summary.started++;
       ++in_flight;
+      weights.resize(index + 1);
+      weights[index] = weight_of(index);
+      load += weights[index];
       Pending<T> pending = jobs.start(index, stop);
       pending.then([landed, index](Result<T> result) {
         {
@@ -114,6 +128,7 @@ WindowSummary run_window(const WindowJobs<T>& jobs) {
     if (ready.empty() && jobs.on_tick && jobs.on_tick() == WindowStep::kStop) halt();
     for (auto& [index, result] : ready) {
       --in_flight;
+      load -= weights[index];
       ++summary.finished;
       if (jobs.finish(index, std::move(result)) == WindowStep::kStop) halt();
     }

@@ -89,11 +89,18 @@ RequestControl item_control(const RequestControl& base, const CancelToken& windo
   return control;
 }
 
-// `start(index, control)` starts one call and returns its Pending.
-template <typename T, typename Start>
+// The requests a batch call may have in flight: a tiled one up to its tiling window, lowered
+// to what the batch allows, so that every limit counts requests on the wire.
+std::size_t tiled_weight(bool tiled, std::size_t tile_window, std::size_t batch_limit) {
+  return tiled ? std::max<std::size_t>(1, std::min(tile_window, batch_limit)) : 1;
+}
+
+// `start(index, control, weight)` starts one call, allowed `weight` requests in flight, and
+// returns its Pending; `weight(index, limit)` says how many it needs.
+template <typename T, typename Weight, typename Start>
 std::vector<Result<T>> run_batch(std::size_t count, std::size_t client_limit,
                                  const BatchOptions& batch, const RequestControl& base_control,
-                                 Start start) {
+                                 Weight weight, Start start) {
   std::vector<std::optional<Result<T>>> results(count);
   std::vector<bool> flying(count, false);
   auto live = std::make_shared<LiveBytes>(count);
@@ -118,10 +125,11 @@ std::vector<Result<T>> run_batch(std::size_t count, std::size_t client_limit,
   jobs.count = count;
   jobs.limit = std::min(std::max<std::size_t>(1, batch.max_in_flight), client_limit);
   jobs.cancel = batch.cancel;
+  jobs.weight = [&](std::size_t index) { return weight(index, jobs.limit); };
   jobs.start = [&](std::size_t index, const CancelToken& window) {
     flying[index] = true;
     ++progress.in_flight;
-    return start(index, item_control(base_control, window, live, index));
+    return start(index, item_control(base_control, window, live, index), weight(index, jobs.limit));
   };
   jobs.finish = [&](std::size_t index, Result<T> result) {
     flying[index] = false;
@@ -224,12 +232,18 @@ std::vector<Result<DecodeOutput>> Client::decode_batch(const Endpoint& endpoint,
                                                        const DecodeOptions& options,
                                                        const BatchOptions& batch) {
   if (!impl_) return std::vector<Result<DecodeOutput>>(latents.size(), moved_from());
-  return run_batch<DecodeOutput>(latents.size(), impl_->engine.options().max_in_flight, batch,
-                                 options.control, [&](std::size_t index, RequestControl control) {
-                                   DecodeOptions one = options;
-                                   one.control = std::move(control);
-                                   return impl_->decode_async(endpoint, latents[index], one);
-                                 });
+  return run_batch<DecodeOutput>(
+      latents.size(), impl_->engine.options().max_in_flight, batch, options.control,
+      [&](std::size_t index, std::size_t limit) {
+        return tiled_weight(decode_needs_tiling(latents[index], options),
+                            options.tiling.max_in_flight, limit);
+      },
+      [&](std::size_t index, RequestControl control, std::size_t weight) {
+        DecodeOptions one = options;
+        one.control = std::move(control);
+        one.tiling.max_in_flight = weight;
+        return impl_->decode_async(endpoint, latents[index], one);
+      });
 }
 
 std::vector<Result<EncodeOutput>> Client::encode_batch(const Endpoint& endpoint,
@@ -237,12 +251,18 @@ std::vector<Result<EncodeOutput>> Client::encode_batch(const Endpoint& endpoint,
                                                        const EncodeOptions& options,
                                                        const BatchOptions& batch) {
   if (!impl_) return std::vector<Result<EncodeOutput>>(images.size(), moved_from());
-  return run_batch<EncodeOutput>(images.size(), impl_->engine.options().max_in_flight, batch,
-                                 options.control, [&](std::size_t index, RequestControl control) {
-                                   EncodeOptions one = options;
-                                   one.control = std::move(control);
-                                   return impl_->encode_async(endpoint, images[index], one);
-                                 });
+  return run_batch<EncodeOutput>(
+      images.size(), impl_->engine.options().max_in_flight, batch, options.control,
+      [&](std::size_t index, std::size_t limit) {
+        return tiled_weight(encode_needs_tiling(images[index].width, images[index].height, options),
+                            options.tiling.max_in_flight, limit);
+      },
+      [&](std::size_t index, RequestControl control, std::size_t weight) {
+        EncodeOptions one = options;
+        one.control = std::move(control);
+        one.tiling.max_in_flight = weight;
+        return impl_->encode_async(endpoint, images[index], one);
+      });
 }
 
 namespace detail {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -280,6 +281,41 @@ TEST_F(CompletionTest, TheWindowKeepsItsLimitAndHandsResultsOverAsTheyLand) {
   EXPECT_EQ(order.size(), 9u);
   EXPECT_LE(most.load(), 3);
   EXPECT_GE(most.load(), 2);  // The window did run calls side by side.
+}
+
+TEST(CallWindowTest, WeightsCountRequestsAndAHeavyCallStartsAlone) {
+  // Calls that finish at once: the window starts as many as fit before it takes any result.
+  const std::vector<std::size_t> weights = {3, 3, 1, 1, 9, 2, 2};
+  std::size_t load = 0;
+  std::size_t calls = 0;
+  std::size_t most = 0;
+  bool heavy_alone = false;
+  WindowJobs<int> jobs;
+  jobs.count = weights.size();
+  jobs.limit = 4;
+  jobs.weight = [&](std::size_t index) { return weights[index]; };
+  jobs.start = [&](std::size_t index, const CancelToken&) {
+    load += weights[index];
+    ++calls;
+    if (weights[index] > jobs.limit)
+      heavy_alone = calls == 1;
+    else
+      most = std::max(most, load);
+    return make_ready_pending<int>(static_cast<int>(index));
+  };
+  std::vector<int> order;
+  jobs.finish = [&](std::size_t index, Result<int> result) {
+    load -= weights[index];
+    --calls;
+    order.push_back(*result);
+    return WindowStep::kGoOn;
+  };
+  const WindowSummary summary = run_window(jobs);
+  EXPECT_EQ(summary.finished, weights.size());
+  EXPECT_LE(most, 4u);
+  EXPECT_EQ(most, 4u);  // 3 + 1 fill the window: it is used, not just bounded.
+  EXPECT_TRUE(heavy_alone);
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5, 6}));
 }
 
 TEST_F(CompletionTest, AWindowStoppedByAResultCancelsTheRestAndStartsNoMore) {
