@@ -9,7 +9,8 @@
  * - Params structs begin with `struct_size`, set by their *_params_init: a program built
  *   against an older rvae.h keeps working with a newer library (fields it does not know keep
  *   their defaults), and a struct from a newer header is refused with RVAE_ERR_INVALID_ARGUMENT.
- *   Always call *_params_init before setting fields.
+ *   Always call *_params_init before setting fields. rvae_preset, which the library fills, is
+ *   accepted at any size from its first version on: the fields that fit are filled.
  * - Results (rvae_image, rvae_tensor, rvae_decode_result) are allocated by the library and freed
  *   with their own *_free function; inputs are borrowed for the duration of the call only.
  * - Thread-safety: an rvae_client may be used by any number of threads at once; cancel tokens
@@ -161,7 +162,7 @@ RVAE_API void rvae_client_free(rvae_client* c);
 
 /* ---- Model presets: built-in endpoints and latent factors (sd15, sdxl, flux, hunyuan-video). */
 typedef struct {
-  size_t struct_size; /* set by the caller: sizeof(rvae_preset) */
+  size_t struct_size; /* set by the caller: sizeof(rvae_preset); only fields that fit are filled */
   const char* name;   /* strings are static: valid for the life of the process */
   const char* model_id;
   const char* decode_endpoint; /* "" when the model has none */
@@ -174,6 +175,9 @@ typedef struct {
   int spatial_compression;
   int temporal_compression; /* 4 for video models, 1 for image models */
   int packed_latents;       /* 1 when the pipeline uses Flux-packed latents */
+  /* Added after the first rvae.h: the endpoint's cap, the largest image side in pixels it
+   * accepts; larger decodes and encodes are tiled. */
+  int max_image_side;
 } rvae_preset;
 
 /* Fills *out for a built-in model; RVAE_ERR_NOT_FOUND for an unknown name. */

@@ -19,6 +19,7 @@ constexpr std::size_t kFirstDecodeParams =
     offsetof(rvae_decode_params, batch_max_in_flight) + sizeof(size_t);
 constexpr std::size_t kFirstEncodeParams =
     offsetof(rvae_encode_params, progress_user_data) + sizeof(void*);
+constexpr std::size_t kFirstPreset = offsetof(rvae_preset, packed_latents) + sizeof(int);
 
 // Fills every byte past `size` with 0xA5: a field the library reads from there is garbage, as
 // it would be past the end of an older program's struct.
@@ -67,6 +68,57 @@ TEST_F(CapiTest, EncodeParamsOfTheFirstHeaderAreAccepted) {
   params.struct_size = kFirstEncodeParams - 1;
   expect_error(rvae_encode(client_, url("/sd15/encode/").c_str(), &image, &params, &latents, &err),
                err, RVAE_ERR_INVALID_ARGUMENT, "struct_size");
+}
+
+TEST(CapiPresetSize, FirstVersionGetsItsFieldsOnly) {
+  rvae_preset preset;
+  std::memset(&preset, 0xA5, sizeof preset);
+  preset.struct_size = kFirstPreset;
+  rvae_error* err = nullptr;
+  ASSERT_EQ(rvae_preset_get("flux", &preset, &err), RVAE_OK) << rvae_error_message(err);
+  EXPECT_EQ(err, nullptr);
+  EXPECT_STREQ(preset.name, "flux");
+  EXPECT_EQ(preset.latent_channels, 16);
+  EXPECT_EQ(preset.packed_latents, 1);
+  EXPECT_EQ(preset.struct_size, kFirstPreset);  // the caller's, untouched
+  // Past the caller's struct: not written.
+  const std::vector<unsigned char> after(reinterpret_cast<unsigned char*>(&preset) + kFirstPreset,
+                                         reinterpret_cast<unsigned char*>(&preset + 1));
+  EXPECT_EQ(after, std::vector<unsigned char>(sizeof preset - kFirstPreset, 0xA5));
+}
+
+TEST(CapiPresetSize, CurrentSizeGetsEveryField) {
+  rvae_preset preset;
+  preset.struct_size = sizeof preset;
+  rvae_error* err = nullptr;
+  ASSERT_EQ(rvae_preset_get("sdxl", &preset, &err), RVAE_OK) << rvae_error_message(err);
+  EXPECT_EQ(preset.max_image_side, 2048);
+}
+
+// A program built against a newer rvae.h, whose rvae_preset has grown: today's fields are
+// filled, the bytes after them are left alone.
+TEST(CapiPresetSize, LargerStructGetsTodaysFields) {
+  struct Newer {
+    rvae_preset today;
+    double added_later;
+  } newer;
+  newer.added_later = 42.0;
+  newer.today.struct_size = sizeof newer;
+  rvae_error* err = nullptr;
+  ASSERT_EQ(rvae_preset_get("sd15", &newer.today, &err), RVAE_OK) << rvae_error_message(err);
+  EXPECT_EQ(err, nullptr);
+  EXPECT_STREQ(newer.today.name, "sd15");
+  EXPECT_EQ(newer.today.max_image_side, 2048);
+  EXPECT_EQ(newer.added_later, 42.0);
+  EXPECT_EQ(newer.today.struct_size, sizeof newer);
+}
+
+TEST(CapiPresetSize, BelowTheFirstVersionIsRefused) {
+  rvae_preset preset;
+  preset.struct_size = kFirstPreset - 1;
+  rvae_error* err = nullptr;
+  expect_error(rvae_preset_get("sd15", &preset, &err), err, RVAE_ERR_INVALID_ARGUMENT,
+               "struct_size");
 }
 
 }  // namespace
