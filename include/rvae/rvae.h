@@ -176,7 +176,7 @@ typedef struct {
   int temporal_compression; /* 4 for video models, 1 for image models */
   int packed_latents;       /* 1 when the pipeline uses Flux-packed latents */
   /* Added after the first rvae.h: the endpoint's cap, the largest image side in pixels it
-   * accepts; larger decodes and encodes are tiled. */
+   * accepts; larger decodes and encodes are tiled (see rvae_tile_mode). */
   int max_image_side;
 } rvae_preset;
 
@@ -185,6 +185,19 @@ RVAE_API int rvae_preset_get(const char* model, rvae_preset* out, rvae_error** e
 /* The model's default decode / encode endpoint URL; NULL for an unknown model or none. */
 RVAE_API const char* rvae_preset_decode_endpoint(const char* model);
 RVAE_API const char* rvae_preset_encode_endpoint(const char* model);
+
+/* ---- Tiling: a decode whose image, or an encode whose input, is larger than the endpoint's cap
+ * (2048 pixels a side on the public service) is split into overlapping tiles, sent at once and
+ * joined without seams (as rvae::TilingOptions). The tiling fields of the decode and encode
+ * params were added after the first rvae.h; in each, 0 means the default. */
+typedef enum {
+  RVAE_TILE_AUTO = 0, /* tile exactly when the image exceeds max_image_side (default) */
+  RVAE_TILE_OFF = 1,  /* never: one request, which the service refuses above its cap */
+  RVAE_TILE_ON = 2    /* always, with tiles of at most tile_size pixels a side */
+} rvae_tile_mode;
+
+/* tile_overlap: abutting tiles, no blending. tile_colour_reference: no reference request. */
+#define RVAE_TILE_NONE (-1)
 
 /* ---- Decode. */
 typedef enum {
@@ -212,6 +225,17 @@ typedef struct {
   rvae_progress_fn progress; /* optional */
   void* progress_user_data;
   size_t batch_max_in_flight; /* rvae_decode_batch: decodes on the wire at once; default 8 */
+  /* Tiling (added after the first rvae.h; 0 = default in each): */
+  rvae_tile_mode tile_mode; /* default RVAE_TILE_AUTO */
+  int tile_size;            /* largest tile side in pixels, a multiple of 8 (16 for packed Flux
+                             * latents), at most max_image_side; 0: max_image_side */
+  int tile_overlap;         /* overlap of neighbouring tiles in latent pixels (8 image pixels each),
+                             * less than half a tile; 0: 16; RVAE_TILE_NONE: abutting tiles */
+  int max_image_side;       /* the endpoint's cap in pixels; 0: the preset's when `model` names one,
+                             * else 2048 */
+  int tile_colour_reference; /* 0 or 1: one extra request, the whole latent downsampled, that
+                              * evens out the tiles' colours; RVAE_TILE_NONE: not sent */
+  size_t tile_max_in_flight; /* requests of one tiled call on the wire at once; 0: 16 */
 } rvae_decode_params;
 
 /* Defaults, then the preset's factors when `model` names one (the usual request; NULL: no
@@ -239,7 +263,8 @@ RVAE_API int rvae_decode_full(rvae_client* c, const char* endpoint, const rvae_t
                               const rvae_decode_params* p, rvae_decode_result** out,
                               rvae_error** err);
 
-/* Decodes `count` latents concurrently (at most p->batch_max_in_flight at once); results[i]
+/* Decodes `count` latents concurrently (at most p->batch_max_in_flight at once), each in one
+ * request: batches are not tiled, and p->tile_mode RVAE_TILE_ON is refused; results[i]
  * belongs to latents[i]. Each item succeeds or fails alone: results[i] is NULL for a failed one,
  * and errors[i] (when `errors` is not NULL) holds its error, NULL for a success. Returns 0 when
  * every item succeeded, else the status of the first failed item (and *err describes it).
@@ -267,6 +292,17 @@ typedef struct {
   rvae_cancel_token* cancel; /* optional; borrowed */
   rvae_progress_fn progress; /* optional */
   void* progress_user_data;
+  /* Tiling (added after the first rvae.h; 0 = default in each): */
+  rvae_tile_mode tile_mode; /* default RVAE_TILE_AUTO */
+  int tile_size;            /* largest tile side in pixels, a multiple of 8 (16 for packed Flux
+                             * latents), at most max_image_side; 0: max_image_side */
+  int tile_overlap;         /* overlap of neighbouring tiles in latent pixels (8 image pixels each),
+                             * less than half a tile; 0: 16; RVAE_TILE_NONE: abutting tiles */
+  int max_image_side;       /* the endpoint's cap in pixels; 0: the preset's when `model` names one,
+                             * else 2048 */
+  int tile_colour_reference; /* 0 or 1: one extra request, the whole image downsampled, that
+                              * evens out the tiles' colours; RVAE_TILE_NONE: not sent */
+  size_t tile_max_in_flight; /* requests of one tiled call on the wire at once; 0: 16 */
 } rvae_encode_params;
 
 RVAE_API void rvae_encode_params_init(rvae_encode_params* p, const char* model);

@@ -17,6 +17,7 @@
 #include "rvae/presets.hpp"
 #include "rvae/rvae.h"
 #include "rvae/tensor.hpp"
+#include "rvae/tiling.hpp"
 
 struct rvae_error {
   rvae::Error error;
@@ -110,6 +111,26 @@ Result<std::string> resolve_endpoint(const char* endpoint, const char* model, bo
 
 /// Checks a C tensor view and describes it as a C++ one (borrowing the same bytes).
 Result<TensorView> tensor_view_of(const rvae_tensor_view* view, const char* function);
+
+/// The tiling fields of rvae_decode_params and rvae_encode_params, as the caller set them.
+struct TilingFields {
+  int mode = RVAE_TILE_AUTO;
+  int tile_size = 0;
+  int overlap = 0;
+  int max_image_side = 0;
+  int colour_reference = 0;
+  std::size_t max_in_flight = 0;
+};
+template <typename Params>
+TilingFields tiling_fields_of(const Params& p) noexcept {
+  return {raw_enum(p.tile_mode),   p.tile_size,         p.tile_overlap, p.max_image_side,
+          p.tile_colour_reference, p.tile_max_in_flight};
+}
+
+/// Tiling settings from the C fields (0 meaning the default in each). The cap is the caller's
+/// max_image_side when set, else `preset`'s (may be null), else the library's default.
+Result<TilingOptions> tiling_of(const TilingFields& fields, const ModelPreset* preset,
+                                const char* function);
 
 /// Decode options from (already read) params; `batch` leaves the per-call progress unset.
 Result<DecodeOptions> decode_options_of(const rvae_decode_params& params, const char* function);

@@ -15,6 +15,8 @@ using rvae::capi::fail;
 constexpr std::size_t kDecodeParamsV1 =
     RVAE_CAPI_SIZE_THROUGH(rvae_decode_params, batch_max_in_flight);
 static_assert(sizeof(void*) != 8 || kDecodeParamsV1 == 112, "the first version's layout moved");
+static_assert(rvae::capi::starts_after_padding(kDecodeParamsV1, alignof(rvae_decode_params),
+                                               offsetof(rvae_decode_params, tile_mode)));
 
 // Everything one decode call needs, checked.
 struct DecodeCall {
@@ -147,6 +149,12 @@ int rvae_decode_batch(rvae_client* c, const char* endpoint, const rvae_tensor_vi
     }
     rvae::Result<DecodeCall> call = prepare(c, endpoint, p, fn);
     if (!call) return fail(err, call.error());
+    // Batch items are sent whole: asking for tiles would be silently ignored.
+    if (call->options.tiling.mode == rvae::TileMode::kOn) {
+      return fail(err, ErrorCode::kInvalidArgument,
+                  "rvae_decode_batch: batches are not tiled; params->tile_mode must not be "
+                  "RVAE_TILE_ON");
+    }
     if (call->params.batch_max_in_flight < 1) {
       return fail(err, ErrorCode::kInvalidArgument,
                   "rvae_decode_batch: params->batch_max_in_flight must be at least 1");

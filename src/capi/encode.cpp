@@ -14,6 +14,8 @@ using rvae::capi::fail;
 constexpr std::size_t kEncodeParamsV1 =
     RVAE_CAPI_SIZE_THROUGH(rvae_encode_params, progress_user_data);
 static_assert(sizeof(void*) != 8 || kEncodeParamsV1 == 80, "the first version's layout moved");
+static_assert(rvae::capi::starts_after_padding(kEncodeParamsV1, alignof(rvae_encode_params),
+                                               offsetof(rvae_encode_params, tile_mode)));
 
 rvae::Result<rvae::ImageView> image_of(const rvae_image* image, const char* function) {
   auto invalid = [function](const std::string& what) {
