@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "rvae/export.h"
+#include "rvae/version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -101,7 +102,8 @@ RVAE_API void rvae_error_free(rvae_error* e);
 /* Stable name of a status, e.g. "InvalidArgument"; "OK" for 0, "Unknown" otherwise. */
 RVAE_API const char* rvae_status_name(int status);
 
-/* "0.1.0". */
+/* The linked library's version, e.g. "0.1.0"; RVAE_VERSION_STRING (rvae/version.h) is the
+ * header's. */
 RVAE_API const char* rvae_version(void);
 
 /* ---- Cancellation: a token given to calls through their params. rvae_cancel_token_cancel may

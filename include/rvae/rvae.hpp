@@ -13,3 +13,4 @@
 #include "rvae/tensor.hpp"
 #include "rvae/tiled.hpp"
 #include "rvae/tiling.hpp"
+#include "rvae/version.h"
