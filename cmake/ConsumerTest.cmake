@@ -1,6 +1,7 @@
 # ctest driver: builds tests/consumer the way a consumer would and runs what it built.
 #   MODE=install       install the build tree into a scratch prefix, find_package it, and also
-#                      build the C example with pkg-config (--static for a static build)
+#                      build the C example with plain pkg-config (and --static for a static
+#                      build)
 #   MODE=build-tree    find_package on the build tree itself (its export())
 #   MODE=subdirectory  add_subdirectory on the sources, as a shared library; checks first that
 #                      by default only the library is built; then checks librvae.so's exported
@@ -67,26 +68,37 @@ if(MODE STREQUAL "install" AND EXISTS ${WORK_DIR}/prefix/bin/rvae)
 endif()
 
 if(MODE STREQUAL "install" AND PKG_CONFIG)
-  # The C example built by hand from rvae.pc alone, as a Makefile-based project would.
+  # The C example built by hand from rvae.pc alone, as a Makefile-based project would: with
+  # plain `pkg-config --libs rvae`, which must link whether the install is static or shared,
+  # and, for a static-only install, with --static too.
   set(pc_env PKG_CONFIG_PATH=${WORK_DIR}/prefix/lib/pkgconfig)
-  set(static "")
+  set(pc_modes plain)
   if(NOT EXISTS ${WORK_DIR}/prefix/lib/librvae.so)
-    set(static --static)
-  endif()
-  run("pkg-config" ${CMAKE_COMMAND} -E env ${pc_env} ${PKG_CONFIG} --cflags --libs ${static} rvae)
-  string(STRIP "${run_output}" pc_flags)
-  separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
-  string(FIND "${pc_flags}" "-I${WORK_DIR}/prefix/" in_prefix)
-  if(in_prefix LESS 0)
-    message(FATAL_ERROR "rvae.pc does not point into the install prefix: ${pc_flags}")
+    list(APPEND pc_modes static)
   endif()
   file(MAKE_DIRECTORY ${WORK_DIR}/pkg-config)
   if(NOT C_COMPILER)
     set(C_COMPILER cc)
   endif()
-  run("compiling with pkg-config's flags" ${C_COMPILER} -std=c99 -Wall -Wextra -Werror -pedantic
-      ${SOURCE_DIR}/tests/consumer/c_api.c ${pc_flags} -o ${WORK_DIR}/pkg-config/c_api)
-  expect_output("c api ok" ${bin}/with_endpoint ${WORK_DIR}/pkg-config/c_api)
+  foreach(mode IN LISTS pc_modes)
+    set(pc_static "")
+    if(mode STREQUAL "static")
+      set(pc_static --static)
+    endif()
+    run("pkg-config" ${CMAKE_COMMAND} -E env ${pc_env} ${PKG_CONFIG} --cflags --libs ${pc_static}
+        rvae)
+    string(STRIP "${run_output}" pc_flags)
+    message(STATUS "pkg-config --cflags --libs ${pc_static} rvae: ${pc_flags}")
+    separate_arguments(pc_flags UNIX_COMMAND "${pc_flags}")
+    string(FIND "${pc_flags}" "-I${WORK_DIR}/prefix/" in_prefix)
+    if(in_prefix LESS 0)
+      message(FATAL_ERROR "rvae.pc does not point into the install prefix: ${pc_flags}")
+    endif()
+    run("compiling with pkg-config's flags (${mode})" ${C_COMPILER} -std=c99 -Wall -Wextra
+        -Werror -pedantic ${SOURCE_DIR}/tests/consumer/c_api.c ${pc_flags}
+        -o ${WORK_DIR}/pkg-config/c_api_${mode})
+    expect_output("c api ok" ${bin}/with_endpoint ${WORK_DIR}/pkg-config/c_api_${mode})
+  endforeach()
 endif()
 
 if(MODE STREQUAL "subdirectory")

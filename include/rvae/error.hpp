@@ -97,7 +97,7 @@ class [[nodiscard]] Result {
     return std::get<0>(std::move(storage_));
   }
 
-  /// The error; only valid when !has_value().
+  /// The error; throws std::bad_variant_access when there is a value instead.
   const Error& error() const& { return std::get<1>(storage_); }
   Error&& error() && { return std::get<1>(std::move(storage_)); }
 
@@ -134,10 +134,20 @@ class [[nodiscard]] Result<void> {
   void value() const {
     if (error_) throw *error_;
   }
-  const Error& error() const& { return *error_; }
-  Error&& error() && { return std::move(*error_); }
+  /// The error; throws std::bad_variant_access on a success, as Result<T>::error() does.
+  const Error& error() const& {
+    throw_if_success();
+    return *error_;
+  }
+  Error&& error() && {
+    throw_if_success();
+    return std::move(*error_);
+  }
 
  private:
+  void throw_if_success() const {
+    if (!error_) throw std::bad_variant_access();
+  }
   std::optional<Error> error_;
 };
 

@@ -9,7 +9,8 @@
  * - Params structs begin with `struct_size`, set by their *_params_init: a program built
  *   against an older rvae.h keeps working with a newer library (fields it does not know keep
  *   their defaults), and a struct from a newer header is refused with RVAE_ERR_INVALID_ARGUMENT.
- *   Always call *_params_init before setting fields.
+ *   Always call *_params_init before setting fields. rvae_preset, which the library fills, is
+ *   accepted at any size from its first version on: the fields that fit are filled.
  * - Results (rvae_image, rvae_tensor, rvae_decode_result) are allocated by the library and freed
  *   with their own *_free function; inputs are borrowed for the duration of the call only.
  * - Thread-safety: an rvae_client may be used by any number of threads at once; cancel tokens
@@ -25,6 +26,7 @@
 #include <stdint.h>
 
 #include "rvae/export.h"
+#include "rvae/version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -100,7 +102,8 @@ RVAE_API void rvae_error_free(rvae_error* e);
 /* Stable name of a status, e.g. "InvalidArgument"; "OK" for 0, "Unknown" otherwise. */
 RVAE_API const char* rvae_status_name(int status);
 
-/* "0.1.0". */
+/* The linked library's version, e.g. "0.1.0"; RVAE_VERSION_STRING (rvae/version.h) is the
+ * header's. */
 RVAE_API const char* rvae_version(void);
 
 /* ---- Cancellation: a token given to calls through their params. rvae_cancel_token_cancel may
@@ -161,7 +164,7 @@ RVAE_API void rvae_client_free(rvae_client* c);
 
 /* ---- Model presets: built-in endpoints and latent factors (sd15, sdxl, flux, hunyuan-video). */
 typedef struct {
-  size_t struct_size; /* set by the caller: sizeof(rvae_preset) */
+  size_t struct_size; /* set by the caller: sizeof(rvae_preset); only fields that fit are filled */
   const char* name;   /* strings are static: valid for the life of the process */
   const char* model_id;
   const char* decode_endpoint; /* "" when the model has none */
@@ -174,6 +177,9 @@ typedef struct {
   int spatial_compression;
   int temporal_compression; /* 4 for video models, 1 for image models */
   int packed_latents;       /* 1 when the pipeline uses Flux-packed latents */
+  /* Added after the first rvae.h: the endpoint's cap, the largest image side in pixels it
+   * accepts; larger decodes and encodes are tiled (see rvae_tile_mode). */
+  int max_image_side;
 } rvae_preset;
 
 /* Fills *out for a built-in model; RVAE_ERR_NOT_FOUND for an unknown name. */
@@ -181,6 +187,19 @@ RVAE_API int rvae_preset_get(const char* model, rvae_preset* out, rvae_error** e
 /* The model's default decode / encode endpoint URL; NULL for an unknown model or none. */
 RVAE_API const char* rvae_preset_decode_endpoint(const char* model);
 RVAE_API const char* rvae_preset_encode_endpoint(const char* model);
+
+/* ---- Tiling: a decode whose image, or an encode whose input, is larger than the endpoint's cap
+ * (2048 pixels a side on the public service) is split into overlapping tiles, sent at once and
+ * joined without seams (as rvae::TilingOptions). The tiling fields of the decode and encode
+ * params were added after the first rvae.h; in each, 0 means the default. */
+typedef enum {
+  RVAE_TILE_AUTO = 0, /* tile exactly when the image exceeds max_image_side (default) */
+  RVAE_TILE_OFF = 1,  /* never: one request, which the service refuses above its cap */
+  RVAE_TILE_ON = 2    /* always, with tiles of at most tile_size pixels a side */
+} rvae_tile_mode;
+
+/* tile_overlap: abutting tiles, no blending. tile_colour_reference: no reference request. */
+#define RVAE_TILE_NONE (-1)
 
 /* ---- Decode. */
 typedef enum {
@@ -208,6 +227,17 @@ typedef struct {
   rvae_progress_fn progress; /* optional */
   void* progress_user_data;
   size_t batch_max_in_flight; /* rvae_decode_batch: decodes on the wire at once; default 8 */
+  /* Tiling (added after the first rvae.h; 0 = default in each): */
+  rvae_tile_mode tile_mode; /* default RVAE_TILE_AUTO */
+  int tile_size;            /* largest tile side in pixels, a multiple of 8 (16 for packed Flux
+                             * latents), at most max_image_side; 0: max_image_side */
+  int tile_overlap;         /* overlap of neighbouring tiles in latent pixels (8 image pixels each),
+                             * less than half a tile; 0: 16; RVAE_TILE_NONE: abutting tiles */
+  int max_image_side;       /* the endpoint's cap in pixels; 0: the preset's when `model` names one,
+                             * else 2048 */
+  int tile_colour_reference; /* 0 or 1: one extra request, the whole latent downsampled, that
+                              * evens out the tiles' colours; RVAE_TILE_NONE: not sent */
+  size_t tile_max_in_flight; /* requests of one tiled call on the wire at once; 0: 16 */
 } rvae_decode_params;
 
 /* Defaults, then the preset's factors when `model` names one (the usual request; NULL: no
@@ -235,7 +265,8 @@ RVAE_API int rvae_decode_full(rvae_client* c, const char* endpoint, const rvae_t
                               const rvae_decode_params* p, rvae_decode_result** out,
                               rvae_error** err);
 
-/* Decodes `count` latents concurrently (at most p->batch_max_in_flight at once); results[i]
+/* Decodes `count` latents concurrently (at most p->batch_max_in_flight requests at once), each
+ * tiled as rvae_decode_full would tile it (the tiling fields apply to every item); results[i]
  * belongs to latents[i]. Each item succeeds or fails alone: results[i] is NULL for a failed one,
  * and errors[i] (when `errors` is not NULL) holds its error, NULL for a success. Returns 0 when
  * every item succeeded, else the status of the first failed item (and *err describes it).
@@ -263,6 +294,17 @@ typedef struct {
   rvae_cancel_token* cancel; /* optional; borrowed */
   rvae_progress_fn progress; /* optional */
   void* progress_user_data;
+  /* Tiling (added after the first rvae.h; 0 = default in each): */
+  rvae_tile_mode tile_mode; /* default RVAE_TILE_AUTO */
+  int tile_size;            /* largest tile side in pixels, a multiple of 8 (16 for packed Flux
+                             * latents), at most max_image_side; 0: max_image_side */
+  int tile_overlap;         /* overlap of neighbouring tiles in latent pixels (8 image pixels each),
+                             * less than half a tile; 0: 16; RVAE_TILE_NONE: abutting tiles */
+  int max_image_side;       /* the endpoint's cap in pixels; 0: the preset's when `model` names one,
+                             * else 2048 */
+  int tile_colour_reference; /* 0 or 1: one extra request, the whole image downsampled, that
+                              * evens out the tiles' colours; RVAE_TILE_NONE: not sent */
+  size_t tile_max_in_flight; /* requests of one tiled call on the wire at once; 0: 16 */
 } rvae_encode_params;
 
 RVAE_API void rvae_encode_params_init(rvae_encode_params* p, const char* model);

@@ -14,3 +14,4 @@
 #include "rvae/tensor.hpp"
 #include "rvae/tiled.hpp"
 #include "rvae/tiling.hpp"
+#include "rvae/version.h"

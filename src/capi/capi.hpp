@@ -17,6 +17,7 @@
 #include "rvae/presets.hpp"
 #include "rvae/rvae.h"
 #include "rvae/tensor.hpp"
+#include "rvae/tiling.hpp"
 
 struct rvae_error {
   rvae::Error error;
@@ -57,20 +58,33 @@ int guarded(rvae_error** err, const char* function, Body&& body) noexcept {
   }
 }
 
+/// The size of a C struct up to the end of `field`: a first version's size is pinned as this of
+/// the last field that version had, so that adding fields later does not refuse older programs.
+#define RVAE_CAPI_SIZE_THROUGH(type, field) (offsetof(type, field) + sizeof(type::field))
+
+/// Whether fields added after a first version of `first_size` bytes start after that version's
+/// tail padding (what sizeof gave older programs, which they pass as struct_size): otherwise an
+/// older program's padding bytes would be read as a newer field.
+constexpr bool starts_after_padding(std::size_t first_size, std::size_t align,
+                                    std::size_t added_field_offset) noexcept {
+  return added_field_offset >= (first_size + align - 1) / align * align;
+}
+
 /// Copies a caller's params struct into `out` (which holds the defaults), honouring its
 /// struct_size: a smaller struct from an older rvae.h leaves the newer fields at their defaults;
 /// a larger one (a newer header than this library) or one below the first version's size is
-/// refused. `first_size` is the struct's size in the first rvae.h that had it.
+/// refused. `first_size` is the struct's size in the first rvae.h that had it; `init` names the
+/// function that sets struct_size, for the message.
 template <typename Params>
 Result<void> read_params(const Params* in, std::size_t first_size, Params& out,
-                         const char* function, const char* name) {
+                         const char* function, const char* init) {
   if (in == nullptr) return {};
   if (in->struct_size < first_size || in->struct_size > sizeof(Params)) {
-    return Error(ErrorCode::kInvalidArgument, std::string(function) + ": " + name +
-                                                  "->struct_size is " +
+    return Error(ErrorCode::kInvalidArgument, std::string(function) + ": params->struct_size is " +
                                                   std::to_string(in->struct_size) + ", expected " +
+                                                  std::to_string(first_size) + ".." +
                                                   std::to_string(sizeof(Params)) + " (call " +
-                                                  name + "_init before setting fields)");
+                                                  init + " before setting fields)");
   }
   std::memcpy(static_cast<void*>(&out), static_cast<const void*>(in), in->struct_size);
   return {};
@@ -97,6 +111,26 @@ Result<std::string> resolve_endpoint(const char* endpoint, const char* model, bo
 
 /// Checks a C tensor view and describes it as a C++ one (borrowing the same bytes).
 Result<TensorView> tensor_view_of(const rvae_tensor_view* view, const char* function);
+
+/// The tiling fields of rvae_decode_params and rvae_encode_params, as the caller set them.
+struct TilingFields {
+  int mode = RVAE_TILE_AUTO;
+  int tile_size = 0;
+  int overlap = 0;
+  int max_image_side = 0;
+  int colour_reference = 0;
+  std::size_t max_in_flight = 0;
+};
+template <typename Params>
+TilingFields tiling_fields_of(const Params& p) noexcept {
+  return {raw_enum(p.tile_mode),   p.tile_size,         p.tile_overlap, p.max_image_side,
+          p.tile_colour_reference, p.tile_max_in_flight};
+}
+
+/// Tiling settings from the C fields (0 meaning the default in each). The cap is the caller's
+/// max_image_side when set, else `preset`'s (may be null), else the library's default.
+Result<TilingOptions> tiling_of(const TilingFields& fields, const ModelPreset* preset,
+                                const char* function);
 
 /// Decode options from (already read) params; `batch` leaves the per-call progress unset.
 Result<DecodeOptions> decode_options_of(const rvae_decode_params& params, const char* function);

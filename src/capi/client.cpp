@@ -8,9 +8,12 @@
 
 namespace {
 
-// The size of rvae_client_params in the first rvae.h, which ended before decode_threads; an
+// The size of rvae_client_params in the first rvae.h, which ended with log_user_data; an
 // older program's struct leaves the fields after it at their defaults (see read_params).
-constexpr std::size_t kClientParamsV1 = offsetof(rvae_client_params, decode_threads);
+constexpr std::size_t kClientParamsV1 = RVAE_CAPI_SIZE_THROUGH(rvae_client_params, log_user_data);
+static_assert(sizeof(void*) != 8 || kClientParamsV1 == 104, "the first version's layout moved");
+static_assert(rvae::capi::starts_after_padding(kClientParamsV1, alignof(rvae_client_params),
+                                               offsetof(rvae_client_params, decode_threads)));
 
 rvae_log_level log_level_of(rvae::LogLevel level) {
   switch (level) {
@@ -92,8 +95,8 @@ rvae_client* rvae_client_new(const rvae_client_params* p, rvae_error** err) {
   rvae::capi::guarded(err, "rvae_client_new", [&] {
     rvae_client_params params;
     rvae_client_params_init(&params);
-    if (rvae::Result<void> read =
-            rvae::capi::read_params(p, kClientParamsV1, params, "rvae_client_new", "params");
+    if (rvae::Result<void> read = rvae::capi::read_params(
+            p, kClientParamsV1, params, "rvae_client_new", "rvae_client_params_init");
         !read) {
       return rvae::capi::fail(err, read.error());
     }

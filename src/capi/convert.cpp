@@ -109,12 +109,60 @@ Result<TensorView> tensor_view_of(const rvae_tensor_view* view, const char* func
   return out;
 }
 
+Result<TilingOptions> tiling_of(const TilingFields& fields, const ModelPreset* preset,
+                                const char* function) {
+  TilingOptions tiling;
+  switch (fields.mode) {
+    case RVAE_TILE_AUTO:
+      tiling.mode = TileMode::kAuto;
+      break;
+    case RVAE_TILE_OFF:
+      tiling.mode = TileMode::kOff;
+      break;
+    case RVAE_TILE_ON:
+      tiling.mode = TileMode::kOn;
+      break;
+    default:
+      return invalid(function, "params->tile_mode " + std::to_string(fields.mode) +
+                                   " is not an rvae_tile_mode");
+  }
+  if (fields.tile_size < 0) return invalid(function, "params->tile_size must not be negative");
+  tiling.tile_size = fields.tile_size;
+  // 0 keeps the default overlap; RVAE_TILE_NONE asks for abutting tiles (the C++ 0).
+  if (fields.overlap < RVAE_TILE_NONE) {
+    return invalid(function, "params->tile_overlap must be positive, 0 or RVAE_TILE_NONE");
+  }
+  if (fields.overlap == RVAE_TILE_NONE) tiling.overlap = 0;
+  if (fields.overlap > 0) tiling.overlap = fields.overlap;
+  if (fields.max_image_side < 0) {
+    return invalid(function, "params->max_image_side must not be negative");
+  }
+  // The endpoint a preset names has that preset's cap, unless the caller knows better.
+  if (fields.max_image_side > 0) {
+    tiling.max_image_side = fields.max_image_side;
+  } else if (preset != nullptr) {
+    tiling.max_image_side = preset->max_image_side;
+  }
+  if (fields.colour_reference != 0 && fields.colour_reference != 1 &&
+      fields.colour_reference != RVAE_TILE_NONE) {
+    return invalid(function, "params->tile_colour_reference must be 0, 1 or RVAE_TILE_NONE");
+  }
+  tiling.colour_reference = fields.colour_reference != RVAE_TILE_NONE;
+  if (fields.max_in_flight > 0) tiling.max_in_flight = fields.max_in_flight;
+  return tiling;
+}
+
 Result<DecodeOptions> decode_options_of(const rvae_decode_params& p, const char* function) {
+  const ModelPreset* preset = nullptr;
   if (p.model != nullptr) {
-    Result<const ModelPreset*> preset = find_model(p.model, function);
-    if (!preset) return preset.error();
+    Result<const ModelPreset*> found = find_model(p.model, function);
+    if (!found) return found.error();
+    preset = *found;
   }
   DecodeOptions options;
+  Result<TilingOptions> tiling = tiling_of(tiling_fields_of(p), preset, function);
+  if (!tiling) return tiling.error();
+  options.tiling = std::move(*tiling);
   switch (raw_enum(p.output_type)) {
     case RVAE_OUTPUT_IMAGE:
       options.output_type = OutputType::kImage;
@@ -160,11 +208,16 @@ Result<DecodeOptions> decode_options_of(const rvae_decode_params& p, const char*
 }
 
 Result<EncodeOptions> encode_options_of(const rvae_encode_params& p, const char* function) {
+  const ModelPreset* preset = nullptr;
   if (p.model != nullptr) {
-    Result<const ModelPreset*> preset = find_model(p.model, function);
-    if (!preset) return preset.error();
+    Result<const ModelPreset*> found = find_model(p.model, function);
+    if (!found) return found.error();
+    preset = *found;
   }
   EncodeOptions options;
+  Result<TilingOptions> tiling = tiling_of(tiling_fields_of(p), preset, function);
+  if (!tiling) return tiling.error();
+  options.tiling = std::move(*tiling);
   if (p.has_scaling_factor) options.scaling_factor = p.scaling_factor;
   if (p.has_shift_factor) options.shift_factor = p.shift_factor;
   Result<RequestControl> control =

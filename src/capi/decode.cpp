@@ -1,4 +1,5 @@
 // rvae_decode, rvae_decode_full and rvae_decode_batch over rvae::Client::decode(_batch).
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -9,8 +10,13 @@ namespace {
 using rvae::ErrorCode;
 using rvae::capi::fail;
 
-// The size of rvae_decode_params in the first rvae.h (this one); see read_params.
-constexpr std::size_t kDecodeParamsV1 = sizeof(rvae_decode_params);
+// The size of rvae_decode_params in the first rvae.h, which ended with batch_max_in_flight; an
+// older program's struct leaves the fields after it at their defaults (see read_params).
+constexpr std::size_t kDecodeParamsV1 =
+    RVAE_CAPI_SIZE_THROUGH(rvae_decode_params, batch_max_in_flight);
+static_assert(sizeof(void*) != 8 || kDecodeParamsV1 == 112, "the first version's layout moved");
+static_assert(rvae::capi::starts_after_padding(kDecodeParamsV1, alignof(rvae_decode_params),
+                                               offsetof(rvae_decode_params, tile_mode)));
 
 // Everything one decode call needs, checked.
 struct DecodeCall {
@@ -26,8 +32,8 @@ rvae::Result<DecodeCall> prepare(rvae_client* c, const char* endpoint, const rva
   }
   DecodeCall call;
   rvae_decode_params_init(&call.params, nullptr);
-  if (rvae::Result<void> read =
-          rvae::capi::read_params(p, kDecodeParamsV1, call.params, function, "params");
+  if (rvae::Result<void> read = rvae::capi::read_params(p, kDecodeParamsV1, call.params, function,
+                                                        "rvae_decode_params_init");
       !read) {
     return read.error();
   }

@@ -1,4 +1,5 @@
 // rvae_encode over rvae::Client::encode.
+#include <cstddef>
 #include <string>
 
 #include "capi/capi.hpp"
@@ -8,8 +9,13 @@ namespace {
 using rvae::ErrorCode;
 using rvae::capi::fail;
 
-// The size of rvae_encode_params in the first rvae.h (this one); see read_params.
-constexpr std::size_t kEncodeParamsV1 = sizeof(rvae_encode_params);
+// The size of rvae_encode_params in the first rvae.h, which ended with progress_user_data; an
+// older program's struct leaves the fields after it at their defaults (see read_params).
+constexpr std::size_t kEncodeParamsV1 =
+    RVAE_CAPI_SIZE_THROUGH(rvae_encode_params, progress_user_data);
+static_assert(sizeof(void*) != 8 || kEncodeParamsV1 == 80, "the first version's layout moved");
+static_assert(rvae::capi::starts_after_padding(kEncodeParamsV1, alignof(rvae_encode_params),
+                                               offsetof(rvae_encode_params, tile_mode)));
 
 rvae::Result<rvae::ImageView> image_of(const rvae_image* image, const char* function) {
   auto invalid = [function](const std::string& what) {
@@ -62,7 +68,8 @@ int rvae_encode(rvae_client* c, const char* endpoint, const rvae_image* image,
     if (c == nullptr) return fail(err, ErrorCode::kInvalidArgument, "rvae_encode: client is NULL");
     rvae_encode_params params;
     rvae_encode_params_init(&params, nullptr);
-    if (rvae::Result<void> read = rvae::capi::read_params(p, kEncodeParamsV1, params, fn, "params");
+    if (rvae::Result<void> read =
+            rvae::capi::read_params(p, kEncodeParamsV1, params, fn, "rvae_encode_params_init");
         !read) {
       return fail(err, read.error());
     }

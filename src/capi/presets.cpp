@@ -1,4 +1,6 @@
 // Model presets in C: the built-in registry, looked up by name.
+#include <cstddef>
+#include <cstring>
 #include <string>
 
 #include "capi/capi.hpp"
@@ -65,6 +67,17 @@ rvae_dtype c_dtype(rvae::DType dtype) {
   return RVAE_DTYPE_FLOAT32;
 }
 
+// rvae_preset in the first rvae.h ended with packed_latents.
+constexpr std::size_t kPresetV1 = RVAE_CAPI_SIZE_THROUGH(rvae_preset, packed_latents);
+static_assert(sizeof(void*) != 8 || kPresetV1 == 88, "the first version's layout moved");
+static_assert(rvae::capi::starts_after_padding(kPresetV1, alignof(rvae_preset),
+                                               offsetof(rvae_preset, max_image_side)));
+// Where each version of rvae_preset ends, oldest first; a field added later gets a row here.
+constexpr std::size_t kPresetFieldEnds[] = {
+    kPresetV1,
+    RVAE_CAPI_SIZE_THROUGH(rvae_preset, max_image_side),
+};
+
 }  // namespace
 
 extern "C" {
@@ -78,28 +91,41 @@ int rvae_preset_get(const char* model, rvae_preset* out, rvae_error** err) {
     if (out == nullptr) {
       return fail(err, rvae::ErrorCode::kInvalidArgument, "rvae_preset_get: out is NULL");
     }
-    if (out->struct_size != sizeof(rvae_preset)) {
+    // The library fills this struct, so it may grow: any size from the first version on is
+    // accepted, and only the fields that fit in the caller's struct are written.
+    if (out->struct_size < kPresetV1) {
       return fail(err, rvae::ErrorCode::kInvalidArgument,
                   "rvae_preset_get: out->struct_size is " + std::to_string(out->struct_size) +
-                      ", expected sizeof(rvae_preset) = " + std::to_string(sizeof(rvae_preset)));
+                      ", expected at least " + std::to_string(kPresetV1) +
+                      " (set it to sizeof(rvae_preset))");
     }
     const rvae::ModelPreset* preset = preset_or_null(model);
     if (preset == nullptr) {
       return fail(err, rvae::ErrorCode::kNotFound,
                   rvae::capi::find_model(model, "rvae_preset_get").error().message());
     }
-    out->name = preset->name.c_str();
-    out->model_id = preset->model_id.c_str();
-    out->decode_endpoint = preset->decode_endpoint.c_str();
-    out->encode_endpoint = preset->encode_endpoint.c_str();
-    out->latent_channels = preset->latent_channels;
-    out->scaling_factor = preset->scaling_factor;
-    out->has_shift_factor = preset->shift_factor ? 1 : 0;
-    out->shift_factor = preset->shift_factor.value_or(0.0);
-    out->dtype = c_dtype(preset->dtype);
-    out->spatial_compression = preset->spatial_compression;
-    out->temporal_compression = preset->temporal_compression;
-    out->packed_latents = preset->packed_latents ? 1 : 0;
+    rvae_preset filled{};
+    filled.name = preset->name.c_str();
+    filled.model_id = preset->model_id.c_str();
+    filled.decode_endpoint = preset->decode_endpoint.c_str();
+    filled.encode_endpoint = preset->encode_endpoint.c_str();
+    filled.latent_channels = preset->latent_channels;
+    filled.scaling_factor = preset->scaling_factor;
+    filled.has_shift_factor = preset->shift_factor ? 1 : 0;
+    filled.shift_factor = preset->shift_factor.value_or(0.0);
+    filled.dtype = c_dtype(preset->dtype);
+    filled.spatial_compression = preset->spatial_compression;
+    filled.temporal_compression = preset->temporal_compression;
+    filled.packed_latents = preset->packed_latents ? 1 : 0;
+    filled.max_image_side = preset->max_image_side;
+    // Everything after struct_size, up to the end of the last whole field that fits.
+    std::size_t end = 0;
+    for (std::size_t field_end : kPresetFieldEnds) {
+      if (field_end <= out->struct_size) end = field_end;
+    }
+    constexpr std::size_t kStart = sizeof(out->struct_size);
+    std::memcpy(reinterpret_cast<unsigned char*>(out) + kStart,
+                reinterpret_cast<const unsigned char*>(&filled) + kStart, end - kStart);
     return rvae::capi::succeed(err);
   });
 }

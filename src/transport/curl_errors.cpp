@@ -1,6 +1,7 @@
 #include "transport/curl_errors.hpp"
 
 #include <string>
+#include <utility>
 
 #include "transport/url.hpp"
 
@@ -52,6 +53,7 @@ Error error_from_curl(CURLcode code, const char* error_buffer, std::string_view 
   NetworkFailure failure = classify_curl(code);
   ErrorCode error_code = ErrorCode::kUnavailable;
   std::string what;
+  bool with_detail = true;  // libcurl's own text, after ours
   switch (failure) {
     case NetworkFailure::kResolveFailed:
       what = "could not resolve the host of " + where;
@@ -89,10 +91,14 @@ Error error_from_curl(CURLcode code, const char* error_buffer, std::string_view 
       break;
     case NetworkFailure::kOther:
       if (code == CURLE_OUT_OF_MEMORY && in_headers) {
-        // libcurl refuses a header line (or all headers) over its fixed limit with this code.
+        // libcurl refuses a header line (or all headers) over its fixed limit with this code;
+        // its text ("Out of memory") would contradict ours, so the per-line limit, which both
+        // then exceed, is named instead.
         failure = NetworkFailure::kReplyTooLarge;
         error_code = ErrorCode::kResourceExhausted;
-        what = "reply headers from " + where + " are too large";
+        what = "reply headers from " + where + " are too large (over " +
+               std::to_string(CURL_MAX_HTTP_HEADER / 1024) + " KiB)";
+        with_detail = false;
       } else if (code == CURLE_OUT_OF_MEMORY) {
         error_code = ErrorCode::kResourceExhausted;
         what = "out of memory talking to " + where;
@@ -101,7 +107,8 @@ Error error_from_curl(CURLcode code, const char* error_buffer, std::string_view 
       }
       break;
   }
-  return Error(error_code, what + ": " + detail).with_retryable(http::is_retryable(failure));
+  if (with_detail) what += ": " + detail;
+  return Error(error_code, std::move(what)).with_retryable(http::is_retryable(failure));
 }
 
 }  // namespace rvae::transport

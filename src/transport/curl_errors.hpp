@@ -16,7 +16,8 @@ http::NetworkFailure classify_curl(CURLcode code) noexcept;
 /// Maps a failed transfer to an Error naming what happened and where (resolve/connect failures
 /// Unavailable, timeouts DeadlineExceeded, a body cut short DataLoss, ...), retryable exactly
 /// for the conditions of http/retryable.hpp. `in_headers` says the reply's headers had not
-/// all arrived yet (libcurl reports headers over its limit as out of memory).
+/// all arrived yet (libcurl reports a header over its limit as out of memory; the message then
+/// names the limit, not libcurl's text).
 Error error_from_curl(CURLcode code, const char* error_buffer, std::string_view url,
                       bool in_headers);
 

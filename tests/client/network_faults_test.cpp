@@ -216,6 +216,8 @@ TEST(NetworkFaultsTest, ReplyHeadersOverTheLimitSayWhatHappened) {
   EXPECT_THAT(result.error().message(), HasSubstr("reply headers"));
   EXPECT_THAT(result.error().message(), HasSubstr("too large"));
   EXPECT_THAT(result.error().message(), Not(HasSubstr("out of memory")));
+  EXPECT_THAT(result.error().message(), Not(HasSubstr("Out of memory")));  // libcurl's text
+  EXPECT_THAT(result.error().message(), HasSubstr("KiB)"));
 }
 
 TEST(NetworkFaultsTest, AnOverlongUserAgentIsRefusedAsBadInput) {

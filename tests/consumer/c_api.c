@@ -37,6 +37,12 @@ int main(void) {
   size_t i;
   int status;
 
+  /* The installed rvae/version.h names the library it was installed with. */
+  if (strcmp(rvae_version(), RVAE_VERSION_STRING) != 0) {
+    fprintf(stderr, "rvae_version() is %s, RVAE_VERSION_STRING %s\n", rvae_version(),
+            RVAE_VERSION_STRING);
+    return 1;
+  }
   if (base == NULL) {
     fprintf(stderr, "RVAE_TEST_ENDPOINT is not set (run through with_endpoint)\n");
     return 2;

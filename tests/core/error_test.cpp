@@ -6,6 +6,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <variant>
 
 namespace rvae {
 namespace {
@@ -61,6 +62,22 @@ TEST(ResultTest, ValueOnErrorThrowsTheError) {
   EXPECT_THROW(void_bad.value(), Error);
   Result<void> void_ok;
   EXPECT_NO_THROW(void_ok.value());
+}
+
+// std::get on the wrong alternative throws std::bad_variant_access; Result<void> keeps the same
+// promise so error() on a success is never undefined behaviour, whichever Result it is.
+TEST(ResultTest, ErrorOnSuccessThrowsBadVariantAccess) {
+  Result<int> ok = 42;
+  EXPECT_THROW((void)ok.error(), std::bad_variant_access);
+  EXPECT_THROW((void)std::move(ok).error(), std::bad_variant_access);
+
+  Result<void> void_ok;
+  EXPECT_THROW((void)void_ok.error(), std::bad_variant_access);
+  EXPECT_THROW((void)std::move(void_ok).error(), std::bad_variant_access);
+
+  Result<void> void_bad = Error(ErrorCode::kCancelled, "stopped");
+  EXPECT_EQ(void_bad.error().code(), ErrorCode::kCancelled);
+  EXPECT_EQ(std::move(void_bad).error().message(), "stopped");
 }
 
 TEST(ResultTest, MovesMoveOnlyValuesOut) {

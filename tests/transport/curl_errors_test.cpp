@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace rvae::transport {
 namespace {
 
@@ -37,6 +39,14 @@ TEST(CurlErrorsTest, OutOfMemoryWhileHeadersArriveMeansHeadersTooLarge) {
   const Error in_headers = error_from_curl(CURLE_OUT_OF_MEMORY, "", "http://h/", true);
   EXPECT_EQ(in_headers.code(), ErrorCode::kResourceExhausted);
   EXPECT_THAT(in_headers.message(), HasSubstr("reply headers from http://h/ are too large"));
+  // Only what happened, with libcurl's limit: its own text for this code ("Out of memory", from
+  // curl_easy_strerror or its error buffer) would contradict it.
+  const std::string expected = "reply headers from http://h/ are too large (over " +
+                               std::to_string(CURL_MAX_HTTP_HEADER / 1024) + " KiB)";
+  EXPECT_EQ(in_headers.message(), expected);
+  EXPECT_EQ(error_from_curl(CURLE_OUT_OF_MEMORY, nullptr, "http://h/", true).message(), expected);
+  EXPECT_EQ(error_from_curl(CURLE_OUT_OF_MEMORY, "Out of memory", "http://h/", true).message(),
+            expected);
   const Error later = error_from_curl(CURLE_OUT_OF_MEMORY, "", "http://h/", false);
   EXPECT_THAT(later.message(), HasSubstr("out of memory"));
 }
