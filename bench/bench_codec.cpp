@@ -63,7 +63,7 @@ enum class PngReader { kStb, kFast };
 // One PNG decoder alone, on a file the fast path takes (the rows say so when it does not).
 void BM_PngDecode(benchmark::State& state, PngReader reader, const rvae::Bytes& bytes,
                   int channels) {
-  rvae::codec_detail::StbPixels pixels;
+  rvae::codec_detail::DecodedPixels pixels;
   for (auto _ : state) {
     const bool ok =
         reader == PngReader::kFast
@@ -92,7 +92,7 @@ enum class JpegBackend { kStb, kTurbo, kTurboOneThread, kTurboFixedSplit };
 
 // The pre-scan and one backend: decode_image's JPEG path with the backend chosen here.
 bool decode_jpeg(JpegBackend backend, const rvae::Bytes& bytes,
-                 rvae::codec_detail::StbPixels* out) {
+                 rvae::codec_detail::DecodedPixels* out) {
   const auto layout = rvae::codec_detail::scan_jpeg(bytes.data(), bytes.size());
   if (layout.problem) return false;
 #if defined(RVAE_HAVE_JPEG_SPLIT)
@@ -120,7 +120,7 @@ bool decode_jpeg(JpegBackend backend, const rvae::Bytes& bytes,
 }
 
 void BM_JpegDecode(benchmark::State& state, JpegBackend backend, const rvae::Bytes& bytes) {
-  rvae::codec_detail::StbPixels pixels;
+  rvae::codec_detail::DecodedPixels pixels;
   if (!decode_jpeg(backend, bytes, &pixels)) {
     state.SkipWithError("cannot decode with this backend (not built, or not a JPEG)");
     return;
@@ -129,7 +129,7 @@ void BM_JpegDecode(benchmark::State& state, JpegBackend backend, const rvae::Byt
   // decoders, not the kernel faulting in 3 MiB of fresh pages.
   rvae::Bytes storage;
   for (auto _ : state) {
-    rvae::codec_detail::StbPixels decoded;
+    rvae::codec_detail::DecodedPixels decoded;
     decoded.pixels = std::move(storage);
     benchmark::DoNotOptimize(decode_jpeg(backend, bytes, &decoded));
     storage = std::move(decoded.pixels);

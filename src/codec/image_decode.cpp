@@ -96,7 +96,7 @@ Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
   if (layout.problem) return *layout.problem;
 
   const int channels = is_png && layout.has_alpha ? 4 : 3;
-  codec_detail::StbPixels decoded;
+  codec_detail::DecodedPixels decoded;
   // Not cleared: the decoders resize it and overwrite every byte they keep, and resizing a
   // recycled image's buffer to the same size writes nothing.
   decoded.pixels = std::move(storage);

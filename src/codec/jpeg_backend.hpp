@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "codec/stb_bridge.hpp"
+#include "codec/decoded_pixels.hpp"
 
 namespace rvae::codec_detail {
 
@@ -24,15 +24,15 @@ const char* active_jpeg_backend() noexcept;
 
 /// Decodes, with the active backend, a JPEG that scan_jpeg accepted to 8-bit RGB, on up to
 /// `max_threads` threads (ImageDecodeOptions::max_threads).
-JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
+JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, DecodedPixels* out,
                            int max_threads = 2);
 
 /// Decodes with stb_image (any build).
-JpegStatus stb_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out);
+JpegStatus stb_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, DecodedPixels* out);
 
 #if defined(RVAE_HAVE_TURBOJPEG)
 /// Decodes with libjpeg-turbo (builds that link it).
-JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
+JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, DecodedPixels* out,
                                  int max_threads = 2);
 #endif
 

@@ -37,7 +37,7 @@ JpegStatus failure(tjhandle handle) {
 
 }  // namespace
 
-JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
+JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, DecodedPixels* out,
                                  int max_threads) {
   const RunningJpegDecode running;
   tjhandle handle = thread_handle();
@@ -88,7 +88,7 @@ const char* active_jpeg_backend() noexcept {
   return "libjpeg-turbo";
 }
 
-JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
+JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, DecodedPixels* out,
                            int max_threads) {
   return turbo_decode_jpeg_rgb(data, size, out, max_threads);
 }

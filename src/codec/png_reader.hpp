@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "codec/stb_bridge.hpp"
+#include "codec/decoded_pixels.hpp"
 
 namespace rvae::codec_detail {
 
@@ -17,6 +17,6 @@ namespace rvae::codec_detail {
 /// otherwise (or when memory runs out), `out` untouched: the caller then decodes with stb. The
 /// callers have checked the declared dimensions against their limits.
 bool fast_decode_png(const std::uint8_t* data, std::size_t size, int channels,
-                     StbPixels* out) noexcept;
+                     DecodedPixels* out) noexcept;
 
 }  // namespace rvae::codec_detail

@@ -356,7 +356,7 @@ TEST(DecodeImage, CorruptContentReportsTheDecoderReason) {
 
 TEST(DecodeImage, EachJpegBackendReportsItsOwnReason) {
   const Bytes jpeg = jpeg_with_odd_sampling();
-  codec_detail::StbPixels pixels;
+  codec_detail::DecodedPixels pixels;
   const codec_detail::JpegStatus stb =
       codec_detail::stb_decode_jpeg_rgb(jpeg.data(), jpeg.size(), &pixels);
   EXPECT_FALSE(stb.ok);
