@@ -34,8 +34,8 @@ const char* active_jpeg_backend() noexcept {
   return "stb_image";
 }
 
-JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, DecodedPixels* out,
-                           int /*max_threads*/) {
+JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegHeader& /*header*/,
+                           DecodedPixels* out, int /*max_threads*/) {
   return stb_decode_jpeg_rgb(data, size, out);
 }
 #endif

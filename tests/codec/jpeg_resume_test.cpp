@@ -66,7 +66,7 @@ TEST(JpegResume, EveryRowResumesToTheWholeImageDecode) {
     const Bytes expected = whole_decode(jpeg, width, height);
     ASSERT_FALSE(expected.empty());
     JpegRowScanner scanner;
-    ASSERT_TRUE(scanner.open(jpeg.data(), jpeg.size()));
+    ASSERT_TRUE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
     EXPECT_EQ(scanner.width(), width);
     EXPECT_EQ(scanner.height(), height);
     EXPECT_EQ(scanner.mcu_height(), 8 * layout.luma_v);
@@ -90,7 +90,7 @@ TEST(JpegResume, TestPhotosResume) {
     SCOPED_TRACE(name);
     const Bytes jpeg = test::read_test_file(name);
     JpegRowScanner scanner;
-    ASSERT_TRUE(scanner.open(jpeg.data(), jpeg.size()));
+    ASSERT_TRUE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
     const Bytes expected = whole_decode(jpeg, scanner.width(), scanner.height());
     ASSERT_FALSE(expected.empty());
     // Every fifth row: a full decode per row would make this the slowest test.
@@ -114,23 +114,23 @@ TEST(JpegResume, OtherLayoutsAreRefusedAtTheHeader) {
     SCOPED_TRACE(layout.name);
     const Bytes jpeg = compress(layout, 64, 64);
     JpegRowScanner scanner;
-    EXPECT_FALSE(scanner.open(jpeg.data(), jpeg.size()));
+    EXPECT_FALSE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
     EXPECT_FALSE(scanner.skip_row());
   }
   const Bytes jpeg = compress(kSplittable[0], 64, 64);
   JpegRowScanner scanner;
-  EXPECT_FALSE(scanner.open(jpeg.data(), 3)) << "shorter than SOI and a marker";
+  EXPECT_FALSE(test::open_walker(&scanner, jpeg.data(), 3)) << "shorter than SOI and a marker";
   const Bytes not_jpeg = {0x89, 'P', 'N', 'G', 0, 0};
-  EXPECT_FALSE(scanner.open(not_jpeg.data(), not_jpeg.size()));
+  EXPECT_FALSE(test::open_walker(&scanner, not_jpeg.data(), not_jpeg.size()));
   // The header cut anywhere before the scan's data.
   std::size_t sos = 0;
   for (std::size_t i = 0; i + 1 < jpeg.size(); ++i) {
     if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA) sos = i;
   }
   for (std::size_t cut = 2; cut < sos + 10; ++cut) {
-    EXPECT_FALSE(scanner.open(jpeg.data(), cut)) << "cut at " << cut;
+    EXPECT_FALSE(test::open_walker(&scanner, jpeg.data(), cut)) << "cut at " << cut;
   }
-  EXPECT_TRUE(scanner.open(jpeg.data(), jpeg.size()));
+  EXPECT_TRUE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
 }
 
 // Where each row of MCUs starts in the file, from the resume streams' tails (the stream
@@ -138,7 +138,7 @@ TEST(JpegResume, OtherLayoutsAreRefusedAtTheHeader) {
 std::vector<std::size_t> row_offsets(const Bytes& jpeg) {
   std::vector<std::size_t> offsets;
   JpegRowScanner scanner;
-  if (!scanner.open(jpeg.data(), jpeg.size())) return offsets;
+  if (!test::open_walker(&scanner, jpeg.data(), jpeg.size())) return offsets;
   while (scanner.skip_row() && scanner.mcu_row() < scanner.mcu_rows_total() - 1) {
     ResumeStream stream;
     if (!scanner.resume_stream(&stream)) return {};
@@ -162,7 +162,7 @@ TEST(JpegResume, CorruptOrShortDataStopsTheWalk) {
     const int marker_row =
         static_cast<int>(std::upper_bound(starts.begin(), starts.end(), marker) - starts.begin());
     JpegRowScanner scanner;
-    ASSERT_TRUE(scanner.open(bad.data(), bad.size()));
+    ASSERT_TRUE(test::open_walker(&scanner, bad.data(), bad.size()));
     while (scanner.skip_row()) {
     }
     EXPECT_EQ(scanner.mcu_row(), marker_row) << "marker at byte " << marker;
@@ -173,7 +173,7 @@ TEST(JpegResume, CorruptOrShortDataStopsTheWalk) {
   const std::size_t half = starts[0] + (jpeg.size() - starts[0]) / 2;
   const Bytes cut(jpeg.begin(), jpeg.begin() + static_cast<std::ptrdiff_t>(half));
   JpegRowScanner scanner;
-  ASSERT_TRUE(scanner.open(cut.data(), cut.size()));
+  ASSERT_TRUE(test::open_walker(&scanner, cut.data(), cut.size()));
   while (scanner.skip_row()) {
   }
   EXPECT_EQ(
@@ -194,7 +194,7 @@ TEST(JpegResume, TablesThatCannotPadGiveNoStream) {
   const Bytes expected = whole_decode(jpeg, width, height);
   ASSERT_FALSE(expected.empty());
   JpegRowScanner scanner;
-  ASSERT_TRUE(scanner.open(jpeg.data(), jpeg.size()));
+  ASSERT_TRUE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
   int without = 0;
   int with = 0;
   while (scanner.mcu_row() < scanner.mcu_rows_total() - 2) {
@@ -209,7 +209,7 @@ TEST(JpegResume, TablesThatCannotPadGiveNoStream) {
   }
   EXPECT_GT(without, 0);
   EXPECT_GT(with, 0);
-  JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+  JpegSplitPlan plan = test::plan_of(jpeg);
   ASSERT_TRUE(plan.splittable);
   Bytes rgb(expected.size());
   std::string reason;
@@ -231,7 +231,7 @@ TEST(JpegResume, FillBytesBeforeAStuffedZeroAreNotResumed) {
   const Bytes jpeg =
       test::read_test_file("../../fuzz/regressions/jpeg_split/fill_bytes_before_zero.jpg");
   JpegRowScanner scanner;
-  ASSERT_TRUE(scanner.open(jpeg.data(), jpeg.size()));
+  ASSERT_TRUE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
   const int width = scanner.width();
   const int height = scanner.height();
   const Bytes expected = whole_decode(jpeg, width, height);
@@ -265,7 +265,7 @@ TEST(JpegResume, FillBytesBeforeAStuffedZeroAreNotResumed) {
   } while (scanner.skip_row());
   EXPECT_GE(refused, 71);
   EXPECT_GT(exact, 50);
-  const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+  const JpegSplitPlan plan = test::plan_of(jpeg);
   ASSERT_TRUE(plan.splittable);
   for (int run = 0; run < 8; ++run) {
     Bytes rgb(expected.size());
