@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/image_layout.hpp"
 #include "codec/jpeg_split.hpp"
 #include "codec_test_util.hpp"
 #include "jpeg_test_util.hpp"
@@ -116,6 +117,7 @@ TEST(JpegResume, OtherLayoutsAreRefusedAtTheHeader) {
     JpegRowScanner scanner;
     EXPECT_FALSE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
     EXPECT_FALSE(scanner.skip_row());
+    EXPECT_FALSE(test::plan_of(jpeg).splittable);
   }
   const Bytes jpeg = compress(kSplittable[0], 64, 64);
   JpegRowScanner scanner;
@@ -131,6 +133,49 @@ TEST(JpegResume, OtherLayoutsAreRefusedAtTheHeader) {
     EXPECT_FALSE(test::open_walker(&scanner, jpeg.data(), cut)) << "cut at " << cut;
   }
   EXPECT_TRUE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
+}
+
+// The walker opens with the header the pre-scan read (scan_jpeg), not a walk of its own: the
+// frame, the scan, and the segments a resumed stream repeats, the scan header last and ending
+// where the entropy-coded data starts.
+TEST(JpegResume, TheHeaderComesFromThePreScan) {
+  const Bytes jpeg = compress(kSplittable[0], 48, 64);
+  const ImageLayout layout = scan_jpeg(jpeg.data(), jpeg.size());
+  ASSERT_FALSE(layout.problem.has_value());
+  const JpegHeader& header = layout.jpeg;
+  EXPECT_TRUE(header.complete);
+  EXPECT_TRUE(header.plain);
+  EXPECT_EQ(header.width, 48);
+  EXPECT_EQ(header.height, 64);
+  EXPECT_EQ(header.components, 3);
+  EXPECT_EQ(header.scan_components, 3);
+  EXPECT_EQ(header.restart_interval, 0);
+  EXPECT_EQ(jpeg[header.sof_height_at] << 8 | jpeg[header.sof_height_at + 1], 64);
+  ASSERT_GT(header.kept_count, 2);
+  for (int i = 0; i < header.kept_count; ++i) {
+    const std::size_t at = header.kept_at[i];
+    EXPECT_EQ(jpeg[at], 0xFF);
+    const int marker = jpeg[at + 1];
+    EXPECT_TRUE(marker == 0xC0 || marker == 0xC4 || marker == 0xDB || marker == 0xE0 ||
+                marker == 0xDA)
+        << marker;
+    EXPECT_EQ(header.kept_size[i], 2u + (std::size_t{jpeg[at + 2]} << 8 | jpeg[at + 3]));
+  }
+  const int last = header.kept_count - 1;
+  EXPECT_EQ(jpeg[header.kept_at[last] + 1], 0xDA);
+  EXPECT_EQ(header.kept_at[last] + header.kept_size[last], header.entropy_at);
+  EXPECT_EQ(walkable_mcu_height(header), 16);
+  EXPECT_TRUE(plan_jpeg_split(header).splittable);
+  // A marker without a length between the segments: a resumed stream would not repeat it.
+  Bytes with_restart = jpeg;
+  with_restart.insert(with_restart.begin() + static_cast<std::ptrdiff_t>(header.kept_at[last]),
+                      {0xFF, 0xD0});
+  const ImageLayout other = scan_jpeg(with_restart.data(), with_restart.size());
+  ASSERT_FALSE(other.problem.has_value());
+  EXPECT_FALSE(other.jpeg.plain);
+  EXPECT_EQ(walkable_mcu_height(other.jpeg), 0);
+  JpegRowScanner scanner;
+  EXPECT_FALSE(scanner.open(with_restart.data(), with_restart.size(), other.jpeg));
 }
 
 // Where each row of MCUs starts in the file, from the resume streams' tails (the stream
