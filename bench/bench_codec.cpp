@@ -63,7 +63,7 @@ enum class PngReader { kStb, kFast };
 // One PNG decoder alone, on a file the fast path takes (the rows say so when it does not).
 void BM_PngDecode(benchmark::State& state, PngReader reader, const rvae::Bytes& bytes,
                   int channels) {
-  rvae::codec_detail::StbPixels pixels;
+  rvae::codec_detail::DecodedPixels pixels;
   for (auto _ : state) {
     const bool ok =
         reader == PngReader::kFast
@@ -86,32 +86,19 @@ void BM_PngDecode(benchmark::State& state, PngReader reader, const rvae::Bytes& 
 
 // kTurbo is decode_image's default path: two threads for a large sequential JPEG when a core is
 // free. kTurboOneThread is max_threads 1, what a batch keeping every core busy gets too.
-// kTurboFixedSplit is the two-thread decode before the Huffman walker: the second thread skips
-// to a fixed row (65%) through libjpeg.
-enum class JpegBackend { kStb, kTurbo, kTurboOneThread, kTurboFixedSplit };
+enum class JpegBackend { kStb, kTurbo, kTurboOneThread };
 
 // The pre-scan and one backend: decode_image's JPEG path with the backend chosen here.
 bool decode_jpeg(JpegBackend backend, const rvae::Bytes& bytes,
-                 rvae::codec_detail::StbPixels* out) {
+                 rvae::codec_detail::DecodedPixels* out) {
   const auto layout = rvae::codec_detail::scan_jpeg(bytes.data(), bytes.size());
   if (layout.problem) return false;
-#if defined(RVAE_HAVE_JPEG_SPLIT)
-  if (backend == JpegBackend::kTurboFixedSplit) {
-    const auto plan = rvae::codec_detail::plan_jpeg_split(bytes.data(), bytes.size());
-    if (!plan.splittable) return false;
-    out->pixels.resize(static_cast<std::size_t>(plan.width) * plan.height * 3);
-    out->width = plan.width;
-    out->height = plan.height;
-    return rvae::codec_detail::split_decode_jpeg_rgb(bytes.data(), bytes.size(), plan,
-                                                     out->pixels.data(), nullptr);
-  }
-#else
-  if (backend == JpegBackend::kTurboFixedSplit) return false;
-#endif
 #if defined(RVAE_HAVE_TURBOJPEG)
   if (backend != JpegBackend::kStb) {
     const int threads = backend == JpegBackend::kTurboOneThread ? 1 : 2;
-    return rvae::codec_detail::turbo_decode_jpeg_rgb(bytes.data(), bytes.size(), out, threads).ok;
+    return rvae::codec_detail::turbo_decode_jpeg_rgb(bytes.data(), bytes.size(), layout.jpeg, out,
+                                                     threads)
+        .ok;
   }
 #else
   if (backend != JpegBackend::kStb) return false;
@@ -120,7 +107,7 @@ bool decode_jpeg(JpegBackend backend, const rvae::Bytes& bytes,
 }
 
 void BM_JpegDecode(benchmark::State& state, JpegBackend backend, const rvae::Bytes& bytes) {
-  rvae::codec_detail::StbPixels pixels;
+  rvae::codec_detail::DecodedPixels pixels;
   if (!decode_jpeg(backend, bytes, &pixels)) {
     state.SkipWithError("cannot decode with this backend (not built, or not a JPEG)");
     return;
@@ -129,7 +116,7 @@ void BM_JpegDecode(benchmark::State& state, JpegBackend backend, const rvae::Byt
   // decoders, not the kernel faulting in 3 MiB of fresh pages.
   rvae::Bytes storage;
   for (auto _ : state) {
-    rvae::codec_detail::StbPixels decoded;
+    rvae::codec_detail::DecodedPixels decoded;
     decoded.pixels = std::move(storage);
     benchmark::DoNotOptimize(decode_jpeg(backend, bytes, &decoded));
     storage = std::move(decoded.pixels);
@@ -239,12 +226,6 @@ int register_codec_benchmarks() {
         ->UseRealTime();
     benchmark::RegisterBenchmark(("BM_JpegDecode/turbo/" + name).c_str(), BM_JpegDecode,
                                  JpegBackend::kTurbo, bytes)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
-#endif
-#if defined(RVAE_HAVE_JPEG_SPLIT)
-    benchmark::RegisterBenchmark(("BM_JpegDecode/turbo_fixed_split/" + name).c_str(), BM_JpegDecode,
-                                 JpegBackend::kTurboFixedSplit, bytes)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
 #endif

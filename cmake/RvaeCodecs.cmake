@@ -20,11 +20,19 @@ if(NOT RVAE_JPEG STREQUAL "stb")
   endif()
 endif()
 
-# libjpeg's API from the same libjpeg-turbo (Debian: libjpeg62-turbo-dev) lets a large JPEG
-# decode on two threads (src/codec/jpeg_split.cpp); it needs jpeg_skip_scanlines (libjpeg-turbo
-# 1.5 and later), which the TurboJPEG 2.x API does not offer.
-set(RVAE_JPEG_SPLIT OFF)
-if(RVAE_JPEG_BACKEND STREQUAL "turbojpeg")
+# The two-thread decode of a large sequential JPEG (src/codec/jpeg_split.cpp) reads libjpeg's
+# API from the same libjpeg-turbo (Debian: libjpeg62-turbo-dev): the TurboJPEG 2.x API cannot
+# resume a decode mid-image. It leans on how libjpeg-turbo's Huffman decoder moves through the
+# data (jpeg_resume.cpp), so the version it was verified against is named. OFF compiles it out:
+# every JPEG then decodes on one thread.
+option(RVAE_JPEG_SPLIT "Decode a large sequential JPEG on two threads (needs libjpeg-turbo)" ON)
+set(RVAE_JPEG_SPLIT_VERIFIED_VERSION 2.1.5)  # Debian 12's libjpeg62-turbo
+set(RVAE_JPEG_SPLIT_ENABLED OFF)
+set(RVAE_JPEG_SPLIT_NOTE "off (RVAE_JPEG_SPLIT=OFF)")
+if(RVAE_JPEG_SPLIT AND NOT RVAE_JPEG_BACKEND STREQUAL "turbojpeg")
+  set(RVAE_JPEG_SPLIT_NOTE "off (needs the libjpeg-turbo decoder)")
+elseif(RVAE_JPEG_SPLIT)
+  set(RVAE_JPEG_SPLIT_NOTE "off (jpeglib.h / libjpeg with jpeg_skip_scanlines not found)")
   find_path(RVAE_LIBJPEG_INCLUDE_DIR jpeglib.h)
   find_library(RVAE_LIBJPEG_LIBRARY jpeg)
   if(RVAE_LIBJPEG_INCLUDE_DIR AND RVAE_LIBJPEG_LIBRARY)
@@ -36,7 +44,25 @@ if(RVAE_JPEG_BACKEND STREQUAL "turbojpeg")
     check_symbol_exists(jpeg_skip_scanlines "stdio.h;jpeglib.h" RVAE_LIBJPEG_HAS_SKIP_SCANLINES)
     cmake_pop_check_state()
     if(RVAE_LIBJPEG_HAS_SKIP_SCANLINES)
-      set(RVAE_JPEG_SPLIT ON)
+      set(RVAE_JPEG_SPLIT_ENABLED ON)
+      # jconfig.h sits in the multiarch include directory on Debian.
+      find_file(RVAE_LIBJPEG_JCONFIG jconfig.h HINTS ${RVAE_LIBJPEG_INCLUDE_DIR})
+      set(RVAE_LIBJPEG_TURBO_VERSION "unknown")
+      if(RVAE_LIBJPEG_JCONFIG)
+        file(STRINGS ${RVAE_LIBJPEG_JCONFIG} version_line
+             REGEX "^#define[ \t]+LIBJPEG_TURBO_VERSION[ \t]+[0-9.]+")
+        if(version_line MATCHES "LIBJPEG_TURBO_VERSION[ \t]+([0-9.]+)")
+          set(RVAE_LIBJPEG_TURBO_VERSION ${CMAKE_MATCH_1})
+        endif()
+      endif()
+      string(CONCAT RVAE_JPEG_SPLIT_NOTE "on, libjpeg-turbo ${RVAE_LIBJPEG_TURBO_VERSION}, "
+                    "verified against ${RVAE_JPEG_SPLIT_VERIFIED_VERSION}")
+      if(NOT RVAE_LIBJPEG_TURBO_VERSION VERSION_EQUAL RVAE_JPEG_SPLIT_VERIFIED_VERSION)
+        message(STATUS "rvae: the two-thread JPEG split was verified against libjpeg-turbo "
+                       "${RVAE_JPEG_SPLIT_VERIFIED_VERSION}, this is "
+                       "${RVAE_LIBJPEG_TURBO_VERSION}: run rvae_test_codec and the "
+                       "jpeg_split fuzzer, or configure with -DRVAE_JPEG_SPLIT=OFF")
+      endif()
     endif()
   endif()
 endif()
@@ -49,7 +75,7 @@ if(RVAE_WITH_LIBDEFLATE)
     set(RVAE_PNG_WRITER libdeflate)
   endif()
 endif()
-message(STATUS "rvae JPEG decoder: ${RVAE_JPEG_BACKEND} (two-thread split: ${RVAE_JPEG_SPLIT}); "
+message(STATUS "rvae JPEG decoder: ${RVAE_JPEG_BACKEND} (two-thread split: ${RVAE_JPEG_SPLIT_NOTE}); "
                "PNG writer: ${RVAE_PNG_WRITER}")
 
 # Usage requirements of the codec layer, for everything that links its objects.
@@ -57,7 +83,7 @@ function(rvae_link_codecs target scope)
   if(RVAE_JPEG_BACKEND STREQUAL "turbojpeg")
     target_link_libraries(${target} ${scope} ${RVAE_TURBOJPEG_LIBRARY})
   endif()
-  if(RVAE_JPEG_SPLIT)
+  if(RVAE_JPEG_SPLIT_ENABLED)
     target_link_libraries(${target} ${scope} ${RVAE_LIBJPEG_LIBRARY})
   endif()
   if(RVAE_PNG_WRITER STREQUAL "libdeflate")
@@ -70,7 +96,7 @@ if(TARGET rvae_codec)
     target_compile_definitions(rvae_codec PUBLIC RVAE_HAVE_TURBOJPEG=1)
     target_include_directories(rvae_codec SYSTEM PRIVATE ${RVAE_TURBOJPEG_INCLUDE_DIR})
   endif()
-  if(RVAE_JPEG_SPLIT)
+  if(RVAE_JPEG_SPLIT_ENABLED)
     target_compile_definitions(rvae_codec PUBLIC RVAE_HAVE_JPEG_SPLIT=1)
     target_include_directories(rvae_codec SYSTEM PRIVATE ${RVAE_LIBJPEG_INCLUDE_DIR})
   endif()

@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // decode_image's conditions for handing a JPEG to a decoder.
   if (layout.problem || !layout.has_dimensions || layout.components == 4) return 0;
   if (std::uint64_t{layout.width} * layout.height > (4u << 20)) return 0;
-  rvae::codec_detail::StbPixels pixels;
+  rvae::codec_detail::DecodedPixels pixels;
   const auto status = rvae::codec_detail::stb_decode_jpeg_rgb(data, size, &pixels);
   if (status.ok && pixels.pixels.size() != std::size_t{layout.width} * layout.height * 3) {
     __builtin_trap();

@@ -43,9 +43,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* raw, std::size_t raw_s
   const auto declared = rvae::codec_detail::declared_image(data, size);
   if (!declared || std::uint64_t{declared->width} * declared->height > (1u << 20)) return 0;
   for (int channels : {3, 4}) {
-    rvae::codec_detail::StbPixels fast;
+    rvae::codec_detail::DecodedPixels fast;
     if (!rvae::codec_detail::fast_decode_png(data, size, channels, &fast)) continue;
-    rvae::codec_detail::StbPixels reference;
+    rvae::codec_detail::DecodedPixels reference;
     if (!rvae::codec_detail::stb_decode_png(data, static_cast<int>(size), channels, &reference)
              .ok ||
         reference.width != fast.width || reference.height != fast.height ||

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "codec/image_layout.hpp"
+#include "codec/image_probe.hpp"
 #include "codec/jpeg_backend.hpp"
 #include "codec/png_reader.hpp"
 #include "codec/stb_bridge.hpp"
@@ -60,6 +61,11 @@ Error jpeg_failure(const codec_detail::JpegStatus& status,
   return Error(ErrorCode::kInvalidArgument, "corrupt or unsupported JPEG: " + status.reason);
 }
 
+Error too_large(std::size_t size) {
+  return Error(ErrorCode::kResourceExhausted,
+               "encoded image is " + std::to_string(size) + " bytes; the limit is 2^31-1");
+}
+
 }  // namespace
 
 Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
@@ -72,19 +78,23 @@ Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
   if (data == nullptr || size == 0) {
     return Error(ErrorCode::kInvalidArgument, "image data is empty; not a PNG or JPEG");
   }
-  const std::optional<ImageFormat> format = sniff_image_format(data, size);
-  if (!format) {
+  if (!sniff_image_format(data, size)) {
     return Error(ErrorCode::kInvalidArgument,
                  "image data is not a PNG or JPEG (unrecognised magic bytes)");
   }
-  if (size > static_cast<std::size_t>(INT_MAX)) {
-    return Error(ErrorCode::kResourceExhausted,
-                 "encoded image is " + std::to_string(size) + " bytes; the limit is 2^31-1");
-  }
+  if (size > static_cast<std::size_t>(INT_MAX)) return too_large(size);
+  return codec_detail::decode_scanned_image(data, size, *codec_detail::scan_image(data, size),
+                                            options, std::move(storage));
+}
 
-  const bool is_png = *format == ImageFormat::kPng;
-  const codec_detail::ImageLayout layout =
-      is_png ? codec_detail::scan_png(data, size) : codec_detail::scan_jpeg(data, size);
+Result<Image> codec_detail::decode_scanned_image(const std::uint8_t* data, std::size_t size,
+                                                 const ScannedImage& scanned,
+                                                 const ImageDecodeOptions& options,
+                                                 Bytes&& storage) {
+  if (size > static_cast<std::size_t>(INT_MAX)) return too_large(size);
+  const ImageFormat format = scanned.format;
+  const bool is_png = format == ImageFormat::kPng;
+  const codec_detail::ImageLayout& layout = scanned.layout;
   if (layout.has_dimensions) {
     // stb would convert CMYK/YCCK naively, ignoring the colour profile such files depend on;
     // a clear refusal beats silently shifted colours.
@@ -96,7 +106,7 @@ Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
   if (layout.problem) return *layout.problem;
 
   const int channels = is_png && layout.has_alpha ? 4 : 3;
-  codec_detail::StbPixels decoded;
+  codec_detail::DecodedPixels decoded;
   // Not cleared: the decoders resize it and overwrite every byte they keep, and resizing a
   // recycled image's buffer to the same size writes nothing.
   decoded.pixels = std::move(storage);
@@ -108,11 +118,11 @@ Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
       const std::size_t stb_size = layout.empty_idat_first ? stripped.size() : size;
       const codec_detail::StbStatus status =
           codec_detail::stb_decode_png(stb_data, static_cast<int>(stb_size), channels, &decoded);
-      if (!status.ok) return stb_failure(*format, status.reason, layout);
+      if (!status.ok) return stb_failure(format, status.reason, layout);
     }
   } else {
     const codec_detail::JpegStatus status =
-        codec_detail::decode_jpeg_rgb(data, size, &decoded, options.max_threads);
+        codec_detail::decode_jpeg_rgb(data, size, layout.jpeg, &decoded, options.max_threads);
     if (!status.ok) return jpeg_failure(status, layout);
   }
 

@@ -43,8 +43,9 @@ Result<Bytes> encode_png(ImageView image, PngCompression compression) {
   if (Result<void> valid = check_encodable(image); !valid) return std::move(valid).error();
   Bytes out;
 #if defined(RVAE_HAVE_LIBDEFLATE)
-  // On photos, level 1 comes within ~5% of zlib level 6's size and levels 2..9 gain under 1%;
-  // level 10 (libdeflate's near-optimal parsing) gains 2-3% at about 4x the time.
+  // Level 1 comes close to zlib level 6's size on photos and the levels between gain little;
+  // level 10 (libdeflate's near-optimal parsing) is smaller again at several times the time.
+  // See BENCHMARKS.md, "Codecs and untrusted input".
   const int level = compression == PngCompression::kSmall ? 10 : 1;
   if (!codec_detail::deflate_write_png(image.pixels, image.width, image.height, image.channels,
                                        level, &out)) {

@@ -1,5 +1,6 @@
 #include "codec/image_layout.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -215,6 +216,60 @@ std::size_t skip_entropy_coded_data(const std::uint8_t* data, std::size_t size, 
   return size;
 }
 
+// What the two-thread decode needs of a segment before the first scan (JpegHeader). `at` is
+// the marker's last 0xFF, `length` the segment's length field; the segment passed its checks.
+void note_header_segment(std::uint8_t marker, const std::uint8_t* data, std::size_t at,
+                         std::uint32_t length, const JpegFrame& frame, const JpegTables& tables,
+                         JpegHeader* header) {
+  const std::uint8_t* segment = data + at + 4;
+  bool keep = false;
+  if (is_frame_header(marker)) {
+    keep = true;
+    header->frame_marker = marker;
+    header->height = static_cast<int>(read_be16(segment + 1));
+    header->width = static_cast<int>(read_be16(segment + 3));
+    header->components = frame.components;
+    for (int c = 0; c < frame.components; ++c) {
+      header->frame[c].id = segment[6 + 3 * c];
+      header->frame[c].h = static_cast<std::uint8_t>(segment[7 + 3 * c] >> 4);
+      header->frame[c].v = static_cast<std::uint8_t>(segment[7 + 3 * c] & 15);
+    }
+    header->sof_height_at = at + 5;
+    // Other coding processes than Huffman (arithmetic: DAC), the JPG extensions, DNL.
+    if (marker >= 0xC8) header->plain = false;
+  } else if (marker == kDht || marker == kDqt || marker == 0xE0 || marker == 0xEE) {
+    keep = true;
+  } else if (marker == kDri) {
+    header->restart_interval = static_cast<int>(read_be16(segment));
+  } else if ((marker >= 0xC0 && marker <= 0xCF) || marker == 0xDC) {
+    header->plain = false;  // DAC, JPG, DNL
+  } else if (marker == kSos) {
+    keep = true;
+    const int count = segment[0];
+    header->scan_components = count;
+    for (int i = 0; i < count; ++i) {
+      header->scan_ids[i] = segment[1 + 2 * i];
+      header->dc_selector[i] = static_cast<std::uint8_t>(segment[2 + 2 * i] >> 4);
+      header->ac_selector[i] = static_cast<std::uint8_t>(segment[2 + 2 * i] & 15);
+    }
+    header->spectral_start = segment[1 + 2 * count];
+    header->spectral_end = segment[2 + 2 * count];
+    header->approximation = segment[3 + 2 * count];
+    std::copy(tables.dc_counts, tables.dc_counts + 4, header->dc_counts);
+    std::copy(tables.ac_counts, tables.ac_counts + 4, header->ac_counts);
+    header->entropy_at = at + 2 + length;
+    header->complete = true;
+  }
+  if (keep) {
+    if (header->kept_count == JpegHeader::kMaxKept) {
+      header->plain = false;
+      return;
+    }
+    header->kept_at[header->kept_count] = at;
+    header->kept_size[header->kept_count++] = 2 + std::size_t{length};
+  }
+}
+
 }  // namespace
 
 ImageLayout scan_jpeg(const std::uint8_t* data, std::size_t size) {
@@ -255,7 +310,10 @@ ImageLayout scan_jpeg(const std::uint8_t* data, std::size_t size) {
       }
       return layout;
     }
-    if (marker == kTem || is_restart(marker)) continue;  // markers without a length
+    if (marker == kTem || is_restart(marker)) {
+      if (!seen_scan) layout.jpeg.plain = false;  // a resumed stream would not repeat it
+      continue;                                   // markers without a length
+    }
     if (size - pos < 2) {
       layout.problem = truncated("JPEG", size);
       return layout;
@@ -290,7 +348,6 @@ ImageLayout scan_jpeg(const std::uint8_t* data, std::size_t size) {
                                            std::to_string(length) + ", not 4");
     }
     if (layout.problem) return layout;
-    pos += length;
     if (marker == kSos) {
       if (!seen_frame) {
         layout.problem = corrupt("JPEG", "scan" + at + " comes before the frame header");
@@ -298,6 +355,12 @@ ImageLayout scan_jpeg(const std::uint8_t* data, std::size_t size) {
       }
       layout.problem = check_scan_header(segment, segment_size, marker_offset, frame, tables);
       if (layout.problem) return layout;
+    }
+    if (!seen_scan) {
+      note_header_segment(marker, data, pos - 2, length, frame, tables, &layout.jpeg);
+    }
+    pos += length;
+    if (marker == kSos) {
       seen_scan = true;
       pos = skip_entropy_coded_data(data, size, pos);
     }

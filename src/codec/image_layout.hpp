@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "codec/jpeg_segments.hpp"
 #include "rvae/bytes.hpp"
 #include "rvae/error.hpp"
 
@@ -26,6 +27,8 @@ struct ImageLayout {
   bool empty_idat_first = false;
   /// JPEG: the number of components in the frame header (3 YCbCr, 1 gray, 4 CMYK/YCCK).
   int components = 0;
+  /// JPEG: the header up to the first scan, for the two-thread decode (jpeg_split.hpp).
+  JpegHeader jpeg;
   /// The first problem found: DataLoss when the data ends early, InvalidArgument otherwise.
   std::optional<Error> problem;
 };

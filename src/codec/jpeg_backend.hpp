@@ -1,13 +1,15 @@
 // The JPEG decoders. libjpeg-turbo (jpeg_turbo.cpp, when the build found it: RVAE_JPEG=turbojpeg)
-// is 2-6x faster than stb_image; stb_image (stb_impl_jpeg.cpp) is the portable fallback and is
-// always compiled, so tests and fuzzers can exercise both. decode_image uses the active one.
+// is the faster one (BENCHMARKS.md, "Codecs and untrusted input"); stb_image (stb_impl_jpeg.cpp)
+// is the portable fallback and is always compiled, so tests and fuzzers can exercise both.
+// decode_image uses the active one.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
-#include "codec/stb_bridge.hpp"
+#include "codec/decoded_pixels.hpp"
+#include "codec/jpeg_segments.hpp"
 
 namespace rvae::codec_detail {
 
@@ -23,17 +25,18 @@ struct JpegStatus {
 const char* active_jpeg_backend() noexcept;
 
 /// Decodes, with the active backend, a JPEG that scan_jpeg accepted to 8-bit RGB, on up to
-/// `max_threads` threads (ImageDecodeOptions::max_threads).
-JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
-                           int max_threads = 2);
+/// `max_threads` threads (ImageDecodeOptions::max_threads). `header` is what scan_jpeg read
+/// (ImageLayout::jpeg): its size and, for the two-thread decode, its tables.
+JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegHeader& header,
+                           DecodedPixels* out, int max_threads = 2);
 
 /// Decodes with stb_image (any build).
-JpegStatus stb_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out);
+JpegStatus stb_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, DecodedPixels* out);
 
 #if defined(RVAE_HAVE_TURBOJPEG)
 /// Decodes with libjpeg-turbo (builds that link it).
-JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
-                                 int max_threads = 2);
+JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size,
+                                 const JpegHeader& header, DecodedPixels* out, int max_threads = 2);
 #endif
 
 }  // namespace rvae::codec_detail

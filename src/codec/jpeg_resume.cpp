@@ -6,6 +6,9 @@
 // check every row of MCUs against libjpeg's own decode.
 #include "codec/jpeg_resume.hpp"
 
+// Only the two-thread decode walks (RVAE_JPEG_SPLIT).
+#if defined(RVAE_HAVE_JPEG_SPLIT)
+
 #include <algorithm>
 #include <cstring>
 #include <new>
@@ -17,10 +20,6 @@ constexpr std::uint16_t kSkipValid = 1u << 15;
 constexpr std::uint16_t kSkipEndsBlock = 1u << 11;
 constexpr std::uint32_t kMultiEndsBlock = 1u << 24;
 constexpr std::uint32_t kMultiValid = 1u << 31;
-
-int read16(const std::uint8_t* p) {
-  return (p[0] << 8) | p[1];
-}
 
 // Builds `table` from a DHT's 16 counts and its values, with libjpeg's checks
 // (jpeg_make_d_derived_tbl): at most 256 values, and no length's codes overflowing it.
@@ -174,114 +173,88 @@ void JpegRowScanner::reset() noexcept {
   row_ = 0;
 }
 
-bool JpegRowScanner::open(const std::uint8_t* data, std::size_t size) noexcept {
+int walkable_mcu_height(const JpegHeader& header) noexcept {
+  if (!header.complete || !header.plain || header.restart_interval != 0) return 0;
+  if (header.frame_marker != 0xC0 && header.frame_marker != 0xC1) return 0;
+  const int count = header.components;
+  if (count != 1 && count != 3) return 0;
+  // One interleaved scan, its components in the frame's order: libjpeg orders an MCU's blocks
+  // by the frame's components.
+  if (header.scan_components != count) return 0;
+  for (int c = 0; c < count; ++c) {
+    if (header.scan_ids[c] != header.frame[c].id) return 0;
+    if (header.dc_counts[header.dc_selector[c]] == nullptr ||
+        header.ac_counts[header.ac_selector[c]] == nullptr) {
+      return 0;
+    }
+  }
+  if (header.spectral_start != 0 || header.spectral_end != 63 || header.approximation != 0) {
+    return 0;
+  }
+  const JpegHeader::Component& luma = header.frame[0];
+  if (count == 1) {
+    if (luma.h != 1 || luma.v != 1) return 0;
+  } else {
+    if (luma.h < 1 || luma.h > 2 || luma.v < 1 || luma.v > 2) return 0;
+    for (int c = 1; c < 3; ++c) {
+      if (header.frame[c].h != 1 || header.frame[c].v != 1) return 0;
+    }
+  }
+  return 8 * luma.v;
+}
+
+bool JpegRowScanner::open(const std::uint8_t* data, std::size_t size,
+                          const JpegHeader& header) noexcept {
   reset();
-  if (size < 4 || data[0] != 0xFF || data[1] != 0xD8) return false;
+  mcu_height_ = walkable_mcu_height(header);
+  bool inside = header.entropy_at <= size && header.sof_height_at + 2 <= size;
+  for (int i = 0; i < header.kept_count; ++i) {
+    inside = inside && header.kept_at[i] <= size && header.kept_size[i] <= size - header.kept_at[i];
+  }
+  if (mcu_height_ == 0 || !inside) {
+    mcu_height_ = 0;
+    return false;
+  }
+  width_ = header.width;
+  height_ = header.height;
+  component_count_ = header.components;
+  for (int c = 0; c < component_count_; ++c) {
+    Component& component = components_[c];
+    component.id = header.frame[c].id;
+    component.h = header.frame[c].h;
+    component.v = header.frame[c].v;
+    component.dc_table = header.dc_selector[c];
+    component.ac_table = header.ac_selector[c];
+  }
+  // The tables the scan decodes with, with libjpeg's checks (jpeg_make_d_derived_tbl).
+  bool built_dc[4] = {};
+  bool built_ac[4] = {};
+  for (int c = 0; c < component_count_; ++c) {
+    for (const bool is_dc : {true, false}) {
+      const int id = is_dc ? components_[c].dc_table : components_[c].ac_table;
+      bool& built = is_dc ? built_dc[id] : built_ac[id];
+      if (built) continue;
+      const std::uint8_t* counts = is_dc ? header.dc_counts[id] : header.ac_counts[id];
+      int total = 0;
+      for (int i = 0; i < 16; ++i)
+        total += counts[i];
+      HuffmanTable* table = is_dc ? &dc_[id] : &ac_[id];
+      if (!build_table(counts, counts + 16, total, is_dc, table)) {
+        reset();
+        return false;
+      }
+      if (!is_dc) build_multi(ac_[id], ac_multi_[id]);
+      built = true;
+    }
+  }
+  std::copy(header.kept_at, header.kept_at + header.kept_count, kept_at_);
+  std::copy(header.kept_size, header.kept_size + header.kept_count, kept_size_);
+  kept_count_ = header.kept_count;
+  sof_height_at_ = header.sof_height_at;
+  entropy_at_ = header.entropy_at;
   data_ = data;
   size_ = size;
-  bool have_frame = false;
-  std::size_t at = 2;
-  for (;;) {
-    if (at + 4 > size || data[at] != 0xFF) return false;
-    while (at + 4 <= size && data[at + 1] == 0xFF)
-      ++at;  // fill bytes
-    if (at + 4 > size) return false;
-    const int marker = data[at + 1];
-    const int length = read16(data + at + 2);
-    if (length < 2 || at + 2 + static_cast<std::size_t>(length) > size) return false;
-    const std::uint8_t* body = data + at + 4;
-    const int body_size = length - 2;
-    bool keep = false;
-    if (marker == 0xC0 || marker == 0xC1) {
-      if (have_frame || body_size < 6) return false;
-      have_frame = true;
-      keep = true;
-      if (body[0] != 8) return false;
-      height_ = read16(body + 1);
-      width_ = read16(body + 3);
-      component_count_ = body[5];
-      if (height_ == 0 || width_ == 0) return false;
-      if (component_count_ != 1 && component_count_ != 3) return false;
-      if (body_size != 6 + 3 * component_count_) return false;
-      sof_height_at_ = at + 5;
-      for (int c = 0; c < component_count_; ++c) {
-        components_[c].id = body[6 + 3 * c];
-        components_[c].h = body[7 + 3 * c] >> 4;
-        components_[c].v = body[7 + 3 * c] & 15;
-      }
-    } else if ((marker >= 0xC2 && marker <= 0xCF && marker != 0xC4) || marker == 0xDC) {
-      return false;  // progressive, lossless, arithmetic, hierarchical, DNL
-    } else if (marker == 0xC4) {
-      keep = true;
-      int offset = 0;
-      while (offset < body_size) {
-        if (offset + 17 > body_size) return false;
-        const int table_class = body[offset] >> 4;
-        const int id = body[offset] & 15;
-        if (table_class > 1 || id > 3) return false;
-        int total = 0;
-        for (int i = 0; i < 16; ++i)
-          total += body[offset + 1 + i];
-        if (total > 256 || offset + 17 + total > body_size) return false;
-        HuffmanTable* table = table_class == 0 ? &dc_[id] : &ac_[id];
-        if (!build_table(body + offset + 1, body + offset + 17, total, table_class == 0, table)) {
-          return false;
-        }
-        offset += 17 + total;
-      }
-    } else if (marker == 0xDD) {
-      if (body_size != 2 || read16(body) != 0) return false;  // restart intervals
-    } else if (marker == 0xDB || marker == 0xE0 || marker == 0xEE) {
-      keep = true;  // quantization; JFIF and Adobe markers decide the colour space
-    } else if (marker == 0xDA) {
-      if (!have_frame || body_size < 1) return false;
-      const int count = body[0];
-      if (count != component_count_ || body_size != 4 + 2 * count) return false;
-      for (int i = 0; i < count; ++i) {
-        // libjpeg orders the MCU's blocks by the frame's components; require the same order.
-        if (body[1 + 2 * i] != components_[i].id) return false;
-        components_[i].dc_table = body[2 + 2 * i] >> 4;
-        components_[i].ac_table = body[2 + 2 * i] & 15;
-        if (components_[i].dc_table > 3 || components_[i].ac_table > 3) return false;
-        if (!dc_[components_[i].dc_table].defined || !ac_[components_[i].ac_table].defined) {
-          return false;
-        }
-      }
-      bool built[4] = {};
-      for (int i = 0; i < count; ++i) {
-        const int id = components_[i].ac_table;
-        if (!built[id]) build_multi(ac_[id], ac_multi_[id]);
-        built[id] = true;
-      }
-      const std::uint8_t* tail = body + 1 + 2 * count;
-      if (tail[0] != 0 || tail[1] != 63 || tail[2] != 0) return false;
-      if (kept_count_ == 32) return false;
-      kept_at_[kept_count_] = at;
-      kept_size_[kept_count_++] = 2 + static_cast<std::size_t>(length);
-      entropy_at_ = at + 2 + static_cast<std::size_t>(length);
-      break;
-    } else if (marker == 0xD8 || marker == 0xD9 || (marker >= 0xD0 && marker <= 0xD7) ||
-               marker == 0x01) {
-      return false;  // markers without a length have no place in a header
-    }
-    if (keep) {
-      if (kept_count_ == 32) return false;
-      kept_at_[kept_count_] = at;
-      kept_size_[kept_count_++] = 2 + static_cast<std::size_t>(length);
-    }
-    at += 2 + static_cast<std::size_t>(length);
-  }
-  const Component& luma = components_[0];
-  if (component_count_ == 1) {
-    if (luma.h != 1 || luma.v != 1) return false;
-  } else {
-    if (luma.h < 1 || luma.h > 2 || luma.v < 1 || luma.v > 2) return false;
-    for (int c = 1; c < 3; ++c) {
-      if (components_[c].h != 1 || components_[c].v != 1) return false;
-    }
-  }
-  mcu_height_ = 8 * luma.v;
-  mcus_per_row_ = (width_ + 8 * luma.h - 1) / (8 * luma.h);
+  mcus_per_row_ = (width_ + 8 * components_[0].h - 1) / (8 * components_[0].h);
   mcu_rows_ = (height_ + mcu_height_ - 1) / mcu_height_;
   next_ = data_ + entropy_at_;
   return true;
@@ -599,3 +572,5 @@ bool JpegRowScanner::resume_stream(ResumeStream* out) const noexcept {
 }
 
 }  // namespace rvae::codec_detail
+
+#endif  // RVAE_HAVE_JPEG_SPLIT

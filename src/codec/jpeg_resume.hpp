@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "codec/jpeg_segments.hpp"
+
 namespace rvae::codec_detail {
 
 /// A canonical Huffman table from a DHT segment: codes for writing, lookups for reading.
@@ -42,12 +44,18 @@ struct ResumeStream {
   int height = 0;
 };
 
+/// The pixel rows in a row of MCUs (8 or 16) when the walker takes this layout, else 0. It takes
+/// one baseline or extended sequential Huffman scan of 8-bit samples without restart intervals,
+/// gray (1x1) or three interleaved components in the frame's order with chroma at 1x1 and luma
+/// at 1 or 2 each way: the layouts it is tested for.
+int walkable_mcu_height(const JpegHeader& header) noexcept;
+
 class JpegRowScanner {
  public:
-  /// Reads SOI to SOS. False unless this is one baseline or extended sequential Huffman scan of
-  /// 8-bit samples without restart intervals, gray (1x1) or three interleaved components with
-  /// chroma at 1x1 and luma at 1 or 2 each way: the layouts it is tested for.
-  bool open(const std::uint8_t* data, std::size_t size) noexcept;
+  /// Starts at the scan's first MCU of `data` (the bytes scan_jpeg read `header` from, which
+  /// must outlive the walk and its resume streams). False when walkable_mcu_height refuses the
+  /// layout or a table the scan uses fails libjpeg's checks.
+  bool open(const std::uint8_t* data, std::size_t size, const JpegHeader& header) noexcept;
 
   int width() const noexcept { return width_; }
   int height() const noexcept { return height_; }
@@ -99,8 +107,8 @@ class JpegRowScanner {
   // valid (1 << 31). Built by open for the scan's tables, so left uninitialised here.
   std::uint32_t ac_multi_[4][1 << HuffmanTable::kMultiBits];
   // The header segments the resumed stream repeats: offset and length of each.
-  std::size_t kept_at_[32] = {};
-  std::size_t kept_size_[32] = {};
+  std::size_t kept_at_[JpegHeader::kMaxKept] = {};
+  std::size_t kept_size_[JpegHeader::kMaxKept] = {};
   int kept_count_ = 0;
 
   // Reading position.

@@ -59,8 +59,9 @@ std::optional<Error> check_huffman_tables(const std::uint8_t* body, std::size_t 
                      "declares " + std::to_string(total) + " codes but has room for " +
                          std::to_string(size - pos));
     }
-    pos += static_cast<std::size_t>(total);
     (table_class == 0 ? tables->dc : tables->ac)[id] = true;
+    (table_class == 0 ? tables->dc_counts : tables->ac_counts)[id] = body + pos - 16;
+    pos += static_cast<std::size_t>(total);
   }
   return std::nullopt;
 }

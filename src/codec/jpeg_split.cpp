@@ -80,36 +80,9 @@ void install_errors(jpeg_decompress_struct* cinfo, ErrorManager* manager) {
   manager->message[0] = '\0';
 }
 
-// The first thread's share of the rows. The second thread reads the first part's Huffman data
-// again, a fraction h of that part's work, so both finish together at 1 / (2 - h). h measured
-// 0.26-0.66 (median 0.46) on photos at qualities 50-95, 4:2:0 and 4:4:4, running both threads
-// at once (BENCHMARKS.md); at 0.65 every one of them is within a few per cent of its best.
-constexpr double kFirstThreadShare = 0.65;
-
-// Below this many pixels a thread start (~0.15 ms) would eat most of the gain.
+// Below this many pixels starting a thread costs about what it saves: see BENCHMARKS.md,
+// "Codecs and untrusted input".
 constexpr long long kMinSplitPixels = 384LL * 384LL;
-
-int balanced_split_row(int height, int mcu_rows) {
-  const int rounded = static_cast<int>(kFirstThreadShare * height / mcu_rows + 0.5) * mcu_rows;
-  return std::clamp(rounded, mcu_rows, (height - 1) / mcu_rows * mcu_rows);
-}
-
-bool layout_is_splittable(const jpeg_decompress_struct& cinfo) {
-  if (cinfo.progressive_mode || cinfo.arith_code) return false;
-  if (cinfo.num_components != 1 && cinfo.num_components != 3) return false;
-  if (cinfo.jpeg_color_space != JCS_YCbCr && cinfo.jpeg_color_space != JCS_GRAYSCALE &&
-      cinfo.jpeg_color_space != JCS_RGB) {
-    return false;
-  }
-  const jpeg_component_info& luma = cinfo.comp_info[0];
-  if (luma.h_samp_factor > 2 || luma.v_samp_factor > 2) return false;
-  for (int c = 1; c < cinfo.num_components; ++c) {
-    if (cinfo.comp_info[c].h_samp_factor != 1 || cinfo.comp_info[c].v_samp_factor != 1) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Messages are set only outside libjpeg's calls; a failed allocation leaves the reason empty
 // rather than throwing out of a noexcept function.
@@ -120,27 +93,6 @@ void set_reason(std::string* reason, const char* text) noexcept {
   } catch (...) {
     reason->clear();
   }
-}
-
-struct Part {
-  const std::uint8_t* data = nullptr;
-  std::size_t size = 0;
-  int first_row = 0;
-  int last_row = 0;
-  std::uint8_t* rgb = nullptr;
-  std::size_t stride = 0;
-  bool ok = false;
-  std::string reason;
-
-  void decode() noexcept {
-    ok = decode_jpeg_rows(data, size, first_row, last_row, rgb, stride, &reason);
-  }
-};
-
-void* decode_part(void* part) noexcept {
-  const RunningJpegDecode running;
-  static_cast<Part*>(part)->decode();
-  return nullptr;
 }
 
 // The cores this thread may run on: what a split can use, under taskset or a cpuset too.
@@ -155,8 +107,8 @@ unsigned usable_cores() noexcept {
 }
 
 // Starts the second part on another core than the caller's. Left to itself, Linux queues a new
-// thread on its parent's core, where it waits up to a time slice (measured here: 2-3 ms, half
-// the decode) for the idle core to pull it over; pinned away it starts in ~0.15 ms. The pin
+// thread on its parent's core, where it can wait most of a time slice for the idle core to pull
+// it over, a large part of the decode (BENCHMARKS.md, "Codecs and untrusted input"). The pin
 // lasts as long as the thread, one decode.
 bool start_elsewhere(pthread_t* thread, void* (*routine)(void*), void* argument) noexcept {
   pthread_attr_t attributes;
@@ -264,8 +216,10 @@ void decode_from_top(BalancedPart* part) noexcept {
   jpeg_start_decompress(&cinfo);
   const int height = part->plan->height;
   const char* failure = nullptr;
-  if (static_cast<int>(cinfo.output_height) != height || cinfo.output_components != 3) {
-    failure = "rows outside the image";
+  // libjpeg reads the header for itself; it must be the one the plan was made from.
+  if (static_cast<int>(cinfo.output_height) != height ||
+      static_cast<int>(cinfo.output_width) != part->plan->width || cinfo.output_components != 3) {
+    failure = "libjpeg read another size than the plan";
   }
   int row = 0;
   while (failure == nullptr) {
@@ -433,23 +387,16 @@ bool decode_resumed(const ResumeStream& stream, const TailScan& tail, int width,
 // header and its placeholder and context rows.
 constexpr int kTakeOverMarginMcuRows = 1;
 
-// The second thread. It walks the Huffman codes a row of MCUs at a time (JpegRowScanner, about
-// 0.65x of libjpeg's skipping on photos) until the rows the first thread still has to decode
-// before it are as many as the rows after it, then decodes those from a resume stream. A file
-// the scanner does not take (restart intervals, other layouts) splits at the plan's row, the
-// second thread skipping to it through libjpeg.
+// The second thread. It walks the Huffman codes a row of MCUs at a time (JpegRowScanner, faster
+// than libjpeg's skipping: BENCHMARKS.md, "Codecs and untrusted input") until the rows the
+// first thread still has to decode before it are as many as the rows after it, then decodes
+// those from a resume stream. When the walk stops first, it takes no rows and the first
+// thread decodes them all.
 void decode_to_bottom(BalancedPart* part) noexcept {
   part->ok = false;
   const JpegSplitPlan& plan = *part->plan;
   JpegRowScanner scanner;
-  if (!scanner.open(part->data, part->size) || scanner.width() != plan.width ||
-      scanner.height() != plan.height || scanner.mcu_height() != plan.mcu_rows) {
-    if (!part->boundary->take(plan.split_row)) return;
-    part->took_from = plan.split_row;
-    part->ok = decode_jpeg_rows(part->data, part->size, plan.split_row, plan.height, part->rgb,
-                                part->stride, &part->reason);
-    return;
-  }
+  if (!scanner.open(part->data, part->size, plan.header)) return;
   const int height = plan.height;
   const int margin = kTakeOverMarginMcuRows * plan.mcu_rows;
   ResumeStream stream;
@@ -500,30 +447,14 @@ RunningJpegDecode::~RunningJpegDecode() {
   running_decodes.fetch_sub(1, std::memory_order_relaxed);
 }
 
-JpegSplitPlan plan_jpeg_split(const std::uint8_t* data, std::size_t size) noexcept {
+JpegSplitPlan plan_jpeg_split(const JpegHeader& header) noexcept {
   JpegSplitPlan plan;
-  if (size == 0 || size > ULONG_MAX) return plan;
-  jpeg_decompress_struct cinfo;
-  ErrorManager errors;
-  install_errors(&cinfo, &errors);
-  if (setjmp(errors.jump)) {
-    jpeg_destroy_decompress(&cinfo);
-    return JpegSplitPlan{};
-  }
-  jpeg_create_decompress(&cinfo);
-  jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
-  if (jpeg_read_header(&cinfo, TRUE) == JPEG_HEADER_OK && layout_is_splittable(cinfo) &&
-      !jpeg_has_multiple_scans(&cinfo)) {
-    plan.width = static_cast<int>(cinfo.image_width);
-    plan.height = static_cast<int>(cinfo.image_height);
-    plan.mcu_rows = cinfo.max_v_samp_factor * DCTSIZE;
-    // Two full MCU rows at least on each side, so neither part is only edge rows.
-    if (plan.height >= 4 * plan.mcu_rows) {
-      plan.splittable = true;
-      plan.split_row = balanced_split_row(plan.height, plan.mcu_rows);
-    }
-  }
-  jpeg_destroy_decompress(&cinfo);
+  plan.mcu_rows = walkable_mcu_height(header);
+  if (plan.mcu_rows == 0) return plan;
+  plan.width = header.width;
+  plan.height = header.height;
+  plan.splittable = plan.height >= 4 * plan.mcu_rows;
+  plan.header = header;
   return plan;
 }
 
@@ -532,75 +463,10 @@ bool worth_splitting(int width, int height) noexcept {
   return running_decodes.load(std::memory_order_relaxed) < usable_cores();
 }
 
-bool decode_jpeg_rows(const std::uint8_t* data, std::size_t size, int first_row, int last_row,
-                      std::uint8_t* rows, std::size_t stride, std::string* reason) noexcept {
-  if (size == 0 || size > ULONG_MAX || first_row < 0 || last_row <= first_row) {
-    set_reason(reason, "no rows to decode");
-    return false;
-  }
-  jpeg_decompress_struct cinfo;
-  ErrorManager errors;
-  install_errors(&cinfo, &errors);
-  if (setjmp(errors.jump)) {
-    jpeg_destroy_decompress(&cinfo);
-    set_reason(reason, errors.message);
-    return false;
-  }
-  jpeg_create_decompress(&cinfo);
-  jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
-  jpeg_read_header(&cinfo, TRUE);
-  cinfo.out_color_space = JCS_RGB;
-  jpeg_start_decompress(&cinfo);
-  const auto first = static_cast<JDIMENSION>(first_row);
-  const auto last = static_cast<JDIMENSION>(last_row);
-  const char* failure = nullptr;
-  if (last > cinfo.output_height || cinfo.output_components != 3) {
-    failure = "rows outside the image";
-  } else if (first > 0 && jpeg_skip_scanlines(&cinfo, first) != first) {
-    failure = "libjpeg skipped fewer rows than asked";
-  }
-  if (failure == nullptr && !read_rows(&cinfo, last, rows, stride)) {
-    failure = "libjpeg returned no rows";
-  }
-  // Reading to the end checks what follows the last row, as the whole-image decode does.
-  if (failure == nullptr && last == cinfo.output_height) {
-    jpeg_finish_decompress(&cinfo);
-  } else {
-    jpeg_abort_decompress(&cinfo);
-  }
-  jpeg_destroy_decompress(&cinfo);
-  if (failure != nullptr) set_reason(reason, failure);
-  return failure == nullptr;
-}
-
-bool split_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegSplitPlan& plan,
-                           std::uint8_t* rgb, std::string* reason) noexcept {
-  if (!plan.splittable || plan.split_row <= 0 || plan.split_row >= plan.height) {
-    set_reason(reason, "not a splittable JPEG");
-    return false;
-  }
-  const std::size_t stride = static_cast<std::size_t>(plan.width) * 3;
-  Part first{data, size, 0, plan.split_row, rgb, stride, false, {}};
-  Part second{data, size, plan.split_row, plan.height, rgb, stride, false, {}};
-  pthread_t helper;
-  if (!start_elsewhere(&helper, decode_part, &second)) {
-    set_reason(reason, "cannot start a decoding thread on another core");
-    return false;
-  }
-  note_split_started();
-  first.decode();
-  pthread_join(helper, nullptr);
-  if (!first.ok || !second.ok) {
-    set_reason(reason, (!first.ok ? first.reason : second.reason).c_str());
-    return false;
-  }
-  return true;
-}
-
 bool balanced_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegSplitPlan& plan,
                               std::uint8_t* rgb, std::string* reason, int* second_from) noexcept {
   if (second_from != nullptr) *second_from = 0;
-  if (!plan.splittable || plan.split_row <= 0 || plan.split_row >= plan.height) {
+  if (!plan.splittable || size == 0 || size > ULONG_MAX) {
     set_reason(reason, "not a splittable JPEG");
     return false;
   }

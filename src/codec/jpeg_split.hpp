@@ -1,11 +1,9 @@
 // Two-thread decode of one large sequential JPEG, through libjpeg-turbo's libjpeg API (the
 // TurboJPEG 2.x API cannot start mid-image). Huffman data can only be read in order, so the
-// second thread first reads the Huffman codes above its rows without decoding them, then
-// decodes its rows while the first thread decodes the rows above. balanced_decode_jpeg_rgb
-// (what decode_image uses) reads them with its own walker (jpeg_resume.hpp) and settles the
-// boundary while both run; split_decode_jpeg_rgb splits at a fixed row, the second thread
-// skipping to it through libjpeg (jpeg_skip_scanlines). The pixels are identical to a
-// whole-image decode (tests/codec/jpeg_split_test.cpp, jpeg_resume_test.cpp,
+// second thread walks the Huffman codes above its rows without decoding them (jpeg_resume.hpp)
+// while the first thread decodes from the top; the second takes over where the rows left above
+// it are as many as the rows below, and decodes those from a stream resumed there. The pixels
+// are identical to a whole-image decode (tests/codec/jpeg_split_test.cpp, jpeg_resume_test.cpp,
 // fuzz/fuzz_jpeg_split.cpp).
 #pragma once
 
@@ -13,34 +11,37 @@
 #include <cstdint>
 #include <string>
 
+#include "codec/jpeg_segments.hpp"
+
 namespace rvae::codec_detail {
 
 struct ResumeStream;  // jpeg_resume.hpp
 
-/// Whether this build has the split decode (libjpeg's API was found: RVAE_HAVE_JPEG_SPLIT).
-/// These two functions exist in every build; the rest of this header only when it does.
+/// Whether this build has the split decode (RVAE_JPEG_SPLIT, with libjpeg's API found:
+/// RVAE_HAVE_JPEG_SPLIT). These two functions exist in every build; the rest of this header
+/// only when it does.
 bool jpeg_split_supported() noexcept;
 /// How many split decodes have started in this process: tests see whether a decode split.
 std::uint64_t split_decodes_started() noexcept;
 
+#if defined(RVAE_HAVE_JPEG_SPLIT)
+
 /// What the header says about splitting a JPEG.
 struct JpegSplitPlan {
-  /// One sequential scan, 1 or 3 components, sampling factors of 1 or 2 (2 only for luma):
-  /// the layouts a split decode is tested for. Progressive and multi-scan files read all
-  /// their scans before the first row, so a second thread would only repeat that work.
+  /// A layout the Huffman walker takes (walkable_mcu_height), at least four rows of MCUs high
+  /// so neither thread gets only edge rows. Other files read all their scans before the first
+  /// row or have restart intervals the walker does not follow: they decode on one thread.
   bool splittable = false;
   int width = 0;
   int height = 0;
-  /// The height of one row of MCUs (8 or 16): the split rows are multiples of it.
+  /// The height of one row of MCUs (8 or 16): the second thread starts on a multiple of it.
   int mcu_rows = 0;
-  /// The first row the second thread decodes, chosen so both threads finish together
-  /// (0 when not splittable).
-  int split_row = 0;
+  /// The header scan_jpeg read, which the second thread's walker opens with.
+  JpegHeader header;
 };
 
-/// Reads the header. A header libjpeg refuses is not splittable (the caller's whole-image
-/// decode then reports it).
-JpegSplitPlan plan_jpeg_split(const std::uint8_t* data, std::size_t size) noexcept;
+/// Plans from the header scan_jpeg read; reads no bytes itself.
+JpegSplitPlan plan_jpeg_split(const JpegHeader& header) noexcept;
 
 /// Counts, while it lives, one thread decoding a JPEG (worth_splitting reads the count).
 class RunningJpegDecode {
@@ -57,23 +58,12 @@ class RunningJpegDecode {
 /// from splitting and would pay the repeated Huffman reading.
 bool worth_splitting(int width, int height) noexcept;
 
-/// Decodes rows [first_row, last_row) to RGB into `rows` (the image's first row, `stride`
-/// bytes apart). `first_row` must be 0 or a multiple of the plan's mcu_rows. Corrupt data
-/// (a libjpeg warning included, as the whole-image decode treats it) is false with the reason.
-bool decode_jpeg_rows(const std::uint8_t* data, std::size_t size, int first_row, int last_row,
-                      std::uint8_t* rows, std::size_t stride, std::string* reason) noexcept;
-
-/// Decodes a splittable JPEG into `rgb` (width * height * 3 bytes): rows [0, split_row) on the
-/// calling thread, the rest on a second one. False (with the first failure's reason) when
-/// either part fails or no thread can be started; the caller then decodes the whole image.
-bool split_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegSplitPlan& plan,
-                           std::uint8_t* rgb, std::string* reason) noexcept;
-
-/// The same, with the boundary found while both threads run (what decode_image uses): the
-/// second thread walks the Huffman codes without decoding (jpeg_resume.hpp) and takes over
-/// where the first thread's remaining rows match its own; a file that walker does not take
-/// splits at plan.split_row. `second_from` (when not null) gets the second thread's first
-/// row, 0 when it took none and the first thread decoded the whole image.
+/// Decodes a splittable JPEG (`data` is what `plan.header` was read from) into `rgb` (width *
+/// height * 3 bytes) on the calling thread and a second one, the boundary found while both run.
+/// `second_from` (when not null) gets the second thread's first row, 0 when it took none and
+/// the first thread decoded the whole image (the walk failed, or never got ahead). False (with
+/// the first failure's reason) when either part fails or no thread can be started; the caller
+/// then decodes the whole image.
 bool balanced_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegSplitPlan& plan,
                               std::uint8_t* rgb, std::string* reason, int* second_from) noexcept;
 
@@ -89,5 +79,7 @@ inline constexpr char kFillBeforeZeroReason[] = "fill bytes before a stuffed zer
 /// decode refuses only for stray bytes after the last MCU (jpeg_resume.hpp), with its pixels.
 bool decode_resume_stream_rgb(const ResumeStream& stream, int width, std::uint8_t* rgb,
                               std::string* reason) noexcept;
+
+#endif  // RVAE_HAVE_JPEG_SPLIT
 
 }  // namespace rvae::codec_detail

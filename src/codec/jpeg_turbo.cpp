@@ -37,38 +37,37 @@ JpegStatus failure(tjhandle handle) {
 
 }  // namespace
 
-JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
-                                 int max_threads) {
+JpegStatus turbo_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size,
+                                 const JpegHeader& header, DecodedPixels* out, int max_threads) {
+#if defined(RVAE_HAVE_JPEG_SPLIT)
   const RunningJpegDecode running;
+#endif
   tjhandle handle = thread_handle();
   if (handle == nullptr) return {false, true, "cannot create a libjpeg-turbo decompressor"};
   if (size > ULONG_MAX) return {false, true, "JPEG too large for libjpeg-turbo"};
   const auto jpeg_size = static_cast<unsigned long>(size);
-  int width = 0;
-  int height = 0;
-  int subsampling = 0;
-  int colorspace = 0;
-  if (tjDecompressHeader3(handle, data, jpeg_size, &width, &height, &subsampling, &colorspace) !=
-      0) {
-    return failure(handle);
-  }
+  // The size scan_jpeg read from the frame header, the one libjpeg-turbo reads too.
+  const int width = header.width;
+  const int height = header.height;
   try {
     out->pixels.resize(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3);
   } catch (const std::bad_alloc&) {
     return {false, true, "outofmem"};
   }
 #if defined(RVAE_HAVE_JPEG_SPLIT)
-  // A large sequential JPEG decodes on two threads when a core is free: ~0.6-0.7x the time.
-  // When a part fails, the whole-image decode below runs, so errors read the same either way.
+  // A large sequential JPEG decodes on two threads when a core is free. When a part fails, the
+  // whole-image decode below runs, so errors read the same either way.
   if (max_threads >= 2 && worth_splitting(width, height)) {
-    const JpegSplitPlan plan = plan_jpeg_split(data, size);
-    if (plan.splittable && plan.width == width && plan.height == height &&
+    const JpegSplitPlan plan = plan_jpeg_split(header);
+    if (plan.splittable &&
         balanced_decode_jpeg_rgb(data, size, plan, out->pixels.data(), nullptr, nullptr)) {
       out->width = width;
       out->height = height;
       return {true, false, ""};
     }
   }
+#else
+  (void)max_threads;
 #endif
   // Warnings (corrupt entropy data, which libjpeg would fill with grey) fail the decode, as
   // for stb: a reply is either intact or refused. LIMITSCANS caps progressive scans at 500,
@@ -88,9 +87,9 @@ const char* active_jpeg_backend() noexcept {
   return "libjpeg-turbo";
 }
 
-JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
-                           int max_threads) {
-  return turbo_decode_jpeg_rgb(data, size, out, max_threads);
+JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegHeader& header,
+                           DecodedPixels* out, int max_threads) {
+  return turbo_decode_jpeg_rgb(data, size, header, out, max_threads);
 }
 
 }  // namespace rvae::codec_detail

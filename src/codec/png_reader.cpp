@@ -188,7 +188,7 @@ bool unfilter_row(int type, const std::uint8_t* src, const std::uint8_t* prior, 
 }  // namespace
 
 bool fast_decode_png(const std::uint8_t* data, std::size_t size, int channels,
-                     StbPixels* out) noexcept {
+                     DecodedPixels* out) noexcept {
   if (size < 8 + 25 + 12 || std::memcmp(data, kSignature, 8) != 0) return false;
   const std::uint8_t* ihdr = data + 8;
   if (be32(ihdr) != 13 || !is_type(ihdr + 4, "IHDR")) return false;
@@ -256,7 +256,7 @@ bool fast_decode_png(const std::uint8_t* data, std::size_t size, int channels,
 
 namespace rvae::codec_detail {
 
-bool fast_decode_png(const std::uint8_t*, std::size_t, int, StbPixels*) noexcept {
+bool fast_decode_png(const std::uint8_t*, std::size_t, int, DecodedPixels*) noexcept {
   return false;
 }
 

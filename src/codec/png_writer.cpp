@@ -114,9 +114,10 @@ Filter cheapest(const std::uint64_t costs[kFilters]) {
   return static_cast<Filter>(best);
 }
 
-// At the fast levels the per-row choice cost as much as a third of the whole encode: there one
+// At the fast levels the per-row choice costs a large part of the whole encode: there one
 // filter is chosen for the whole image from evenly spaced sample rows (a photo's best filter
-// rarely changes from row to row: +1% bytes on the test photo), and only it is applied.
+// rarely changes from row to row, so the bytes barely grow; BENCHMARKS.md, "Codecs and
+// untrusted input"), and only it is applied.
 constexpr int kPerImageFilterUpToLevel = 4;
 constexpr std::size_t kSampleRows = 32;
 

@@ -1,7 +1,8 @@
 // A minimal PNG writer on libdeflate (builds with RVAE_HAVE_LIBDEFLATE): 8-bit RGB or RGBA, one
 // IDAT, adaptive filtering (one filter per image at the fast levels, one per row above them),
 // zlib stream, CRC-32 and Adler-32 all from libdeflate.
-// stb_image_write spends ~10x the time and writes ~40% more bytes for the same image.
+// stb_image_write is much slower and writes more bytes for the same image (BENCHMARKS.md,
+// "Codecs and untrusted input").
 #pragma once
 
 #include <cstdint>

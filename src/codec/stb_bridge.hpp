@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "codec/decoded_pixels.hpp"
 #include "rvae/bytes.hpp"
 
 namespace rvae::codec_detail {
@@ -16,16 +17,10 @@ struct StbStatus {
   const char* reason = "";
 };
 
-/// Pixels decoded by stb, already copied into an owned buffer.
-struct StbPixels {
-  int width = 0;
-  int height = 0;
-  Bytes pixels;  ///< width * height * the requested channels.
-};
-
 /// Decodes a PNG (stb_impl_png.cpp) to `channels` (3 or 4) 8-bit channels. The callers check
 /// structure and dimensions first. JPEG: jpeg_backend.hpp.
-StbStatus stb_decode_png(const std::uint8_t* data, int size, int channels, StbPixels* out) noexcept;
+StbStatus stb_decode_png(const std::uint8_t* data, int size, int channels,
+                         DecodedPixels* out) noexcept;
 
 /// Appends an encoded image to `out` (stb_impl_write.cpp). `pixels` holds width * height *
 /// channels bytes; the callers bound that size so stb's int arithmetic cannot overflow.

@@ -13,7 +13,8 @@
 namespace rvae::codec_detail {
 namespace {
 
-StbStatus stb_decode(const std::uint8_t* data, int size, int channels, StbPixels* out) noexcept {
+StbStatus stb_decode(const std::uint8_t* data, int size, int channels,
+                     DecodedPixels* out) noexcept {
   // stb leaves the reason untouched on some failure paths; clear it so a reason left over from
   // an earlier call on this thread is never reported. The variable is thread_local (stb 2.27
   // uses C++11 thread_local), so concurrent decodes do not race on it.

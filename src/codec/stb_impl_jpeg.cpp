@@ -18,7 +18,7 @@
 
 namespace rvae::codec_detail {
 
-JpegStatus stb_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out) {
+JpegStatus stb_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, DecodedPixels* out) {
   if (size > static_cast<std::size_t>(INT_MAX)) return {false, true, "too large"};
   const StbStatus status = stb_decode(data, static_cast<int>(size), 3, out);
   if (status.ok) return {true, false, ""};
@@ -34,8 +34,8 @@ const char* active_jpeg_backend() noexcept {
   return "stb_image";
 }
 
-JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, StbPixels* out,
-                           int /*max_threads*/) {
+JpegStatus decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const JpegHeader& /*header*/,
+                           DecodedPixels* out, int /*max_threads*/) {
   return stb_decode_jpeg_rgb(data, size, out);
 }
 #endif

@@ -15,7 +15,7 @@
 namespace rvae::codec_detail {
 
 StbStatus stb_decode_png(const std::uint8_t* data, int size, int channels,
-                         StbPixels* out) noexcept {
+                         DecodedPixels* out) noexcept {
   return stb_decode(data, size, channels, out);
 }
 

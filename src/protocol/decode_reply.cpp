@@ -29,10 +29,13 @@ Result<DecodeOutput> parse_image_reply(HttpResponse&& response, const DecodeExpe
                      internal::describe_body(body));
   }
   // The header's dimensions are checked against the request first, so an image declaring
-  // far more pixels than was asked for costs a header read, not its decode.
-  if (const auto declared = codec_detail::declared_image(body.data(), body.size());
-      declared && (declared->width != expect.width || declared->height != expect.height)) {
-    return data_loss("decode reply image is " + size_text(declared->width, declared->height) +
+  // far more pixels than was asked for costs a header read, not its decode. The decode then
+  // takes that scan, not a second one.
+  const auto scanned = codec_detail::scan_image(body.data(), body.size());
+  if (const codec_detail::ImageLayout& declared = scanned->layout;
+      declared.has_dimensions &&
+      (declared.width != expect.width || declared.height != expect.height)) {
+    return data_loss("decode reply image is " + size_text(declared.width, declared.height) +
                      ", expected " + size_text(expect.width, expect.height));
   }
   ImageDecodeOptions options;
@@ -45,7 +48,8 @@ Result<DecodeOutput> parse_image_reply(HttpResponse&& response, const DecodeExpe
     storage = limits.image_storage(static_cast<std::size_t>(expect.width) *
                                    static_cast<std::size_t>(expect.height) * 3);
   }
-  auto image = decode_image(body.data(), body.size(), options, std::move(storage));
+  auto image = codec_detail::decode_scanned_image(body.data(), body.size(), *scanned, options,
+                                                  std::move(storage));
   if (!image) {
     // Corrupt bytes from the server are a broken reply, not a bad argument of the caller.
     const ErrorCode code = image.error().code() == ErrorCode::kInvalidArgument

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/image_layout.hpp"
 #include "codec/jpeg_split.hpp"
 #include "codec_test_util.hpp"
 #include "jpeg_test_util.hpp"
@@ -66,7 +67,7 @@ TEST(JpegResume, EveryRowResumesToTheWholeImageDecode) {
     const Bytes expected = whole_decode(jpeg, width, height);
     ASSERT_FALSE(expected.empty());
     JpegRowScanner scanner;
-    ASSERT_TRUE(scanner.open(jpeg.data(), jpeg.size()));
+    ASSERT_TRUE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
     EXPECT_EQ(scanner.width(), width);
     EXPECT_EQ(scanner.height(), height);
     EXPECT_EQ(scanner.mcu_height(), 8 * layout.luma_v);
@@ -90,7 +91,7 @@ TEST(JpegResume, TestPhotosResume) {
     SCOPED_TRACE(name);
     const Bytes jpeg = test::read_test_file(name);
     JpegRowScanner scanner;
-    ASSERT_TRUE(scanner.open(jpeg.data(), jpeg.size()));
+    ASSERT_TRUE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
     const Bytes expected = whole_decode(jpeg, scanner.width(), scanner.height());
     ASSERT_FALSE(expected.empty());
     // Every fifth row: a full decode per row would make this the slowest test.
@@ -114,23 +115,67 @@ TEST(JpegResume, OtherLayoutsAreRefusedAtTheHeader) {
     SCOPED_TRACE(layout.name);
     const Bytes jpeg = compress(layout, 64, 64);
     JpegRowScanner scanner;
-    EXPECT_FALSE(scanner.open(jpeg.data(), jpeg.size()));
+    EXPECT_FALSE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
     EXPECT_FALSE(scanner.skip_row());
+    EXPECT_FALSE(test::plan_of(jpeg).splittable);
   }
   const Bytes jpeg = compress(kSplittable[0], 64, 64);
   JpegRowScanner scanner;
-  EXPECT_FALSE(scanner.open(jpeg.data(), 3)) << "shorter than SOI and a marker";
+  EXPECT_FALSE(test::open_walker(&scanner, jpeg.data(), 3)) << "shorter than SOI and a marker";
   const Bytes not_jpeg = {0x89, 'P', 'N', 'G', 0, 0};
-  EXPECT_FALSE(scanner.open(not_jpeg.data(), not_jpeg.size()));
+  EXPECT_FALSE(test::open_walker(&scanner, not_jpeg.data(), not_jpeg.size()));
   // The header cut anywhere before the scan's data.
   std::size_t sos = 0;
   for (std::size_t i = 0; i + 1 < jpeg.size(); ++i) {
     if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xDA) sos = i;
   }
   for (std::size_t cut = 2; cut < sos + 10; ++cut) {
-    EXPECT_FALSE(scanner.open(jpeg.data(), cut)) << "cut at " << cut;
+    EXPECT_FALSE(test::open_walker(&scanner, jpeg.data(), cut)) << "cut at " << cut;
   }
-  EXPECT_TRUE(scanner.open(jpeg.data(), jpeg.size()));
+  EXPECT_TRUE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
+}
+
+// The walker opens with the header the pre-scan read (scan_jpeg), not a walk of its own: the
+// frame, the scan, and the segments a resumed stream repeats, the scan header last and ending
+// where the entropy-coded data starts.
+TEST(JpegResume, TheHeaderComesFromThePreScan) {
+  const Bytes jpeg = compress(kSplittable[0], 48, 64);
+  const ImageLayout layout = scan_jpeg(jpeg.data(), jpeg.size());
+  ASSERT_FALSE(layout.problem.has_value());
+  const JpegHeader& header = layout.jpeg;
+  EXPECT_TRUE(header.complete);
+  EXPECT_TRUE(header.plain);
+  EXPECT_EQ(header.width, 48);
+  EXPECT_EQ(header.height, 64);
+  EXPECT_EQ(header.components, 3);
+  EXPECT_EQ(header.scan_components, 3);
+  EXPECT_EQ(header.restart_interval, 0);
+  EXPECT_EQ(jpeg[header.sof_height_at] << 8 | jpeg[header.sof_height_at + 1], 64);
+  ASSERT_GT(header.kept_count, 2);
+  for (int i = 0; i < header.kept_count; ++i) {
+    const std::size_t at = header.kept_at[i];
+    EXPECT_EQ(jpeg[at], 0xFF);
+    const int marker = jpeg[at + 1];
+    EXPECT_TRUE(marker == 0xC0 || marker == 0xC4 || marker == 0xDB || marker == 0xE0 ||
+                marker == 0xDA)
+        << marker;
+    EXPECT_EQ(header.kept_size[i], 2u + (std::size_t{jpeg[at + 2]} << 8 | jpeg[at + 3]));
+  }
+  const int last = header.kept_count - 1;
+  EXPECT_EQ(jpeg[header.kept_at[last] + 1], 0xDA);
+  EXPECT_EQ(header.kept_at[last] + header.kept_size[last], header.entropy_at);
+  EXPECT_EQ(walkable_mcu_height(header), 16);
+  EXPECT_TRUE(plan_jpeg_split(header).splittable);
+  // A marker without a length between the segments: a resumed stream would not repeat it.
+  Bytes with_restart = jpeg;
+  with_restart.insert(with_restart.begin() + static_cast<std::ptrdiff_t>(header.kept_at[last]),
+                      {0xFF, 0xD0});
+  const ImageLayout other = scan_jpeg(with_restart.data(), with_restart.size());
+  ASSERT_FALSE(other.problem.has_value());
+  EXPECT_FALSE(other.jpeg.plain);
+  EXPECT_EQ(walkable_mcu_height(other.jpeg), 0);
+  JpegRowScanner scanner;
+  EXPECT_FALSE(scanner.open(with_restart.data(), with_restart.size(), other.jpeg));
 }
 
 // Where each row of MCUs starts in the file, from the resume streams' tails (the stream
@@ -138,7 +183,7 @@ TEST(JpegResume, OtherLayoutsAreRefusedAtTheHeader) {
 std::vector<std::size_t> row_offsets(const Bytes& jpeg) {
   std::vector<std::size_t> offsets;
   JpegRowScanner scanner;
-  if (!scanner.open(jpeg.data(), jpeg.size())) return offsets;
+  if (!test::open_walker(&scanner, jpeg.data(), jpeg.size())) return offsets;
   while (scanner.skip_row() && scanner.mcu_row() < scanner.mcu_rows_total() - 1) {
     ResumeStream stream;
     if (!scanner.resume_stream(&stream)) return {};
@@ -162,7 +207,7 @@ TEST(JpegResume, CorruptOrShortDataStopsTheWalk) {
     const int marker_row =
         static_cast<int>(std::upper_bound(starts.begin(), starts.end(), marker) - starts.begin());
     JpegRowScanner scanner;
-    ASSERT_TRUE(scanner.open(bad.data(), bad.size()));
+    ASSERT_TRUE(test::open_walker(&scanner, bad.data(), bad.size()));
     while (scanner.skip_row()) {
     }
     EXPECT_EQ(scanner.mcu_row(), marker_row) << "marker at byte " << marker;
@@ -173,7 +218,7 @@ TEST(JpegResume, CorruptOrShortDataStopsTheWalk) {
   const std::size_t half = starts[0] + (jpeg.size() - starts[0]) / 2;
   const Bytes cut(jpeg.begin(), jpeg.begin() + static_cast<std::ptrdiff_t>(half));
   JpegRowScanner scanner;
-  ASSERT_TRUE(scanner.open(cut.data(), cut.size()));
+  ASSERT_TRUE(test::open_walker(&scanner, cut.data(), cut.size()));
   while (scanner.skip_row()) {
   }
   EXPECT_EQ(
@@ -194,7 +239,7 @@ TEST(JpegResume, TablesThatCannotPadGiveNoStream) {
   const Bytes expected = whole_decode(jpeg, width, height);
   ASSERT_FALSE(expected.empty());
   JpegRowScanner scanner;
-  ASSERT_TRUE(scanner.open(jpeg.data(), jpeg.size()));
+  ASSERT_TRUE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
   int without = 0;
   int with = 0;
   while (scanner.mcu_row() < scanner.mcu_rows_total() - 2) {
@@ -209,7 +254,7 @@ TEST(JpegResume, TablesThatCannotPadGiveNoStream) {
   }
   EXPECT_GT(without, 0);
   EXPECT_GT(with, 0);
-  JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+  JpegSplitPlan plan = test::plan_of(jpeg);
   ASSERT_TRUE(plan.splittable);
   Bytes rgb(expected.size());
   std::string reason;
@@ -231,7 +276,7 @@ TEST(JpegResume, FillBytesBeforeAStuffedZeroAreNotResumed) {
   const Bytes jpeg =
       test::read_test_file("../../fuzz/regressions/jpeg_split/fill_bytes_before_zero.jpg");
   JpegRowScanner scanner;
-  ASSERT_TRUE(scanner.open(jpeg.data(), jpeg.size()));
+  ASSERT_TRUE(test::open_walker(&scanner, jpeg.data(), jpeg.size()));
   const int width = scanner.width();
   const int height = scanner.height();
   const Bytes expected = whole_decode(jpeg, width, height);
@@ -265,7 +310,7 @@ TEST(JpegResume, FillBytesBeforeAStuffedZeroAreNotResumed) {
   } while (scanner.skip_row());
   EXPECT_GE(refused, 71);
   EXPECT_GT(exact, 50);
-  const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+  const JpegSplitPlan plan = test::plan_of(jpeg);
   ASSERT_TRUE(plan.splittable);
   for (int run = 0; run < 8; ++run) {
     Bytes rgb(expected.size());

@@ -1,19 +1,22 @@
 // The two-thread JPEG decode gives the same pixels as libjpeg-turbo's whole-image decode for
-// every layout it accepts and every split row, refuses corrupt data in either part, and is
-// used only when a core is free.
+// every layout it accepts and wherever the second thread takes over, refuses corrupt data in
+// either part, plans from the header scan_jpeg read, and is used only when a core is free.
 #include "codec/jpeg_split.hpp"
 
 #if defined(RVAE_HAVE_JPEG_SPLIT)
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "codec/image_layout.hpp"
 #include "codec/jpeg_backend.hpp"
+#include "codec/jpeg_resume.hpp"
 #include "codec_test_util.hpp"
 #include "jpeg_test_util.hpp"
 #include "rvae/image.hpp"
@@ -40,46 +43,39 @@ class AllCoresBusy {
   std::vector<std::unique_ptr<RunningJpegDecode>> held_;
 };
 
-TEST(JpegSplit, EverySplitRowGivesTheWholeImageDecode) {
+// The second thread's decode from every row of MCUs it could take over at: the resume stream
+// the walker writes there, decoded as the balanced decode does, gives the whole image's rows.
+TEST(JpegSplit, EveryTakeOverRowGivesTheWholeImageDecode) {
   // Odd sizes, so the last MCU row and column are partial.
   for (const Layout& layout : kSplittable) {
     SCOPED_TRACE(layout.name);
     const int width = 203;
     const int height = 171;
     const Bytes jpeg = compress(layout, width, height);
-    const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+    const JpegSplitPlan plan = test::plan_of(jpeg);
     ASSERT_TRUE(plan.splittable);
     EXPECT_EQ(plan.width, width);
     EXPECT_EQ(plan.height, height);
     EXPECT_EQ(plan.mcu_rows, 8 * layout.luma_v);
     const Bytes expected = whole_decode(jpeg, width, height);
     ASSERT_FALSE(expected.empty());
-    for (int row = plan.mcu_rows; row < height; row += plan.mcu_rows) {
-      SCOPED_TRACE("split at row " + std::to_string(row));
-      JpegSplitPlan at = plan;
-      at.split_row = row;
-      Bytes rgb(expected.size(), 0x5A);
+    const auto stride = static_cast<std::ptrdiff_t>(width) * 3;
+    JpegRowScanner scanner;
+    ASSERT_TRUE(scanner.open(jpeg.data(), jpeg.size(), plan.header));
+    int resumed_rows = 0;
+    while (scanner.skip_row() && scanner.mcu_row() < scanner.mcu_rows_total() - 1) {
+      const int from = (scanner.mcu_row() + 1) * plan.mcu_rows;
+      SCOPED_TRACE("second thread from row " + std::to_string(from));
+      ResumeStream stream;
+      ASSERT_TRUE(scanner.resume_stream(&stream));
+      Bytes rgb(static_cast<std::size_t>(stride * stream.height), 0x5A);
       std::string reason;
-      ASSERT_TRUE(split_decode_jpeg_rgb(jpeg.data(), jpeg.size(), at, rgb.data(), &reason))
-          << reason;
-      ASSERT_EQ(rgb, expected);
+      ASSERT_TRUE(decode_resume_stream_rgb(stream, width, rgb.data(), &reason)) << reason;
+      ASSERT_TRUE(std::equal(rgb.begin() + 2 * plan.mcu_rows * stride, rgb.end(),
+                             expected.begin() + from * stride, expected.end()));
+      ++resumed_rows;
     }
-  }
-}
-
-TEST(JpegSplit, TestPhotosDecodeAsWholeImages) {
-  for (const char* name : {"rocket.jpg", "hubble_deep_field.jpg", "retina.jpg"}) {
-    SCOPED_TRACE(name);
-    const Bytes jpeg = test::read_test_file(name);
-    const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
-    ASSERT_TRUE(plan.splittable);
-    const Bytes expected = whole_decode(jpeg, plan.width, plan.height);
-    ASSERT_FALSE(expected.empty());
-    Bytes rgb(expected.size());
-    std::string reason;
-    ASSERT_TRUE(split_decode_jpeg_rgb(jpeg.data(), jpeg.size(), plan, rgb.data(), &reason))
-        << reason;
-    EXPECT_EQ(rgb, expected);
+    EXPECT_EQ(resumed_rows, scanner.mcu_rows_total() - 2);
   }
 }
 
@@ -90,7 +86,7 @@ TEST(JpegSplit, BalancedDecodeGivesTheWholeImageDecode) {
     for (const auto& [width, height] : {std::pair{203, 171}, std::pair{640, 512}}) {
       SCOPED_TRACE(std::string(layout.name) + " " + std::to_string(width));
       const Bytes jpeg = compress(layout, width, height);
-      const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+      const JpegSplitPlan plan = test::plan_of(jpeg);
       ASSERT_TRUE(plan.splittable);
       const Bytes expected = whole_decode(jpeg, width, height);
       ASSERT_FALSE(expected.empty());
@@ -106,10 +102,7 @@ TEST(JpegSplit, BalancedDecodeGivesTheWholeImageDecode) {
         // (the second thread starts there only when the first still has as many rows to do).
         EXPECT_EQ(second_from % plan.mcu_rows, 0);
         EXPECT_LT(second_from, height);
-        if (layout.restart_rows != 0) {
-          // The walker does not take restart intervals: libjpeg skips to the plan's row.
-          EXPECT_TRUE(second_from == 0 || second_from == plan.split_row) << second_from;
-        } else if (second_from != 0) {
+        if (second_from != 0) {
           EXPECT_GT(2 * second_from, height) << second_from;
         }
       }
@@ -117,11 +110,32 @@ TEST(JpegSplit, BalancedDecodeGivesTheWholeImageDecode) {
   }
 }
 
+// The walker does not follow restart intervals: such files are not split, and decode_image
+// decodes them on one thread with the same pixels.
+TEST(JpegSplit, RestartIntervalsDecodeOnOneThread) {
+  for (const Layout& layout : test::kWithRestarts) {
+    SCOPED_TRACE(layout.name);
+    const Bytes jpeg = compress(layout, 640, 512);
+    const JpegSplitPlan plan = test::plan_of(jpeg);
+    EXPECT_FALSE(plan.splittable);
+    Bytes rgb(640 * 512 * 3);
+    std::string reason;
+    EXPECT_FALSE(
+        balanced_decode_jpeg_rgb(jpeg.data(), jpeg.size(), plan, rgb.data(), &reason, nullptr));
+    EXPECT_EQ(reason, "not a splittable JPEG");
+    const std::uint64_t before = split_decodes_started();
+    auto image = decode_image(jpeg.data(), jpeg.size());
+    ASSERT_TRUE(image.has_value()) << image.error().message();
+    EXPECT_EQ(split_decodes_started(), before);
+    EXPECT_EQ(image->pixels, whole_decode(jpeg, 640, 512));
+  }
+}
+
 TEST(JpegSplit, BalancedDecodeOfTheTestPhotos) {
   for (const char* name : {"rocket.jpg", "hubble_deep_field.jpg", "retina.jpg"}) {
     SCOPED_TRACE(name);
     const Bytes jpeg = test::read_test_file(name);
-    const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+    const JpegSplitPlan plan = test::plan_of(jpeg);
     ASSERT_TRUE(plan.splittable);
     const Bytes expected = whole_decode(jpeg, plan.width, plan.height);
     ASSERT_FALSE(expected.empty());
@@ -136,7 +150,7 @@ TEST(JpegSplit, BalancedDecodeOfTheTestPhotos) {
 
 TEST(JpegSplit, BalancedDecodeFailsOnCorruptOrTruncatedData) {
   const Bytes jpeg = compress(kSplittable[0], 512, 512);
-  const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+  const JpegSplitPlan plan = test::plan_of(jpeg);
   ASSERT_TRUE(plan.splittable);
   Bytes rgb(512 * 512 * 3);
   for (double fraction : {0.1, 0.5, 0.9}) {
@@ -168,7 +182,7 @@ TEST(JpegSplit, BalancedDecodeFailsOnCorruptOrTruncatedData) {
 TEST(JpegSplit, BytesAfterTheLastMcu) {
   const Bytes jpeg = compress(kSplittable[0], 640, 512);
   ASSERT_EQ(jpeg[jpeg.size() - 2], 0xFF);
-  const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+  const JpegSplitPlan plan = test::plan_of(jpeg);
   ASSERT_TRUE(plan.splittable);
   const Bytes expected = whole_decode(jpeg, 640, 512);
   for (const std::size_t stray :
@@ -189,12 +203,6 @@ TEST(JpegSplit, BytesAfterTheLastMcu) {
         EXPECT_NE(reason.find("extraneous bytes before marker 0xd9"), std::string::npos) << reason;
       }
     }
-    // At a fixed row the second thread reads from the start like the whole decode: the same
-    // verdict.
-    Bytes rgb(expected.size());
-    std::string reason;
-    EXPECT_EQ(split_decode_jpeg_rgb(padded.data(), padded.size(), plan, rgb.data(), &reason),
-              !whole_decode(padded, 640, 512).empty());
     if (stray > 8) {
       EXPECT_TRUE(whole_decode(padded, 640, 512).empty());
       auto image = decode_image(padded.data(), padded.size());
@@ -231,7 +239,7 @@ TEST(JpegSplit, OtherLayoutsAreNotSplit) {
   for (const Layout& layout : {progressive, four_to_one}) {
     SCOPED_TRACE(layout.name);
     const Bytes jpeg = compress(layout, 256, 256);
-    EXPECT_FALSE(plan_jpeg_split(jpeg.data(), jpeg.size()).splittable);
+    EXPECT_FALSE(test::plan_of(jpeg).splittable);
     // decode_image still decodes them, on one thread.
     auto image = decode_image(jpeg.data(), jpeg.size());
     ASSERT_TRUE(image.has_value()) << image.error().message();
@@ -239,26 +247,13 @@ TEST(JpegSplit, OtherLayoutsAreNotSplit) {
   }
   // Too short for two MCU rows on each side of a split.
   const Bytes short_jpeg = compress(kSplittable[0], 256, 63);
-  EXPECT_FALSE(plan_jpeg_split(short_jpeg.data(), short_jpeg.size()).splittable);
+  EXPECT_FALSE(test::plan_of(short_jpeg).splittable);
   const Bytes tall_enough = compress(kSplittable[0], 256, 64);
-  EXPECT_TRUE(plan_jpeg_split(tall_enough.data(), tall_enough.size()).splittable);
-  // Not a JPEG libjpeg reads.
+  EXPECT_TRUE(test::plan_of(tall_enough).splittable);
+  // Not a JPEG with a frame and a scan.
   const Bytes garbage = {0xFF, 0xD8, 0xFF, 0xD9};
-  EXPECT_FALSE(plan_jpeg_split(garbage.data(), garbage.size()).splittable);
-  EXPECT_FALSE(plan_jpeg_split(garbage.data(), 0).splittable);
-}
-
-TEST(JpegSplit, SplitRowIsPastHalfOnAnMcuRow) {
-  // The second thread reads the first part's Huffman data again, so it gets fewer rows.
-  for (const Layout& layout : {kSplittable[0], kSplittable[1]}) {
-    SCOPED_TRACE(layout.name);
-    const Bytes jpeg = compress(layout, 320, 1000);
-    const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
-    ASSERT_TRUE(plan.splittable);
-    EXPECT_EQ(plan.split_row % plan.mcu_rows, 0);
-    EXPECT_GT(plan.split_row, 600);
-    EXPECT_LT(plan.split_row, 700);
-  }
+  EXPECT_FALSE(test::plan_of(garbage).splittable);
+  EXPECT_FALSE(plan_jpeg_split(test::header_of(garbage.data(), 0)).splittable);
 }
 
 TEST(JpegSplit, SmallImagesAndBusyCoresAreNotSplit) {
@@ -268,21 +263,6 @@ TEST(JpegSplit, SmallImagesAndBusyCoresAreNotSplit) {
   }
   AllCoresBusy busy;
   EXPECT_FALSE(worth_splitting(1024, 1024));
-}
-
-TEST(JpegSplit, CorruptDataInEitherPartFailsTheSplitDecode) {
-  const Bytes jpeg = compress(kSplittable[0], 512, 512);
-  const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
-  ASSERT_TRUE(plan.splittable);
-  for (double fraction : {0.1, 0.9}) {
-    SCOPED_TRACE(fraction);
-    const Bytes bad = corrupt_at(jpeg, fraction);
-    ASSERT_TRUE(whole_decode(bad, 512, 512).empty()) << "the corruption must be detectable";
-    Bytes rgb(512 * 512 * 3);
-    std::string reason;
-    EXPECT_FALSE(split_decode_jpeg_rgb(bad.data(), bad.size(), plan, rgb.data(), &reason));
-    EXPECT_NE(reason.find("Corrupt JPEG data"), std::string::npos) << reason;
-  }
 }
 
 TEST(JpegSplit, DecodeImageReportsCorruptDataAsTheWholeDecodeDoes) {
@@ -296,29 +276,23 @@ TEST(JpegSplit, DecodeImageReportsCorruptDataAsTheWholeDecodeDoes) {
   EXPECT_EQ(split.error().message(), whole.error().message());
 }
 
-TEST(JpegSplit, TruncatedSecondPartFails) {
-  const Bytes jpeg = compress(kSplittable[0], 512, 512);
-  const JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
+// The plan is the header scan_jpeg read; libjpeg's own reading of the same bytes must agree,
+// or the first thread stops and the caller decodes the whole image.
+TEST(JpegSplit, PlansFromTheScannedHeader) {
+  const Bytes jpeg = compress(kSplittable[0], 640, 512);
+  const ImageLayout layout = scan_jpeg(jpeg.data(), jpeg.size());
+  ASSERT_FALSE(layout.problem.has_value());
+  const JpegSplitPlan plan = plan_jpeg_split(layout.jpeg);
   ASSERT_TRUE(plan.splittable);
-  const Bytes cut(jpeg.begin(), jpeg.begin() + static_cast<std::ptrdiff_t>(jpeg.size() * 9 / 10));
-  Bytes rgb(512 * 512 * 3);
+  EXPECT_EQ(static_cast<std::uint32_t>(plan.width), layout.width);
+  EXPECT_EQ(static_cast<std::uint32_t>(plan.height), layout.height);
+  EXPECT_EQ(plan.mcu_rows, 16);
+  const Bytes other = compress(kSplittable[0], 640, 480);
+  Bytes rgb(640 * 512 * 3);
   std::string reason;
-  EXPECT_FALSE(split_decode_jpeg_rgb(cut.data(), cut.size(), plan, rgb.data(), &reason));
-  EXPECT_FALSE(reason.empty());
-}
-
-TEST(JpegSplit, RowRangesOutsideTheImageAreRefused) {
-  const Bytes jpeg = compress(kSplittable[0], 128, 128);
-  Bytes rgb(128 * 128 * 3);
-  std::string reason;
-  EXPECT_FALSE(decode_jpeg_rows(jpeg.data(), jpeg.size(), 0, 129, rgb.data(), 128 * 3, &reason));
-  EXPECT_EQ(reason, "rows outside the image");
-  EXPECT_FALSE(decode_jpeg_rows(jpeg.data(), jpeg.size(), 64, 64, rgb.data(), 128 * 3, &reason));
-  EXPECT_EQ(reason, "no rows to decode");
-  JpegSplitPlan plan = plan_jpeg_split(jpeg.data(), jpeg.size());
-  plan.split_row = 128;
-  EXPECT_FALSE(split_decode_jpeg_rgb(jpeg.data(), jpeg.size(), plan, rgb.data(), &reason));
-  EXPECT_EQ(reason, "not a splittable JPEG");
+  EXPECT_FALSE(
+      balanced_decode_jpeg_rgb(other.data(), other.size(), plan, rgb.data(), &reason, nullptr));
+  EXPECT_EQ(reason, "libjpeg read another size than the plan");
 }
 
 }  // namespace

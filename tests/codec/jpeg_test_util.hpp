@@ -15,6 +15,9 @@
 
 #include <jpeglib.h>
 
+#include "codec/image_layout.hpp"
+#include "codec/jpeg_resume.hpp"
+#include "codec/jpeg_split.hpp"
 #include "rvae/bytes.hpp"
 
 namespace rvae::test {
@@ -102,15 +105,30 @@ inline Bytes whole_decode(const Bytes& jpeg, int width, int height) {
 }
 
 inline const Layout kSplittable[] = {
-    {"ycc420", 3, 2, 2},
-    {"ycc444", 3, 1, 1},
-    {"ycc422", 3, 2, 1},
-    {"ycc440", 3, 1, 2},
-    {"gray", 1, 1, 1},
+    {"ycc420", 3, 2, 2}, {"ycc444", 3, 1, 1}, {"ycc422", 3, 2, 1},
+    {"ycc440", 3, 1, 2}, {"gray", 1, 1, 1},   {"ycc420_q95", 3, 2, 2, 0, false, 95},
+};
+
+// Restart intervals: the walker does not follow them, so these decode on one thread.
+inline const Layout kWithRestarts[] = {
     {"ycc420_restarts", 3, 2, 2, 1},
     {"ycc444_restarts_every_3_rows", 3, 1, 1, 3},
-    {"ycc420_q95", 3, 2, 2, 0, false, 95},
 };
+
+// The header scan_jpeg reads, as decode_image passes it down (the layout's problem aside:
+// tests walk truncated and corrupt data too).
+inline codec_detail::JpegHeader header_of(const std::uint8_t* data, std::size_t size) {
+  return codec_detail::scan_jpeg(data, size).jpeg;
+}
+
+inline codec_detail::JpegSplitPlan plan_of(const Bytes& jpeg) {
+  return codec_detail::plan_jpeg_split(header_of(jpeg.data(), jpeg.size()));
+}
+
+inline bool open_walker(codec_detail::JpegRowScanner* scanner, const std::uint8_t* data,
+                        std::size_t size) {
+  return scanner->open(data, size, header_of(data, size));
+}
 
 // Puts a marker (RST5, in a file without restart markers) into the entropy data at `fraction`
 // of the way through the scan: libjpeg then warns of corrupt data.

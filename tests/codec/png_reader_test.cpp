@@ -16,8 +16,8 @@
 namespace rvae {
 namespace {
 
+using codec_detail::DecodedPixels;
 using codec_detail::fast_decode_png;
-using codec_detail::StbPixels;
 using test::read_test_file;
 
 struct OwnedChunk {
@@ -70,8 +70,8 @@ Bytes with_idats_of(const Bytes& png, std::size_t piece) {
   return join(out);
 }
 
-StbPixels stb(const Bytes& png, int channels) {
-  StbPixels pixels;
+DecodedPixels stb(const Bytes& png, int channels) {
+  DecodedPixels pixels;
   EXPECT_TRUE(
       codec_detail::stb_decode_png(png.data(), static_cast<int>(png.size()), channels, &pixels).ok);
   return pixels;
@@ -79,16 +79,16 @@ StbPixels stb(const Bytes& png, int channels) {
 
 // Takes `png` on the fast path and checks the pixels against stb's.
 void expect_taken_and_equal(const Bytes& png, int channels) {
-  StbPixels fast;
+  DecodedPixels fast;
   ASSERT_TRUE(fast_decode_png(png.data(), png.size(), channels, &fast));
-  const StbPixels reference = stb(png, channels);
+  const DecodedPixels reference = stb(png, channels);
   EXPECT_EQ(fast.width, reference.width);
   EXPECT_EQ(fast.height, reference.height);
   EXPECT_EQ(fast.pixels, reference.pixels);
 }
 
 bool taken(const Bytes& png, int channels) {
-  StbPixels out;
+  DecodedPixels out;
   return fast_decode_png(png.data(), png.size(), channels, &out);
 }
 
@@ -114,7 +114,7 @@ TEST(PngFastPath, TakesTheWritersOutputEveryFilterBothSettings) {
         SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h) + "x" + std::to_string(channels));
         const Image image = pattern(w, h, channels);
         const Bytes png = encode_png(image, setting).value();
-        StbPixels fast;
+        DecodedPixels fast;
         ASSERT_TRUE(fast_decode_png(png.data(), png.size(), channels, &fast));
         EXPECT_EQ(fast.pixels, image.pixels);
       }
