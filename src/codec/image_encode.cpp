@@ -4,6 +4,7 @@
 
 #include "codec/png_writer.hpp"
 #include "codec/stb_bridge.hpp"
+#include "core/try.hpp"
 
 namespace rvae {
 namespace {
@@ -40,7 +41,7 @@ Error encoder_failure(const char* format) {
 }  // namespace
 
 Result<Bytes> encode_png(ImageView image, PngCompression compression) {
-  if (Result<void> valid = check_encodable(image); !valid) return std::move(valid).error();
+  RVAE_TRY(check_encodable(image));
   Bytes out;
 #if defined(RVAE_HAVE_LIBDEFLATE)
   // Level 1 comes close to zlib level 6's size on photos and the levels between gain little;
@@ -67,7 +68,7 @@ Result<Bytes> encode_jpeg(ImageView image, int quality) {
     return Error(ErrorCode::kInvalidArgument,
                  "JPEG quality " + std::to_string(quality) + " is outside 1..100");
   }
-  if (Result<void> valid = check_encodable(image); !valid) return std::move(valid).error();
+  RVAE_TRY(check_encodable(image));
   Bytes out;
   if (!codec_detail::stb_encode_jpeg(image.pixels, image.width, image.height, image.channels,
                                      quality, &out)

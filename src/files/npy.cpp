@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/try.hpp"
 #include "rvae/error.hpp"
 #include "rvae/latent_file.hpp"
 #include "rvae/tensor.hpp"
@@ -72,20 +73,17 @@ class HeaderParser {
     for (;;) {
       skip_space();
       if (take('}')) break;
-      auto key = read_string();
-      if (!key) return std::move(key).error();
+      RVAE_ASSIGN_OR_RETURN(auto key, read_string());
       skip_space();
-      if (!take(':')) return fail("expects ':' after the key '" + printable(*key) + "'");
+      if (!take(':')) return fail("expects ':' after the key '" + printable(key) + "'");
       skip_space();
-      if (*key == "descr") {
+      if (key == "descr") {
         if (seen_descr) return fail("has the key 'descr' twice");
         seen_descr = true;
         if (peek() == '[')
           return invalid(".npy structured dtypes (a descr list) are not supported");
-        auto descr = read_string();
-        if (!descr) return std::move(descr).error();
-        header.descr = std::move(*descr);
-      } else if (*key == "fortran_order") {
+        RVAE_ASSIGN_OR_RETURN(header.descr, read_string());
+      } else if (key == "fortran_order") {
         if (seen_order) return fail("has the key 'fortran_order' twice");
         seen_order = true;
         if (take_word("True")) {
@@ -95,14 +93,12 @@ class HeaderParser {
         } else {
           return fail("has a 'fortran_order' that is not True or False");
         }
-      } else if (*key == "shape") {
+      } else if (key == "shape") {
         if (seen_shape) return fail("has the key 'shape' twice");
         seen_shape = true;
-        auto shape = read_tuple();
-        if (!shape) return std::move(shape).error();
-        header.shape = std::move(*shape);
+        RVAE_ASSIGN_OR_RETURN(header.shape, read_tuple());
       } else {
-        return fail("has an unexpected key '" + printable(*key) + "'");
+        return fail("has an unexpected key '" + printable(key) + "'");
       }
       skip_space();
       if (take(',')) continue;
@@ -188,9 +184,8 @@ class HeaderParser {
         return invalid(".npy shape has more than " + std::to_string(kMaxDims) +
                        " dimensions; rvae supports 1 to " + std::to_string(kMaxDims));
       }
-      auto dim = read_int();
-      if (!dim) return std::move(dim).error();
-      shape.push_back(*dim);
+      RVAE_ASSIGN_OR_RETURN(auto dim, read_int());
+      shape.push_back(dim);
       skip_space();
       const bool comma = take(',');
       skip_space();
@@ -280,56 +275,53 @@ Result<Tensor> parse_npy(const std::uint8_t* data, std::size_t size) {
                    std::to_string(kMaxHeaderBytes) + " bytes");
   }
   const std::string_view text(reinterpret_cast<const char*>(data + prefix), header_size);
-  auto header = HeaderParser(text).parse();
-  if (!header) return std::move(header).error();
+  RVAE_ASSIGN_OR_RETURN(auto header, HeaderParser(text).parse());
 
-  auto format = element_format(header->descr);
-  if (!format) return std::move(format).error();
-  if (header->fortran_order) {
+  RVAE_ASSIGN_OR_RETURN(auto format, element_format(header.descr));
+  if (header.fortran_order) {
     return invalid(
         ".npy Fortran order (fortran_order: True) is not supported; save a C-order "
         "array (np.ascontiguousarray)");
   }
-  if (header->shape.empty()) {
+  if (header.shape.empty()) {
     return invalid(".npy array is a scalar (shape ()); rvae needs 1 to " +
                    std::to_string(kMaxDims) + " dimensions");
   }
   std::size_t numel = 1;
-  for (const std::int64_t dim : header->shape) {
+  for (const std::int64_t dim : header.shape) {
     if (dim == 0) {
-      return invalid(".npy shape " + tuple_text(header->shape) +
+      return invalid(".npy shape " + tuple_text(header.shape) +
                      " has no elements; rvae does not support empty arrays");
     }
     // dim > 0 here: read_int rejects negative values.
     const auto udim = static_cast<std::uint64_t>(dim);
-    if (udim > std::numeric_limits<std::size_t>::max() / format->stored / numel) {
-      return invalid(".npy shape " + tuple_text(header->shape) + " overflows the byte count");
+    if (udim > std::numeric_limits<std::size_t>::max() / format.stored / numel) {
+      return invalid(".npy shape " + tuple_text(header.shape) + " overflows the byte count");
     }
     numel *= static_cast<std::size_t>(udim);
   }
-  const std::size_t need = numel * format->stored;
+  const std::size_t need = numel * format.stored;
   const std::size_t body = size - prefix - header_size;
   if (body < need) {
     return Error(ErrorCode::kDataLoss, ".npy body is " + std::to_string(body) + " bytes, shape " +
-                                           tuple_text(header->shape) + " of '" + header->descr +
+                                           tuple_text(header.shape) + " of '" + header.descr +
                                            "' needs " + std::to_string(need));
   }
   if (body > need) {
     return invalid(".npy body is " + std::to_string(body) + " bytes, shape " +
-                   tuple_text(header->shape) + " of '" + header->descr + "' needs only " +
+                   tuple_text(header.shape) + " of '" + header.descr + "' needs only " +
                    std::to_string(need) + " (trailing bytes)");
   }
 
   const std::uint8_t* first = data + prefix + header_size;
-  Bytes bytes = format->stored == dtype_size(format->dtype) ? Bytes(first, first + need)
-                                                            : narrow_float64(first, numel);
-  return Tensor::from_bytes(std::move(header->shape), format->dtype, std::move(bytes));
+  Bytes bytes = format.stored == dtype_size(format.dtype) ? Bytes(first, first + need)
+                                                          : narrow_float64(first, numel);
+  return Tensor::from_bytes(std::move(header.shape), format.dtype, std::move(bytes));
 }
 
 Result<Tensor> read_npy(const std::string& path) {
-  auto bytes = read_file(path);
-  if (!bytes) return std::move(bytes).error();
-  auto parsed = parse_npy(bytes->data(), bytes->size());
+  RVAE_ASSIGN_OR_RETURN(auto bytes, read_file(path));
+  auto parsed = parse_npy(bytes.data(), bytes.size());
   if (!parsed) {
     Error error = std::move(parsed).error();
     return Error(error.code(), "'" + path + "': " + error.message());
@@ -339,8 +331,7 @@ Result<Tensor> read_npy(const std::string& path) {
 
 Result<Bytes> serialize_npy(const TensorView& tensor) {
   // Also rejects null data and dtype values outside the enum, so the switch below is total.
-  auto ok = tensor.validate();
-  if (!ok) return std::move(ok).error();
+  RVAE_TRY(tensor.validate());
   std::string descr;
   switch (tensor.dtype) {
     case DType::kFloat32:
@@ -385,9 +376,8 @@ Result<Bytes> serialize_npy(const TensorView& tensor) {
 }
 
 Result<void> write_npy(const std::string& path, const TensorView& tensor) {
-  auto bytes = serialize_npy(tensor);
-  if (!bytes) return std::move(bytes).error();
-  return write_file(path, bytes->data(), bytes->size());
+  RVAE_ASSIGN_OR_RETURN(auto bytes, serialize_npy(tensor));
+  return write_file(path, bytes.data(), bytes.size());
 }
 
 }  // namespace rvae

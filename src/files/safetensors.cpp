@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/try.hpp"
 #include "files/strict_json.hpp"
 #include "rvae/error.hpp"
 #include "rvae/latent_file.hpp"
@@ -145,27 +146,25 @@ Result<Entry> parse_entry(const std::string& name, const Json& value, std::uint6
   if (offsets_it == value.end() || !offsets_it->is_array() || offsets_it->size() != 2) {
     return invalid("tensor " + tensor + " has no \"data_offsets\" array of two integers");
   }
-  auto begin = read_offset((*offsets_it)[0], tensor);
-  if (!begin) return std::move(begin).error();
-  auto end = read_offset((*offsets_it)[1], tensor);
-  if (!end) return std::move(end).error();
-  if (*end < *begin) {
-    return invalid("tensor " + tensor + " ends (" + std::to_string(*end) + ") before it begins (" +
-                   std::to_string(*begin) + ")");
+  RVAE_ASSIGN_OR_RETURN(auto begin, read_offset((*offsets_it)[0], tensor));
+  RVAE_ASSIGN_OR_RETURN(auto end, read_offset((*offsets_it)[1], tensor));
+  if (end < begin) {
+    return invalid("tensor " + tensor + " ends (" + std::to_string(end) + ") before it begins (" +
+                   std::to_string(begin) + ")");
   }
   auto bytes = checked_byte_size(shape, *dtype);
   if (!bytes) return invalid("tensor " + tensor + ": " + bytes.error().message());
-  if (*end - *begin != *bytes) {
-    return invalid("tensor " + tensor + " spans " + std::to_string(*end - *begin) +
+  if (end - begin != *bytes) {
+    return invalid("tensor " + tensor + " spans " + std::to_string(end - begin) +
                    " bytes but shape " + shape_to_string(shape) + " of " + code + " needs " +
                    std::to_string(*bytes));
   }
-  if (*end > buffer_size) {
+  if (end > buffer_size) {
     return Error(ErrorCode::kDataLoss, "safetensors data is " + std::to_string(buffer_size) +
                                            " bytes, tensor " + tensor + " needs " +
-                                           std::to_string(*end) + " (file truncated?)");
+                                           std::to_string(end) + " (file truncated?)");
   }
-  return Entry{name, *dtype, std::move(shape), *begin, *end};
+  return Entry{name, *dtype, std::move(shape), begin, end};
 }
 
 // Limits on what a header may hold, checked while it is parsed so a hostile header is refused
@@ -341,21 +340,20 @@ Result<std::vector<NamedTensor>> parse_safetensors(const std::uint8_t* data, std
   const std::uint8_t* buffer = data + 8 + header_size;
   const std::uint64_t buffer_size = size - 8 - header_size;
   HeaderReader reader(buffer_size);
-  auto header =
+  RVAE_ASSIGN_OR_RETURN(
+      auto header,
       internal::parse_json_strict(header_text, "safetensors header", kMaxHeaderDepth,
                                   [&reader](int depth, Json::parse_event_t event, Json& parsed) {
                                     return reader.on_event(depth, event, parsed);
-                                  });
-  if (!header) return std::move(header).error();
-  if (!header->is_object()) return invalid("safetensors header is not a JSON object");
+                                  }));
+  if (!header.is_object()) return invalid("safetensors header is not a JSON object");
   if (reader.first_error) return std::move(*reader.first_error);
 
   std::vector<Entry> entries = std::move(reader.entries);
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
-  auto layout = check_layout(entries, buffer_size);
-  if (!layout) return std::move(layout).error();
+  RVAE_TRY(check_layout(entries, buffer_size));
 
   // Only now, with every range inside the buffer and disjoint, copy the bytes.
   std::vector<NamedTensor> out;
@@ -363,17 +361,16 @@ Result<std::vector<NamedTensor>> parse_safetensors(const std::uint8_t* data, std
   for (Entry& entry : entries) {
     const auto* first = buffer + entry.begin;
     const auto* last = buffer + entry.end;
-    auto tensor = Tensor::from_bytes(std::move(entry.shape), entry.dtype, Bytes(first, last));
-    if (!tensor) return std::move(tensor).error();
-    out.push_back(NamedTensor{std::move(entry.name), std::move(*tensor)});
+    RVAE_ASSIGN_OR_RETURN(
+        auto tensor, Tensor::from_bytes(std::move(entry.shape), entry.dtype, Bytes(first, last)));
+    out.push_back(NamedTensor{std::move(entry.name), std::move(tensor)});
   }
   return out;
 }
 
 Result<std::vector<NamedTensor>> read_safetensors(const std::string& path) {
-  auto bytes = read_file(path);
-  if (!bytes) return std::move(bytes).error();
-  auto parsed = parse_safetensors(bytes->data(), bytes->size());
+  RVAE_ASSIGN_OR_RETURN(auto bytes, read_file(path));
+  auto parsed = parse_safetensors(bytes.data(), bytes.size());
   if (!parsed) {
     Error error = std::move(parsed).error();
     return Error(error.code(), "'" + path + "': " + error.message());
@@ -434,9 +431,8 @@ Result<Bytes> serialize_safetensors(
 
 Result<void> write_safetensors(const std::string& path,
                                const std::vector<std::pair<std::string, TensorView>>& tensors) {
-  auto bytes = serialize_safetensors(tensors);
-  if (!bytes) return std::move(bytes).error();
-  return write_file(path, bytes->data(), bytes->size());
+  RVAE_ASSIGN_OR_RETURN(auto bytes, serialize_safetensors(tensors));
+  return write_file(path, bytes.data(), bytes.size());
 }
 
 }  // namespace rvae

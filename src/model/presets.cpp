@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/try.hpp"
 #include "files/strict_json.hpp"
 #include "rvae/error.hpp"
 #include "rvae/latent_file.hpp"
@@ -120,49 +121,37 @@ Result<void> apply_fields(const Json& fields, ModelPreset& preset) {
     const std::string& key = item.key();
     const Json& value = item.value();
     if (key == "model_id") {
-      auto text = get_string(value, name, key);
-      if (!text) return std::move(text).error();
-      preset.model_id = std::move(*text);
+      RVAE_ASSIGN_OR_RETURN(preset.model_id, get_string(value, name, key));
     } else if (key == "decode_endpoint" || key == "encode_endpoint") {
-      auto url = get_url(value, name, key);
-      if (!url) return std::move(url).error();
-      (key == "decode_endpoint" ? preset.decode_endpoint : preset.encode_endpoint) =
-          std::move(*url);
+      RVAE_ASSIGN_OR_RETURN(auto url, get_url(value, name, key));
+      (key == "decode_endpoint" ? preset.decode_endpoint : preset.encode_endpoint) = std::move(url);
     } else if (key == "latent_channels") {
-      auto number = get_int(value, name, key, 1, kMaxLatentChannels);
-      if (!number) return std::move(number).error();
-      preset.latent_channels = *number;
+      RVAE_ASSIGN_OR_RETURN(preset.latent_channels,
+                            get_int(value, name, key, 1, kMaxLatentChannels));
     } else if (key == "spatial_compression" || key == "temporal_compression") {
-      auto number = get_int(value, name, key, 1, kMaxCompression);
-      if (!number) return std::move(number).error();
+      RVAE_ASSIGN_OR_RETURN(auto number, get_int(value, name, key, 1, kMaxCompression));
       (key == "spatial_compression" ? preset.spatial_compression : preset.temporal_compression) =
-          *number;
+          number;
     } else if (key == "scaling_factor") {
-      auto number = get_number(value, name, key);
-      if (!number) return std::move(number).error();
-      if (*number == 0.0) return invalid(where(name, key) + " must not be 0");
-      preset.scaling_factor = *number;
+      RVAE_ASSIGN_OR_RETURN(auto number, get_number(value, name, key));
+      if (number == 0.0) return invalid(where(name, key) + " must not be 0");
+      preset.scaling_factor = number;
     } else if (key == "shift_factor") {
       if (value.is_null()) {
         preset.shift_factor.reset();
       } else {
-        auto number = get_number(value, name, key);
-        if (!number) return std::move(number).error();
-        preset.shift_factor = *number;
+        RVAE_ASSIGN_OR_RETURN(preset.shift_factor, get_number(value, name, key));
       }
     } else if (key == "dtype") {
-      auto text = get_string(value, name, key);
-      if (!text) return std::move(text).error();
-      const auto dtype = dtype_from_name(*text);
+      RVAE_ASSIGN_OR_RETURN(auto text, get_string(value, name, key));
+      const auto dtype = dtype_from_name(text);
       if (!dtype) {
-        return invalid(where(name, key) + " '" + *text +
+        return invalid(where(name, key) + " '" + text +
                        "' is not one of float32, float16, bfloat16, uint8");
       }
       preset.dtype = *dtype;
     } else if (key == "max_image_side") {
-      auto number = get_int(value, name, key, 8, kMaxImageSide);
-      if (!number) return std::move(number).error();
-      preset.max_image_side = *number;
+      RVAE_ASSIGN_OR_RETURN(preset.max_image_side, get_int(value, name, key, 8, kMaxImageSide));
     } else if (key == "packed_latents") {
       if (!value.is_boolean()) return invalid(where(name, key) + " must be true or false");
       preset.packed_latents = value.get<bool>();
@@ -232,14 +221,13 @@ void PresetRegistry::upsert(ModelPreset preset) {
 Result<void> PresetRegistry::merge_json(std::string_view json_text) {
   // {name: {field: value}} is 2 levels; one more lets a misplaced array or object get a
   // precise "must be a string" message instead of a depth error.
-  auto parsed = internal::parse_json_strict(json_text, "preset JSON", 3);
-  if (!parsed) return std::move(parsed).error();
-  if (!parsed->is_object()) {
+  RVAE_ASSIGN_OR_RETURN(auto parsed, internal::parse_json_strict(json_text, "preset JSON", 3));
+  if (!parsed.is_object()) {
     return invalid("preset JSON must be an object of preset names to fields");
   }
   // All or nothing: every change goes to a copy that replaces this registry only at the end.
   PresetRegistry updated = *this;
-  for (const auto& item : parsed->items()) {
+  for (const auto& item : parsed.items()) {
     const std::string& name = item.key();
     if (name.empty()) return invalid("preset JSON has a preset with an empty name");
     const ModelPreset* existing = updated.find(name);
@@ -253,8 +241,7 @@ Result<void> PresetRegistry::merge_json(std::string_view json_text) {
         return invalid("new preset '" + name + "' must give latent_channels and scaling_factor");
       }
     }
-    auto applied = apply_fields(item.value(), preset);
-    if (!applied) return std::move(applied).error();
+    RVAE_TRY(apply_fields(item.value(), preset));
     updated.upsert(std::move(preset));
   }
   *this = std::move(updated);
@@ -264,9 +251,8 @@ Result<void> PresetRegistry::merge_json(std::string_view json_text) {
 Result<void> PresetRegistry::merge_json_file(const std::string& path) {
   // Preset files are small; a cap keeps a wrong path (a disk image, /dev/zero) harmless.
   constexpr std::size_t kMaxPresetFileBytes = 16 * 1024 * 1024;
-  auto bytes = read_file(path, kMaxPresetFileBytes);
-  if (!bytes) return std::move(bytes).error();
-  const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  RVAE_ASSIGN_OR_RETURN(auto bytes, read_file(path, kMaxPresetFileBytes));
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   auto merged = merge_json(text);
   if (!merged) {
     Error error = std::move(merged).error();

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/try.hpp"
 #include "rvae/error.hpp"
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
@@ -84,7 +85,7 @@ Result<Image> preview_latents(const TensorView& latents, const LatentRgbFactors&
       factors.weights.size() != static_cast<std::size_t>(factors.channels) * 3) {
     return invalid("latent preview factors need channels x 3 weights");
   }
-  if (auto ok = latents.validate(); !ok) return std::move(ok).error();
+  RVAE_TRY(latents.validate());
   if (options.upscale < 1 || options.upscale > 64) {
     return invalid("preview upscale must be 1 to 64, got " + std::to_string(options.upscale));
   }
@@ -95,9 +96,7 @@ Result<Image> preview_latents(const TensorView& latents, const LatentRgbFactors&
       return invalid("packed latents " + shape_to_string(latents.shape) +
                      " need the image height and width");
     }
-    auto result = unpack_latents(latents, *options.height, *options.width);
-    if (!result) return std::move(result).error();
-    unpacked = std::move(result).value();
+    RVAE_ASSIGN_OR_RETURN(unpacked, unpack_latents(latents, *options.height, *options.width));
     view = unpacked.view();
   }
   const Shape& s = view.shape;
@@ -128,9 +127,7 @@ Result<Image> preview_latents(const TensorView& latents, const LatentRgbFactors&
   }
   Tensor as_float;
   if (view.dtype != DType::kFloat32) {
-    auto converted = convert(view, DType::kFloat32);
-    if (!converted) return std::move(converted).error();
-    as_float = std::move(converted).value();
+    RVAE_ASSIGN_OR_RETURN(as_float, convert(view, DType::kFloat32));
     view = as_float.view();
   }
   const float* z = static_cast<const float*>(view.data);

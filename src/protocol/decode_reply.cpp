@@ -4,6 +4,7 @@
 #include <string>
 
 #include "codec/image_probe.hpp"
+#include "core/try.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/protocol_internal.hpp"
 
@@ -78,10 +79,9 @@ Result<void> check_shape(const Tensor& tensor, const Shape& expected) {
 
 Result<DecodeOutput> parse_uint8_reply(HttpResponse&& response, const DecodeExpectation& expect,
                                        const ReplyLimits& limits) {
-  auto tensor = parse_tensor_reply(std::move(response));
-  if (!tensor) return std::move(tensor).error();
-  if (tensor->dtype() != DType::kUInt8) {
-    return data_loss("decode reply has dtype " + std::string(dtype_name(tensor->dtype())) +
+  RVAE_ASSIGN_OR_RETURN(auto tensor, parse_tensor_reply(std::move(response)));
+  if (tensor.dtype() != DType::kUInt8) {
+    return data_loss("decode reply has dtype " + std::string(dtype_name(tensor.dtype())) +
                      " but uint8 pixels were asked for");
   }
   const std::int64_t per_item = expect.frames > 0 ? expect.frames : 1;
@@ -89,9 +89,7 @@ Result<DecodeOutput> parse_uint8_reply(HttpResponse&& response, const DecodeExpe
     return Error(ErrorCode::kInternal, "decode expectation has an impossible batch size");
   }
   const std::int64_t count = expect.batch * per_item;
-  if (auto ok = check_shape(*tensor, {count, expect.height, expect.width, 3}); !ok) {
-    return std::move(ok).error();
-  }
+  RVAE_TRY(check_shape(tensor, {count, expect.height, expect.width, 3}));
   if (expect.height > kMaxImageSide || expect.width > kMaxImageSide) {
     return Error(ErrorCode::kResourceExhausted,
                  "decode reply images are " + size_text(expect.width, expect.height) +
@@ -115,12 +113,12 @@ Result<DecodeOutput> parse_uint8_reply(HttpResponse&& response, const DecodeExpe
     return image;
   };
   if (count == 1) {
-    out.images.push_back(make_image(std::move(*tensor).release_bytes()));
+    out.images.push_back(make_image(std::move(tensor).release_bytes()));
     return out;
   }
   const auto image_bytes = static_cast<std::size_t>(expect.height * expect.width * 3);
   out.images.reserve(static_cast<std::size_t>(count));
-  const std::uint8_t* data = tensor->data();
+  const std::uint8_t* data = tensor.data();
   for (std::int64_t i = 0; i < count; ++i) {
     const std::uint8_t* begin = data + static_cast<std::size_t>(i) * image_bytes;
     out.images.push_back(make_image(Bytes(begin, begin + image_bytes)));
@@ -129,18 +127,17 @@ Result<DecodeOutput> parse_uint8_reply(HttpResponse&& response, const DecodeExpe
 }
 
 Result<DecodeOutput> parse_float_reply(HttpResponse&& response, const DecodeExpectation& expect) {
-  auto tensor = parse_tensor_reply(std::move(response));
-  if (!tensor) return std::move(tensor).error();
-  if (tensor->dtype() == DType::kUInt8) {
+  RVAE_ASSIGN_OR_RETURN(auto tensor, parse_tensor_reply(std::move(response)));
+  if (tensor.dtype() == DType::kUInt8) {
     return data_loss("decode reply has dtype uint8 but the raw float decoder output was asked for");
   }
   const Shape expected = expect.frames > 0
                              ? Shape{expect.batch, 3, expect.frames, expect.height, expect.width}
                              : Shape{expect.batch, 3, expect.height, expect.width};
-  if (auto ok = check_shape(*tensor, expected); !ok) return std::move(ok).error();
+  RVAE_TRY(check_shape(tensor, expected));
   DecodeOutput out;
   out.type = OutputType::kFloatTensor;
-  out.tensor = std::move(*tensor);
+  out.tensor = std::move(tensor);
   return out;
 }
 

@@ -2,6 +2,7 @@
 #include <limits>
 #include <string>
 
+#include "core/try.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/protocol_internal.hpp"
 
@@ -105,18 +106,12 @@ Result<DecodeExpectation> expectation_for(const TensorView& latents, const Decod
                             " must be [B,C,h,w], packed [B,L,4C] or video [B,C,T,h,w]");
   }
   const bool video = s.size() == 5;
-  auto height = latent_to_pixels(s[s.size() - 2], "height");
-  if (!height) return std::move(height).error();
-  auto width = latent_to_pixels(s[s.size() - 1], "width");
-  if (!width) return std::move(width).error();
-  if (auto ok = check_size_matches(options.height, *height, "height"); !ok) {
-    return std::move(ok).error();
-  }
-  if (auto ok = check_size_matches(options.width, *width, "width"); !ok) {
-    return std::move(ok).error();
-  }
-  expect.height = *height;
-  expect.width = *width;
+  RVAE_ASSIGN_OR_RETURN(auto height, latent_to_pixels(s[s.size() - 2], "height"));
+  RVAE_ASSIGN_OR_RETURN(auto width, latent_to_pixels(s[s.size() - 1], "width"));
+  RVAE_TRY(check_size_matches(options.height, height, "height"));
+  RVAE_TRY(check_size_matches(options.width, width, "width"));
+  expect.height = height;
+  expect.width = width;
   if (video) {
     const std::int64_t tc = options.temporal_compression;
     if (tc < 1) {
@@ -173,9 +168,7 @@ Result<DecodeRequest> build_decode_request(const TensorView& latents,
   if (options.image_format != ImageFormat::kJpeg && options.image_format != ImageFormat::kPng) {
     return invalid_argument("unknown image format (jpg or png)");
   }
-  if (auto ok = internal::validate_factors(options.scaling_factor, options.shift_factor); !ok) {
-    return std::move(ok).error();
-  }
+  RVAE_TRY(internal::validate_factors(options.scaling_factor, options.shift_factor));
   if (options.height && *options.height <= 0) {
     return invalid_argument("height must be positive; got " + std::to_string(*options.height));
   }
@@ -185,9 +178,8 @@ Result<DecodeRequest> build_decode_request(const TensorView& latents,
   if (options.height.has_value() != options.width.has_value()) {
     return invalid_argument("height and width must be set together");
   }
-  auto expect = expectation_for(latents, options);
-  if (!expect) return std::move(expect).error();
-  if (auto ok = check_output_type(latents.shape, options); !ok) return std::move(ok).error();
+  RVAE_ASSIGN_OR_RETURN(auto expect, expectation_for(latents, options));
+  RVAE_TRY(check_output_type(latents.shape, options));
 
   DecodeRequest request;
   internal::QueryBuilder query;
@@ -208,7 +200,7 @@ Result<DecodeRequest> build_decode_request(const TensorView& latents,
   request.http.headers.push_back({"Accept", std::string(accept_for(options))});
   request.http.body.append_borrowed(static_cast<const std::uint8_t*>(latents.data),
                                     latents.size_bytes);
-  request.expect = *expect;
+  request.expect = expect;
   return request;
 }
 

@@ -1,5 +1,6 @@
 #include <string>
 
+#include "core/try.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/protocol_internal.hpp"
 
@@ -9,9 +10,7 @@ namespace {
 using internal::invalid_argument;
 
 Result<void> check_common(const EncodeOptions& options) {
-  if (auto ok = internal::validate_factors(options.scaling_factor, options.shift_factor); !ok) {
-    return std::move(ok).error();
-  }
+  RVAE_TRY(internal::validate_factors(options.scaling_factor, options.shift_factor));
   if (options.content_type) {
     // It goes into a header line verbatim: no empty value, no CR/LF or other control bytes.
     if (options.content_type->empty()) return invalid_argument("content_type is empty");
@@ -34,7 +33,7 @@ void add_headers(HttpRequest& http, const EncodeOptions& options) {
 }  // namespace
 
 Result<EncodeRequest> build_encode_request(ImageView image, const EncodeOptions& options) {
-  if (auto ok = check_common(options); !ok) return std::move(ok).error();
+  RVAE_TRY(check_common(options));
   if (auto ok = image.validate(); !ok) return invalid_argument("image: " + ok.error().message());
   if (image.width % kSpatialCompression != 0 || image.height % kSpatialCompression != 0) {
     return invalid_argument("image size " + std::to_string(image.width) + "x" +
@@ -43,15 +42,15 @@ Result<EncodeRequest> build_encode_request(ImageView image, const EncodeOptions&
   }
   // A VAE encodes RGB; alpha has no meaning to it, so it is dropped here rather than left to
   // whatever the server does with a 4-channel PNG.
-  auto png = image.channels == 3 ? encode_png(image) : encode_png(to_rgb(image));
-  if (!png) return std::move(png).error();
+  RVAE_ASSIGN_OR_RETURN(auto png,
+                        image.channels == 3 ? encode_png(image) : encode_png(to_rgb(image)));
 
   EncodeRequest request;
   internal::QueryBuilder query;
   query.add_factors(options.scaling_factor, options.shift_factor);
   request.query = std::move(query).take();
   add_headers(request.http, options);
-  request.http.body.append_owned(std::move(*png));
+  request.http.body.append_owned(std::move(png));
   request.expect.batch = 1;
   request.expect.latent_height = image.height / kSpatialCompression;
   request.expect.latent_width = image.width / kSpatialCompression;
@@ -59,7 +58,7 @@ Result<EncodeRequest> build_encode_request(ImageView image, const EncodeOptions&
 }
 
 Result<EncodeRequest> build_encode_request(const TensorView& pixels, const EncodeOptions& options) {
-  if (auto ok = check_common(options); !ok) return std::move(ok).error();
+  RVAE_TRY(check_common(options));
   if (auto ok = pixels.validate(); !ok) return invalid_argument("pixels: " + ok.error().message());
   if (pixels.dtype == DType::kUInt8) {
     return invalid_argument(

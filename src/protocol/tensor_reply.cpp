@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/try.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/protocol_internal.hpp"
 
@@ -74,26 +75,25 @@ Result<Tensor> parse_tensor_reply(HttpResponse&& response) {
     return data_loss("tensor reply has no dtype header; the body is " +
                      internal::describe_body(response.body));
   }
-  auto shape = parse_shape_header(*shape_header);
-  if (!shape) return std::move(shape).error();
+  RVAE_ASSIGN_OR_RETURN(auto shape, parse_shape_header(*shape_header));
   const std::optional<DType> dtype = dtype_from_name(*dtype_header);
   if (!dtype) {
     return data_loss("tensor reply has unknown dtype '" + internal::clean_text(*dtype_header, 80) +
                      "'");
   }
-  auto needed = checked_byte_size(*shape, *dtype);
+  auto needed = checked_byte_size(shape, *dtype);
   if (!needed) {
-    return data_loss("tensor reply's shape " + shape_to_string(*shape) + " dtype " +
+    return data_loss("tensor reply's shape " + shape_to_string(shape) + " dtype " +
                      std::string(dtype_name(*dtype)) +
                      " is impossible: " + needed.error().message());
   }
   if (response.body.size() != *needed) {
     return data_loss("reply body is " + std::to_string(response.body.size()) + " bytes, shape " +
-                     shape_to_string(*shape) + " dtype " + std::string(dtype_name(*dtype)) +
+                     shape_to_string(shape) + " dtype " + std::string(dtype_name(*dtype)) +
                      " needs " + std::to_string(*needed) +
                      (response.body.size() < *needed ? " (cut short)" : " (extra bytes)"));
   }
-  return Tensor::from_bytes(std::move(*shape), *dtype, std::move(response.body));
+  return Tensor::from_bytes(std::move(shape), *dtype, std::move(response.body));
 }
 
 }  // namespace rvae::protocol

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <utility>
 
+#include "core/try.hpp"
 #include "rvae/error.hpp"
 #include "rvae/tensor.hpp"
 #include "tensor/float_io.hpp"
@@ -11,8 +12,7 @@
 namespace rvae {
 
 Result<Tensor> convert(const TensorView& src, DType to) {
-  Result<void> valid = src.validate();
-  if (!valid) return std::move(valid).error();
+  RVAE_TRY(src.validate());
   Result<Tensor> out = Tensor::zeros(src.shape, to);
   if (!out) return out;
   const std::size_t count = src.numel();

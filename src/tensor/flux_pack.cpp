@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "core/try.hpp"
 #include "rvae/error.hpp"
 #include "rvae/tensor.hpp"
 
@@ -72,8 +73,7 @@ Error bad_shape(const std::string& what, const Shape& shape) {
 }  // namespace
 
 Result<Tensor> pack_latents(const TensorView& latents) {
-  Result<void> valid = latents.validate();
-  if (!valid) return std::move(valid).error();
+  RVAE_TRY(latents.validate());
   const Shape& s = latents.shape;
   if (s.size() != 4) return bad_shape("pack_latents needs [B, C, h, w] latents", s);
   if (s[2] % 2 != 0 || s[3] % 2 != 0) {
@@ -88,8 +88,7 @@ Result<Tensor> pack_latents(const TensorView& latents) {
 }
 
 Result<Tensor> unpack_latents(const TensorView& packed, int height, int width) {
-  Result<void> valid = packed.validate();
-  if (!valid) return std::move(valid).error();
+  RVAE_TRY(packed.validate());
   const Shape& s = packed.shape;
   if (s.size() != 3) return bad_shape("unpack_latents needs packed [B, L, 4*C] latents", s);
   if (height <= 0 || width <= 0 || height % 16 != 0 || width % 16 != 0) {

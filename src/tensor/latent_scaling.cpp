@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "core/try.hpp"
 #include "rvae/error.hpp"
 #include "rvae/tensor.hpp"
 #include "tensor/float_io.hpp"
@@ -30,14 +31,12 @@ Result<void> check_factors(double scaling, double shift) {
 }
 
 Result<Tensor> apply(const TensorView& latents, double scaling, double shift, Op op) {
-  Result<void> valid = latents.validate();
-  if (!valid) return std::move(valid).error();
+  RVAE_TRY(latents.validate());
   if (latents.dtype == DType::kUInt8) {
     return Error(ErrorCode::kInvalidArgument,
                  "latent scaling needs float32, float16 or bfloat16 latents, got uint8");
   }
-  Result<void> factors = check_factors(scaling, shift);
-  if (!factors) return std::move(factors).error();
+  RVAE_TRY(check_factors(scaling, shift));
   Result<Tensor> out = Tensor::zeros(latents.shape, latents.dtype);
   if (!out) return out;
 

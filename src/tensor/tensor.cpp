@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/try.hpp"
 #include "rvae/error.hpp"
 #include "rvae/tensor.hpp"
 #include "tensor/float_io.hpp"
@@ -39,9 +40,8 @@ Error size_mismatch(const Shape& shape, DType dtype, std::size_t expected, std::
 }  // namespace
 
 Result<void> TensorView::validate() const {
-  Result<std::size_t> expected = checked_byte_size(shape, dtype);
-  if (!expected) return std::move(expected).error();
-  if (size_bytes != *expected) return size_mismatch(shape, dtype, *expected, size_bytes);
+  RVAE_ASSIGN_OR_RETURN(std::size_t expected, checked_byte_size(shape, dtype));
+  if (size_bytes != expected) return size_mismatch(shape, dtype, expected, size_bytes);
   if (data == nullptr) {
     return Error(ErrorCode::kInvalidArgument,
                  "tensor view " + shape_to_string(shape) + " has a null data pointer");
@@ -54,28 +54,25 @@ std::size_t TensorView::numel() const noexcept {
 }
 
 Result<Tensor> Tensor::from_bytes(Shape shape, DType dtype, Bytes bytes) {
-  Result<std::size_t> expected = checked_byte_size(shape, dtype);
-  if (!expected) return std::move(expected).error();
-  if (bytes.size() != *expected) return size_mismatch(shape, dtype, *expected, bytes.size());
+  RVAE_ASSIGN_OR_RETURN(std::size_t expected, checked_byte_size(shape, dtype));
+  if (bytes.size() != expected) return size_mismatch(shape, dtype, expected, bytes.size());
   return Tensor(std::move(shape), dtype, std::move(bytes));
 }
 
 Result<Tensor> Tensor::zeros(Shape shape, DType dtype) {
-  Result<std::size_t> size = checked_byte_size(shape, dtype);
-  if (!size) return std::move(size).error();
+  RVAE_ASSIGN_OR_RETURN(std::size_t size, checked_byte_size(shape, dtype));
   // The size is legal but may still exceed memory; a library must not throw, so report it.
   try {
-    Bytes bytes(*size);
+    Bytes bytes(size);
     return Tensor(std::move(shape), dtype, std::move(bytes));
   } catch (const std::exception&) {  // std::bad_alloc, or std::length_error past max_size().
-    return Error(ErrorCode::kResourceExhausted, "cannot allocate " + std::to_string(*size) +
+    return Error(ErrorCode::kResourceExhausted, "cannot allocate " + std::to_string(size) +
                                                     " bytes for tensor " + shape_to_string(shape));
   }
 }
 
 Result<Tensor> Tensor::copy_of(const TensorView& view) {
-  Result<void> valid = view.validate();
-  if (!valid) return std::move(valid).error();
+  RVAE_TRY(view.validate());
   Result<Tensor> tensor = zeros(view.shape, view.dtype);
   if (!tensor) return tensor;
   std::memcpy(tensor->data(), view.data, view.size_bytes);
@@ -83,9 +80,8 @@ Result<Tensor> Tensor::copy_of(const TensorView& view) {
 }
 
 Result<Tensor> Tensor::from_floats(Shape shape, const std::vector<float>& values) {
-  Result<std::size_t> size = checked_byte_size(shape, DType::kFloat32);
-  if (!size) return std::move(size).error();
-  const std::size_t count = *size / sizeof(float);
+  RVAE_ASSIGN_OR_RETURN(std::size_t size, checked_byte_size(shape, DType::kFloat32));
+  const std::size_t count = size / sizeof(float);
   if (values.size() != count) {
     return Error(ErrorCode::kInvalidArgument, "tensor " + shape_to_string(shape) + " has " +
                                                   std::to_string(count) + " elements but got " +
@@ -93,7 +89,7 @@ Result<Tensor> Tensor::from_floats(Shape shape, const std::vector<float>& values
   }
   Result<Tensor> tensor = zeros(std::move(shape), DType::kFloat32);
   if (!tensor) return tensor;
-  std::memcpy(tensor->data(), values.data(), *size);
+  std::memcpy(tensor->data(), values.data(), size);
   return tensor;
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/try.hpp"
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
 #include "testing/context_blur.hpp"
@@ -90,9 +91,8 @@ Result<ReplyKind> reply_kind(const InferenceRequest& request, const std::string&
 
 Result<DecodeParams> parse_params(const InferenceRequest& request, const QueryParams& params) {
   DecodeParams out;
-  Result<std::optional<std::string>> output_type = params.get_string("output_type");
-  if (!output_type) return std::move(output_type).error();
-  const std::string type = output_type->value_or("pil");
+  RVAE_ASSIGN_OR_RETURN(std::optional<std::string> output_type, params.get_string("output_type"));
+  const std::string type = output_type.value_or("pil");
 #if !RVAE_DECODE_MP4
   if (type == "mp4") {
     return bad_request(
@@ -102,37 +102,26 @@ Result<DecodeParams> parse_params(const InferenceRequest& request, const QueryPa
   if (type != "mp4" && type != "pil" && type != "pt") {
     return bad_request("Unsupported `output_type` `" + type + "`; expected pil, pt or mp4.");
   }
-  Result<std::optional<bool>> partial = params.get_bool("partial_postprocess");
-  if (!partial) return std::move(partial).error();
-  Result<std::optional<std::string>> format = params.get_string("image_format");
-  if (!format) return std::move(format).error();
-  const std::string format_name = format->value_or("jpg");
+  RVAE_ASSIGN_OR_RETURN(std::optional<bool> partial, params.get_bool("partial_postprocess"));
+  RVAE_ASSIGN_OR_RETURN(std::optional<std::string> format, params.get_string("image_format"));
+  const std::string format_name = format.value_or("jpg");
   if (format_name == "png") {
     out.image_format = ImageFormat::kPng;
   } else if (format_name != "jpg") {
     return bad_request("Unsupported `image_format` `" + format_name + "`; expected jpg or png.");
   }
-  Result<ReplyKind> kind = reply_kind(request, type, partial->value_or(false));
-  if (!kind) return std::move(kind).error();
-  out.kind = *kind;
+  RVAE_ASSIGN_OR_RETURN(out.kind, reply_kind(request, type, partial.value_or(false)));
   out.base64_reply = request.accept && *request.accept == kTensorBase64;
 
-  Result<std::optional<double>> scaling = params.get_number("scaling_factor");
-  if (!scaling) return std::move(scaling).error();
-  if (*scaling && **scaling == 0.0) return bad_request("`scaling_factor` must not be zero.");
-  Result<std::optional<double>> shift = params.get_number("shift_factor");
-  if (!shift) return std::move(shift).error();
-  Result<std::optional<bool>> do_scaling = params.get_bool("do_scaling");
-  if (!do_scaling) return std::move(do_scaling).error();
-  Result<std::optional<std::int64_t>> height = params.get_int("height");
-  if (!height) return std::move(height).error();
-  Result<std::optional<std::int64_t>> width = params.get_int("width");
-  if (!width) return std::move(width).error();
-  out.scaling_factor = *scaling;
-  out.shift_factor = *shift;
-  out.do_scaling = do_scaling->value_or(false);
-  out.height = *height;
-  out.width = *width;
+  RVAE_ASSIGN_OR_RETURN(out.scaling_factor, params.get_number("scaling_factor"));
+  if (out.scaling_factor && *out.scaling_factor == 0.0) {
+    return bad_request("`scaling_factor` must not be zero.");
+  }
+  RVAE_ASSIGN_OR_RETURN(out.shift_factor, params.get_number("shift_factor"));
+  RVAE_ASSIGN_OR_RETURN(std::optional<bool> do_scaling, params.get_bool("do_scaling"));
+  out.do_scaling = do_scaling.value_or(false);
+  RVAE_ASSIGN_OR_RETURN(out.height, params.get_int("height"));
+  RVAE_ASSIGN_OR_RETURN(out.width, params.get_int("width"));
   return out;
 }
 
@@ -192,9 +181,7 @@ Result<Latents> normalise_latents(const StandInVae& vae, Tensor tensor, const De
                        std::to_string(limits.max_image_side) + "x" +
                        std::to_string(limits.max_image_side) + ".");
   }
-  Result<Tensor> floats = convert(tensor.view(), DType::kFloat32);
-  if (!floats) return std::move(floats).error();
-  latents.values = std::move(floats).value();
+  RVAE_ASSIGN_OR_RETURN(latents.values, convert(tensor.view(), DType::kFloat32));
   return latents;
 }
 
@@ -292,25 +279,18 @@ Result<InferenceReply> mp4_reply(Bytes frames_rgb, std::size_t frames, std::int6
 
 Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest& request,
                                   const InferenceLimits& limits) {
-  Result<void> content_type = check_content_type(request);
-  if (!content_type) return std::move(content_type).error();
+  RVAE_TRY(check_content_type(request));
   const QueryParams params = QueryParams::parse(request.raw_query);
-  Result<DecodeParams> parsed = parse_params(request, params);
-  if (!parsed) return std::move(parsed).error();
-  const DecodeParams& p = *parsed;
+  RVAE_ASSIGN_OR_RETURN(const DecodeParams p, parse_params(request, params));
   std::string unwrapped;  // the raw bytes of a tensor/base64 body
   std::string_view body = request.body;
   if (*request.content_type == kTensorBase64) {
-    Result<std::string> raw = unwrap_base64_body(body);
-    if (!raw) return std::move(raw).error();
-    unwrapped = std::move(raw).value();
+    RVAE_ASSIGN_OR_RETURN(unwrapped, unwrap_base64_body(body));
     body = unwrapped;
   }
-  Result<Tensor> tensor = parse_tensor_body(params, body, limits.max_body_bytes);
-  if (!tensor) return std::move(tensor).error();
-  Result<Latents> normalised = normalise_latents(vae, std::move(tensor).value(), p, limits);
-  if (!normalised) return std::move(normalised).error();
-  const Latents& latents = *normalised;
+  RVAE_ASSIGN_OR_RETURN(Tensor tensor, parse_tensor_body(params, body, limits.max_body_bytes));
+  RVAE_ASSIGN_OR_RETURN(const Latents latents,
+                        normalise_latents(vae, std::move(tensor), p, limits));
 
   const std::int64_t height = latents.height * 8;
   const std::int64_t width = latents.width * 8;
@@ -424,11 +404,11 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
   image.height = static_cast<int>(height);
   image.channels = 3;
   image.pixels = std::move(pixels);
-  Result<Bytes> encoded =
-      p.image_format == ImageFormat::kPng ? encode_png(image) : encode_jpeg(image, 95);
-  if (!encoded) return std::move(encoded).error();
+  RVAE_ASSIGN_OR_RETURN(Bytes encoded, p.image_format == ImageFormat::kPng
+                                           ? encode_png(image)
+                                           : encode_jpeg(image, 95));
   reply.content_type = p.image_format == ImageFormat::kPng ? "image/png" : "image/jpeg";
-  reply.body = std::move(encoded).value();
+  reply.body = std::move(encoded);
   return reply;
 }
 

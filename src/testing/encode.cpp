@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/try.hpp"
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
 #include "testing/context_blur.hpp"
@@ -54,58 +55,54 @@ Result<Pixels> pixels_from_image(std::string_view body, const InferenceLimits& l
   const Image image = to_rgb(*decoded);
   for (auto [side_value, what] : {std::pair<std::int64_t, const char*>{image.width, "width"},
                                   std::pair<std::int64_t, const char*>{image.height, "height"}}) {
-    Result<void> ok = check_side(side_value, what, limits);
-    if (!ok) return std::move(ok).error();
+    RVAE_TRY(check_side(side_value, what, limits));
   }
   Pixels pixels;
   pixels.batch = 1;
   pixels.height = static_cast<std::size_t>(image.height);
   pixels.width = static_cast<std::size_t>(image.width);
-  Result<Tensor> values = Tensor::zeros({1, 3, image.height, image.width}, DType::kFloat32);
-  if (!values) return std::move(values).error();
+  RVAE_ASSIGN_OR_RETURN(Tensor values,
+                        Tensor::zeros({1, 3, image.height, image.width}, DType::kFloat32));
   const std::size_t plane = pixels.height * pixels.width;
-  float* dst = values->data_as<float>();
+  float* dst = values.data_as<float>();
   for (std::size_t i = 0; i < plane; ++i) {
     for (std::size_t k = 0; k < 3; ++k) {
       dst[k * plane + i] = static_cast<float>(image.pixels[i * 3 + k] / 127.5 - 1.0);
     }
   }
-  pixels.values = std::move(values).value();
+  pixels.values = std::move(values);
   return pixels;
 }
 
 Result<Pixels> pixels_from_tensor(const QueryParams& params, std::string_view body,
                                   const InferenceLimits& limits) {
-  Result<Tensor> tensor = parse_tensor_body(params, body, limits.max_body_bytes);
-  if (!tensor) return std::move(tensor).error();
-  const Shape& s = tensor->shape();
+  RVAE_ASSIGN_OR_RETURN(Tensor tensor, parse_tensor_body(params, body, limits.max_body_bytes));
+  const Shape& s = tensor.shape();
   if (s.size() != 4 || s[1] != 3) {
     return bad_request("Encode takes pixel tensors [B, 3, H, W]; got " + shape_to_string(s) + ".");
   }
   for (auto [side_value, what] : {std::pair<std::int64_t, const char*>{s[3], "width"},
                                   std::pair<std::int64_t, const char*>{s[2], "height"}}) {
-    Result<void> ok = check_side(side_value, what, limits);
-    if (!ok) return std::move(ok).error();
+    RVAE_TRY(check_side(side_value, what, limits));
   }
-  Result<Tensor> floats = convert(tensor->view(), DType::kFloat32);
-  if (!floats) return std::move(floats).error();
+  RVAE_ASSIGN_OR_RETURN(Tensor floats, convert(tensor.view(), DType::kFloat32));
   Pixels pixels;
   pixels.batch = static_cast<std::size_t>(s[0]);
   pixels.height = static_cast<std::size_t>(s[2]);
   pixels.width = static_cast<std::size_t>(s[3]);
-  float* data = floats->data_as<float>();
-  if (tensor->dtype() == DType::kUInt8) {  // 0..255 pixel levels, as in an image.
-    for (std::size_t i = 0; i < floats->numel(); ++i) {
+  float* data = floats.data_as<float>();
+  if (tensor.dtype() == DType::kUInt8) {  // 0..255 pixel levels, as in an image.
+    for (std::size_t i = 0; i < floats.numel(); ++i) {
       data[i] = static_cast<float>(data[i] / 127.5 - 1.0);
     }
   } else {
     // Pixels outside [-1, 1] (Inf, the largest float16) would give latents no float16 holds;
     // NaN becomes -1, as the decoder's NaN does, so every reply is finite.
-    for (std::size_t i = 0; i < floats->numel(); ++i) {
+    for (std::size_t i = 0; i < floats.numel(); ++i) {
       data[i] = std::isnan(data[i]) ? -1.0f : std::clamp(data[i], -1.0f, 1.0f);
     }
   }
-  pixels.values = std::move(floats).value();
+  pixels.values = std::move(floats);
   return pixels;
 }
 
@@ -138,23 +135,17 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
                        "` is not supported for encode, which replies with a tensor; send */*, "
                        "tensor/binary or tensor/base64.");
   }
-  Result<std::optional<double>> scaling = params.get_number("scaling_factor");
-  if (!scaling) return std::move(scaling).error();
-  Result<std::optional<double>> shift = params.get_number("shift_factor");
-  if (!shift) return std::move(shift).error();
+  RVAE_ASSIGN_OR_RETURN(std::optional<double> scaling, params.get_number("scaling_factor"));
+  RVAE_ASSIGN_OR_RETURN(std::optional<double> shift, params.get_number("shift_factor"));
 
   std::string unwrapped;  // the raw bytes of a tensor/base64 body
   std::string_view body = request.body;
   if (base64_body) {
-    Result<std::string> raw = unwrap_base64_body(body);
-    if (!raw) return std::move(raw).error();
-    unwrapped = std::move(raw).value();
+    RVAE_ASSIGN_OR_RETURN(unwrapped, unwrap_base64_body(body));
     body = unwrapped;
   }
-  Result<Pixels> input =
-      tensor_body ? pixels_from_tensor(params, body, limits) : pixels_from_image(body, limits);
-  if (!input) return std::move(input).error();
-  const Pixels& pixels = *input;
+  RVAE_ASSIGN_OR_RETURN(const Pixels pixels, tensor_body ? pixels_from_tensor(params, body, limits)
+                                                         : pixels_from_image(body, limits));
 
   InferenceReply reply;
   reply.content_type = "tensor/binary";
@@ -174,9 +165,9 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
   reply.body.resize(*reply_bytes);
 
   // Without factors the reply is the raw latent; with them, (z - shift) * scaling.
-  const bool rescale = scaling->has_value() || shift->has_value();
-  const double out_scaling = scaling->value_or(1.0);
-  const double out_shift = shift->value_or(0.0);
+  const bool rescale = scaling.has_value() || shift.has_value();
+  const double out_scaling = scaling.value_or(1.0);
+  const double out_shift = shift.value_or(0.0);
   const std::size_t plane = pixels.height * pixels.width;
   const std::size_t latent_plane = lh * lw;
   // One item's scaled latent, [C][lh][lw], so that §7 can see the whole plane.

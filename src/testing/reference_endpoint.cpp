@@ -38,6 +38,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/try.hpp"
 #include "rvae/tensor.hpp"
 #include "testing/inference.hpp"
 #include "testing/listen_socket.hpp"
@@ -419,18 +420,17 @@ Result<void> ReferenceEndpoint::Impl::bind_and_serve() {
   }
   Result<void> valid = check_options();
   if (!valid) return valid;
-  Result<ListenSocket> socket = open_listen_socket(options.host, options.port);
-  if (!socket) return std::move(socket).error();
+  RVAE_ASSIGN_OR_RETURN(ListenSocket socket, open_listen_socket(options.host, options.port));
 
   // libmicrohttpd counts the silence timeout in whole seconds, and 0 would mean never.
   const auto timeout = static_cast<unsigned int>(
       std::max<std::chrono::seconds::rep>(1, options.keep_alive_timeout.count()));
   unsigned int flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                        MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-  if (socket->ipv6) flags |= MHD_USE_IPv6;
+  if (socket.ipv6) flags |= MHD_USE_IPv6;
   daemon = MHD_start_daemon(
       flags, 0, nullptr, nullptr, &Impl::on_access, this,                               //
-      MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(socket->fd),                    //
+      MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(socket.fd),                     //
       MHD_OPTION_URI_LOG_CALLBACK, &on_request_line, this,                              //
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, this,                                 //
       MHD_OPTION_NOTIFY_CONNECTION, &on_connection, this,                               //
@@ -440,11 +440,11 @@ Result<void> ReferenceEndpoint::Impl::bind_and_serve() {
       MHD_OPTION_EXTERNAL_LOGGER, &quiet_logger, nullptr,  //
       MHD_OPTION_END);
   if (daemon == nullptr) {
-    ::close(socket->fd);
+    ::close(socket.fd);
     return Error(ErrorCode::kUnavailable, "libmicrohttpd could not start serving " + options.host +
-                                              ":" + std::to_string(socket->port));
+                                              ":" + std::to_string(socket.port));
   }
-  bound_port = socket->port;
+  bound_port = socket.port;
   return {};
 }
 

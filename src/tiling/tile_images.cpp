@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/try.hpp"
 #include "tiling/tile_plan.hpp"
 
 namespace rvae::detail {
@@ -29,10 +30,8 @@ Result<void> check_sides(int height, int width) {
 }  // namespace
 
 Result<PixelGrid> PixelGrid::from(const Image& image) {
-  Result<void> valid = image.validate();
-  if (!valid) return std::move(valid).error();
-  Result<void> sides = check_sides(image.height, image.width);
-  if (!sides) return std::move(sides).error();
+  RVAE_TRY(image.validate());
+  RVAE_TRY(check_sides(image.height, image.width));
   PixelGrid grid;
   if (image.channels != 3) {
     grid.rgb_.emplace(to_rgb(image));
@@ -46,14 +45,12 @@ Result<PixelGrid> PixelGrid::from(const Image& image) {
 }
 
 Result<PixelGrid> PixelGrid::from(const TensorView& pixels) {
-  Result<void> valid = pixels.validate();
-  if (!valid) return std::move(valid).error();
+  RVAE_TRY(pixels.validate());
   const Shape& s = pixels.shape;
   if (s.size() != 4 || s[1] != 3) {
     return invalid("tiled encode needs pixel tensors [B,3,H,W]; got " + shape_to_string(s));
   }
-  Result<void> sides = check_sides(static_cast<int>(s[2]), static_cast<int>(s[3]));
-  if (!sides) return std::move(sides).error();
+  RVAE_TRY(check_sides(static_cast<int>(s[2]), static_cast<int>(s[3])));
   PixelGrid grid;
   grid.tensor_ = pixels;
   grid.batch_ = s[0];
@@ -115,10 +112,9 @@ Result<EncodeInput> PixelGrid::crop(int y, int x, int h, int w) const {
     return input;
   }
   const std::size_t element = dtype_size(tensor_.dtype);
-  Result<Tensor> tile = Tensor::zeros({batch_, 3, h, w}, tensor_.dtype);
-  if (!tile) return std::move(tile).error();
+  RVAE_ASSIGN_OR_RETURN(Tensor tile, Tensor::zeros({batch_, 3, h, w}, tensor_.dtype));
   const auto* base = static_cast<const std::uint8_t*>(tensor_.data);
-  std::uint8_t* dst = tile->data();
+  std::uint8_t* dst = tile.data();
   const std::size_t row = static_cast<std::size_t>(w) * element;
   for (std::int64_t p = 0; p < batch_ * 3; ++p) {
     for (int r = 0; r < h; ++r) {
@@ -131,7 +127,7 @@ Result<EncodeInput> PixelGrid::crop(int y, int x, int h, int w) const {
       dst += row;
     }
   }
-  input.tensor = std::move(tile).value();
+  input.tensor = std::move(tile);
   return input;
 }
 
@@ -183,11 +179,8 @@ Result<EncodeInput> PixelGrid::downsample(int factor) const {
     input.image = std::move(small);
     return input;
   }
-  Result<Tensor> floats = Tensor::from_floats({batch_, 3, out_h, out_w}, values);
-  if (!floats) return std::move(floats).error();
-  Result<Tensor> typed = convert(floats->view(), tensor_.dtype);
-  if (!typed) return std::move(typed).error();
-  input.tensor = std::move(typed).value();
+  RVAE_ASSIGN_OR_RETURN(Tensor floats, Tensor::from_floats({batch_, 3, out_h, out_w}, values));
+  RVAE_ASSIGN_OR_RETURN(input.tensor, convert(floats.view(), tensor_.dtype));
   return input;
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/try.hpp"
 #include "tiling/tile_plan.hpp"
 
 namespace rvae::detail {
@@ -20,8 +21,7 @@ Error invalid(const std::string& message) {
 }  // namespace
 
 Result<LatentGrid> LatentGrid::from(const TensorView& latents, const DecodeOptions& options) {
-  Result<void> valid = latents.validate();
-  if (!valid) return std::move(valid).error();
+  RVAE_TRY(latents.validate());
   if (latents.dtype == DType::kUInt8)
     return invalid("latents must be float16, bfloat16 or float32");
   LatentGrid grid;
@@ -31,9 +31,7 @@ Result<LatentGrid> LatentGrid::from(const TensorView& latents, const DecodeOptio
     if (!options.height || !options.width) {
       return invalid("packed latents " + shape_to_string(s) + " need options.height and width");
     }
-    Result<Tensor> unpacked = unpack_latents(latents, *options.height, *options.width);
-    if (!unpacked) return std::move(unpacked).error();
-    grid.unpacked_ = std::move(unpacked).value();
+    RVAE_ASSIGN_OR_RETURN(grid.unpacked_, unpack_latents(latents, *options.height, *options.width));
     grid.form_ = LatentForm::kPacked;
     grid.data_ = grid.unpacked_.data();
     const Shape& u = grid.unpacked_.shape();

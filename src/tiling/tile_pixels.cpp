@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "core/try.hpp"
+
 namespace rvae::detail {
 namespace {
 
@@ -165,9 +167,7 @@ Result<PixelSink> PixelSink::make(OutputType type, std::int64_t batch, std::int6
   if (type == OutputType::kFloatTensor) {
     sink.dtype_ = dtype;
     Shape shape = video ? Shape{batch, 3, frames, height, width} : Shape{batch, 3, height, width};
-    Result<Tensor> tensor = Tensor::zeros(std::move(shape), dtype);
-    if (!tensor) return std::move(tensor).error();
-    sink.tensor_ = std::move(tensor).value();
+    RVAE_ASSIGN_OR_RETURN(sink.tensor_, Tensor::zeros(std::move(shape), dtype));
     return sink;
   }
   const auto items = static_cast<std::size_t>(batch * frames);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/try.hpp"
+
 namespace rvae::detail {
 namespace {
 
@@ -73,13 +75,11 @@ Result<TileGrid> plan_tile_grid(int height, int width, const TilingOptions& opti
                    std::to_string(options.overlap));
   }
   if (height <= 0 || width <= 0) return invalid(std::string("nothing to ") + what);
-  Result<AxisPlan> rows = plan_axis(height, max_tile, options.overlap, align, what, "height");
-  if (!rows) return std::move(rows).error();
-  Result<AxisPlan> cols = plan_axis(width, max_tile, options.overlap, align, what, "width");
-  if (!cols) return std::move(cols).error();
   TileGrid grid;
-  grid.rows = std::move(rows).value();
-  grid.cols = std::move(cols).value();
+  RVAE_ASSIGN_OR_RETURN(grid.rows,
+                        plan_axis(height, max_tile, options.overlap, align, what, "height"));
+  RVAE_ASSIGN_OR_RETURN(grid.cols,
+                        plan_axis(width, max_tile, options.overlap, align, what, "width"));
   return grid;
 }
 

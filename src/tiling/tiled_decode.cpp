@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/try.hpp"
 #include "rvae/tiled.hpp"
 #include "tiling/tile_latents.hpp"
 #include "tiling/tile_pixels.hpp"
@@ -105,18 +106,15 @@ class TiledDecode {
     jobs.accept = [this](std::size_t i, DecodeOutput&& out) { return accept(i, std::move(out)); };
     jobs.all_sent = [this]() { return prepare_output(); };
     detail::TileTotals totals;
-    Result<void> ran = detail::run_tiles(engine_, options_.control, options_.tiling.max_in_flight,
-                                         options_.tiling.on_progress, jobs, totals);
-    if (!ran) return std::move(ran).error();
+    RVAE_TRY(detail::run_tiles(engine_, options_.control, options_.tiling.max_in_flight,
+                               options_.tiling.on_progress, jobs, totals));
     if (!sink_) return Error(ErrorCode::kInternal, "tiled decode finished without output");
     DecodeOutput out = std::move(*sink_).take();
     out.type = options_.output_type;
     if (options_.output_type == OutputType::kImage) {
-      Result<Bytes> encoded = options_.image_format == ImageFormat::kPng
-                                  ? encode_png(out.images.at(0))
-                                  : encode_jpeg(out.images.at(0), 95);
-      if (!encoded) return std::move(encoded).error();
-      out.encoded = std::move(encoded).value();
+      RVAE_ASSIGN_OR_RETURN(out.encoded, options_.image_format == ImageFormat::kPng
+                                             ? encode_png(out.images.at(0))
+                                             : encode_jpeg(out.images.at(0), 95));
     }
     totals.write_to(out.timings, started);
     return out;
@@ -139,18 +137,14 @@ class TiledDecode {
     one.control = control;
     if (i < first_tile_) {
       factor_ = grid_.downsample_factor(options_.tiling.max_image_side);
-      Result<Tensor> small = grid_.downsample(factor_, one);
-      if (!small) return std::move(small).error();
-      reference_latents_ = std::move(small).value();
+      RVAE_ASSIGN_OR_RETURN(reference_latents_, grid_.downsample(factor_, one));
       return engine_.decode_async(endpoint_, reference_latents_.view(), one);
     }
     const std::size_t t = i - first_tile_;
     const AxisSpan row = plan_.rows.tiles[t / cols()];
     const AxisSpan col = plan_.cols.tiles[t % cols()];
     TileSlot& slot = slots_[t];
-    Result<Tensor> latents = grid_.crop(row.start, col.start, row.size, col.size, one);
-    if (!latents) return std::move(latents).error();
-    slot.latents = std::move(latents).value();
+    RVAE_ASSIGN_OR_RETURN(slot.latents, grid_.crop(row.start, col.start, row.size, col.size, one));
     slot.launched = true;
     ++held_;
     return engine_.decode_async(endpoint_, slot.latents.view(), one);
@@ -165,11 +159,11 @@ class TiledDecode {
         grid_.form() == LatentForm::kVideo) {
       return {};
     }
-    Result<detail::PixelSink> sink =
+    RVAE_ASSIGN_OR_RETURN(
+        detail::PixelSink sink,
         detail::PixelSink::make(options_.output_type, grid_.batch(), 1, false, grid_.height() * 8,
-                                grid_.width() * 8, DType::kUInt8);
-    if (!sink) return std::move(sink).error();
-    sink_.emplace(std::move(sink).value());
+                                grid_.width() * 8, DType::kUInt8));
+    sink_.emplace(std::move(sink));
     items_ = static_cast<std::size_t>(grid_.batch());
     return {};
   }
@@ -177,9 +171,8 @@ class TiledDecode {
   Result<void> accept(std::size_t i, DecodeOutput&& out) {
     if (i < first_tile_) {
       reference_latents_ = Tensor();
-      Result<TilePixels> pixels = TilePixels::from(std::move(out), grid_.batch());
-      if (!pixels) return std::move(pixels).error();
-      reference_.emplace(std::move(pixels).value());
+      RVAE_ASSIGN_OR_RETURN(TilePixels pixels, TilePixels::from(std::move(out), grid_.batch()));
+      reference_.emplace(std::move(pixels));
       for (std::size_t t = 0; t < slots_.size(); ++t) {
         if (slots_[t].pixels) colour_match(t);
       }
@@ -190,29 +183,29 @@ class TiledDecode {
     const std::size_t t = i - first_tile_;
     TileSlot& slot = slots_[t];
     slot.latents = Tensor();
-    Result<TilePixels> pixels = TilePixels::from(std::move(out), grid_.batch());
-    if (!pixels) return std::move(pixels).error();
+    RVAE_ASSIGN_OR_RETURN(TilePixels pixels, TilePixels::from(std::move(out), grid_.batch()));
     const AxisSpan row = plan_.rows.tiles[t / cols()];
     const AxisSpan col = plan_.cols.tiles[t % cols()];
-    if (pixels->height() != row.size * 8 || pixels->width() != col.size * 8) {
-      return Error(ErrorCode::kDataLoss, "the reply is " + std::to_string(pixels->width()) + "x" +
-                                             std::to_string(pixels->height()) + " pixels, not " +
+    if (pixels.height() != row.size * 8 || pixels.width() != col.size * 8) {
+      return Error(ErrorCode::kDataLoss, "the reply is " + std::to_string(pixels.width()) + "x" +
+                                             std::to_string(pixels.height()) + " pixels, not " +
                                              std::to_string(col.size * 8) + "x" +
                                              std::to_string(row.size * 8));
     }
     if (!sink_) {
-      Result<detail::PixelSink> sink = detail::PixelSink::make(
-          options_.output_type, grid_.batch(), pixels->frames(), grid_.form() == LatentForm::kVideo,
-          grid_.height() * 8, grid_.width() * 8, pixels->dtype());
-      if (!sink) return std::move(sink).error();
-      sink_.emplace(std::move(sink).value());
-      items_ = pixels->items();
+      RVAE_ASSIGN_OR_RETURN(
+          detail::PixelSink sink,
+          detail::PixelSink::make(options_.output_type, grid_.batch(), pixels.frames(),
+                                  grid_.form() == LatentForm::kVideo, grid_.height() * 8,
+                                  grid_.width() * 8, pixels.dtype()));
+      sink_.emplace(std::move(sink));
+      items_ = pixels.items();
     }
-    if (pixels->items() != items_) {
-      return Error(ErrorCode::kDataLoss, "the reply has " + std::to_string(pixels->items()) +
+    if (pixels.items() != items_) {
+      return Error(ErrorCode::kDataLoss, "the reply has " + std::to_string(pixels.items()) +
                                              " images; other tiles had " + std::to_string(items_));
     }
-    slot.pixels.emplace(std::move(pixels).value());
+    slot.pixels.emplace(std::move(pixels));
     slot.offsets.assign(items_ * 3, 0.0f);
     if (use_reference_) measure_interior(t);
     if (reference_) colour_match(t);
@@ -415,23 +408,21 @@ Result<DecodeOutput> detail::tiled_decode(Engine& engine, const Endpoint& endpoi
         "MP4 output cannot be tiled: decode the frames tiled with OutputType::kUInt8 and encode "
         "the video locally, or set tiling.mode to kOff");
   }
-  Result<LatentGrid> grid = LatentGrid::from(latents, options);
-  if (!grid) return std::move(grid).error();
-  const bool video = grid->form() == LatentForm::kVideo;
-  if (options.output_type == OutputType::kImage && (video || grid->batch() != 1)) {
+  RVAE_ASSIGN_OR_RETURN(LatentGrid grid, LatentGrid::from(latents, options));
+  const bool video = grid.form() == LatentForm::kVideo;
+  if (options.output_type == OutputType::kImage && (video || grid.batch() != 1)) {
     return invalid("an image reply holds one image: it needs image latents with batch 1");
   }
-  const int align = grid->form() == LatentForm::kPacked ? 2 : 1;
-  Result<TileGrid> plan =
-      detail::plan_tile_grid(grid->height(), grid->width(), options.tiling, align, "decode");
-  if (!plan) return std::move(plan).error();
-  if (plan->count() == 1) {
+  const int align = grid.form() == LatentForm::kPacked ? 2 : 1;
+  RVAE_ASSIGN_OR_RETURN(TileGrid plan, detail::plan_tile_grid(grid.height(), grid.width(),
+                                                              options.tiling, align, "decode"));
+  if (plan.count() == 1) {
     // One tile is the plain request: the same bytes out, the same reply back.
     DecodeOptions one = options;
     one.tiling.mode = TileMode::kOff;
     return engine.decode_async(endpoint, latents, one).get();
   }
-  TiledDecode call(engine, endpoint, options, std::move(grid).value(), std::move(plan).value());
+  TiledDecode call(engine, endpoint, options, std::move(grid), std::move(plan));
   return call.run();
 }
 

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/try.hpp"
 #include "rvae/tiled.hpp"
 #include "tiling/tile_images.hpp"
 #include "tiling/tile_plan.hpp"
@@ -85,21 +86,19 @@ class TiledEncode {
     jobs.start = [this](std::size_t i, const RequestControl& control) { return start(i, control); };
     jobs.accept = [this](std::size_t i, EncodeOutput&& out) { return accept(i, std::move(out)); };
     detail::TileTotals totals;
-    Result<void> ran = detail::run_tiles(engine_, options_.control, options_.tiling.max_in_flight,
-                                         options_.tiling.on_progress, jobs, totals);
-    if (!ran) return std::move(ran).error();
+    RVAE_TRY(detail::run_tiles(engine_, options_.control, options_.tiling.max_in_flight,
+                               options_.tiling.on_progress, jobs, totals));
     const std::vector<double> offsets = solve_offsets();
     for (std::size_t t = 0; t < waiting_.size(); ++t) {
       merge(t, *waiting_[t], offsets);
       waiting_[t].reset();
     }
-    Result<Tensor> floats = Tensor::from_floats(
-        {batch_, channels_, grid_.height() / 8, grid_.width() / 8}, accumulated_);
-    if (!floats) return std::move(floats).error();
-    Result<Tensor> typed = convert(floats->view(), dtype_);
-    if (!typed) return std::move(typed).error();
+    RVAE_ASSIGN_OR_RETURN(Tensor floats, Tensor::from_floats({batch_, channels_, grid_.height() / 8,
+                                                              grid_.width() / 8},
+                                                             accumulated_));
+    RVAE_ASSIGN_OR_RETURN(Tensor typed, convert(floats.view(), dtype_));
     EncodeOutput out;
-    out.latents = std::move(typed).value();
+    out.latents = std::move(typed);
     totals.write_to(out.timings, started);
     return out;
   }
@@ -117,57 +116,56 @@ class TiledEncode {
   Result<Pending<EncodeOutput>> start(std::size_t i, const RequestControl& control) {
     EncodeOptions one = tile_options_;
     one.control = control;
-    Result<EncodeInput> input = Error(ErrorCode::kInternal, "no input");
+    EncodeInput input;
     if (i < first_tile_) {
       factor_ = grid_.downsample_factor(options_.tiling.max_image_side);
-      input = grid_.downsample(factor_);
+      RVAE_ASSIGN_OR_RETURN(input, grid_.downsample(factor_));
     } else {
       const std::size_t t = i - first_tile_;
       const AxisSpan row = plan_.rows.tiles[t / cols()];
       const AxisSpan col = plan_.cols.tiles[t % cols()];
-      input = grid_.crop(row.start * 8, col.start * 8, row.size * 8, col.size * 8);
+      RVAE_ASSIGN_OR_RETURN(input,
+                            grid_.crop(row.start * 8, col.start * 8, row.size * 8, col.size * 8));
     }
-    if (!input) return std::move(input).error();
-    if (input->image) {
+    if (input.image) {
       // encode_async PNG-encodes the image before it returns: nothing to keep.
-      return engine_.encode_async(endpoint_, *input->image, one);
+      return engine_.encode_async(endpoint_, *input.image, one);
     }
-    inputs_[i] = std::move(input->tensor);  // borrowed by the request until its reply
+    inputs_[i] = std::move(input.tensor);  // borrowed by the request until its reply
     return engine_.encode_async(endpoint_, inputs_[i].view(), one);
   }
 
   Result<void> accept(std::size_t i, EncodeOutput&& out) {
     inputs_[i] = Tensor();
-    Result<FloatLatents> latents = FloatLatents::from(out.latents);
-    if (!latents) return std::move(latents).error();
+    RVAE_ASSIGN_OR_RETURN(FloatLatents latents, FloatLatents::from(out.latents));
     if (accumulated_.empty()) {
-      batch_ = latents->batch;
-      channels_ = latents->channels;
-      dtype_ = latents->dtype;
+      batch_ = latents.batch;
+      channels_ = latents.channels;
+      dtype_ = latents.dtype;
       accumulated_.assign(static_cast<std::size_t>(batch_ * channels_) *
                               static_cast<std::size_t>(grid_.height() / 8) *
                               static_cast<std::size_t>(grid_.width() / 8),
                           0.0f);
-    } else if (latents->batch != batch_ || latents->channels != channels_) {
+    } else if (latents.batch != batch_ || latents.channels != channels_) {
       return Error(ErrorCode::kDataLoss,
                    "the reply has shape " + shape_to_string(out.latents.shape()) +
                        "; other requests had batch " + std::to_string(batch_) + " and " +
                        std::to_string(channels_) + " channels");
     }
     if (i < first_tile_) {
-      reference_.emplace(std::move(latents).value());
+      reference_.emplace(std::move(latents));
       return {};
     }
     const std::size_t t = i - first_tile_;
     const AxisSpan row = plan_.rows.tiles[t / cols()];
     const AxisSpan col = plan_.cols.tiles[t % cols()];
-    if (latents->height != row.size || latents->width != col.size) {
-      return Error(ErrorCode::kDataLoss, "the reply is " + std::to_string(latents->width) + "x" +
-                                             std::to_string(latents->height) +
+    if (latents.height != row.size || latents.width != col.size) {
+      return Error(ErrorCode::kDataLoss, "the reply is " + std::to_string(latents.width) + "x" +
+                                             std::to_string(latents.height) +
                                              " latent pixels, not " + std::to_string(col.size) +
                                              "x" + std::to_string(row.size));
     }
-    waiting_[t].emplace(std::move(latents).value());
+    waiting_[t].emplace(std::move(latents));
     return {};
   }
 
@@ -315,18 +313,16 @@ class TiledEncode {
 template <typename Input>
 Result<EncodeOutput> tiled_encode_of(detail::Engine& engine, const Endpoint& endpoint,
                                      const Input& input, const EncodeOptions& options) {
-  Result<PixelGrid> grid = PixelGrid::from(input);
-  if (!grid) return std::move(grid).error();
-  Result<TileGrid> plan =
-      detail::plan_tile_grid(grid->height() / 8, grid->width() / 8, options.tiling, 1, "encode");
-  if (!plan) return std::move(plan).error();
-  if (plan->count() == 1) {
+  RVAE_ASSIGN_OR_RETURN(PixelGrid grid, PixelGrid::from(input));
+  RVAE_ASSIGN_OR_RETURN(TileGrid plan, detail::plan_tile_grid(grid.height() / 8, grid.width() / 8,
+                                                              options.tiling, 1, "encode"));
+  if (plan.count() == 1) {
     // One tile is the plain request: the same bytes out, the same reply back.
     EncodeOptions one = options;
     one.tiling.mode = TileMode::kOff;
     return engine.encode_async(endpoint, input, one).get();
   }
-  TiledEncode call(engine, endpoint, options, std::move(grid).value(), std::move(plan).value());
+  TiledEncode call(engine, endpoint, options, std::move(grid), std::move(plan));
   return call.run();
 }
 

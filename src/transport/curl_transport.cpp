@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/try.hpp"
 #include "http/message.hpp"
 #include "http/retryable.hpp"
 #include "transport/curl_errors.hpp"
@@ -485,9 +486,7 @@ class CurlTransport final : public Transport {
     if (request.method != "POST" && request.method != "GET") {
       return Error(ErrorCode::kInvalidArgument, "unsupported HTTP method " + request.method);
     }
-    Result<Slist> headers = build_headers(transfer);
-    if (!headers) return std::move(headers).error();
-    transfer.headers = std::move(headers).value();
+    RVAE_ASSIGN_OR_RETURN(transfer.headers, build_headers(transfer));
     transfer.reset_leg(now);
     CurlOptionSetter set = set_options(transfer, now);
     if (!set.ok()) {

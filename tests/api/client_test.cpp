@@ -14,35 +14,16 @@
 #include "rvae/latent_file.hpp"
 #include "rvae/tensor.hpp"
 #include "support/scripted_server.hpp"
+#include "support/test_data.hpp"
 
 namespace rvae {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing_support::gradient_image;
+using testing_support::patterned_tensor;
 using testing_support::ScriptedServer;
-
-// A tensor whose bytes are all distinct-ish, so a body that was reordered or cut is noticed.
-Tensor patterned_tensor(Shape shape, DType dtype) {
-  Tensor tensor = Tensor::zeros(std::move(shape), dtype).value();
-  for (std::size_t i = 0; i < tensor.size_bytes(); ++i) {
-    tensor.data()[i] = static_cast<std::uint8_t>((i * 131 + 7) & 0xFF);
-  }
-  return tensor;
-}
-
-Image gradient_image(int width, int height) {
-  Image image{width, height, 3, Bytes(static_cast<std::size_t>(width * height * 3))};
-  for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      std::uint8_t* pixel = &image.pixels[static_cast<std::size_t>((y * width + x) * 3)];
-      pixel[0] = static_cast<std::uint8_t>(x * 4);
-      pixel[1] = static_cast<std::uint8_t>(y * 4);
-      pixel[2] = static_cast<std::uint8_t>((x + y) * 2);
-    }
-  }
-  return image;
-}
 
 std::string as_string(const Bytes& bytes) {
   return std::string(bytes.begin(), bytes.end());

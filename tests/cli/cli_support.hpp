@@ -20,6 +20,7 @@
 
 #include "rvae/rvae.hpp"
 #include "support/subprocess.hpp"
+#include "support/test_data.hpp"
 
 extern char** environ;
 
@@ -206,12 +207,7 @@ class Serve {
   std::string url_;
 };
 
-inline Image gradient_image(int width, int height) {
-  Image image{width, height, 3, Bytes(static_cast<std::size_t>(width * height * 3))};
-  for (std::size_t i = 0; i < image.pixels.size(); ++i)
-    image.pixels[i] = static_cast<std::uint8_t>((i * 7) % 256);
-  return image;
-}
+using testing_support::gradient_image;
 
 /// Names in `dir` (without . and ..), or empty when it cannot be read.
 std::vector<std::string> list_dir(const std::string& dir);

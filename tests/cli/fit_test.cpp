@@ -5,25 +5,13 @@
 
 #include "cli_support.hpp"
 #include "rvae/image_resize.hpp"
+#include "support/test_data.hpp"
 
 namespace rvae::cli_test {
 namespace {
 
 using ::testing::HasSubstr;
-
-// A smooth image, so crop and resize give different but predictable results.
-Image smooth_image(int width, int height) {
-  Image image{width, height, 3, Bytes(static_cast<std::size_t>(width * height * 3))};
-  for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      std::uint8_t* p = &image.pixels[static_cast<std::size_t>((y * width + x) * 3)];
-      p[0] = static_cast<std::uint8_t>(255 * x / (width - 1));
-      p[1] = static_cast<std::uint8_t>(255 * y / (height - 1));
-      p[2] = static_cast<std::uint8_t>((x * y) % 256);
-    }
-  }
-  return image;
-}
+using testing_support::smooth_image;
 
 Bytes bytes_of(const Tensor& tensor) {
   return Bytes(tensor.data(), tensor.data() + tensor.size_bytes());

@@ -1,42 +1,35 @@
 // Image::validate, sniff_image_format and to_rgb.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
 
 #include "rvae/image.hpp"
+#include "support/result_matchers.hpp"
+#include "support/test_data.hpp"
 
 namespace rvae {
 namespace {
 
-Image make_image(int width, int height, int channels) {
-  Image image;
-  image.width = width;
-  image.height = height;
-  image.channels = channels;
-  image.pixels.assign(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) *
-                          static_cast<std::size_t>(channels),
-                      7);
-  return image;
-}
+using ::testing::HasSubstr;
+using testing_support::filled_image;
+using testing_support::IsError;
 
 void expect_invalid(const Image& image, const std::string& fragment) {
-  const Result<void> result = image.validate();
-  ASSERT_FALSE(result.has_value());
-  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(result.error().message().find(fragment), std::string::npos) << result.error().message();
+  EXPECT_THAT(image.validate(), IsError(ErrorCode::kInvalidArgument, HasSubstr(fragment)));
 }
 
 TEST(ImageValidate, AcceptsRgbAndRgbaWithMatchingBuffer) {
-  EXPECT_TRUE(make_image(3, 2, 3).validate().has_value());
-  EXPECT_TRUE(make_image(1, 1, 4).validate().has_value());
-  EXPECT_TRUE(make_image(65535, 1, 3).validate().has_value());
-  EXPECT_TRUE(make_image(1, 65535, 4).validate().has_value());
+  EXPECT_TRUE(filled_image(3, 2, 3, 7).validate().has_value());
+  EXPECT_TRUE(filled_image(1, 1, 4, 7).validate().has_value());
+  EXPECT_TRUE(filled_image(65535, 1, 3, 7).validate().has_value());
+  EXPECT_TRUE(filled_image(1, 65535, 4, 7).validate().has_value());
 }
 
 TEST(ImageValidate, RefusesSidesOutsideTheRange) {
-  expect_invalid(make_image(0, 2, 3), "0x2");
-  expect_invalid(make_image(2, 0, 3), "2x0");
-  Image negative = make_image(1, 1, 3);
+  expect_invalid(filled_image(0, 2, 3, 7), "0x2");
+  expect_invalid(filled_image(2, 0, 3, 7), "2x0");
+  Image negative = filled_image(1, 1, 3, 7);
   negative.width = -4;
   expect_invalid(negative, "-4x1");
   Image too_wide;
@@ -53,12 +46,12 @@ TEST(ImageValidate, RefusesSidesOutsideTheRange) {
 
 TEST(ImageValidate, RefusesChannelCountsOtherThanThreeOrFour) {
   for (int channels : {0, 1, 2, 5}) {
-    expect_invalid(make_image(2, 2, channels), std::to_string(channels) + " channels");
+    expect_invalid(filled_image(2, 2, channels, 7), std::to_string(channels) + " channels");
   }
 }
 
 TEST(ImageValidate, RefusesPixelBufferOfTheWrongSize) {
-  Image image = make_image(4, 3, 3);
+  Image image = filled_image(4, 3, 3, 7);
   image.pixels.pop_back();
   expect_invalid(image, "35 bytes");
   image.pixels.resize(37);

@@ -14,11 +14,13 @@
 #include "files/alloc_tracker.hpp"
 #include "rvae/latent_file.hpp"
 #include "rvae/tensor.hpp"
+#include "support/result_matchers.hpp"
 
 namespace rvae {
 namespace {
 
 using ::testing::HasSubstr;
+using testing_support::IsError;
 
 Bytes to_bytes(const std::string& text) {
   return Bytes(text.begin(), text.end());
@@ -59,12 +61,6 @@ Result<Tensor> parse(const Bytes& file) {
 // A header with a shape and descr, as a minimal dict, and a zero body of `body_size` bytes.
 Result<Tensor> parse_header(const std::string& header, std::size_t body_size) {
   return parse(npy_v1(header + "\n", Bytes(body_size, 0)));
-}
-
-void expect_error(const Result<Tensor>& result, ErrorCode code, const std::string& fragment) {
-  ASSERT_FALSE(result) << "expected an error containing '" << fragment << "'";
-  EXPECT_EQ(result.error().code(), code) << result.error().what();
-  EXPECT_THAT(result.error().message(), HasSubstr(fragment));
 }
 
 // What numpy 1.x's np.save writes for a float32 array of shape (2, 3): the dict, 58 spaces and
@@ -242,15 +238,15 @@ TEST(NpyHostile, EveryTruncationIsDataLoss) {
 }
 
 TEST(NpyHostile, PreambleErrors) {
-  expect_error(parse(to_bytes(std::string("\x93NUMPX\x01\x00\x10\x00", 10))),
-               ErrorCode::kInvalidArgument, "magic");
-  expect_error(parse(to_bytes(std::string("\x93NUMPY\x04\x00\x10\x00", 10))),
-               ErrorCode::kInvalidArgument, "version 4.0");
-  expect_error(parse(to_bytes(std::string("\x93NUMPY\x01\x01\x10\x00", 10))),
-               ErrorCode::kInvalidArgument, "version 1.1");
+  EXPECT_THAT(parse(to_bytes(std::string("\x93NUMPX\x01\x00\x10\x00", 10))),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("magic")));
+  EXPECT_THAT(parse(to_bytes(std::string("\x93NUMPY\x04\x00\x10\x00", 10))),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("version 4.0")));
+  EXPECT_THAT(parse(to_bytes(std::string("\x93NUMPY\x01\x01\x10\x00", 10))),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("version 1.1")));
   // A 4 GiB header length in a short file.
-  expect_error(parse(to_bytes(std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff{}", 14))),
-               ErrorCode::kDataLoss, "header needs 4294967307");
+  EXPECT_THAT(parse(to_bytes(std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff{}", 14))),
+              IsError(ErrorCode::kDataLoss, HasSubstr("header needs 4294967307")));
   auto null = parse_npy(nullptr, 3);
   ASSERT_FALSE(null);
   EXPECT_EQ(null.error().code(), ErrorCode::kInvalidArgument);
@@ -259,8 +255,8 @@ TEST(NpyHostile, PreambleErrors) {
 TEST(NpyHostile, OversizedHeaderIsRejectedBeforeParsing) {
   const std::string header =
       "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }" + std::string(1100000, ' ');
-  expect_error(parse(npy_v23(2, header + "\n", floats_le({1.0f}))), ErrorCode::kInvalidArgument,
-               "exceeds the limit");
+  EXPECT_THAT(parse(npy_v23(2, header + "\n", floats_le({1.0f}))),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("exceeds the limit")));
 }
 
 TEST(NpyHostile, HeaderGrammarErrors) {
@@ -295,11 +291,12 @@ TEST(NpyHostile, HeaderGrammarErrors) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.header);
-    expect_error(parse_header(c.header, 4), ErrorCode::kInvalidArgument, c.fragment);
+    EXPECT_THAT(parse_header(c.header, 4),
+                IsError(ErrorCode::kInvalidArgument, HasSubstr(c.fragment)));
   }
   // Without the usual final newline, which the string check would stop at first.
-  expect_error(parse(npy_v1("{'descr': '<f4", {})), ErrorCode::kInvalidArgument,
-               "unterminated string");
+  EXPECT_THAT(parse(npy_v1("{'descr': '<f4", {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("unterminated string")));
 }
 
 TEST(NpyHostile, UnsupportedContent) {
@@ -323,20 +320,22 @@ TEST(NpyHostile, UnsupportedContent) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.fragment);
-    expect_error(parse_header("{'descr': '" + c.descr + "', 'fortran_order': " + c.order +
-                                  ", 'shape': " + c.shape + ", }",
-                              4),
-                 ErrorCode::kInvalidArgument, c.fragment);
+    EXPECT_THAT(parse_header("{'descr': '" + c.descr + "', 'fortran_order': " + c.order +
+                                 ", 'shape': " + c.shape + ", }",
+                             4),
+                IsError(ErrorCode::kInvalidArgument, HasSubstr(c.fragment)));
   }
 }
 
 TEST(NpyHostile, BodyLengthMustMatchTheShape) {
   const std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
-  expect_error(parse_header(header, 23), ErrorCode::kDataLoss,
-               "body is 23 bytes, shape (2, 3) of '<f4' needs 24");
-  expect_error(parse_header(header, 25), ErrorCode::kInvalidArgument, "trailing bytes");
-  expect_error(parse_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", 8),
-               ErrorCode::kDataLoss, "needs 16");
+  EXPECT_THAT(
+      parse_header(header, 23),
+      IsError(ErrorCode::kDataLoss, HasSubstr("body is 23 bytes, shape (2, 3) of '<f4' needs 24")));
+  EXPECT_THAT(parse_header(header, 25),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("trailing bytes")));
+  EXPECT_THAT(parse_header("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", 8),
+              IsError(ErrorCode::kDataLoss, HasSubstr("needs 16")));
 }
 
 TEST(NpyHostile, HugeClaimedArrayFailsFastWithoutAllocating) {
@@ -347,7 +346,7 @@ TEST(NpyHostile, HugeClaimedArrayFailsFastWithoutAllocating) {
   testing::reset_largest_allocation();
   auto result = parse(file);
   const std::size_t largest = testing::largest_allocation();
-  expect_error(result, ErrorCode::kDataLoss, "needs 4000000000000");
+  EXPECT_THAT(result, IsError(ErrorCode::kDataLoss, HasSubstr("needs 4000000000000")));
   EXPECT_LT(largest, 4096u);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }

@@ -14,11 +14,13 @@
 #include "files/alloc_tracker.hpp"
 #include "rvae/latent_file.hpp"
 #include "rvae/tensor.hpp"
+#include "support/result_matchers.hpp"
 
 namespace rvae {
 namespace {
 
 using ::testing::HasSubstr;
+using testing_support::IsError;
 
 // A safetensors file: u64 little-endian header length, header text, data.
 Bytes make_file(const std::string& header, const Bytes& data) {
@@ -46,13 +48,6 @@ Result<std::vector<NamedTensor>> parse(const Bytes& file) {
 // Parses a file whose single tensor "t" has the given entry JSON and `data_size` data bytes.
 Result<std::vector<NamedTensor>> parse_entry(const std::string& entry, std::size_t data_size) {
   return parse(make_file("{\"t\":" + entry + "}", Bytes(data_size, 0)));
-}
-
-void expect_error(const Result<std::vector<NamedTensor>>& result, ErrorCode code,
-                  const std::string& fragment) {
-  ASSERT_FALSE(result) << "expected an error containing '" << fragment << "'";
-  EXPECT_EQ(result.error().code(), code) << result.error().what();
-  EXPECT_THAT(result.error().message(), HasSubstr(fragment));
 }
 
 // 1.0f = 0x3F800000 and -2.0f = 0xC0000000, little-endian.
@@ -233,32 +228,36 @@ TEST(SafetensorsHostile, EveryTruncationIsDataLoss) {
 }
 
 TEST(SafetensorsHostile, HeaderLengths) {
-  expect_error(parse(with_header_length(std::uint64_t{1} << 63, Bytes(100, ' '))),
-               ErrorCode::kInvalidArgument, "exceeds the limit");
-  expect_error(parse(with_header_length(100'000'001, Bytes(100, ' '))), ErrorCode::kInvalidArgument,
-               "exceeds the limit");
-  expect_error(parse(with_header_length(50, Bytes(10, ' '))), ErrorCode::kDataLoss,
-               "file is 18 bytes, header needs 58");
-  expect_error(parse(with_header_length(0, {})), ErrorCode::kInvalidArgument, "not valid JSON");
+  EXPECT_THAT(parse(with_header_length(std::uint64_t{1} << 63, Bytes(100, ' '))),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("exceeds the limit")));
+  EXPECT_THAT(parse(with_header_length(100'000'001, Bytes(100, ' '))),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("exceeds the limit")));
+  EXPECT_THAT(parse(with_header_length(50, Bytes(10, ' '))),
+              IsError(ErrorCode::kDataLoss, HasSubstr("file is 18 bytes, header needs 58")));
+  EXPECT_THAT(parse(with_header_length(0, {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("not valid JSON")));
   auto null = parse_safetensors(nullptr, 5);
   ASSERT_FALSE(null);
   EXPECT_EQ(null.error().code(), ErrorCode::kInvalidArgument);
 }
 
 TEST(SafetensorsHostile, MalformedJson) {
-  expect_error(parse(make_file("{\"a\": [1, 2", {})), ErrorCode::kInvalidArgument,
-               "not valid JSON");
-  expect_error(parse(make_file("garbage", {})), ErrorCode::kInvalidArgument, "not valid JSON");
-  expect_error(parse(make_file("{\"\xff\xfe\":{}}", {})), ErrorCode::kInvalidArgument, "UTF-8");
-  expect_error(parse(make_file("[]", {})), ErrorCode::kInvalidArgument, "not a JSON object");
-  expect_error(parse(make_file(std::string(100, '[') + std::string(100, ']'), {})),
-               ErrorCode::kInvalidArgument, "nested deeper");
-  expect_error(parse(make_file(R"({"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
-                               R"("t":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
-                               Bytes(2, 0))),
-               ErrorCode::kInvalidArgument, "'t' twice");
-  expect_error(parse_entry(R"({"dtype":"U8","dtype":"F32","shape":[1],"data_offsets":[0,1]})", 1),
-               ErrorCode::kInvalidArgument, "'dtype' twice");
+  EXPECT_THAT(parse(make_file("{\"a\": [1, 2", {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("not valid JSON")));
+  EXPECT_THAT(parse(make_file("garbage", {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("not valid JSON")));
+  EXPECT_THAT(parse(make_file("{\"\xff\xfe\":{}}", {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("UTF-8")));
+  EXPECT_THAT(parse(make_file("[]", {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("not a JSON object")));
+  EXPECT_THAT(parse(make_file(std::string(100, '[') + std::string(100, ']'), {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("nested deeper")));
+  EXPECT_THAT(parse(make_file(R"({"t":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                              R"("t":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+                              Bytes(2, 0))),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("'t' twice")));
+  EXPECT_THAT(parse_entry(R"({"dtype":"U8","dtype":"F32","shape":[1],"data_offsets":[0,1]})", 1),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("'dtype' twice")));
 }
 
 TEST(SafetensorsHostile, WrongEntryTypes) {
@@ -284,7 +283,8 @@ TEST(SafetensorsHostile, WrongEntryTypes) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.entry);
-    expect_error(parse_entry(c.entry, 1), ErrorCode::kInvalidArgument, c.fragment);
+    EXPECT_THAT(parse_entry(c.entry, 1),
+                IsError(ErrorCode::kInvalidArgument, HasSubstr(c.fragment)));
   }
 }
 
@@ -292,7 +292,7 @@ TEST(SafetensorsHostile, UnsupportedDtypesAreNamed) {
   for (const std::string dtype : {"F64", "I64", "I32", "BOOL", "F8_E4M3", "f32"}) {
     auto result =
         parse_entry(R"({"dtype":")" + dtype + R"(","shape":[1],"data_offsets":[0,8]})", 8);
-    expect_error(result, ErrorCode::kInvalidArgument, "'" + dtype + "'");
+    EXPECT_THAT(result, IsError(ErrorCode::kInvalidArgument, HasSubstr("'" + dtype + "'")));
     EXPECT_THAT(result.error().message(), HasSubstr("'t'"));
   }
 }
@@ -312,46 +312,47 @@ TEST(SafetensorsHostile, BadShapes) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.shape);
-    expect_error(
+    EXPECT_THAT(
         parse_entry(R"({"dtype":"F32","shape":)" + c.shape + R"(,"data_offsets":[0,4]})", 4),
-        ErrorCode::kInvalidArgument, c.fragment);
+        IsError(ErrorCode::kInvalidArgument, HasSubstr(c.fragment)));
   }
 }
 
 TEST(SafetensorsHostile, BadOffsets) {
-  expect_error(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[2,0]})", 2),
-               ErrorCode::kInvalidArgument, "before it begins");
-  expect_error(parse_entry(R"({"dtype":"F32","shape":[2],"data_offsets":[0,4]})", 4),
-               ErrorCode::kInvalidArgument, "spans 4 bytes but shape [2] of F32 needs 8");
-  expect_error(parse_entry(R"({"dtype":"U8","shape":[4],"data_offsets":[0,4]})", 3),
-               ErrorCode::kDataLoss, "data is 3 bytes, tensor 't' needs 4");
-  expect_error(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[0,2]})", 5),
-               ErrorCode::kInvalidArgument, "3 bytes after the last tensor");
-  expect_error(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[1,3]})", 3),
-               ErrorCode::kInvalidArgument, "gap of 1 bytes before tensor 't'");
-  expect_error(parse(make_file(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
-                               R"("b":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}})",
-                               Bytes(4, 0))),
-               ErrorCode::kInvalidArgument, "overlap");
-  expect_error(parse(make_file(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
-                               R"("b":{"dtype":"U8","shape":[2],"data_offsets":[3,5]}})",
-                               Bytes(5, 0))),
-               ErrorCode::kInvalidArgument, "gap of 1 bytes before tensor 'b'");
-  expect_error(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[18446744073709551614,)"
-                           R"(18446744073709551615]})",
-                           2),
-               ErrorCode::kInvalidArgument, "spans 1 bytes");
-  expect_error(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[18446744073709551613,)"
-                           R"(18446744073709551615]})",
-                           2),
-               ErrorCode::kDataLoss, "needs 18446744073709551615");
+  EXPECT_THAT(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[2,0]})", 2),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("before it begins")));
+  EXPECT_THAT(parse_entry(R"({"dtype":"F32","shape":[2],"data_offsets":[0,4]})", 4),
+              IsError(ErrorCode::kInvalidArgument,
+                      HasSubstr("spans 4 bytes but shape [2] of F32 needs 8")));
+  EXPECT_THAT(parse_entry(R"({"dtype":"U8","shape":[4],"data_offsets":[0,4]})", 3),
+              IsError(ErrorCode::kDataLoss, HasSubstr("data is 3 bytes, tensor 't' needs 4")));
+  EXPECT_THAT(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[0,2]})", 5),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("3 bytes after the last tensor")));
+  EXPECT_THAT(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[1,3]})", 3),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("gap of 1 bytes before tensor 't'")));
+  EXPECT_THAT(parse(make_file(R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
+                              R"("b":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}})",
+                              Bytes(4, 0))),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("overlap")));
+  EXPECT_THAT(parse(make_file(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},)"
+                              R"("b":{"dtype":"U8","shape":[2],"data_offsets":[3,5]}})",
+                              Bytes(5, 0))),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("gap of 1 bytes before tensor 'b'")));
+  EXPECT_THAT(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[18446744073709551614,)"
+                          R"(18446744073709551615]})",
+                          2),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("spans 1 bytes")));
+  EXPECT_THAT(parse_entry(R"({"dtype":"U8","shape":[2],"data_offsets":[18446744073709551613,)"
+                          R"(18446744073709551615]})",
+                          2),
+              IsError(ErrorCode::kDataLoss, HasSubstr("needs 18446744073709551615")));
 }
 
 TEST(SafetensorsHostile, BadMetadata) {
-  expect_error(parse(make_file(R"({"__metadata__":[1]})", {})), ErrorCode::kInvalidArgument,
-               "__metadata__ is not a JSON object");
-  expect_error(parse(make_file(R"({"__metadata__":{"k":1}})", {})), ErrorCode::kInvalidArgument,
-               "'k' is not a string");
+  EXPECT_THAT(parse(make_file(R"({"__metadata__":[1]})", {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("__metadata__ is not a JSON object")));
+  EXPECT_THAT(parse(make_file(R"({"__metadata__":{"k":1}})", {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("'k' is not a string")));
 }
 
 TEST(SafetensorsHostile, HugeClaimedTensorFailsFastWithoutAllocating) {
@@ -364,7 +365,7 @@ TEST(SafetensorsHostile, HugeClaimedTensorFailsFastWithoutAllocating) {
   auto result = parse(file);
   const std::size_t largest = testing::largest_allocation();
   const auto elapsed = std::chrono::steady_clock::now() - start;
-  expect_error(result, ErrorCode::kDataLoss, "needs 4000000000000");
+  EXPECT_THAT(result, IsError(ErrorCode::kDataLoss, HasSubstr("needs 4000000000000")));
   EXPECT_LT(largest, 4096u);
   EXPECT_LT(elapsed, std::chrono::seconds(1));
 }
@@ -384,8 +385,10 @@ TEST(SafetensorsHostile, HugeShapeArrayIsRefusedWhileParsing) {
   testing::reset_peak_heap();
   auto result = parse(file);
   const std::size_t peak = testing::peak_heap_growth();
-  expect_error(result, ErrorCode::kInvalidArgument,
-               "tensor 't' holds more than 64 JSON values; an entry needs at most 14");
+  EXPECT_THAT(
+      result,
+      IsError(ErrorCode::kInvalidArgument,
+              HasSubstr("tensor 't' holds more than 64 JSON values; an entry needs at most 14")));
   EXPECT_LT(peak, std::size_t{1} << 20);
 }
 
@@ -399,8 +402,8 @@ TEST(SafetensorsHostile, MetadataWithTooManyKeysIsRefusedWhileParsing) {
   testing::reset_peak_heap();
   auto result = parse(file);
   const std::size_t peak = testing::peak_heap_growth();
-  expect_error(result, ErrorCode::kInvalidArgument,
-               "safetensors __metadata__ has more than 65536 entries");
+  EXPECT_THAT(result, IsError(ErrorCode::kInvalidArgument,
+                              HasSubstr("safetensors __metadata__ has more than 65536 entries")));
   // The keys are remembered to find duplicates (about 100 bytes each); the values are not.
   EXPECT_LT(peak, std::size_t{16} << 20);
 
@@ -412,10 +415,11 @@ TEST(SafetensorsHostile, MetadataWithTooManyKeysIsRefusedWhileParsing) {
 
 TEST(SafetensorsHostile, TensorCountIsBoundedByTheDataAndALimit) {
   // Two one-byte tensors need two data bytes: a header listing them over one byte is refused.
-  expect_error(parse(make_file(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
-                               R"("b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
-                               Bytes(1, 0))),
-               ErrorCode::kDataLoss, "lists more tensors than the 1-byte data buffer can hold");
+  EXPECT_THAT(parse(make_file(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                              R"("b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+                              Bytes(1, 0))),
+              IsError(ErrorCode::kDataLoss,
+                      HasSubstr("lists more tensors than the 1-byte data buffer can hold")));
   std::string header = "{";
   for (int i = 0; i <= 65536; ++i) {
     header += (i == 0 ? "\"t" : ",\"t") + std::to_string(i) +
@@ -423,8 +427,8 @@ TEST(SafetensorsHostile, TensorCountIsBoundedByTheDataAndALimit) {
               std::to_string(i + 1) + "]}";
   }
   header += "}";
-  expect_error(parse(make_file(header, Bytes(65537, 0))), ErrorCode::kInvalidArgument,
-               "lists more than 65536 tensors");
+  EXPECT_THAT(parse(make_file(header, Bytes(65537, 0))),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("lists more than 65536 tensors")));
 }
 
 TEST(SafetensorsHostile, EntriesAreReadAsTheyCloseAndKeepTheirChecks) {
@@ -432,13 +436,13 @@ TEST(SafetensorsHostile, EntriesAreReadAsTheyCloseAndKeepTheirChecks) {
   auto extra = parse_entry(R"({"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":{"y":[1,2]}})", 1);
   ASSERT_TRUE(extra) << extra.error().what();
   // A syntax error after a bad entry is reported as the syntax error.
-  expect_error(parse(make_file(R"({"t":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},)", {})),
-               ErrorCode::kInvalidArgument, "not valid JSON");
+  EXPECT_THAT(parse(make_file(R"({"t":{"dtype":"I64","shape":[1],"data_offsets":[0,8]},)", {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("not valid JSON")));
   // Metadata nested values and arrays are refused as non-strings.
-  expect_error(parse(make_file(R"({"__metadata__":{"k":{"a":[1,2,3]}}})", {})),
-               ErrorCode::kInvalidArgument, "'k' is not a string");
-  expect_error(parse(make_file(R"({"__metadata__":"text"})", {})), ErrorCode::kInvalidArgument,
-               "__metadata__ is not a JSON object");
+  EXPECT_THAT(parse(make_file(R"({"__metadata__":{"k":{"a":[1,2,3]}}})", {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("'k' is not a string")));
+  EXPECT_THAT(parse(make_file(R"({"__metadata__":"text"})", {})),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("__metadata__ is not a JSON object")));
 }
 
 TEST(SafetensorsHostile, ParsedTensorsAllocateOnlyTheirOwnBytes) {

@@ -12,12 +12,13 @@
 namespace rvae::protocol {
 namespace {
 
-using test::expect_error;
 using test::make_response;
 using test::pattern_bytes;
 using test::pattern_image;
 using test::tensor_response;
 using test::to_bytes;
+using ::testing::HasSubstr;
+using testing_support::IsError;
 
 Bytes read_test_file(const std::string& name) {
   std::ifstream in(std::string(RVAE_TEST_DATA_DIR) + "/" + name, std::ios::binary);
@@ -93,33 +94,37 @@ TEST(ParseDecodeReplyImage, FormatOtherThanRequestedIsAccepted) {
 TEST(ParseDecodeReplyImageErrors, WrongSize) {
   auto png = encode_png(pattern_image(16, 8));
   ASSERT_TRUE(png);
-  expect_error(
+  EXPECT_THAT(
       parse_decode_reply(image_response(std::move(*png)), expect_of(OutputType::kImage, 1, 16, 16)),
-      ErrorCode::kDataLoss,
-      "decode reply image is 16x8 (width x height), expected 16x16 (width x height)");
+      IsError(ErrorCode::kDataLoss,
+              HasSubstr(
+                  "decode reply image is 16x8 (width x height), expected 16x16 (width x height)")));
 }
 
 TEST(ParseDecodeReplyImageErrors, NotAnImage) {
   const DecodeExpectation expect = expect_of(OutputType::kImage, 1, 8, 8);
-  expect_error(parse_decode_reply(image_response({}), expect), ErrorCode::kDataLoss,
-               "not a PNG or JPEG image; it is an empty body");
-  expect_error(parse_decode_reply(image_response(to_bytes(R"({"error": "oops"})")), expect),
-               ErrorCode::kDataLoss, "a 17-byte JSON body: oops");
-  expect_error(
+  EXPECT_THAT(
+      parse_decode_reply(image_response({}), expect),
+      IsError(ErrorCode::kDataLoss, HasSubstr("not a PNG or JPEG image; it is an empty body")));
+  EXPECT_THAT(parse_decode_reply(image_response(to_bytes(R"({"error": "oops"})")), expect),
+              IsError(ErrorCode::kDataLoss, HasSubstr("a 17-byte JSON body: oops")));
+  EXPECT_THAT(
       parse_decode_reply(
           image_response(to_bytes("<html><head><title>502 Bad Gateway</title></head></html>")),
           expect),
-      ErrorCode::kDataLoss, "HTML page: 502 Bad Gateway");
-  expect_error(parse_decode_reply(image_response(to_bytes("Ok")), expect), ErrorCode::kDataLoss,
-               "a 2-byte text body: 'Ok'");
-  expect_error(parse_decode_reply(image_response(Bytes{0x00, 0x01, 0xAB, 0x47, 0xFF}), expect),
-               ErrorCode::kDataLoss, "a 5-byte body starting with bytes 00 01 AB 47 FF");
+      IsError(ErrorCode::kDataLoss, HasSubstr("HTML page: 502 Bad Gateway")));
+  EXPECT_THAT(parse_decode_reply(image_response(to_bytes("Ok")), expect),
+              IsError(ErrorCode::kDataLoss, HasSubstr("a 2-byte text body: 'Ok'")));
+  EXPECT_THAT(
+      parse_decode_reply(image_response(Bytes{0x00, 0x01, 0xAB, 0x47, 0xFF}), expect),
+      IsError(ErrorCode::kDataLoss, HasSubstr("a 5-byte body starting with bytes 00 01 AB 47 FF")));
   // The MP4 magic is not an image either.
-  expect_error(parse_decode_reply(image_response(read_test_file("clip_17f_64x64.mp4")), expect),
-               ErrorCode::kDataLoss, "starting with bytes 00 00 00 20 66 74 79 70");
+  EXPECT_THAT(
+      parse_decode_reply(image_response(read_test_file("clip_17f_64x64.mp4")), expect),
+      IsError(ErrorCode::kDataLoss, HasSubstr("starting with bytes 00 00 00 20 66 74 79 70")));
   // Only part of the PNG magic.
-  expect_error(parse_decode_reply(image_response(Bytes{0x89, 0x50, 0x4E}), expect),
-               ErrorCode::kDataLoss, "not a PNG or JPEG image");
+  EXPECT_THAT(parse_decode_reply(image_response(Bytes{0x89, 0x50, 0x4E}), expect),
+              IsError(ErrorCode::kDataLoss, HasSubstr("not a PNG or JPEG image")));
 }
 
 TEST(ParseDecodeReplyImageErrors, CutShortOrCorrupt) {
@@ -128,17 +133,17 @@ TEST(ParseDecodeReplyImageErrors, CutShortOrCorrupt) {
   png.resize(png.size() / 2);
   auto out = parse_decode_reply(image_response(std::move(png)),
                                 expect_of(OutputType::kImage, 1, 512, 512));
-  expect_error(out, ErrorCode::kDataLoss, "decode reply image");
+  EXPECT_THAT(out, IsError(ErrorCode::kDataLoss, HasSubstr("decode reply image")));
 
   // Valid magic, garbage after it: the codec's InvalidArgument becomes DataLoss.
   Bytes garbage = {0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4, 5, 6, 7, 8};
-  expect_error(parse_decode_reply(image_response(std::move(garbage)),
-                                  expect_of(OutputType::kImage, 1, 8, 8)),
-               ErrorCode::kDataLoss, "decode reply image");
+  EXPECT_THAT(parse_decode_reply(image_response(std::move(garbage)),
+                                 expect_of(OutputType::kImage, 1, 8, 8)),
+              IsError(ErrorCode::kDataLoss, HasSubstr("decode reply image")));
   Bytes jpeg_garbage = {0xFF, 0xD8, 0x00, 0x00, 0x00, 0x00};
-  expect_error(parse_decode_reply(image_response(std::move(jpeg_garbage)),
-                                  expect_of(OutputType::kImage, 1, 8, 8)),
-               ErrorCode::kDataLoss, "decode reply image");
+  EXPECT_THAT(parse_decode_reply(image_response(std::move(jpeg_garbage)),
+                                 expect_of(OutputType::kImage, 1, 8, 8)),
+              IsError(ErrorCode::kDataLoss, HasSubstr("decode reply image")));
 }
 
 TEST(ParseDecodeReplyImageErrors, PixelLimit) {
@@ -197,54 +202,54 @@ TEST(ParseDecodeReplyUInt8, VideoFramesOfEveryBatchItem) {
   ASSERT_TRUE(out) << out.error().what();
   EXPECT_EQ(out->images.size(), 10u);
   // A per-video shape is not what the protocol sends.
-  expect_error(
+  EXPECT_THAT(
       parse_decode_reply(tensor_response("[5,8,16,3]", "uint8", pattern_bytes(5 * 8 * 16 * 3)),
                          expect_of(OutputType::kUInt8, 2, 8, 16, 5)),
-      ErrorCode::kDataLoss, "shape [5,8,16,3] but the request expects [10,8,16,3]");
+      IsError(ErrorCode::kDataLoss,
+              HasSubstr("shape [5,8,16,3] but the request expects [10,8,16,3]")));
 }
 
 TEST(ParseDecodeReplyUInt8Errors, WrongDtypeOrShape) {
   const DecodeExpectation expect = expect_of(OutputType::kUInt8, 1, 8, 8);
-  expect_error(
+  EXPECT_THAT(
       parse_decode_reply(tensor_response("[1,8,8,3]", "float16", pattern_bytes(384)), expect),
-      ErrorCode::kDataLoss, "dtype float16 but uint8 pixels were asked for");
-  expect_error(
-      parse_decode_reply(tensor_response("[1,8,8,4]", "uint8", pattern_bytes(256)), expect),
-      ErrorCode::kDataLoss, "shape [1,8,8,4] but the request expects [1,8,8,3]");
-  expect_error(
-      parse_decode_reply(tensor_response("[1,3,8,8]", "uint8", pattern_bytes(192)), expect),
-      ErrorCode::kDataLoss, "shape [1,3,8,8] but the request expects [1,8,8,3]");
-  expect_error(
-      parse_decode_reply(tensor_response("[2,8,8,3]", "uint8", pattern_bytes(384)), expect),
-      ErrorCode::kDataLoss, "shape [2,8,8,3]");
-  expect_error(
-      parse_decode_reply(tensor_response("[1,8,8,3]", "uint8", pattern_bytes(191)), expect),
-      ErrorCode::kDataLoss, "reply body is 191 bytes");
-  expect_error(
+      IsError(ErrorCode::kDataLoss, HasSubstr("dtype float16 but uint8 pixels were asked for")));
+  EXPECT_THAT(parse_decode_reply(tensor_response("[1,8,8,4]", "uint8", pattern_bytes(256)), expect),
+              IsError(ErrorCode::kDataLoss,
+                      HasSubstr("shape [1,8,8,4] but the request expects [1,8,8,3]")));
+  EXPECT_THAT(parse_decode_reply(tensor_response("[1,3,8,8]", "uint8", pattern_bytes(192)), expect),
+              IsError(ErrorCode::kDataLoss,
+                      HasSubstr("shape [1,3,8,8] but the request expects [1,8,8,3]")));
+  EXPECT_THAT(parse_decode_reply(tensor_response("[2,8,8,3]", "uint8", pattern_bytes(384)), expect),
+              IsError(ErrorCode::kDataLoss, HasSubstr("shape [2,8,8,3]")));
+  EXPECT_THAT(parse_decode_reply(tensor_response("[1,8,8,3]", "uint8", pattern_bytes(191)), expect),
+              IsError(ErrorCode::kDataLoss, HasSubstr("reply body is 191 bytes")));
+  EXPECT_THAT(
       parse_decode_reply(make_response(200, {{"shape", "[1,8,8,3]"}}, pattern_bytes(192)), expect),
-      ErrorCode::kDataLoss, "no dtype header");
+      IsError(ErrorCode::kDataLoss, HasSubstr("no dtype header")));
 }
 
 TEST(ParseDecodeReplyUInt8Errors, LimitsAndImpossibleExpectations) {
   // Taller than an Image can be.
   auto tall = parse_decode_reply(tensor_response("[1,70000,1,3]", "uint8", pattern_bytes(210000)),
                                  expect_of(OutputType::kUInt8, 1, 70000, 1));
-  expect_error(tall, ErrorCode::kResourceExhausted, "65535");
+  EXPECT_THAT(tall, IsError(ErrorCode::kResourceExhausted, HasSubstr("65535")));
   ReplyLimits limits;
   limits.max_pixels = 63;
   auto big = parse_decode_reply(tensor_response("[1,8,8,3]", "uint8", pattern_bytes(192)),
                                 expect_of(OutputType::kUInt8, 1, 8, 8), limits);
-  expect_error(big, ErrorCode::kResourceExhausted, "above the limit of 63 pixels");
+  EXPECT_THAT(big,
+              IsError(ErrorCode::kResourceExhausted, HasSubstr("above the limit of 63 pixels")));
   limits.max_pixels = 64;
   EXPECT_TRUE(parse_decode_reply(tensor_response("[1,8,8,3]", "uint8", pattern_bytes(192)),
                                  expect_of(OutputType::kUInt8, 1, 8, 8), limits));
 
-  expect_error(parse_decode_reply(tensor_response("[1,8,8,3]", "uint8", pattern_bytes(192)),
-                                  expect_of(OutputType::kUInt8, 0, 8, 8)),
-               ErrorCode::kInternal, "impossible batch size");
-  expect_error(parse_decode_reply(tensor_response("[1,8,8,3]", "uint8", pattern_bytes(192)),
-                                  expect_of(OutputType::kUInt8, INT64_MAX / 2, 8, 8, 3)),
-               ErrorCode::kInternal, "impossible batch size");
+  EXPECT_THAT(parse_decode_reply(tensor_response("[1,8,8,3]", "uint8", pattern_bytes(192)),
+                                 expect_of(OutputType::kUInt8, 0, 8, 8)),
+              IsError(ErrorCode::kInternal, HasSubstr("impossible batch size")));
+  EXPECT_THAT(parse_decode_reply(tensor_response("[1,8,8,3]", "uint8", pattern_bytes(192)),
+                                 expect_of(OutputType::kUInt8, INT64_MAX / 2, 8, 8, 3)),
+              IsError(ErrorCode::kInternal, HasSubstr("impossible batch size")));
 }
 
 // ---- kFloatTensor
@@ -275,18 +280,19 @@ TEST(ParseDecodeReplyFloat, KeepsTheTensorAsReceived) {
 
 TEST(ParseDecodeReplyFloatErrors, WrongDtypeOrShape) {
   const DecodeExpectation expect = expect_of(OutputType::kFloatTensor, 1, 8, 8);
-  expect_error(
+  EXPECT_THAT(
       parse_decode_reply(tensor_response("[1,3,8,8]", "uint8", pattern_bytes(192)), expect),
-      ErrorCode::kDataLoss, "dtype uint8 but the raw float decoder output");
-  expect_error(
+      IsError(ErrorCode::kDataLoss, HasSubstr("dtype uint8 but the raw float decoder output")));
+  EXPECT_THAT(
       parse_decode_reply(tensor_response("[1,8,8,3]", "float16", pattern_bytes(384)), expect),
-      ErrorCode::kDataLoss, "shape [1,8,8,3] but the request expects [1,3,8,8]");
-  expect_error(parse_decode_reply(tensor_response("[1,3,8,8]", "float16", pattern_bytes(384)),
-                                  expect_of(OutputType::kFloatTensor, 1, 8, 8, 5)),
-               ErrorCode::kDataLoss, "the request expects [1,3,5,8,8]");
-  expect_error(
+      IsError(ErrorCode::kDataLoss,
+              HasSubstr("shape [1,8,8,3] but the request expects [1,3,8,8]")));
+  EXPECT_THAT(parse_decode_reply(tensor_response("[1,3,8,8]", "float16", pattern_bytes(384)),
+                                 expect_of(OutputType::kFloatTensor, 1, 8, 8, 5)),
+              IsError(ErrorCode::kDataLoss, HasSubstr("the request expects [1,3,5,8,8]")));
+  EXPECT_THAT(
       parse_decode_reply(tensor_response("[1,3,8,8]", "float64", pattern_bytes(768)), expect),
-      ErrorCode::kDataLoss, "unknown dtype 'float64'");
+      IsError(ErrorCode::kDataLoss, HasSubstr("unknown dtype 'float64'")));
 }
 
 // ---- kMp4
@@ -308,16 +314,17 @@ TEST(ParseDecodeReplyMp4, KeepsTheFile) {
 
 TEST(ParseDecodeReplyMp4Errors, NoFtypBox) {
   const DecodeExpectation expect = expect_of(OutputType::kMp4, 1, 64, 64, 17);
-  expect_error(parse_decode_reply(make_response(200, {}, {}), expect), ErrorCode::kDataLoss,
-               "not an MP4 file (no 'ftyp' box at byte 4); it is an empty body");
-  expect_error(
+  EXPECT_THAT(parse_decode_reply(make_response(200, {}, {}), expect),
+              IsError(ErrorCode::kDataLoss,
+                      HasSubstr("not an MP4 file (no 'ftyp' box at byte 4); it is an empty body")));
+  EXPECT_THAT(
       parse_decode_reply(make_response(200, {}, Bytes{0, 0, 0, 0x20, 'f', 't', 'p'}), expect),
-      ErrorCode::kDataLoss, "no 'ftyp' box");
-  expect_error(parse_decode_reply(
-                   make_response(200, {}, Bytes{0, 0, 0, 0x20, 'm', 'o', 'o', 'v', 0, 0}), expect),
-               ErrorCode::kDataLoss, "no 'ftyp' box");
-  expect_error(parse_decode_reply(make_response(200, {}, to_bytes(R"({"error": "x"})")), expect),
-               ErrorCode::kDataLoss, "JSON body");
+      IsError(ErrorCode::kDataLoss, HasSubstr("no 'ftyp' box")));
+  EXPECT_THAT(parse_decode_reply(
+                  make_response(200, {}, Bytes{0, 0, 0, 0x20, 'm', 'o', 'o', 'v', 0, 0}), expect),
+              IsError(ErrorCode::kDataLoss, HasSubstr("no 'ftyp' box")));
+  EXPECT_THAT(parse_decode_reply(make_response(200, {}, to_bytes(R"({"error": "x"})")), expect),
+              IsError(ErrorCode::kDataLoss, HasSubstr("JSON body")));
 }
 
 // ---- Every type
@@ -337,9 +344,9 @@ TEST(ParseDecodeReply, NonOkStatusIsTheServerErrorForEveryType) {
 }
 
 TEST(ParseDecodeReply, UnknownOutputTypeIsInternal) {
-  expect_error(parse_decode_reply(make_response(200, {}, pattern_bytes(4)),
-                                  expect_of(static_cast<OutputType>(77), 1, 8, 8)),
-               ErrorCode::kInternal, "unknown output type");
+  EXPECT_THAT(parse_decode_reply(make_response(200, {}, pattern_bytes(4)),
+                                 expect_of(static_cast<OutputType>(77), 1, 8, 8)),
+              IsError(ErrorCode::kInternal, HasSubstr("unknown output type")));
 }
 
 }  // namespace

@@ -13,8 +13,9 @@ namespace rvae::protocol {
 namespace {
 
 using test::decode_request_for;
-using test::expect_error;
 using test::header_lines;
+using ::testing::HasSubstr;
+using testing_support::IsError;
 
 constexpr const char* kSdDecode =
     "https://q1bj3bpq6kzilnsu.us-east-1.aws.endpoints.huggingface.cloud/";
@@ -285,28 +286,28 @@ TEST(BuildDecodeRequest, ContinuesAnExistingQueryAndAcceptsAnyCaseScheme) {
 TEST(BuildDecodeRequestErrors, BadEndpoints) {
   const Latents latents({1, 4, 8, 8}, DType::kFloat16);
   const DecodeOptions options;
-  expect_error(decode_request_for("", latents.view(), options), ErrorCode::kInvalidArgument,
-               "endpoint is empty");
-  expect_error(decode_request_for("ftp://h/", latents.view(), options), ErrorCode::kInvalidArgument,
-               "http:// or https://");
-  expect_error(decode_request_for("h/x", latents.view(), options), ErrorCode::kInvalidArgument,
-               "http:// or https://");
-  expect_error(decode_request_for("https://", latents.view(), options), ErrorCode::kInvalidArgument,
-               "no host");
-  expect_error(decode_request_for("http:///path", latents.view(), options),
-               ErrorCode::kInvalidArgument, "no host");
-  expect_error(decode_request_for("https://?a=b", latents.view(), options),
-               ErrorCode::kInvalidArgument, "no host");
-  expect_error(decode_request_for("https://h/a b", latents.view(), options),
-               ErrorCode::kInvalidArgument, "offset 11");
-  expect_error(decode_request_for(" https://h/", latents.view(), options),
-               ErrorCode::kInvalidArgument, "control character");
-  expect_error(decode_request_for("https://h/\n", latents.view(), options),
-               ErrorCode::kInvalidArgument, "control character");
-  expect_error(decode_request_for("https://h/\x7f", latents.view(), options),
-               ErrorCode::kInvalidArgument, "control character");
-  expect_error(decode_request_for("https://h/#frag", latents.view(), options),
-               ErrorCode::kInvalidArgument, "fragment");
+  EXPECT_THAT(decode_request_for("", latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("endpoint is empty")));
+  EXPECT_THAT(decode_request_for("ftp://h/", latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("http:// or https://")));
+  EXPECT_THAT(decode_request_for("h/x", latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("http:// or https://")));
+  EXPECT_THAT(decode_request_for("https://", latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("no host")));
+  EXPECT_THAT(decode_request_for("http:///path", latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("no host")));
+  EXPECT_THAT(decode_request_for("https://?a=b", latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("no host")));
+  EXPECT_THAT(decode_request_for("https://h/a b", latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("offset 11")));
+  EXPECT_THAT(decode_request_for(" https://h/", latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("control character")));
+  EXPECT_THAT(decode_request_for("https://h/\n", latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("control character")));
+  EXPECT_THAT(decode_request_for("https://h/\x7f", latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("control character")));
+  EXPECT_THAT(decode_request_for("https://h/#frag", latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("fragment")));
   // The message must not echo the URL (it may carry credentials).
   auto result = decode_request_for("https://user:secret@h/ x", latents.view(), options);
   ASSERT_FALSE(result);
@@ -317,38 +318,42 @@ TEST(BuildDecodeRequestErrors, BadLatentViews) {
   Latents latents({1, 4, 8, 8}, DType::kFloat16);
   TensorView view = latents.view();
   view.size_bytes -= 1;
-  expect_error(decode_request_for(kSdDecode, view, {}), ErrorCode::kInvalidArgument, "latents");
+  EXPECT_THAT(decode_request_for(kSdDecode, view, {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("latents")));
   view = latents.view();
   view.data = nullptr;
-  expect_error(decode_request_for(kSdDecode, view, {}), ErrorCode::kInvalidArgument, "latents");
+  EXPECT_THAT(decode_request_for(kSdDecode, view, {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("latents")));
   view = latents.view();
   view.shape = {1, 4, 0, 8};
-  expect_error(decode_request_for(kSdDecode, view, {}), ErrorCode::kInvalidArgument, "latents");
+  EXPECT_THAT(decode_request_for(kSdDecode, view, {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("latents")));
 
   const Latents bytes({1, 4, 8, 8}, DType::kUInt8);
-  expect_error(decode_request_for(kSdDecode, bytes.view(), {}), ErrorCode::kInvalidArgument,
-               "uint8");
+  EXPECT_THAT(decode_request_for(kSdDecode, bytes.view(), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("uint8")));
 }
 
 TEST(BuildDecodeRequestErrors, BadRanks) {
   const Latents rank2({4, 64}, DType::kFloat16);
-  expect_error(decode_request_for(kSdDecode, rank2.view(), {}), ErrorCode::kInvalidArgument,
-               "[B,C,h,w], packed [B,L,4C] or video [B,C,T,h,w]");
+  EXPECT_THAT(decode_request_for(kSdDecode, rank2.view(), {}),
+              IsError(ErrorCode::kInvalidArgument,
+                      HasSubstr("[B,C,h,w], packed [B,L,4C] or video [B,C,T,h,w]")));
   const Latents rank1({64}, DType::kFloat16);
-  expect_error(decode_request_for(kSdDecode, rank1.view(), {}), ErrorCode::kInvalidArgument,
-               "[64]");
+  EXPECT_THAT(decode_request_for(kSdDecode, rank1.view(), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("[64]")));
 }
 
 TEST(BuildDecodeRequestErrors, BadEnumValues) {
   const Latents latents({1, 4, 8, 8}, DType::kFloat16);
   DecodeOptions options;
   options.output_type = static_cast<OutputType>(42);
-  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
-               "unknown output type");
+  EXPECT_THAT(decode_request_for(kSdDecode, latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("unknown output type")));
   options = {};
   options.image_format = static_cast<ImageFormat>(42);
-  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
-               "unknown image format");
+  EXPECT_THAT(decode_request_for(kSdDecode, latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("unknown image format")));
 }
 
 TEST(BuildDecodeRequestErrors, BadFactors) {
@@ -357,20 +362,20 @@ TEST(BuildDecodeRequestErrors, BadFactors) {
                      -std::numeric_limits<double>::infinity()}) {
     DecodeOptions options;
     options.scaling_factor = bad;
-    expect_error(decode_request_for(kSdDecode, latents.view(), options),
-                 ErrorCode::kInvalidArgument, "scaling_factor must be finite");
+    EXPECT_THAT(decode_request_for(kSdDecode, latents.view(), options),
+                IsError(ErrorCode::kInvalidArgument, HasSubstr("scaling_factor must be finite")));
     options = {};
     options.shift_factor = bad;
-    expect_error(decode_request_for(kSdDecode, latents.view(), options),
-                 ErrorCode::kInvalidArgument, "shift_factor must be finite");
+    EXPECT_THAT(decode_request_for(kSdDecode, latents.view(), options),
+                IsError(ErrorCode::kInvalidArgument, HasSubstr("shift_factor must be finite")));
   }
   DecodeOptions options;
   options.scaling_factor = 0.0;
-  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
-               "scaling_factor must not be 0");
+  EXPECT_THAT(decode_request_for(kSdDecode, latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("scaling_factor must not be 0")));
   options.scaling_factor = -0.0;
-  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
-               "scaling_factor must not be 0");
+  EXPECT_THAT(decode_request_for(kSdDecode, latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("scaling_factor must not be 0")));
 }
 
 TEST(BuildDecodeRequestErrors, BadHeightOrWidth) {
@@ -378,19 +383,21 @@ TEST(BuildDecodeRequestErrors, BadHeightOrWidth) {
   DecodeOptions options;
   options.height = 0;
   options.width = 64;
-  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
-               "height must be positive; got 0");
+  EXPECT_THAT(decode_request_for(kSdDecode, latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("height must be positive; got 0")));
   options.height = 64;
   options.width = -8;
-  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
-               "width must be positive; got -8");
+  EXPECT_THAT(decode_request_for(kSdDecode, latents.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("width must be positive; got -8")));
   options.width.reset();
-  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
-               "height and width must be set together");
+  EXPECT_THAT(
+      decode_request_for(kSdDecode, latents.view(), options),
+      IsError(ErrorCode::kInvalidArgument, HasSubstr("height and width must be set together")));
   options.height.reset();
   options.width = 64;
-  expect_error(decode_request_for(kSdDecode, latents.view(), options), ErrorCode::kInvalidArgument,
-               "height and width must be set together");
+  EXPECT_THAT(
+      decode_request_for(kSdDecode, latents.view(), options),
+      IsError(ErrorCode::kInvalidArgument, HasSubstr("height and width must be set together")));
 }
 
 TEST(BuildDecodeRequestErrors, HeightOrWidthDisagreeingWithUnpackedLatents) {
@@ -398,58 +405,60 @@ TEST(BuildDecodeRequestErrors, HeightOrWidthDisagreeingWithUnpackedLatents) {
   DecodeOptions options;
   options.height = 128;
   options.width = 64;
-  expect_error(decode_request_for(kSdDecode, image.view(), options), ErrorCode::kInvalidArgument,
-               "height 128 disagrees");
+  EXPECT_THAT(decode_request_for(kSdDecode, image.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("height 128 disagrees")));
   options.height = 64;
   options.width = 72;
-  expect_error(decode_request_for(kSdDecode, image.view(), options), ErrorCode::kInvalidArgument,
-               "width 72 disagrees");
+  EXPECT_THAT(decode_request_for(kSdDecode, image.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("width 72 disagrees")));
   const Latents video({1, 16, 2, 8, 8}, DType::kFloat16);
   options.output_type = OutputType::kMp4;
-  expect_error(decode_request_for(kHunyuanDecode, video.view(), options),
-               ErrorCode::kInvalidArgument, "width 72 disagrees");
+  EXPECT_THAT(decode_request_for(kHunyuanDecode, video.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("width 72 disagrees")));
 }
 
 TEST(BuildDecodeRequestErrors, BadPackedLatents) {
   const Latents packed({1, 4, 64}, DType::kBFloat16);  // 32x32 pixels: (32/16)^2 = 4 tokens.
   DecodeOptions options;
-  expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
-               "need the output size: set height and width");
+  EXPECT_THAT(decode_request_for(kFluxDecode, packed.view(), options),
+              IsError(ErrorCode::kInvalidArgument,
+                      HasSubstr("need the output size: set height and width")));
   options.height = 40;
   options.width = 32;
-  expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
-               "multiples of 16; got 40x32");
+  EXPECT_THAT(decode_request_for(kFluxDecode, packed.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("multiples of 16; got 40x32")));
   options.height = 32;
   options.width = 24;
-  expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
-               "multiples of 16");
+  EXPECT_THAT(decode_request_for(kFluxDecode, packed.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("multiples of 16")));
   options.height = 32;
   options.width = 64;
-  expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
-               "have 4 tokens but height 32 and width 64 need");
+  EXPECT_THAT(decode_request_for(kFluxDecode, packed.view(), options),
+              IsError(ErrorCode::kInvalidArgument,
+                      HasSubstr("have 4 tokens but height 32 and width 64 need")));
   const Latents odd({1, 4, 62}, DType::kBFloat16);
   options.height = 32;
   options.width = 32;
-  expect_error(decode_request_for(kFluxDecode, odd.view(), options), ErrorCode::kInvalidArgument,
-               "divisible by 4");
+  EXPECT_THAT(decode_request_for(kFluxDecode, odd.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("divisible by 4")));
 }
 
 TEST(BuildDecodeRequestErrors, OutputTypeAndLayoutMismatch) {
   const Latents batch({2, 4, 8, 8}, DType::kFloat16);
-  expect_error(decode_request_for(kSdDecode, batch.view(), {}), ErrorCode::kInvalidArgument,
-               "ask for uint8 frames for batches");
+  EXPECT_THAT(decode_request_for(kSdDecode, batch.view(), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("ask for uint8 frames for batches")));
   const Latents video({1, 16, 2, 8, 8}, DType::kFloat16);
-  expect_error(decode_request_for(kHunyuanDecode, video.view(), {}), ErrorCode::kInvalidArgument,
-               "ask for MP4 or uint8 frames");
+  EXPECT_THAT(decode_request_for(kHunyuanDecode, video.view(), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("ask for MP4 or uint8 frames")));
   DecodeOptions options;
   options.output_type = OutputType::kMp4;
-  expect_error(decode_request_for(kSdDecode, batch.view(), options), ErrorCode::kInvalidArgument,
-               "an MP4 reply needs video latents");
+  EXPECT_THAT(decode_request_for(kSdDecode, batch.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("an MP4 reply needs video latents")));
   const Latents packed({1, 4, 64}, DType::kBFloat16);
   options.height = 32;
   options.width = 32;
-  expect_error(decode_request_for(kFluxDecode, packed.view(), options), ErrorCode::kInvalidArgument,
-               "an MP4 reply needs video latents");
+  EXPECT_THAT(decode_request_for(kFluxDecode, packed.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("an MP4 reply needs video latents")));
 }
 
 TEST(BuildDecodeRequestErrors, BadVideoFrameArithmetic) {
@@ -457,16 +466,17 @@ TEST(BuildDecodeRequestErrors, BadVideoFrameArithmetic) {
   DecodeOptions options;
   options.output_type = OutputType::kUInt8;
   options.temporal_compression = 0;
-  expect_error(decode_request_for(kHunyuanDecode, video.view(), options),
-               ErrorCode::kInvalidArgument, "temporal_compression must be at least 1; got 0");
+  EXPECT_THAT(decode_request_for(kHunyuanDecode, video.view(), options),
+              IsError(ErrorCode::kInvalidArgument,
+                      HasSubstr("temporal_compression must be at least 1; got 0")));
 
   // Views whose sizes are only arithmetic: the builder never reads the bytes.
   const std::uint8_t byte = 0;
   TensorView huge_t{
       &byte, std::size_t{1} << 63, {1, 1, std::int64_t{1} << 62, 1, 1}, DType::kFloat16};
   options.temporal_compression = 4;
-  expect_error(decode_request_for(kHunyuanDecode, huge_t, options), ErrorCode::kInvalidArgument,
-               "too many frames");
+  EXPECT_THAT(decode_request_for(kHunyuanDecode, huge_t, options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("too many frames")));
 }
 
 TEST(BuildDecodeRequestErrors, LatentSidesTooLargeForPixels) {
@@ -474,11 +484,11 @@ TEST(BuildDecodeRequestErrors, LatentSidesTooLargeForPixels) {
   TensorView tall{&byte, std::size_t{1} << 61, {1, 1, std::int64_t{1} << 60, 1}, DType::kFloat16};
   DecodeOptions options;
   options.output_type = OutputType::kUInt8;
-  expect_error(decode_request_for(kSdDecode, tall, options), ErrorCode::kInvalidArgument,
-               "latent height");
+  EXPECT_THAT(decode_request_for(kSdDecode, tall, options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("latent height")));
   TensorView wide{&byte, std::size_t{1} << 61, {1, 1, 1, std::int64_t{1} << 60}, DType::kFloat16};
-  expect_error(decode_request_for(kSdDecode, wide, options), ErrorCode::kInvalidArgument,
-               "latent width");
+  EXPECT_THAT(decode_request_for(kSdDecode, wide, options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("latent width")));
 }
 
 }  // namespace

@@ -14,9 +14,10 @@ namespace rvae::protocol {
 namespace {
 
 using test::encode_request_for;
-using test::expect_error;
 using test::header_lines;
 using test::pattern_image;
+using ::testing::HasSubstr;
+using testing_support::IsError;
 
 constexpr const char* kSdEncode =
     "https://qc6479g0aac6qwy9.us-east-1.aws.endpoints.huggingface.cloud/";
@@ -106,40 +107,43 @@ TEST(BuildEncodeImageRequest, AlphaIsDropped) {
 
 TEST(BuildEncodeImageRequestErrors, InvalidInputs) {
   const Image image = pattern_image(8, 8);
-  expect_error(encode_request_for("", image, {}), ErrorCode::kInvalidArgument, "endpoint");
-  expect_error(encode_request_for("file:///x", image, {}), ErrorCode::kInvalidArgument,
-               "http:// or https://");
+  EXPECT_THAT(encode_request_for("", image, {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("endpoint")));
+  EXPECT_THAT(encode_request_for("file:///x", image, {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("http:// or https://")));
 
-  expect_error(encode_request_for(kSdEncode, pattern_image(12, 8), {}), ErrorCode::kInvalidArgument,
-               "image size 12x8");
-  expect_error(encode_request_for(kSdEncode, pattern_image(8, 20), {}), ErrorCode::kInvalidArgument,
-               "image size 8x20");
+  EXPECT_THAT(encode_request_for(kSdEncode, pattern_image(12, 8), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("image size 12x8")));
+  EXPECT_THAT(encode_request_for(kSdEncode, pattern_image(8, 20), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("image size 8x20")));
 
   Image bad = pattern_image(8, 8);
   bad.pixels.pop_back();
-  expect_error(encode_request_for(kSdEncode, bad, {}), ErrorCode::kInvalidArgument, "image");
+  EXPECT_THAT(encode_request_for(kSdEncode, bad, {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("image")));
   Image two_channels = pattern_image(8, 8, 2);
-  expect_error(encode_request_for(kSdEncode, two_channels, {}), ErrorCode::kInvalidArgument,
-               "image");
+  EXPECT_THAT(encode_request_for(kSdEncode, two_channels, {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("image")));
 
   EncodeOptions options;
   options.scaling_factor = 0.0;
-  expect_error(encode_request_for(kSdEncode, image, options), ErrorCode::kInvalidArgument,
-               "scaling_factor must not be 0");
+  EXPECT_THAT(encode_request_for(kSdEncode, image, options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("scaling_factor must not be 0")));
   options.scaling_factor = std::numeric_limits<double>::infinity();
-  expect_error(encode_request_for(kSdEncode, image, options), ErrorCode::kInvalidArgument,
-               "scaling_factor must be finite");
+  EXPECT_THAT(encode_request_for(kSdEncode, image, options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("scaling_factor must be finite")));
   options = {};
   options.shift_factor = std::nan("");
-  expect_error(encode_request_for(kSdEncode, image, options), ErrorCode::kInvalidArgument,
-               "shift_factor must be finite");
+  EXPECT_THAT(encode_request_for(kSdEncode, image, options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("shift_factor must be finite")));
   options = {};
   options.content_type = "";
-  expect_error(encode_request_for(kSdEncode, image, options), ErrorCode::kInvalidArgument,
-               "content_type is empty");
+  EXPECT_THAT(encode_request_for(kSdEncode, image, options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("content_type is empty")));
   options.content_type = "image/png\r\nX-Evil: 1";
-  expect_error(encode_request_for(kSdEncode, image, options), ErrorCode::kInvalidArgument,
-               "content_type contains a control character");
+  EXPECT_THAT(
+      encode_request_for(kSdEncode, image, options),
+      IsError(ErrorCode::kInvalidArgument, HasSubstr("content_type contains a control character")));
 }
 
 struct Pixels {
@@ -192,31 +196,32 @@ TEST(BuildEncodeTensorRequest, HalfFloatsAndContentType) {
 
 TEST(BuildEncodeTensorRequestErrors, InvalidInputs) {
   const Pixels good({1, 3, 8, 8}, DType::kFloat32, 4);
-  expect_error(encode_request_for("https//h", good.view(), {}), ErrorCode::kInvalidArgument,
-               "http:// or https://");
+  EXPECT_THAT(encode_request_for("https//h", good.view(), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("http:// or https://")));
   TensorView view = good.view();
   view.size_bytes = 4;
-  expect_error(encode_request_for(kSdEncode, view, {}), ErrorCode::kInvalidArgument, "pixels");
+  EXPECT_THAT(encode_request_for(kSdEncode, view, {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("pixels")));
 
   const Pixels bytes({1, 3, 8, 8}, DType::kUInt8, 1);
-  expect_error(encode_request_for(kSdEncode, bytes.view(), {}), ErrorCode::kInvalidArgument,
-               "got uint8");
+  EXPECT_THAT(encode_request_for(kSdEncode, bytes.view(), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("got uint8")));
   const Pixels rank3({3, 8, 8}, DType::kFloat32, 4);
-  expect_error(encode_request_for(kSdEncode, rank3.view(), {}), ErrorCode::kInvalidArgument,
-               "[B,3,H,W]; got [3,8,8]");
+  EXPECT_THAT(encode_request_for(kSdEncode, rank3.view(), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("[B,3,H,W]; got [3,8,8]")));
   const Pixels four_channels({1, 4, 8, 8}, DType::kFloat32, 4);
-  expect_error(encode_request_for(kSdEncode, four_channels.view(), {}), ErrorCode::kInvalidArgument,
-               "[B,3,H,W]; got [1,4,8,8]");
+  EXPECT_THAT(encode_request_for(kSdEncode, four_channels.view(), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("[B,3,H,W]; got [1,4,8,8]")));
   const Pixels odd_h({1, 3, 12, 8}, DType::kFloat32, 4);
-  expect_error(encode_request_for(kSdEncode, odd_h.view(), {}), ErrorCode::kInvalidArgument,
-               "multiples of 8");
+  EXPECT_THAT(encode_request_for(kSdEncode, odd_h.view(), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("multiples of 8")));
   const Pixels odd_w({1, 3, 8, 4}, DType::kFloat32, 4);
-  expect_error(encode_request_for(kSdEncode, odd_w.view(), {}), ErrorCode::kInvalidArgument,
-               "multiples of 8");
+  EXPECT_THAT(encode_request_for(kSdEncode, odd_w.view(), {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("multiples of 8")));
   EncodeOptions options;
   options.scaling_factor = -std::numeric_limits<double>::infinity();
-  expect_error(encode_request_for(kSdEncode, good.view(), options), ErrorCode::kInvalidArgument,
-               "scaling_factor must be finite");
+  EXPECT_THAT(encode_request_for(kSdEncode, good.view(), options),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("scaling_factor must be finite")));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "protocol/protocol.hpp"
+#include "support/result_matchers.hpp"
 
 namespace rvae::protocol::test {
 
@@ -90,15 +91,6 @@ inline Image pattern_image(int width, int height, int channels = 3, unsigned see
                                    static_cast<std::size_t>(channels),
                                seed);
   return image;
-}
-
-template <typename T>
-void expect_error(const Result<T>& result, ErrorCode code, std::string_view substring) {
-  ASSERT_FALSE(result.has_value())
-      << "expected " << to_string(code) << " containing '" << substring << "'";
-  EXPECT_EQ(result.error().code(), code)
-      << "got " << to_string(result.error().code()) << ": " << result.error().message();
-  EXPECT_THAT(result.error().message(), ::testing::HasSubstr(std::string(substring)));
 }
 
 }  // namespace rvae::protocol::test

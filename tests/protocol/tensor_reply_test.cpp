@@ -10,10 +10,11 @@
 namespace rvae::protocol {
 namespace {
 
-using test::expect_error;
 using test::make_response;
 using test::pattern_bytes;
 using test::tensor_response;
+using ::testing::HasSubstr;
+using testing_support::IsError;
 
 TEST(ParseTensorReply, TakesTheBodyWithoutCopying) {
   Bytes body = pattern_bytes(1 * 3 * 2 * 2 * 2);
@@ -59,13 +60,13 @@ TEST(ParseTensorReplyErrors, NonOkStatusIsTheServerError) {
 }
 
 TEST(ParseTensorReplyErrors, MissingHeaders) {
-  expect_error(parse_tensor_reply(make_response(200, {{"dtype", "uint8"}}, pattern_bytes(4))),
-               ErrorCode::kDataLoss, "no shape header");
-  expect_error(parse_tensor_reply(make_response(200, {{"shape", "[4]"}}, pattern_bytes(4))),
-               ErrorCode::kDataLoss, "no dtype header");
+  EXPECT_THAT(parse_tensor_reply(make_response(200, {{"dtype", "uint8"}}, pattern_bytes(4))),
+              IsError(ErrorCode::kDataLoss, HasSubstr("no shape header")));
+  EXPECT_THAT(parse_tensor_reply(make_response(200, {{"shape", "[4]"}}, pattern_bytes(4))),
+              IsError(ErrorCode::kDataLoss, HasSubstr("no dtype header")));
   // A JSON body instead of a tensor (e.g. Accept was not honoured) is described.
-  expect_error(parse_tensor_reply(make_response(200, {}, test::to_bytes(R"({"x": [1, 2]})"))),
-               ErrorCode::kDataLoss, R"(JSON body: {"x":[1,2]})");
+  EXPECT_THAT(parse_tensor_reply(make_response(200, {}, test::to_bytes(R"({"x": [1, 2]})"))),
+              IsError(ErrorCode::kDataLoss, HasSubstr(R"(JSON body: {"x":[1,2]})")));
 }
 
 TEST(ParseTensorReplyErrors, MalformedShapeHeaders) {
@@ -86,47 +87,54 @@ TEST(ParseTensorReplyErrors, MalformedShapeHeaders) {
            Case{"[18446744073709551616]", "positive integers only"},  // 2^64, parsed as a float
        }) {
     SCOPED_TRACE(c.header);
-    expect_error(parse_tensor_reply(tensor_response(c.header, "uint8", pattern_bytes(4))),
-                 ErrorCode::kDataLoss, c.message);
+    EXPECT_THAT(parse_tensor_reply(tensor_response(c.header, "uint8", pattern_bytes(4))),
+                IsError(ErrorCode::kDataLoss, HasSubstr(c.message)));
   }
-  expect_error(parse_tensor_reply(tensor_response("[1,2", "uint8", pattern_bytes(4))),
-               ErrorCode::kDataLoss, "shape header '[1,2' is not JSON");
-  expect_error(parse_tensor_reply(tensor_response("[" + std::string(300, '1') + "]", "uint8", {})),
-               ErrorCode::kDataLoss, "shape header is too long");
+  EXPECT_THAT(parse_tensor_reply(tensor_response("[1,2", "uint8", pattern_bytes(4))),
+              IsError(ErrorCode::kDataLoss, HasSubstr("shape header '[1,2' is not JSON")));
+  EXPECT_THAT(parse_tensor_reply(tensor_response("[" + std::string(300, '1') + "]", "uint8", {})),
+              IsError(ErrorCode::kDataLoss, HasSubstr("shape header is too long")));
 }
 
 TEST(ParseTensorReplyErrors, UnknownDtype) {
-  expect_error(parse_tensor_reply(tensor_response("[4]", "float64", pattern_bytes(32))),
-               ErrorCode::kDataLoss, "unknown dtype 'float64'");
+  EXPECT_THAT(parse_tensor_reply(tensor_response("[4]", "float64", pattern_bytes(32))),
+              IsError(ErrorCode::kDataLoss, HasSubstr("unknown dtype 'float64'")));
   // Exact spelling, as the server compares it.
-  expect_error(parse_tensor_reply(tensor_response("[4]", "Float16", pattern_bytes(8))),
-               ErrorCode::kDataLoss, "unknown dtype 'Float16'");
-  expect_error(parse_tensor_reply(tensor_response("[4]", "int8\n", pattern_bytes(4))),
-               ErrorCode::kDataLoss, "unknown dtype 'int8'");
+  EXPECT_THAT(parse_tensor_reply(tensor_response("[4]", "Float16", pattern_bytes(8))),
+              IsError(ErrorCode::kDataLoss, HasSubstr("unknown dtype 'Float16'")));
+  EXPECT_THAT(parse_tensor_reply(tensor_response("[4]", "int8\n", pattern_bytes(4))),
+              IsError(ErrorCode::kDataLoss, HasSubstr("unknown dtype 'int8'")));
 }
 
 TEST(ParseTensorReplyErrors, AbsurdShapeDoesNotOverflowOrAllocate) {
-  expect_error(
+  EXPECT_THAT(
       parse_tensor_reply(tensor_response("[4294967296,4294967296,3]", "uint8", pattern_bytes(12))),
-      ErrorCode::kDataLoss, "[4294967296,4294967296,3] dtype uint8 is impossible");
-  expect_error(parse_tensor_reply(tensor_response("[9223372036854775807,2]", "float32", {})),
-               ErrorCode::kDataLoss, "is impossible");
+      IsError(ErrorCode::kDataLoss,
+              HasSubstr("[4294967296,4294967296,3] dtype uint8 is impossible")));
+  EXPECT_THAT(parse_tensor_reply(tensor_response("[9223372036854775807,2]", "float32", {})),
+              IsError(ErrorCode::kDataLoss, HasSubstr("is impossible")));
   // Large but representable: a plain length mismatch.
-  expect_error(parse_tensor_reply(tensor_response("[1099511627776]", "uint8", pattern_bytes(3))),
-               ErrorCode::kDataLoss,
-               "reply body is 3 bytes, shape [1099511627776] dtype uint8 needs 1099511627776");
+  EXPECT_THAT(
+      parse_tensor_reply(tensor_response("[1099511627776]", "uint8", pattern_bytes(3))),
+      IsError(ErrorCode::kDataLoss,
+              HasSubstr(
+                  "reply body is 3 bytes, shape [1099511627776] dtype uint8 needs 1099511627776")));
 }
 
 TEST(ParseTensorReplyErrors, BodyLengthMustMatchExactly) {
   // [1,3,2,2] float16 = 12 elements * 2 bytes = 24.
-  expect_error(parse_tensor_reply(tensor_response("[1,3,2,2]", "float16", pattern_bytes(23))),
-               ErrorCode::kDataLoss,
-               "reply body is 23 bytes, shape [1,3,2,2] dtype float16 needs 24 (cut short)");
-  expect_error(parse_tensor_reply(tensor_response("[1,3,2,2]", "float16", pattern_bytes(25))),
-               ErrorCode::kDataLoss,
-               "reply body is 25 bytes, shape [1,3,2,2] dtype float16 needs 24 (extra bytes)");
-  expect_error(parse_tensor_reply(tensor_response("[1,3,2,2]", "float16", {})),
-               ErrorCode::kDataLoss, "reply body is 0 bytes");
+  EXPECT_THAT(
+      parse_tensor_reply(tensor_response("[1,3,2,2]", "float16", pattern_bytes(23))),
+      IsError(
+          ErrorCode::kDataLoss,
+          HasSubstr("reply body is 23 bytes, shape [1,3,2,2] dtype float16 needs 24 (cut short)")));
+  EXPECT_THAT(
+      parse_tensor_reply(tensor_response("[1,3,2,2]", "float16", pattern_bytes(25))),
+      IsError(ErrorCode::kDataLoss,
+              HasSubstr(
+                  "reply body is 25 bytes, shape [1,3,2,2] dtype float16 needs 24 (extra bytes)")));
+  EXPECT_THAT(parse_tensor_reply(tensor_response("[1,3,2,2]", "float16", {})),
+              IsError(ErrorCode::kDataLoss, HasSubstr("reply body is 0 bytes")));
 }
 
 }  // namespace

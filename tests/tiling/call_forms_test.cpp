@@ -14,10 +14,13 @@
 #include "rvae/presets.hpp"
 #include "rvae/tensor.hpp"
 #include "rvae/tiled.hpp"
+#include "support/test_data.hpp"
 #include "tiling/tiling_test_support.hpp"
 
 namespace rvae::tiling_test {
 namespace {
+
+using testing_support::gradient_image;
 
 class CallFormsTest : public ::testing::Test {
  protected:
@@ -37,19 +40,6 @@ class CallFormsTest : public ::testing::Test {
     EncodeOptions options = presets_.find("sdxl")->encode_options();
     options.tiling.max_image_side = kTestCap;
     return options;
-  }
-  static Image gradient_image(int width, int height, int seed) {
-    Image image{width, height, 3, {}};
-    image.pixels.resize(static_cast<std::size_t>(width) * height * 3);
-    for (int y = 0; y < height; ++y) {
-      for (int x = 0; x < width; ++x) {
-        for (int c = 0; c < 3; ++c) {
-          image.pixels[(static_cast<std::size_t>(y) * width + x) * 3 + c] =
-              static_cast<std::uint8_t>((x * (c + 1) + y * 2 + seed * 37) % 256);
-        }
-      }
-    }
-    return image;
   }
   std::string decode_url() { return servers_.capped().url("/sdxl/decode/"); }
   std::string encode_url() { return servers_.capped().url("/sdxl/encode/"); }

@@ -12,6 +12,7 @@
 #include "rvae/presets.hpp"
 #include "rvae/tensor.hpp"
 #include "rvae/tiled.hpp"
+#include "support/test_data.hpp"
 #include "tiling/tiling_test_support.hpp"
 
 namespace rvae::tiling_test {
@@ -20,29 +21,7 @@ namespace {
 // The target for rvae's tiling: relative RMS error of the latents at most 1%.
 constexpr double kMaxRelativeRms = 0.01;
 
-// A smooth photo-like image: gradients and long waves, so tile means differ.
-Image smooth_image(int width, int height) {
-  Image image;
-  image.width = width;
-  image.height = height;
-  image.channels = 3;
-  image.pixels.resize(static_cast<std::size_t>(width) * static_cast<std::size_t>(height) * 3);
-  for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) {
-      const double u = static_cast<double>(x) / width, v = static_cast<double>(y) / height;
-      for (int k = 0; k < 3; ++k) {
-        const double value = 128 + 70 * (u - 0.5) * (k - 1) + 60 * (v - 0.5) +
-                             40 * std::sin(6.28 * (1.2 * u + 0.8 * v) + k);
-        image.pixels[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
-                      static_cast<std::size_t>(x)) *
-                         3 +
-                     static_cast<std::size_t>(k)] =
-            static_cast<std::uint8_t>(std::lround(std::clamp(value, 0.0, 255.0)));
-      }
-    }
-  }
-  return image;
-}
+using testing_support::smooth_image;
 
 double relative_rms(const Tensor& a, const Tensor& b) {
   EXPECT_EQ(a.shape(), b.shape());

@@ -26,6 +26,8 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "core/try.hpp"
+
 namespace rvae::testing::ffmpeg {
 namespace {
 
@@ -236,9 +238,7 @@ std::string mp4_encoder_name(const std::vector<std::string>& encoders) {
 Result<Bytes> encode_mp4(const std::uint8_t* rgb, std::size_t rgb_bytes, std::size_t frames,
                          int width, int height, const Mp4Settings& settings) {
   if (rgb == nullptr && rgb_bytes != 0) return invalid("MP4 input is a null buffer.");
-  if (auto ok = check_arguments(rgb_bytes, frames, width, height, settings); !ok) {
-    return std::move(ok).error();
-  }
+  RVAE_TRY(check_arguments(rgb_bytes, frames, width, height, settings));
   const std::string encoder_name = mp4_encoder_name(settings.encoders);
   const AVCodec* codec =
       encoder_name.empty() ? nullptr : avcodec_find_encoder_by_name(encoder_name.c_str());
@@ -252,7 +252,7 @@ Result<Bytes> encode_mp4(const std::uint8_t* rgb, std::size_t rgb_bytes, std::si
 
   // Declared first so it is removed after every FFmpeg object is gone.
   TempFile file;
-  if (auto ok = file.create(settings.temp_dir); !ok) return std::move(ok).error();
+  RVAE_TRY(file.create(settings.temp_dir));
 
   AVFormatContext* raw_format = nullptr;
   int ret = avformat_alloc_output_context2(&raw_format, nullptr, "mp4", file.path().c_str());
@@ -279,7 +279,7 @@ Result<Bytes> encode_mp4(const std::uint8_t* rgb, std::size_t rgb_bytes, std::si
     cc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
   }
   Dictionary codec_options;
-  if (auto ok = configure_encoder(cc, codec, codec_options); !ok) return std::move(ok).error();
+  RVAE_TRY(configure_encoder(cc, codec, codec_options));
   ret = avcodec_open2(cc, codec, codec_options.get());
   if (ret < 0) return ffmpeg_error("avcodec_open2 (" + encoder_name + ")", ret);
   ret = avcodec_parameters_from_context(stream->codecpar, cc);
@@ -339,13 +339,9 @@ Result<Bytes> encode_mp4(const std::uint8_t* rgb, std::size_t rgb_bytes, std::si
       return ffmpeg_error("sws_scale", ret < 0 ? ret : AVERROR_BUG);
     }
     yuv_frame->pts = static_cast<std::int64_t>(i);
-    if (auto ok = encode_and_write(cc, yuv_frame.get(), format.get(), stream, packet.get()); !ok) {
-      return std::move(ok).error();
-    }
+    RVAE_TRY(encode_and_write(cc, yuv_frame.get(), format.get(), stream, packet.get()));
   }
-  if (auto ok = encode_and_write(cc, nullptr, format.get(), stream, packet.get()); !ok) {
-    return std::move(ok).error();
-  }
+  RVAE_TRY(encode_and_write(cc, nullptr, format.get(), stream, packet.get()));
   ret = av_write_trailer(format.get());
   if (ret < 0) return ffmpeg_error("av_write_trailer", ret);
   // Closing flushes the last buffered bytes; its error is the last write's.
