@@ -15,16 +15,10 @@
 #include <string_view>
 #include <utility>
 
+#include "core/text.hpp"
+
 namespace rvae::detail {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const std::size_t first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const std::size_t last = text.find_last_not_of(kSpace);
-  return text.substr(first, last - first + 1);
-}
 
 // The variable's value, treating "set but empty" as unset (as a shell user expects).
 std::optional<std::string> non_empty(const EnvLookup& env, const char* name) {
