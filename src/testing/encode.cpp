@@ -10,6 +10,7 @@
 
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
+#include "tensor/float_io.hpp"
 #include "testing/context_blur.hpp"
 #include "testing/inference.hpp"
 #include "testing/inference_util.hpp"
@@ -203,7 +204,7 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
         double z = x[c * latent_plane + pixel] / vae.scaling + vae.shift;
         if (rescale) z = (z - out_shift) * out_scaling;
         const std::size_t index = (b * channels + c) * latent_plane + pixel;
-        store_float(reply.dtype, reply.body.data(), index, static_cast<float>(z));
+        internal::store_float(reply.dtype, reply.body.data(), index, static_cast<float>(z));
       }
     }
   }
