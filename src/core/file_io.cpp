@@ -104,11 +104,17 @@ Result<Bytes> read_open_file(int fd, const std::string& path, const ReadFileOpti
   Result<std::size_t> got = read_fully(fd, out.data(), out.size(), path);
   if (!got) return std::move(got).error();
   out.resize(*got);  // The file may have shrunk since fstat.
-  if (*got == file_size) {
-    // Files in /proc report size 0, and any file may have grown: read on, under the cap.
-    Result<void> rest = read_rest(fd, out, options.max_bytes, path);
-    if (!rest) return std::move(rest).error();
-  }
+  if (*got < file_size) return out;
+  // Files in /proc report size 0, and any file may have grown. One byte read aside first, so a
+  // file of exactly its size (nearly always) does not grow `out`, which would copy it whole.
+  std::uint8_t extra = 0;
+  Result<std::size_t> more = read_fully(fd, &extra, 1, path);
+  if (!more) return std::move(more).error();
+  if (*more == 0) return out;
+  if (out.size() >= options.max_bytes) return too_large(path, std::nullopt, options.max_bytes);
+  out.push_back(extra);
+  Result<void> rest = read_rest(fd, out, options.max_bytes, path);
+  if (!rest) return std::move(rest).error();
   return out;
 }
 

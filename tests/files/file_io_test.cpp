@@ -12,6 +12,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "files/alloc_tracker.hpp"
 #include "rvae/latent_file.hpp"
 
 namespace rvae {
@@ -147,6 +148,22 @@ TEST_F(FileIoTest, ReadHonoursTheSizeCap) {
   ASSERT_FALSE(over);
   EXPECT_EQ(over.error().code(), ErrorCode::kResourceExhausted);
   EXPECT_THAT(over.error().message(), HasSubstr("99"));
+}
+
+TEST_F(FileIoTest, ReadingAFileHoldsItsSizeOnce) {
+  // A file read whole must not be copied into a grown buffer on the way (that would hold twice
+  // its size at once); a refused one must not be allocated at all.
+  const Bytes data(4 << 20, 3);
+  ASSERT_TRUE(write_file(path("f"), data.data(), data.size()));
+  testing::reset_peak_heap();
+  const Result<Bytes> read = read_file(path("f"));
+  const std::size_t peak = testing::peak_heap_growth();
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->size(), data.size());
+  EXPECT_LT(peak, data.size() + (64 << 10));
+  testing::reset_peak_heap();
+  EXPECT_FALSE(read_file(path("f"), data.size() - 1));
+  EXPECT_LT(testing::peak_heap_growth(), std::size_t{64} << 10);
 }
 
 }  // namespace
