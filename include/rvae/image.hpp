@@ -75,7 +75,9 @@ Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
 /// receives the pixels without the page faults of a fresh allocation.
 Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
                            const ImageDecodeOptions& options, Bytes&& storage);
-/// Reads and decodes an image file. NotFound when it cannot be opened.
+/// Reads and decodes an image file: a regular file of at most 2^31-1 bytes (a larger one is
+/// ResourceExhausted before anything is read; a directory, FIFO or device InvalidArgument).
+/// File errors as read_file gives them (NotFound, PermissionDenied, ...), then decode_image's.
 Result<Image> read_image(const std::string& path, const ImageDecodeOptions& options = {});
 
 /// PNG compression effort. Both decode to the same pixels.
@@ -88,7 +90,8 @@ enum class PngCompression {
 Result<Bytes> encode_png(ImageView image, PngCompression compression = PngCompression::kFast);
 /// Encodes baseline JPEG; quality 1..100. Alpha is dropped.
 Result<Bytes> encode_jpeg(ImageView image, int quality = 95);
-/// Writes PNG or JPEG chosen by the extension (.png, .jpg, .jpeg; case-insensitive).
+/// Writes PNG or JPEG chosen by the extension (.png, .jpg, .jpeg; case-insensitive), atomically
+/// and durably as write_file does: `path` is either as before or the whole new image.
 Result<void> write_image(const std::string& path, const Image& image, int jpeg_quality = 95);
 
 /// Drops alpha (or copies) so the result has 3 channels.

@@ -26,7 +26,7 @@ struct NamedTensor {
 /// `__metadata__` entry is skipped. Errors: InvalidArgument for malformed or unsupported
 /// content, DataLoss when the buffer is shorter than the header says.
 Result<std::vector<NamedTensor>> parse_safetensors(const std::uint8_t* data, std::size_t size);
-/// Reads and parses a safetensors file. NotFound when it cannot be opened.
+/// Reads and parses a safetensors file. File errors as read_file gives them.
 Result<std::vector<NamedTensor>> read_safetensors(const std::string& path);
 /// Serialises tensors (names unique and non-empty) in the given order.
 Result<Bytes> serialize_safetensors(const std::vector<std::pair<std::string, TensorView>>& tensors);
@@ -39,7 +39,7 @@ Result<void> write_safetensors(const std::string& path,
 /// Fortran order, object arrays, big-endian data and other dtypes give InvalidArgument;
 /// a short body gives DataLoss.
 Result<Tensor> parse_npy(const std::uint8_t* data, std::size_t size);
-/// Reads and parses a .npy file. NotFound when it cannot be opened.
+/// Reads and parses a .npy file. File errors as read_file gives them.
 Result<Tensor> read_npy(const std::string& path);
 /// Serialises to .npy format 1.0 (2.0 when the header needs it). bfloat16 has no NumPy dtype
 /// and gives InvalidArgument: convert it first.
@@ -47,10 +47,15 @@ Result<Bytes> serialize_npy(const TensorView& tensor);
 /// Writes a .npy file (to a temporary name, then renamed).
 Result<void> write_npy(const std::string& path, const TensorView& tensor);
 
-/// Reads a whole file. NotFound when it cannot be opened; ResourceExhausted when it is larger
-/// than `max_bytes`.
+/// Reads a whole file (a pipe or device too, until end of file). NotFound when it or its
+/// directory is missing; PermissionDenied when it may not be read; InvalidArgument for a
+/// directory; ResourceExhausted when it is larger than `max_bytes` (a regular file's size is
+/// checked before allocating); DataLoss when the device fails. Messages name the file.
 Result<Bytes> read_file(const std::string& path, std::size_t max_bytes = SIZE_MAX);
-/// Writes a whole file atomically (temporary name, then rename).
+/// Writes a whole file atomically and durably: a hidden temporary beside `path`, flushed to the
+/// disk, then renamed over it; on failure `path` is as before and no temporary is left. NotFound
+/// when the directory is missing; PermissionDenied when it is not writable; ResourceExhausted
+/// when the disk or a quota is full; InvalidArgument for a directory in the way.
 Result<void> write_file(const std::string& path, const std::uint8_t* data, std::size_t size);
 
 }  // namespace rvae

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.hpp"
 #include "rvae/retry.hpp"
 
 namespace rvae::detail {
@@ -201,14 +202,6 @@ bool in_range(const DateTime& t) {
 std::int64_t to_epoch_seconds(const DateTime& t) {
   return days_from_civil(t.year, t.month, t.day) * kSecondsPerDay + t.hour * 3600 + t.minute * 60 +
          t.second;
-}
-
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const std::size_t first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const std::size_t last = text.find_last_not_of(kSpace);
-  return text.substr(first, last - first + 1);
 }
 
 std::optional<milliseconds> parse_delta_seconds(std::string_view digits) {

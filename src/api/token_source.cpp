@@ -1,13 +1,7 @@
-// Token lookup. The file is read with POSIX calls so that a FIFO or device planted at the token
-// path cannot block or flood us: it is opened non-blocking and read only if it is a regular file
-// of bounded size.
+// Token lookup. The file is read so that a FIFO or device planted at the token path cannot block
+// or flood us: it is opened non-blocking and read only if it is a regular file of bounded size.
 #include "api/token_source.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstddef>
 #include <cstdlib>
 #include <optional>
@@ -15,16 +9,11 @@
 #include <string_view>
 #include <utility>
 
+#include "core/file_io.hpp"
+#include "core/text.hpp"
+
 namespace rvae::detail {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const std::size_t first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  const std::size_t last = text.find_last_not_of(kSpace);
-  return text.substr(first, last - first + 1);
-}
 
 // The variable's value, treating "set but empty" as unset (as a shell user expects).
 std::optional<std::string> non_empty(const EnvLookup& env, const char* name) {
@@ -59,43 +48,15 @@ std::optional<std::string> token_file_path(const EnvLookup& env) {
   return std::nullopt;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-// The whole file, or nullopt when it is missing, unreadable, not a regular file, larger than
-// kMaxTokenFileBytes, or changing while read.
+// The whole file, or nullopt when it is missing, unreadable, not a regular file (a FIFO is not
+// waited on) or larger than kMaxTokenFileBytes. Why is not reported: it could echo a secret.
 std::optional<std::string> read_small_file(const std::string& path) {
-  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-  if (fd.get() < 0) return std::nullopt;
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) return std::nullopt;
-  if (info.st_size < 0 || static_cast<unsigned long long>(info.st_size) > kMaxTokenFileBytes) {
-    return std::nullopt;
-  }
-  // One spare byte: filling it means the file grew since fstat.
-  std::string bytes(static_cast<std::size_t>(info.st_size) + 1, '\0');
-  std::size_t used = 0;
-  while (used < bytes.size()) {
-    const ssize_t n = ::read(fd.get(), &bytes[used], bytes.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) break;
-    used += static_cast<std::size_t>(n);
-  }
-  if (used == bytes.size()) return std::nullopt;
-  bytes.resize(used);
-  return bytes;
+  ReadFileOptions options;
+  options.max_bytes = kMaxTokenFileBytes;
+  options.regular_file_only = true;
+  Result<Bytes> bytes = read_whole_file(path, options);
+  if (!bytes) return std::nullopt;
+  return std::string(bytes->begin(), bytes->end());
 }
 
 }  // namespace

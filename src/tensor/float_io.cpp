@@ -10,16 +10,6 @@
 namespace rvae::internal {
 namespace {
 
-// Round half to even by the 2^23 trick: exact for 0..255 after clamping, and branch-free. The
-// comparisons are written so NaN fails the first one and becomes 0.
-std::uint8_t float_to_uint8(float value) noexcept {
-  float clamped = value > 0.0f ? value : 0.0f;
-  clamped = clamped < 255.0f ? clamped : 255.0f;
-  constexpr float kMagic = 8388608.0f;  // 2^23: adding it leaves no fraction bits.
-  const float rounded = (clamped + kMagic) - kMagic;
-  return static_cast<std::uint8_t>(rounded);
-}
-
 bool aligned_for_uint16(const void* pointer) noexcept {
   return reinterpret_cast<std::uintptr_t>(pointer) % alignof(std::uint16_t) == 0;
 }

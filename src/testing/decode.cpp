@@ -11,6 +11,7 @@
 #include "core/try.hpp"
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
+#include "tensor/float_io.hpp"
 #include "testing/context_blur.hpp"
 #include "testing/inference.hpp"
 #include "testing/inference_util.hpp"
@@ -370,7 +371,7 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
           for (std::size_t y = 0; y < h; ++y) {
             const float* row = plane + (y / 8) * lw * 3;
             for (std::size_t x = 0; x < w; ++x) {
-              store_float(reply.dtype, pixels.data(), index++, row[(x / 8) * 3 + k]);
+              internal::store_float(reply.dtype, pixels.data(), index++, row[(x / 8) * 3 + k]);
             }
           }
         }

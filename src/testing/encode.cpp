@@ -11,6 +11,7 @@
 #include "core/try.hpp"
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
+#include "tensor/float_io.hpp"
 #include "testing/context_blur.hpp"
 #include "testing/inference.hpp"
 #include "testing/inference_util.hpp"
@@ -194,7 +195,7 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
         double z = x[c * latent_plane + pixel] / vae.scaling + vae.shift;
         if (rescale) z = (z - out_shift) * out_scaling;
         const std::size_t index = (b * channels + c) * latent_plane + pixel;
-        store_float(reply.dtype, reply.body.data(), index, static_cast<float>(z));
+        internal::store_float(reply.dtype, reply.body.data(), index, static_cast<float>(z));
       }
     }
   }

@@ -3,35 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <string>
 #include <utility>
 
 #include "core/try.hpp"
+#include "tensor/float_io.hpp"
 
 namespace rvae::detail {
 namespace {
-
-float load_float(DType dtype, const std::uint8_t* base, std::size_t index) noexcept {
-  if (dtype == DType::kFloat32) {
-    float value;
-    std::memcpy(&value, base + index * 4, 4);
-    return value;
-  }
-  std::uint16_t bits;
-  std::memcpy(&bits, base + index * 2, 2);
-  return dtype == DType::kFloat16 ? float16_to_float32(bits) : bfloat16_to_float32(bits);
-}
-
-void store_float(DType dtype, std::uint8_t* base, std::size_t index, float value) noexcept {
-  if (dtype == DType::kFloat32) {
-    std::memcpy(base + index * 4, &value, 4);
-    return;
-  }
-  const std::uint16_t bits =
-      dtype == DType::kFloat16 ? float32_to_float16(value) : float32_to_bfloat16(value);
-  std::memcpy(base + index * 2, &bits, 2);
-}
 
 // The server's own rounding of [-1, 1] to 8-bit levels (round half away from zero, which for
 // the non-negative clamped value is floor(x + 0.5); std::round is a library call per sample).
@@ -105,7 +84,7 @@ void TilePixels::read_row(std::size_t item, int y, int x, int count, float* rgb)
                               static_cast<std::size_t>(x);
     for (int i = 0; i < count; ++i)
       rgb[static_cast<std::size_t>(i) * 3 + k] =
-          load_float(dtype_, base, start + static_cast<std::size_t>(i));
+          internal::load_float(dtype_, base, start + static_cast<std::size_t>(i));
   }
 }
 
@@ -199,8 +178,8 @@ void PixelSink::write_row(std::size_t item, int y, int x, int count, const float
     const std::size_t start = ((b * 3 + k) * frames + f) * plane + static_cast<std::size_t>(y) * w +
                               static_cast<std::size_t>(x);
     for (int i = 0; i < count; ++i)
-      store_float(dtype_, base, start + static_cast<std::size_t>(i),
-                  rgb[static_cast<std::size_t>(i) * 3 + k]);
+      internal::store_float(dtype_, base, start + static_cast<std::size_t>(i),
+                            rgb[static_cast<std::size_t>(i) * 3 + k]);
   }
 }
 

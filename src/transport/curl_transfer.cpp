@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.hpp"
 #include "transport/reply_buffer.hpp"
 
 namespace rvae::transport {
@@ -39,15 +40,6 @@ void record_exception(Transfer& transfer, const char* activity) noexcept {
   }
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() &&
-         (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n'))
-    text.remove_suffix(1);
-  return text;
-}
-
 // The status code of a status line ("HTTP/1.1 200 OK", "HTTP/2 200"); 0 when unreadable.
 int status_of(std::string_view line) {
   const std::size_t space = line.find(' ');
@@ -69,7 +61,7 @@ std::size_t handle_header(Transfer& transfer, std::string_view line, std::size_t
     transfer.to_sink = transfer.options.sink && transfer.status >= 200 && transfer.status < 300;
     return length;
   }
-  line = trim(line);
+  line = detail::trim(line);
   if (line.empty()) {
     transfer.headers_complete = true;
     if (transfer.to_sink && !transfer.sink_began) {
@@ -86,8 +78,8 @@ std::size_t handle_header(Transfer& transfer, std::string_view line, std::size_t
   }
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) return length;
-  const std::string_view name = trim(line.substr(0, colon));
-  const std::string_view value = trim(line.substr(colon + 1));
+  const std::string_view name = detail::trim(line.substr(0, colon));
+  const std::string_view value = detail::trim(line.substr(colon + 1));
   // A streamed body is bounded by its sink, not by the buffered-reply cap.
   if (!transfer.to_sink && http::iequals(name, "Content-Length")) {
     std::uint64_t declared = 0;

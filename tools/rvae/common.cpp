@@ -70,8 +70,8 @@ ClientOptions client_options(const Args& args) {
   if (std::optional<std::string> path = args.get("token-file")) {
     Result<Bytes> contents = read_file(*path, 64 * 1024);
     if (!contents) {
-      throw Error(contents.error().code(),
-                  "cannot read --token-file '" + *path + "': " + contents.error().message());
+      // The message already names the file and the cause.
+      throw Error(contents.error().code(), "--token-file: " + contents.error().message());
     }
     std::string token(contents->begin(), contents->end());
     const std::size_t first = token.find_first_not_of(" \t\r\n");

@@ -85,8 +85,7 @@ void write_images(const std::vector<Image>& images, const std::string& output) {
     for (std::size_t i = 0; i < images.size(); ++i) {
       char name[32];
       std::snprintf(name, sizeof(name), "frame_%05zu.png", i);
-      write_atomically(join_path(output, name),
-                       [&](const std::string& path) { take(write_image(path, images[i])); });
+      take(write_image(join_path(output, name), images[i]));
     }
     return;
   }
@@ -95,12 +94,11 @@ void write_images(const std::vector<Image>& images, const std::string& output) {
                 "the reply holds " + std::to_string(images.size()) +
                     " images; give a directory (ending in '/') as -o OUT");
   }
-  write_atomically(output, [&](const std::string& path) { take(write_image(path, images[0])); });
+  take(write_image(output, images[0]));
 }
 
 void write_bytes(const std::string& output, const Bytes& bytes) {
-  write_atomically(
-      output, [&](const std::string& path) { take(write_file(path, bytes.data(), bytes.size())); });
+  take(write_file(output, bytes.data(), bytes.size()));
 }
 
 void write_decoded_file(const DecodeOutput& result, const std::string& output,
@@ -151,8 +149,7 @@ void write_decoded_file(const DecodeOutput& result, const std::string& output,
       write_images(result.images, output);
       return;
     case OutputType::kFloatTensor:
-      write_atomically(
-          output, [&](const std::string& path) { write_tensor(path, result.tensor, "images"); });
+      write_tensor(output, result.tensor, "images");
       return;
     case OutputType::kMp4:
       write_bytes(output, result.encoded);

@@ -114,9 +114,7 @@ int encode_command(const std::vector<std::string>& argv) {
             write_stdout(bytes.data(), bytes.size());
             report.bytes = bytes.size();
           } else {
-            write_atomically(targets[i], [&](const std::string& path) {
-              write_tensor(path, result->latents, "latents");
-            });
+            write_tensor(targets[i], result->latents, "latents");
             report.bytes = bytes_on_disk(targets[i]);
           }
           report.output = targets[i];

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -58,30 +57,6 @@ void check_output_collisions(const std::vector<std::string>& inputs,
                        "' would both be written to '" + targets[i] +
                        "'; rename one or decode them into different directories"};
     }
-  }
-}
-
-void write_atomically(const std::string& target,
-                      const std::function<void(const std::string& temporary)>& write) {
-  static std::atomic<unsigned> counter{0};
-  const std::size_t slash = target.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "" : target.substr(0, slash + 1);
-  const std::string name = slash == std::string::npos ? target : target.substr(slash + 1);
-  // Hidden, unique per process and call, and with the target's extension (which chooses the
-  // file format).
-  const std::string temporary =
-      dir + ".rvae-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + name;
-  try {
-    write(temporary);
-  } catch (...) {
-    ::unlink(temporary.c_str());
-    throw;
-  }
-  if (::rename(temporary.c_str(), target.c_str()) != 0) {
-    const int code = errno;
-    ::unlink(temporary.c_str());
-    throw Error(ErrorCode::kInvalidArgument,
-                "cannot write '" + target + "': " + std::strerror(code));
   }
 }
 

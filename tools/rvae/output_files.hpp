@@ -1,10 +1,9 @@
-// Where results go and how they get there: output directories (with or without a trailing
-// '/'), name collisions found before anything is sent, and writes that never leave a partial
-// file (a temporary name in the same directory, renamed into place).
+// Where results go: output directories (with or without a trailing '/') and name collisions
+// found before anything is sent. The files themselves are written by the library's writers
+// (write_file, write_image, write_npy, write_safetensors), which never leave a partial file.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,12 +22,6 @@ void make_directories(const std::string& dir);
 /// (`targets[i]` is input i's output).
 void check_output_collisions(const std::vector<std::string>& inputs,
                              const std::vector<std::string>& targets);
-
-/// Calls `write(temporary)` with a temporary path beside `target` that keeps its extension, then
-/// renames the temporary to `target`; on any failure the temporary is removed and the error
-/// rethrown. So `target` is either absent, as before, or complete.
-void write_atomically(const std::string& target,
-                      const std::function<void(const std::string& temporary)>& write);
 
 /// Writes all of `size` bytes to standard output; rvae::Error when it cannot.
 void write_stdout(const std::uint8_t* data, std::size_t size);

@@ -69,7 +69,7 @@ int preview_command(const std::vector<std::string>& argv) {
     write_stdout(png.data(), png.size());
     return 0;
   }
-  write_atomically(*output, [&](const std::string& path) { take(write_image(path, image)); });
+  take(write_image(*output, image));
   std::cout << "wrote " << *output << " (" << image.width << "x" << image.height
             << ", approximate)\n";
   return 0;

@@ -1,0 +1,357 @@
+// The one whole-file read and atomic write routine: every error it can return, provoked.
+#include "core/file_io.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace rvae::detail {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+// A fresh directory per test, removed with its contents afterwards (made writable first).
+class CoreFileIo : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "rvae_core_file_io_XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(dir_, ignored)) {
+      fs::permissions(entry.path(), fs::perms::owner_all, fs::perm_options::add, ignored);
+    }
+    fs::remove_all(dir_, ignored);
+  }
+
+  // Names in the directory, hidden ones (where temporaries go) included.
+  std::set<std::string> entries() const {
+    std::set<std::string> names;
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir_)) {
+      names.insert(entry.path().filename().string());
+    }
+    return names;
+  }
+
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+  static Result<void> write(const std::string& path, const Bytes& data) {
+    return write_file_atomically(path, data.data(), data.size());
+  }
+
+  static Result<Bytes> read(const std::string& path, std::size_t max_bytes = SIZE_MAX,
+                            bool regular_file_only = false) {
+    ReadFileOptions options;
+    options.max_bytes = max_bytes;
+    options.regular_file_only = regular_file_only;
+    return read_whole_file(path, options);
+  }
+
+  std::string dir_;
+};
+
+Bytes every_byte_value() {
+  Bytes bytes;
+  for (int i = 0; i < 1000; ++i)
+    bytes.push_back(static_cast<std::uint8_t>(i * 7 % 256));
+  return bytes;
+}
+
+// ---- writes --------------------------------------------------------------------------------
+
+TEST_F(CoreFileIo, WriteThenReadRoundTripsAndLeavesOnlyTheTarget) {
+  const Bytes data = every_byte_value();
+  ASSERT_TRUE(write(path("a.bin"), data));
+  Result<Bytes> back = read(path("a.bin"));
+  ASSERT_TRUE(back) << back.error().what();
+  EXPECT_EQ(*back, data);
+  EXPECT_EQ(entries(), std::set<std::string>{"a.bin"});
+}
+
+TEST_F(CoreFileIo, WriteReplacesAnExistingFileWhole) {
+  ASSERT_TRUE(write(path("f"), Bytes(100, 0xAA)));
+  ASSERT_TRUE(write(path("f"), Bytes{1, 2, 3}));
+  EXPECT_EQ(read(path("f")).value(), (Bytes{1, 2, 3}));
+  EXPECT_EQ(entries(), std::set<std::string>{"f"});
+}
+
+TEST_F(CoreFileIo, EmptyWriteMayPassNullData) {
+  ASSERT_TRUE(write_file_atomically(path("empty"), nullptr, 0));
+  EXPECT_TRUE(read(path("empty")).value().empty());
+}
+
+TEST_F(CoreFileIo, WriteRejectsEmptyPathAndNullData) {
+  const Result<void> empty_path = write("", Bytes{1});
+  ASSERT_FALSE(empty_path);
+  EXPECT_EQ(empty_path.error().code(), ErrorCode::kInvalidArgument);
+  const Result<void> null_data = write_file_atomically(path("x"), nullptr, 5);
+  ASSERT_FALSE(null_data);
+  EXPECT_EQ(null_data.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(null_data.error().message(), HasSubstr(path("x")));
+  EXPECT_TRUE(entries().empty());
+}
+
+TEST_F(CoreFileIo, WriteIntoMissingDirectoryIsNotFoundNamingPathAndCause) {
+  const std::string target = path("no/such/dir/file.bin");
+  const Result<void> result = write(target, Bytes{1, 2});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(result.error().message(), "cannot write '" + target + "': No such file or directory");
+}
+
+TEST_F(CoreFileIo, WriteBelowARegularFileIsNotFound) {
+  ASSERT_TRUE(write(path("plain"), Bytes{1}));
+  const Result<void> result = write(path("plain/child"), Bytes{1});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kNotFound);
+  EXPECT_THAT(result.error().message(), HasSubstr("Not a directory"));
+  EXPECT_EQ(entries(), std::set<std::string>{"plain"});
+}
+
+TEST_F(CoreFileIo, FailedRenameLeavesNoTemporary) {
+  // The temporary is created and written beside the target, but a directory cannot be replaced
+  // by a file: only the rename fails.
+  ASSERT_EQ(::mkdir(path("target").c_str(), 0755), 0);
+  const Result<void> result = write(path("target"), Bytes{1, 2, 3});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(result.error().message(), "cannot write '" + path("target") + "': Is a directory");
+  EXPECT_EQ(entries(), std::set<std::string>{"target"});
+  EXPECT_TRUE(fs::is_empty(path("target")));
+}
+
+TEST_F(CoreFileIo, FailedWriteIsResourceExhaustedAndLeavesNoTemporary) {
+  // A file size limit makes write() fail with EFBIG part-way, as a full disk (ENOSPC) would.
+  struct rlimit saved {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = saved;
+  small.rlim_cur = 1000;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  const Result<void> result = write(path("big"), Bytes(5000, 0x55));
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kResourceExhausted);
+  EXPECT_THAT(result.error().message(), HasSubstr(path("big")));
+  EXPECT_TRUE(entries().empty());
+}
+
+TEST_F(CoreFileIo, UnusableNameIsInvalidArgument) {
+  const Result<void> result = write(path(std::string(300, 'n')), Bytes{1});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(result.error().message(), HasSubstr("File name too long"));
+  EXPECT_TRUE(entries().empty());
+}
+
+TEST_F(CoreFileIo, LongestNameIsWrittenThoughTheTemporaryAddsASuffix) {
+  const std::string name(255, 'n');  // NAME_MAX on Linux file systems
+  ASSERT_TRUE(write(path(name), Bytes{9})) << "the temporary's name must fit too";
+  EXPECT_EQ(entries(), std::set<std::string>{name});
+}
+
+TEST_F(CoreFileIo, UnwritableDirectoryIsPermissionDenied) {
+  std::string target;
+  if (::geteuid() == 0) {
+    // Root ignores mode bits; sysfs refuses to create files even for root.
+    target = "/sys/rvae_core_file_io_test";
+  } else {
+    ASSERT_EQ(::mkdir(path("ro").c_str(), 0555), 0);
+    target = path("ro/file");
+  }
+  const Result<void> result = write(target, Bytes{1});
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kPermissionDenied) << result.error().message();
+  EXPECT_THAT(result.error().message(), HasSubstr(target));
+}
+
+TEST_F(CoreFileIo, ConcurrentWritersToOneTargetLeaveOneWholeFile) {
+  // Each writer has its own temporary; the last rename wins and no reader sees a mixture.
+  constexpr int kWriters = 4;
+  constexpr int kRounds = 20;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([this, w] {
+      const Bytes data(64 * 1024, static_cast<std::uint8_t>(w + 1));
+      for (int i = 0; i < kRounds; ++i)
+        EXPECT_TRUE(write(path("shared"), data));
+    });
+  }
+  for (std::thread& writer : writers)
+    writer.join();
+  const Bytes back = read(path("shared")).value();
+  ASSERT_EQ(back.size(), 64u * 1024);
+  EXPECT_EQ(Bytes(back.size(), back[0]), back);
+  EXPECT_EQ(entries(), std::set<std::string>{"shared"});
+}
+
+// ---- reads ---------------------------------------------------------------------------------
+
+TEST_F(CoreFileIo, ReadMissingFileIsNotFoundNamingThePath) {
+  const Result<Bytes> result = read(path("missing.bin"));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(result.error().message(),
+            "cannot read '" + path("missing.bin") + "': No such file or directory");
+}
+
+TEST_F(CoreFileIo, ReadBelowARegularFileIsNotFound) {
+  ASSERT_TRUE(write(path("plain"), Bytes{1}));
+  const Result<Bytes> result = read(path("plain/child"));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kNotFound);
+  EXPECT_THAT(result.error().message(), HasSubstr("Not a directory"));
+}
+
+TEST_F(CoreFileIo, ReadDirectoryIsInvalidArgument) {
+  for (const bool regular_only : {false, true}) {
+    const Result<Bytes> result = read(dir_, SIZE_MAX, regular_only);
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
+    EXPECT_EQ(result.error().message(), "'" + dir_ + "' is a directory, not a regular file");
+  }
+}
+
+TEST_F(CoreFileIo, UnreadableFileIsPermissionDenied) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads files regardless of their mode";
+  ASSERT_TRUE(write(path("secret"), Bytes{1}));
+  ASSERT_EQ(::chmod(path("secret").c_str(), 0), 0);
+  const Result<Bytes> result = read(path("secret"));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_THAT(result.error().message(), HasSubstr(path("secret")));
+  EXPECT_THAT(result.error().message(), HasSubstr("Permission denied"));
+}
+
+TEST_F(CoreFileIo, ReadHonoursTheSizeCap) {
+  ASSERT_TRUE(write(path("f"), Bytes(100, 7)));
+  EXPECT_EQ(read(path("f"), 100).value().size(), 100u);
+  const Result<Bytes> over = read(path("f"), 99);
+  ASSERT_FALSE(over);
+  EXPECT_EQ(over.error().code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(over.error().message(),
+            "'" + path("f") + "' is 100 bytes, larger than the limit of 99 bytes");
+}
+
+TEST_F(CoreFileIo, HugeFileIsRefusedByItsSizeBeforeReading) {
+  const std::string huge = path("huge");
+  const int fd = ::open(huge.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, off_t{3} << 30), 0);  // sparse: takes no disk space
+  ::close(fd);
+  const Result<Bytes> result = read(huge, 1 << 20);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kResourceExhausted);
+  EXPECT_THAT(result.error().message(), HasSubstr("3221225472 bytes"));
+}
+
+TEST_F(CoreFileIo, ReadsAPipeUnderTheCapAndRejectsOneOver) {
+  const std::string text = "streamed bytes";
+  for (const std::size_t cap : {text.size(), text.size() - 1}) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    ASSERT_EQ(::write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fds[1]);
+    const Result<Bytes> result = read("/dev/fd/" + std::to_string(fds[0]), cap);
+    ::close(fds[0]);
+    if (cap == text.size()) {
+      ASSERT_TRUE(result) << result.error().what();
+      EXPECT_EQ(std::string(result->begin(), result->end()), text);
+    } else {
+      ASSERT_FALSE(result);
+      EXPECT_EQ(result.error().code(), ErrorCode::kResourceExhausted);
+      EXPECT_THAT(result.error().message(), HasSubstr(std::to_string(cap)));
+    }
+  }
+}
+
+TEST_F(CoreFileIo, EndlessDeviceStopsAtTheCap) {
+  const Result<Bytes> result = read("/dev/zero", 200000);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kResourceExhausted);
+}
+
+TEST_F(CoreFileIo, RegularFileLargerThanItsStatSizeIsReadWhole) {
+  // /proc files report size 0 but have content: the read must not stop at the stat size.
+  const Result<Bytes> result = read("/proc/self/status");
+  if (!result && result.error().code() == ErrorCode::kNotFound) GTEST_SKIP() << "no /proc";
+  ASSERT_TRUE(result) << result.error().what();
+  EXPECT_EQ(std::string(result->begin(), result->end()).rfind("Name:", 0), 0u);
+  for (const std::size_t cap : {std::size_t{10}, std::size_t{0}}) {
+    const Result<Bytes> capped = read("/proc/self/status", cap);
+    ASSERT_FALSE(capped);
+    EXPECT_EQ(capped.error().code(), ErrorCode::kResourceExhausted);
+  }
+}
+
+TEST_F(CoreFileIo, DeviceReadErrorIsDataLoss) {
+  // Reading /proc/self/mem at offset 0 (unmapped) fails with EIO.
+  const Result<Bytes> result = read("/proc/self/mem");
+  if (!result && result.error().code() == ErrorCode::kNotFound) GTEST_SKIP() << "no /proc";
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kDataLoss);
+  EXPECT_THAT(result.error().message(), HasSubstr("/proc/self/mem"));
+}
+
+TEST_F(CoreFileIo, RegularOnlyRefusesAFifoWithoutWaitingForAWriter) {
+  // A plain open() of a FIFO with no writer blocks forever; this one must return at once.
+  const std::string fifo = path("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const Result<Bytes> result = read(fifo, 1024, true);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(result.error().message(), "'" + fifo + "' is not a regular file");
+}
+
+TEST_F(CoreFileIo, RegularOnlyRefusesDevicesAndReadsFiles) {
+  const Result<Bytes> device = read("/dev/zero", 1024, true);
+  ASSERT_FALSE(device);
+  EXPECT_EQ(device.error().code(), ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(write(path("f"), Bytes{4, 5}));
+  EXPECT_EQ(read(path("f"), 2, true).value(), (Bytes{4, 5}));
+  EXPECT_EQ(read(path("f"), 1, true).error().code(), ErrorCode::kResourceExhausted);
+}
+
+// ---- the errno mapping ---------------------------------------------------------------------
+
+TEST(CoreFileIoErrno, OneCodePerCause) {
+  const std::pair<int, ErrorCode> expected[] = {
+      {ENOENT, ErrorCode::kNotFound},          {ENOTDIR, ErrorCode::kNotFound},
+      {EACCES, ErrorCode::kPermissionDenied},  {EPERM, ErrorCode::kPermissionDenied},
+      {EROFS, ErrorCode::kPermissionDenied},   {ENOSPC, ErrorCode::kResourceExhausted},
+      {EDQUOT, ErrorCode::kResourceExhausted}, {EFBIG, ErrorCode::kResourceExhausted},
+      {ENOMEM, ErrorCode::kResourceExhausted}, {EMFILE, ErrorCode::kResourceExhausted},
+      {ENFILE, ErrorCode::kResourceExhausted}, {EIO, ErrorCode::kDataLoss},
+      {EISDIR, ErrorCode::kInvalidArgument},   {ENAMETOOLONG, ErrorCode::kInvalidArgument},
+      {ELOOP, ErrorCode::kInvalidArgument},
+  };
+  for (const auto& [error, code] : expected) {
+    EXPECT_EQ(error_code_for_errno(error), code) << std::generic_category().message(error);
+  }
+}
+
+TEST(CoreFileIoErrno, MessageNamesActionFileAndCause) {
+  const Error error = errno_error(ENOSPC, "write", "out/x.png");
+  EXPECT_EQ(error.code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(error.message(), "cannot write 'out/x.png': No space left on device");
+}
+
+}  // namespace
+}  // namespace rvae::detail
