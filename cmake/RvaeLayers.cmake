@@ -11,6 +11,7 @@ set(RVAE_SOURCES_core
   src/core/buffer_pool.cpp
   src/core/cancel.cpp
   src/core/error.cpp
+  src/core/file_io.cpp
   src/core/json_depth.cpp
 )
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/file_io.hpp"
+#include "core/try.hpp"
 #include "rvae/image.hpp"
 
 namespace rvae {
@@ -28,9 +29,8 @@ Result<Image> read_image(const std::string& path, const ImageDecodeOptions& opti
   // allocating. Only regular files: a FIFO at the path is refused rather than waited on.
   read_options.max_bytes = INT_MAX;
   read_options.regular_file_only = true;
-  Result<Bytes> data = detail::read_whole_file(path, read_options);
-  if (!data) return std::move(data).error();
-  return decode_image(data->data(), data->size(), options);
+  RVAE_ASSIGN_OR_RETURN(Bytes data, detail::read_whole_file(path, read_options));
+  return decode_image(data.data(), data.size(), options);
 }
 
 Result<void> write_image(const std::string& path, const Image& image, int jpeg_quality) {
@@ -40,9 +40,8 @@ Result<void> write_image(const std::string& path, const Image& image, int jpeg_q
     return Error(ErrorCode::kInvalidArgument, "cannot tell the image format of '" + path +
                                                   "': use a .png, .jpg or .jpeg extension");
   }
-  Result<Bytes> encoded = png ? encode_png(image) : encode_jpeg(image, jpeg_quality);
-  if (!encoded) return std::move(encoded).error();
-  return detail::write_file_atomically(path, encoded->data(), encoded->size());
+  RVAE_ASSIGN_OR_RETURN(Bytes encoded, png ? encode_png(image) : encode_jpeg(image, jpeg_quality));
+  return detail::write_file_atomically(path, encoded.data(), encoded.size());
 }
 
 }  // namespace rvae

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "core/try.hpp"
+
 namespace rvae::detail {
 namespace {
 
@@ -74,11 +76,10 @@ Result<void> read_rest(int fd, Bytes& out, std::size_t max_bytes, const std::str
     const std::size_t room = max_bytes - old_size;
     const std::size_t want = room < kChunk ? room + 1 : kChunk;
     out.resize(old_size + want);
-    Result<std::size_t> got = read_fully(fd, out.data() + old_size, want, path);
-    if (!got) return std::move(got).error();
-    out.resize(old_size + *got);
+    RVAE_ASSIGN_OR_RETURN(std::size_t got, read_fully(fd, out.data() + old_size, want, path));
+    out.resize(old_size + got);
     if (out.size() > max_bytes) return too_large(path, std::nullopt, max_bytes);
-    if (*got < want) return {};
+    if (got < want) return {};
   }
 }
 
@@ -93,28 +94,24 @@ Result<Bytes> read_open_file(int fd, const std::string& path, const ReadFileOpti
     if (options.regular_file_only) {
       return Error(ErrorCode::kInvalidArgument, "'" + path + "' is not a regular file");
     }
-    Result<void> rest = read_rest(fd, out, options.max_bytes, path);
-    if (!rest) return std::move(rest).error();
+    RVAE_TRY(read_rest(fd, out, options.max_bytes, path));
     return out;
   }
   const auto file_size = static_cast<std::uint64_t>(info.st_size < 0 ? 0 : info.st_size);
   if (file_size > options.max_bytes) return too_large(path, file_size, options.max_bytes);
   // The size is checked before the allocation; a file that grows meanwhile is caught below.
   out.resize(static_cast<std::size_t>(file_size));
-  Result<std::size_t> got = read_fully(fd, out.data(), out.size(), path);
-  if (!got) return std::move(got).error();
-  out.resize(*got);  // The file may have shrunk since fstat.
-  if (*got < file_size) return out;
+  RVAE_ASSIGN_OR_RETURN(std::size_t got, read_fully(fd, out.data(), out.size(), path));
+  out.resize(got);  // The file may have shrunk since fstat.
+  if (got < file_size) return out;
   // Files in /proc report size 0, and any file may have grown. One byte read aside first, so a
   // file of exactly its size (nearly always) does not grow `out`, which would copy it whole.
   std::uint8_t extra = 0;
-  Result<std::size_t> more = read_fully(fd, &extra, 1, path);
-  if (!more) return std::move(more).error();
-  if (*more == 0) return out;
+  RVAE_ASSIGN_OR_RETURN(std::size_t more, read_fully(fd, &extra, 1, path));
+  if (more == 0) return out;
   if (out.size() >= options.max_bytes) return too_large(path, std::nullopt, options.max_bytes);
   out.push_back(extra);
-  Result<void> rest = read_rest(fd, out, options.max_bytes, path);
-  if (!rest) return std::move(rest).error();
+  RVAE_TRY(read_rest(fd, out, options.max_bytes, path));
   return out;
 }
 
