@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  rvae::testing::ReferenceEndpoint reference;
+  rvae::reference::ReferenceEndpoint reference;
   std::string encode_url = preset->encode_endpoint;
   std::string decode_url = preset->decode_endpoint;
   if (!live) {

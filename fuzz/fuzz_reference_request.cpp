@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view content_type = input.until("\n");
   const std::string_view body = input.remaining();
 
-  const std::string_view raw_query = rvae::testing::raw_query_of(target);
-  const auto params = rvae::testing::QueryParams::parse(raw_query);
+  const std::string_view raw_query = rvae::reference::raw_query_of(target);
+  const auto params = rvae::reference::QueryParams::parse(raw_query);
   for (const char* key : {"shape", "dtype", "output_type", "image_format", "height", "width",
                           "scaling_factor", "shift_factor", "do_scaling", "partial_postprocess"}) {
     if (const auto* value = params.find(key)) static_cast<void>(value->python_str());
@@ -27,20 +27,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static_cast<void>(params.get_int(key));
     static_cast<void>(params.get_number(key));
   }
-  static_cast<void>(rvae::testing::parse_tensor_body(params, body, 1u << 20));
+  static_cast<void>(rvae::reference::parse_tensor_body(params, body, 1u << 20));
 
   static const char* const kModels[] = {"sd15", "sdxl", "flux", "hunyuan-video"};
-  const rvae::testing::StandInVae* vae = rvae::testing::find_stand_in_vae(kModels[selector % 4]);
+  const rvae::reference::StandInVae* vae =
+      rvae::reference::find_stand_in_vae(kModels[selector % 4]);
   if (vae == nullptr) return 0;
-  rvae::testing::InferenceRequest request;
+  rvae::reference::InferenceRequest request;
   if (!content_type.empty()) request.content_type = std::string(content_type);
   request.raw_query = raw_query;
   request.body = body;
-  rvae::testing::InferenceLimits limits;
+  rvae::reference::InferenceLimits limits;
   limits.max_image_side = 64;
   limits.max_body_bytes = 1u << 20;
   limits.max_reply_bytes = 4u << 20;
-  static_cast<void>((selector & 0x80) != 0 ? rvae::testing::run_encode(*vae, request, limits)
-                                           : rvae::testing::run_decode(*vae, request, limits));
+  static_cast<void>((selector & 0x80) != 0 ? rvae::reference::run_encode(*vae, request, limits)
+                                           : rvae::reference::run_decode(*vae, request, limits));
   return 0;
 }

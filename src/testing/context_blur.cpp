@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace rvae::testing {
+namespace rvae::reference {
 namespace {
 
 constexpr double kKernel[5] = {1.0 / 16, 4.0 / 16, 6.0 / 16, 4.0 / 16, 1.0 / 16};
@@ -53,4 +53,4 @@ void apply_spatial_context(double* x, std::size_t channels, std::size_t height, 
   }
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

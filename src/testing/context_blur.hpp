@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-namespace rvae::testing {
+namespace rvae::reference {
 
 /// Applies §7 steps 1 and 2 in place to one image's (or one video frame's) scaled latent `x`,
 /// laid out [channels][height][width] (plane after plane, rows contiguous): each channel is
@@ -13,4 +13,4 @@ namespace rvae::testing {
 /// the unblurred channel is subtracted. `height` and `width` must be at least 1.
 void apply_spatial_context(double* x, std::size_t channels, std::size_t height, std::size_t width);
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

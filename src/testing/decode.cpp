@@ -26,7 +26,7 @@
 #define RVAE_DECODE_MP4 0
 #endif
 
-namespace rvae::testing {
+namespace rvae::reference {
 namespace {
 
 enum class ReplyKind { kImage, kUInt8, kFloat, kMp4 };
@@ -413,4 +413,4 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
   return reply;
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

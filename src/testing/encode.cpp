@@ -19,7 +19,7 @@
 #include "testing/stand_in_vae.hpp"
 #include "testing/tensor_base64.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 namespace {
 
 // Pixels as [B, 3, H, W] values in [-1, 1], whatever the input form.
@@ -202,4 +202,4 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
   return base64_reply ? to_base64_reply(std::move(reply)) : reply;
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

@@ -13,7 +13,7 @@
 #include "testing/query_params.hpp"
 #include "testing/stand_in_vae.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 
 /// The parts of a POST the handlers look at. Views into the server's request.
 struct InferenceRequest {
@@ -54,4 +54,4 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
 Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest& request,
                                   const InferenceLimits& limits);
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

@@ -7,11 +7,11 @@
 
 #include "rvae/error.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 
 /// Every handler failure becomes HTTP 400 with this message.
 inline Error bad_request(std::string message) {
   return Error(ErrorCode::kInvalidArgument, std::move(message));
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

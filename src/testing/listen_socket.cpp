@@ -11,7 +11,7 @@
 #include <cstring>
 #include <string>
 
-namespace rvae::testing {
+namespace rvae::reference {
 namespace {
 
 constexpr int kDeferAcceptSeconds = 10;
@@ -69,4 +69,4 @@ Result<ListenSocket> open_listen_socket(const std::string& host, int port) {
   return out;
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

@@ -6,7 +6,7 @@
 
 #include "rvae/error.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 
 /// A bound, listening TCP socket.
 struct ListenSocket {
@@ -19,4 +19,4 @@ struct ListenSocket {
 /// Unavailable when nothing can be bound.
 Result<ListenSocket> open_listen_socket(const std::string& host, int port);
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

@@ -14,7 +14,7 @@
 
 #include "testing/mp4_module/mp4_module_abi.h"
 
-namespace rvae::testing {
+namespace rvae::reference {
 namespace {
 
 struct Mp4Module {
@@ -142,4 +142,4 @@ Result<Bytes> encode_mp4(const std::uint8_t* rgb, std::size_t rgb_bytes, std::si
   return bytes;
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

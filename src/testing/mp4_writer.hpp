@@ -13,7 +13,7 @@
 #include "rvae/bytes.hpp"
 #include "rvae/error.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 
 /// The frame rate of every MP4 the reference endpoint writes: 24 fps, the common film rate (the
 /// service's own rate is not published).
@@ -46,4 +46,4 @@ std::string mp4_encoder_name(const std::vector<std::string>& encoders);
 Result<Bytes> encode_mp4(const std::uint8_t* rgb, std::size_t rgb_bytes, std::size_t frames,
                          int width, int height, const Mp4Settings& settings = {});
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace rvae::testing {
+namespace rvae::reference {
 namespace {
 
 int hex_value(char c) noexcept {
@@ -212,4 +212,4 @@ std::string_view raw_query_of(std::string_view target) noexcept {
   return fragment == std::string_view::npos ? query : query.substr(0, fragment);
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

@@ -12,7 +12,7 @@
 
 #include "rvae/error.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 
 /// One value of a query parameter, typed as the service types it.
 struct QueryScalar {
@@ -57,4 +57,4 @@ class QueryParams {
 /// The raw query of a request target ("/path?a=1" -> "a=1"; no '?' -> "").
 std::string_view raw_query_of(std::string_view target) noexcept;
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

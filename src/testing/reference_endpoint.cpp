@@ -44,7 +44,7 @@
 #include "testing/listen_socket.hpp"
 #include "testing/stand_in_vae.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 namespace {
 
 constexpr const char* kJson = "application/json";
@@ -776,4 +776,4 @@ std::uint64_t ReferenceEndpoint::requests_for(std::string_view path) const {
   return it == impl_->counters.per_path.end() ? 0 : it->second;
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

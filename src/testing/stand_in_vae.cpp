@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-namespace rvae::testing {
+namespace rvae::reference {
 namespace {
 
 // One served model: PROTOCOL.md §1 (channels, default factors, dtype, encoder or not, time
@@ -186,4 +186,4 @@ const StandInVae* find_stand_in_vae(std::string_view name) {
   return nullptr;
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

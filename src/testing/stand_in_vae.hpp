@@ -10,7 +10,7 @@
 
 #include "rvae/tensor.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 
 /// One model's stand-in VAE. Immutable after construction; safe to share between threads.
 struct StandInVae {
@@ -44,4 +44,4 @@ const std::vector<StandInVae>& stand_in_vaes();
 /// One model of stand_in_vaes() by name; nullptr for an unknown name.
 const StandInVae* find_stand_in_vae(std::string_view name);
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

@@ -13,7 +13,7 @@
 #include "rvae/tensor.hpp"
 #include "testing/inference_util.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -103,4 +103,4 @@ InferenceReply to_base64_reply(InferenceReply reply) {
   return reply;
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

@@ -10,7 +10,7 @@
 #include "rvae/error.hpp"
 #include "testing/inference.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 
 /// The Content-Type / Accept value of the form.
 inline constexpr std::string_view kTensorBase64 = "tensor/base64";
@@ -27,4 +27,4 @@ std::string base64_encode(std::string_view bytes);
 /// Inverse of base64_encode; nullopt for anything else (bad characters, length, padding).
 std::optional<std::string> base64_decode(std::string_view text);
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

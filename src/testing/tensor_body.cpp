@@ -10,7 +10,7 @@
 #include "testing/inference_util.hpp"
 #include "testing/query_params.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 
 Result<Tensor> parse_tensor_body(const QueryParams& params, std::string_view body,
                                  std::size_t max_bytes) {
@@ -48,4 +48,4 @@ Result<Tensor> parse_tensor_body(const QueryParams& params, std::string_view bod
   return Tensor::from_bytes(std::move(shape), *dtype, std::move(bytes));
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

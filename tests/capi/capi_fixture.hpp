@@ -60,7 +60,7 @@ class CapiTest : public ::testing::Test {
 
   std::string url(const std::string& path) const { return endpoint_.url(path); }
 
-  rvae::testing::ReferenceEndpoint endpoint_;
+  rvae::reference::ReferenceEndpoint endpoint_;
   rvae_client* client_ = nullptr;
 };
 

@@ -328,7 +328,7 @@ TEST_F(CapiDecode, BrokenRepliesAreDataLoss) {
   rvae_decode_params params;
   rvae_decode_params_init(&params, "sd15");
   params.output_type = RVAE_OUTPUT_UINT8;
-  endpoint_.set_reply_fault(rvae::testing::ReplyFault::kWrongShapeHeader, 1);
+  endpoint_.set_reply_fault(rvae::reference::ReplyFault::kWrongShapeHeader, 1);
   rvae_image image;
   rvae_error* err = nullptr;
   expect_error(rvae_decode(client_, decode_url().c_str(), &view, &params, &image, &err), err,

@@ -20,11 +20,11 @@
 namespace rvae {
 namespace {
 
+using reference::ReferenceEndpoint;
+using reference::ReplyFault;
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::ReferenceEndpoint;
-using testing::ReplyFault;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kToken = "hf_TopSecretToken123";

@@ -6,7 +6,7 @@
 #include <iostream>
 
 int main() {
-  rvae::testing::ReferenceEndpoint endpoint;
+  rvae::reference::ReferenceEndpoint endpoint;
   if (!endpoint.start()) return 1;
   rvae::Image image{32, 16, 3, rvae::Bytes(32 * 16 * 3, 128)};
   rvae::Result<rvae::EncodeOutput> latents =

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s <program> [args...]\n", argv[0]);
     return 2;
   }
-  rvae::testing::ReferenceEndpoint endpoint;
+  rvae::reference::ReferenceEndpoint endpoint;
   if (rvae::Result<void> started = endpoint.start(); !started) {
     std::fprintf(stderr, "with_endpoint: %s\n", started.error().what());
     return 2;

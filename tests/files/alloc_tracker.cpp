@@ -24,7 +24,7 @@ void raise_to(std::atomic<std::size_t>& target, std::size_t value) {
 }
 }  // namespace
 
-namespace rvae::testing {
+namespace rvae::testing_support {
 
 void reset_largest_allocation() {
   g_largest.store(0);
@@ -42,7 +42,7 @@ std::size_t peak_heap_growth() {
   return peak > baseline ? peak - baseline : 0;
 }
 
-}  // namespace rvae::testing
+}  // namespace rvae::testing_support
 
 void* operator new(std::size_t size) {
   raise_to(g_largest, size);

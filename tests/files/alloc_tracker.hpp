@@ -3,7 +3,7 @@
 
 #include <cstddef>
 
-namespace rvae::testing {
+namespace rvae::testing_support {
 
 void reset_largest_allocation();
 /// The largest single operator-new request since the last reset.
@@ -15,4 +15,4 @@ void reset_peak_heap();
 /// what a parse held at once, however it spread that over allocations.
 std::size_t peak_heap_growth();
 
-}  // namespace rvae::testing
+}  // namespace rvae::testing_support

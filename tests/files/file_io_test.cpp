@@ -155,15 +155,15 @@ TEST_F(FileIoTest, ReadingAFileHoldsItsSizeOnce) {
   // its size at once); a refused one must not be allocated at all.
   const Bytes data(4 << 20, 3);
   ASSERT_TRUE(write_file(path("f"), data.data(), data.size()));
-  testing::reset_peak_heap();
+  testing_support::reset_peak_heap();
   const Result<Bytes> read = read_file(path("f"));
-  const std::size_t peak = testing::peak_heap_growth();
+  const std::size_t peak = testing_support::peak_heap_growth();
   ASSERT_TRUE(read);
   EXPECT_EQ(read->size(), data.size());
   EXPECT_LT(peak, data.size() + (64 << 10));
-  testing::reset_peak_heap();
+  testing_support::reset_peak_heap();
   EXPECT_FALSE(read_file(path("f"), data.size() - 1));
-  EXPECT_LT(testing::peak_heap_growth(), std::size_t{64} << 10);
+  EXPECT_LT(testing_support::peak_heap_growth(), std::size_t{64} << 10);
 }
 
 }  // namespace

@@ -343,9 +343,9 @@ TEST(NpyHostile, HugeClaimedArrayFailsFastWithoutAllocating) {
   const Bytes file = npy_v1(
       "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000), }\n", Bytes(16, 0));
   const auto start = std::chrono::steady_clock::now();
-  testing::reset_largest_allocation();
+  testing_support::reset_largest_allocation();
   auto result = parse(file);
-  const std::size_t largest = testing::largest_allocation();
+  const std::size_t largest = testing_support::largest_allocation();
   EXPECT_THAT(result, IsError(ErrorCode::kDataLoss, HasSubstr("needs 4000000000000")));
   EXPECT_LT(largest, 4096u);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));

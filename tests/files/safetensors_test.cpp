@@ -361,9 +361,9 @@ TEST(SafetensorsHostile, HugeClaimedTensorFailsFastWithoutAllocating) {
       R"({"t":{"dtype":"F32","shape":[1000000,1000000],"data_offsets":[0,4000000000000]}})",
       Bytes(16, 0));
   const auto start = std::chrono::steady_clock::now();
-  testing::reset_largest_allocation();
+  testing_support::reset_largest_allocation();
   auto result = parse(file);
-  const std::size_t largest = testing::largest_allocation();
+  const std::size_t largest = testing_support::largest_allocation();
   const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_THAT(result, IsError(ErrorCode::kDataLoss, HasSubstr("needs 4000000000000")));
   EXPECT_LT(largest, 4096u);
@@ -382,9 +382,9 @@ TEST(SafetensorsHostile, HugeShapeArrayIsRefusedWhileParsing) {
   header += "]}}";
   const Bytes file = make_file(header, Bytes(1, 0));
   header = std::string();
-  testing::reset_peak_heap();
+  testing_support::reset_peak_heap();
   auto result = parse(file);
-  const std::size_t peak = testing::peak_heap_growth();
+  const std::size_t peak = testing_support::peak_heap_growth();
   EXPECT_THAT(
       result,
       IsError(ErrorCode::kInvalidArgument,
@@ -399,9 +399,9 @@ TEST(SafetensorsHostile, MetadataWithTooManyKeysIsRefusedWhileParsing) {
   header += "}}";
   const Bytes file = make_file(header, {});
   header = std::string();
-  testing::reset_peak_heap();
+  testing_support::reset_peak_heap();
   auto result = parse(file);
-  const std::size_t peak = testing::peak_heap_growth();
+  const std::size_t peak = testing_support::peak_heap_growth();
   EXPECT_THAT(result, IsError(ErrorCode::kInvalidArgument,
                               HasSubstr("safetensors __metadata__ has more than 65536 entries")));
   // The keys are remembered to find duplicates (about 100 bytes each); the values are not.
@@ -409,7 +409,7 @@ TEST(SafetensorsHostile, MetadataWithTooManyKeysIsRefusedWhileParsing) {
 
   // 65536 entries are accepted, and a large value costs only itself while it is read.
   std::string ok = R"({"__metadata__":{"big":")" + std::string(8'000'000, 'x') + R"("}})";
-  testing::reset_peak_heap();
+  testing_support::reset_peak_heap();
   EXPECT_TRUE(parse(make_file(ok, {})));
 }
 
@@ -449,10 +449,10 @@ TEST(SafetensorsHostile, ParsedTensorsAllocateOnlyTheirOwnBytes) {
   const Bytes data(4096, 1);
   const Bytes file =
       make_file(R"({"t":{"dtype":"U8","shape":[64,64],"data_offsets":[0,4096]}})", data);
-  testing::reset_largest_allocation();
+  testing_support::reset_largest_allocation();
   auto result = parse(file);
   ASSERT_TRUE(result);
-  EXPECT_LE(testing::largest_allocation(), 4096u);
+  EXPECT_LE(testing_support::largest_allocation(), 4096u);
 }
 
 }  // namespace

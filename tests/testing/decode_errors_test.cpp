@@ -168,27 +168,27 @@ TEST_F(DecodeErrorTest, ScalingParameters) {
 // Cases an HTTP client library cannot send (it always adds an Accept header), checked on the
 // handler itself.
 TEST(DecodeHandler, MissingHeaders) {
-  const rvae::testing::StandInVae* vae = rvae::testing::find_stand_in_vae("sd15");
+  const rvae::reference::StandInVae* vae = rvae::reference::find_stand_in_vae("sd15");
   ASSERT_NE(vae, nullptr);
   const std::string body = to_body(make_latents(16, 1));
-  rvae::testing::InferenceRequest request;
+  rvae::reference::InferenceRequest request;
   request.raw_query =
       "output_type=pt&partial_postprocess=True&shape=1&shape=4&shape=2&shape=2&dtype=float32";
   request.body = body;
   request.accept = "tensor/binary";
-  rvae::Result<rvae::testing::InferenceReply> no_type =
-      rvae::testing::run_decode(*vae, request, {});
+  rvae::Result<rvae::reference::InferenceReply> no_type =
+      rvae::reference::run_decode(*vae, request, {});
   ASSERT_FALSE(no_type);
   EXPECT_EQ(no_type.error().message(),
             "Decode needs `Content-Type: tensor/binary`; the request has none.");
   request.content_type = "tensor/binary";
   request.accept.reset();
-  rvae::Result<rvae::testing::InferenceReply> no_accept =
-      rvae::testing::run_decode(*vae, request, {});
+  rvae::Result<rvae::reference::InferenceReply> no_accept =
+      rvae::reference::run_decode(*vae, request, {});
   ASSERT_FALSE(no_accept);
   EXPECT_NE(no_accept.error().message().find("asks for a JSON reply"), std::string::npos);
   request.accept = "tensor/binary";
-  rvae::Result<rvae::testing::InferenceReply> ok = rvae::testing::run_decode(*vae, request, {});
+  rvae::Result<rvae::reference::InferenceReply> ok = rvae::reference::run_decode(*vae, request, {});
   ASSERT_TRUE(ok) << ok.error().what();
   EXPECT_EQ(ok->shape, (rvae::Shape{1, 16, 16, 3}));
   EXPECT_EQ(ok->body.size(), 16u * 16 * 3);

@@ -472,7 +472,7 @@ TEST_F(DecodeTest, ServiceCapOf2048Pixels) {
 }
 
 TEST_F(DecodeTest, ReplySizeCap) {
-  rvae::testing::ReferenceEndpointOptions options;
+  rvae::reference::ReferenceEndpointOptions options;
   options.max_reply_bytes = 1000;
   start_with(options);
   const std::vector<float> latents = make_latents(4 * 4, 1);

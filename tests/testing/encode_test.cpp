@@ -142,7 +142,7 @@ TEST_F(EncodeTest, LatentsMatchFormulaWithAndWithoutFactors) {
 }
 
 // Largest |decoded level - block mean| over the image, for latents sent in `dtype`.
-double round_trip_error(rvae::Client& client, const rvae::testing::ReferenceEndpoint& endpoint,
+double round_trip_error(rvae::Client& client, const rvae::reference::ReferenceEndpoint& endpoint,
                         const rvae::Image& image, const char* model, rvae::DType dtype) {
   const rvae::PresetRegistry presets = rvae::PresetRegistry::builtin();
   const rvae::ModelPreset* preset = presets.find(model);
@@ -366,7 +366,7 @@ TEST_F(EncodeTest, RefusedInputs) {
   EXPECT_EQ(expect_400("/sd15/encode/?shift_factor=1&shift_factor=2", pixels, ""),
             "Query parameter `shift_factor` must be a finite number, got `[1, 2]`.");
 
-  rvae::testing::ReferenceEndpointOptions small;
+  rvae::reference::ReferenceEndpointOptions small;
   small.max_reply_bytes = 100;
   start_with(small);
   // [1,4,8,2] float16 latents: 128 bytes.
@@ -379,9 +379,9 @@ TEST_F(EncodeTest, VideoModelHasNoEncoder) {
   auto res = send("/hunyuan-video/encode/", "x", "", "*/*");
   EXPECT_EQ(res.status, 404);
   EXPECT_EQ(error_text(res.body), "Model `hunyuan-video` has no encode endpoint.");
-  const rvae::testing::StandInVae* vae = rvae::testing::find_stand_in_vae("hunyuan-video");
+  const rvae::reference::StandInVae* vae = rvae::reference::find_stand_in_vae("hunyuan-video");
   ASSERT_NE(vae, nullptr);
-  rvae::Result<rvae::testing::InferenceReply> direct = rvae::testing::run_encode(*vae, {}, {});
+  rvae::Result<rvae::reference::InferenceReply> direct = rvae::reference::run_encode(*vae, {}, {});
   ASSERT_FALSE(direct);
   EXPECT_EQ(direct.error().message(), "hunyuan-video has no encoder.");
 }

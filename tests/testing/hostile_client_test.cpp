@@ -72,7 +72,7 @@ TEST_F(HostileClientTest, CompressedBodiesAreRefusedUnread) {
 }
 
 TEST_F(HostileClientTest, ChunkedBodiesAreCountedWhileReading) {
-  rvae::testing::ReferenceEndpointOptions options;
+  rvae::reference::ReferenceEndpointOptions options;
   options.max_body_bytes = std::size_t{1} << 20;
   start_with(options);
   // Under the limit, a chunked body is served like any other.
@@ -140,7 +140,7 @@ TEST_F(HostileClientTest, RequestHeadersAreCapped) {
 }
 
 TEST_F(HostileClientTest, IdleConnectionsDoNotBlockOthers) {
-  rvae::testing::ReferenceEndpointOptions options;
+  rvae::reference::ReferenceEndpointOptions options;
   options.keep_alive_timeout = std::chrono::seconds(30);  // the idle ones stay for the test
   start_with(options);
   RssSampler memory;
@@ -264,7 +264,7 @@ TEST_F(HostileClientTest, PipelinedRequestsAreAnsweredOrClosedCleanly) {
 }
 
 TEST_F(HostileClientTest, ConnectionsBeyondTheLimitAreClosed) {
-  rvae::testing::ReferenceEndpointOptions options;
+  rvae::reference::ReferenceEndpointOptions options;
   options.max_connections = 8;
   start_with(options);
   // Each sends a byte, or the kernel would not hand it to the server (deferred accept).

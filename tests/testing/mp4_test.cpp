@@ -412,7 +412,7 @@ TEST_F(Mp4Test, NeedsAcceptTextPlain) {
 
 TEST_F(Mp4Test, FileOverTheReplyCapIsRefused) {
   // One 8x8 frame is 192 bytes raw, but an MP4 carries several hundred bytes of boxes.
-  rvae::testing::ReferenceEndpointOptions options;
+  rvae::reference::ReferenceEndpointOptions options;
   options.max_reply_bytes = 300;
   start_with(options);
   const std::string text =
@@ -488,21 +488,21 @@ class Mp4WriterTest : public ::testing::Test {
   }
 
   std::string dir_;
-  rvae::testing::Mp4Settings settings_;
+  rvae::reference::Mp4Settings settings_;
 };
 
 TEST_F(Mp4WriterTest, DefaultEncoderIsLibx264WhenAvailable) {
-  EXPECT_EQ(rvae::testing::mp4_encoder_name(rvae::testing::Mp4Settings{}.encoders),
+  EXPECT_EQ(rvae::reference::mp4_encoder_name(rvae::reference::Mp4Settings{}.encoders),
             expected_codec() == AV_CODEC_ID_H264 ? "libx264" : "mpeg4");
-  EXPECT_EQ(rvae::testing::mp4_encoder_name({"no-such-encoder", "mpeg4"}), "mpeg4");
-  EXPECT_EQ(rvae::testing::mp4_encoder_name({"no-such-encoder"}), "");
+  EXPECT_EQ(rvae::reference::mp4_encoder_name({"no-such-encoder", "mpeg4"}), "mpeg4");
+  EXPECT_EQ(rvae::reference::mp4_encoder_name({"no-such-encoder"}), "");
 }
 
 TEST_F(Mp4WriterTest, Mpeg4FallbackRoundTrips) {
   settings_.encoders = {"mpeg4"};
   const std::vector<std::uint8_t> rgb = blocks(5, 32, 16);
   rvae::Result<rvae::Bytes> mp4 =
-      rvae::testing::encode_mp4(rgb.data(), rgb.size(), 5, 32, 16, settings_);
+      rvae::reference::encode_mp4(rgb.data(), rgb.size(), 5, 32, 16, settings_);
   ASSERT_TRUE(mp4) << mp4.error().what();
   EXPECT_TRUE(leftovers().empty());
   ASSERT_GE(mp4->size(), 8u);
@@ -530,7 +530,7 @@ TEST_F(Mp4WriterTest, BadArgumentsAreInvalid) {
   const std::vector<std::uint8_t> rgb = blocks(2, 16, 16);
   auto code = [&](std::size_t bytes, std::size_t frames, int width, int height) {
     rvae::Result<rvae::Bytes> out =
-        rvae::testing::encode_mp4(rgb.data(), bytes, frames, width, height, settings_);
+        rvae::reference::encode_mp4(rgb.data(), bytes, frames, width, height, settings_);
     return out ? std::string("ok")
                : std::string(rvae::to_string(out.error().code())) + ": " + out.error().message();
   };
@@ -546,7 +546,7 @@ TEST_F(Mp4WriterTest, BadArgumentsAreInvalid) {
   settings_.frames_per_second = 0;
   EXPECT_EQ(code(rgb.size(), 2, 16, 16),
             "InvalidArgument: MP4 frame rate must be positive, got 0.");
-  EXPECT_EQ(rvae::testing::encode_mp4(nullptr, 3, 1, 2, 2, settings_).error().message(),
+  EXPECT_EQ(rvae::reference::encode_mp4(nullptr, 3, 1, 2, 2, settings_).error().message(),
             "MP4 input is a null buffer.");
   EXPECT_TRUE(leftovers().empty());
 }
@@ -555,7 +555,7 @@ TEST_F(Mp4WriterTest, NoEncoderIsInternal) {
   settings_.encoders = {"no-such-encoder", "nor-this-one"};
   const std::vector<std::uint8_t> rgb = blocks(1, 16, 16);
   rvae::Result<rvae::Bytes> out =
-      rvae::testing::encode_mp4(rgb.data(), rgb.size(), 1, 16, 16, settings_);
+      rvae::reference::encode_mp4(rgb.data(), rgb.size(), 1, 16, 16, settings_);
   ASSERT_FALSE(out);
   EXPECT_EQ(out.error().code(), rvae::ErrorCode::kInternal);
   EXPECT_EQ(out.error().message(),
@@ -568,7 +568,7 @@ TEST_F(Mp4WriterTest, MissingTempDirIsInternal) {
   settings_.temp_dir = dir_ + "/missing";
   const std::vector<std::uint8_t> rgb = blocks(1, 16, 16);
   rvae::Result<rvae::Bytes> out =
-      rvae::testing::encode_mp4(rgb.data(), rgb.size(), 1, 16, 16, settings_);
+      rvae::reference::encode_mp4(rgb.data(), rgb.size(), 1, 16, 16, settings_);
   ASSERT_FALSE(out);
   EXPECT_EQ(out.error().code(), rvae::ErrorCode::kInternal);
   EXPECT_EQ(
@@ -583,7 +583,7 @@ TEST_F(Mp4WriterTest, OverTheCapIsResourceExhaustedAndTheFileIsRemoved) {
   settings_.max_bytes = 16;
   const std::vector<std::uint8_t> rgb = blocks(3, 16, 16);
   rvae::Result<rvae::Bytes> out =
-      rvae::testing::encode_mp4(rgb.data(), rgb.size(), 3, 16, 16, settings_);
+      rvae::reference::encode_mp4(rgb.data(), rgb.size(), 3, 16, 16, settings_);
   ASSERT_FALSE(out);
   EXPECT_EQ(out.error().code(), rvae::ErrorCode::kResourceExhausted);
   EXPECT_NE(out.error().message().find("more than the cap of 16 bytes."), std::string::npos)

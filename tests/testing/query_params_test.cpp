@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rvae::testing {
+namespace rvae::reference {
 namespace {
 
 TEST(QueryParams, TypesValuesAndKeepsRepeatedKeysInOrder) {
@@ -77,4 +77,4 @@ TEST(QueryParams, RawQueryOfTarget) {
 }
 
 }  // namespace
-}  // namespace rvae::testing
+}  // namespace rvae::reference

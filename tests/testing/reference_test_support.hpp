@@ -131,9 +131,9 @@ class EndpointTest : public ::testing::Test {
  protected:
   void SetUp() override { start_with({}); }
 
-  void start_with(rvae::testing::ReferenceEndpointOptions options) {
+  void start_with(rvae::reference::ReferenceEndpointOptions options) {
     http_.reset();
-    endpoint_ = std::make_unique<rvae::testing::ReferenceEndpoint>(std::move(options));
+    endpoint_ = std::make_unique<rvae::reference::ReferenceEndpoint>(std::move(options));
     rvae::Result<void> started = endpoint_->start();
     ASSERT_TRUE(started) << started.error().what();
     http_ = std::make_unique<httplib::Client>("127.0.0.1", endpoint_->port());
@@ -147,7 +147,7 @@ class EndpointTest : public ::testing::Test {
     return http_->Post(path_and_query, headers, body, content_type);
   }
 
-  std::unique_ptr<rvae::testing::ReferenceEndpoint> endpoint_;
+  std::unique_ptr<rvae::reference::ReferenceEndpoint> endpoint_;
   std::unique_ptr<httplib::Client> http_;
 };
 

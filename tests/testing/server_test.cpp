@@ -19,10 +19,10 @@
 namespace rvae::testing_test {
 namespace {
 
-using rvae::testing::EndpointRole;
-using rvae::testing::ReferenceEndpoint;
-using rvae::testing::ReferenceEndpointOptions;
-using rvae::testing::ReplyFault;
+using rvae::reference::EndpointRole;
+using rvae::reference::ReferenceEndpoint;
+using rvae::reference::ReferenceEndpointOptions;
+using rvae::reference::ReplyFault;
 using namespace std::chrono_literals;
 
 const rvae::Shape kShape{1, 4, 2, 2};
@@ -92,7 +92,7 @@ TEST_F(ServerTest, RouteVariantsAndUnknownRoutes) {
 
 TEST_F(ServerTest, RootBinding) {
   ReferenceEndpointOptions options;
-  options.root = rvae::testing::RootBinding{"sd15", EndpointRole::kDecode};
+  options.root = rvae::reference::RootBinding{"sd15", EndpointRole::kDecode};
   start_with(options);
   const std::string expected =
       post("/sd15/decode/?" + kQuery, body_, "tensor/binary", "tensor/binary")->body;
@@ -116,7 +116,7 @@ TEST_F(ServerTest, RootBinding) {
     EXPECT_EQ(std::string(out->images[0].pixels.begin(), out->images[0].pixels.end()), expected);
   }
 
-  options.root = rvae::testing::RootBinding{"sdxl", EndpointRole::kEncode};
+  options.root = rvae::reference::RootBinding{"sdxl", EndpointRole::kEncode};
   start_with(options);
   rvae::Image image;
   image.width = 8;
@@ -136,9 +136,9 @@ TEST_F(ServerTest, InvalidOptionsAndLifecycle) {
     return started ? std::string("started") : started.error().message();
   };
   ReferenceEndpointOptions bad;
-  bad.root = rvae::testing::RootBinding{"sd3", EndpointRole::kDecode};
+  bad.root = rvae::reference::RootBinding{"sd3", EndpointRole::kDecode};
   EXPECT_EQ(start_error(bad), "root binding names unknown model 'sd3'");
-  bad.root = rvae::testing::RootBinding{"hunyuan-video", EndpointRole::kEncode};
+  bad.root = rvae::reference::RootBinding{"hunyuan-video", EndpointRole::kEncode};
   EXPECT_EQ(start_error(bad), "root binding: model 'hunyuan-video' has no encoder");
   bad = {};
   bad.worker_threads = 0;
@@ -283,7 +283,7 @@ TEST_F(ServerTest, CountsRequestsPerPath) {
   EXPECT_EQ(endpoint_->requests_for("/sdxl/decode"), 1u);
   EXPECT_EQ(endpoint_->requests_for("/health"), 1u);
   EXPECT_EQ(endpoint_->requests_for("/flux/decode/"), 0u);
-  const rvae::testing::EndpointStats stats = endpoint_->stats();
+  const rvae::reference::EndpointStats stats = endpoint_->stats();
   EXPECT_EQ(stats.total_requests, 4u);
   EXPECT_EQ(stats.inference_requests, 3u);
   EXPECT_EQ(stats.per_path.size(), 3u);

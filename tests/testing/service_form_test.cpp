@@ -19,8 +19,8 @@
 namespace rvae::testing_test {
 namespace {
 
-using rvae::testing::base64_decode;
-using rvae::testing::base64_encode;
+using rvae::reference::base64_decode;
+using rvae::reference::base64_encode;
 
 class ServiceFormTest : public EndpointTest {};
 

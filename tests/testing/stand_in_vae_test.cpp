@@ -9,7 +9,7 @@
 #include "reference_test_support.hpp"
 #include "support/published_models.hpp"
 
-namespace rvae::testing {
+namespace rvae::reference {
 namespace {
 
 // The endpoint's own table (not the client's presets, which tests/model checks) against the
@@ -74,4 +74,4 @@ TEST(StandInVae, DecodeClampsToUnitRange) {
 }
 
 }  // namespace
-}  // namespace rvae::testing
+}  // namespace rvae::reference

@@ -70,7 +70,7 @@ TEST(ContextBlur, ConstantPlaneBecomesZero) {
   std::vector<double> x(2 * 5 * 7, 0.0);
   std::fill(x.begin(), x.begin() + 35, 3.5);
   std::fill(x.begin() + 35, x.end(), -1.25);
-  rvae::testing::apply_spatial_context(x.data(), 2, 5, 7);
+  rvae::reference::apply_spatial_context(x.data(), 2, 5, 7);
   for (double v : x)
     EXPECT_NEAR(v, 0.0, 1e-12);
 }
@@ -79,7 +79,7 @@ TEST(ContextBlur, ImpulseSpreadsFourPixelsWithTheComposedKernel) {
   const int h = 13, w = 13;
   std::vector<double> x(static_cast<std::size_t>(h * w), 0.0);
   x[6 * w + 6] = 256.0 * 256.0;
-  rvae::testing::apply_spatial_context(x.data(), 1, h, w);
+  rvae::reference::apply_spatial_context(x.data(), 1, h, w);
   const double composed[9] = {1, 8, 28, 56, 70, 56, 28, 8, 1};
   const double mean = 256.0 * 256.0 / (h * w);
   for (int y = 0; y < h; ++y) {
@@ -99,13 +99,13 @@ TEST(ContextBlur, EdgesAreReplicatedAndMatchAnIndependentTranscription) {
   for (std::size_t i = 0; i < x.size(); ++i)
     x[i] = std::sin(0.37 * static_cast<double>(i)) * 2.0 + (i % 5 == 0 ? 4.0 : 0.0);
   const std::vector<double> expected = context_reference(x, c, h, w);
-  rvae::testing::apply_spatial_context(x.data(), c, h, w);
+  rvae::reference::apply_spatial_context(x.data(), c, h, w);
   for (std::size_t i = 0; i < x.size(); ++i)
     EXPECT_NEAR(x[i], expected[i], 1e-12) << i;
   // A one-pixel-wide image: every tap clamps to the same sample, so only the mean subtraction
   // acts and the result is 0.
   std::vector<double> column = {1.0, 2.0, 3.0};
-  rvae::testing::apply_spatial_context(column.data(), 1, 3, 1);
+  rvae::reference::apply_spatial_context(column.data(), 1, 3, 1);
   EXPECT_NEAR(column[1], 2.0 - 2.0, 1e-12);  // blur of 1,2,3 keeps the middle at 2
   EXPECT_LT(column[0], 0.0);
 }
@@ -113,12 +113,12 @@ TEST(ContextBlur, EdgesAreReplicatedAndMatchAnIndependentTranscription) {
 class ContextEndpoint : public ::testing::Test {
  protected:
   void SetUp() override {
-    rvae::testing::ReferenceEndpointOptions options;
+    rvae::reference::ReferenceEndpointOptions options;
     options.spatial_context = true;
-    server_ = std::make_unique<rvae::testing::ReferenceEndpoint>(options);
+    server_ = std::make_unique<rvae::reference::ReferenceEndpoint>(options);
     ASSERT_TRUE(server_->start());
   }
-  std::unique_ptr<rvae::testing::ReferenceEndpoint> server_;
+  std::unique_ptr<rvae::reference::ReferenceEndpoint> server_;
   rvae::Client client_;
 };
 
@@ -245,9 +245,9 @@ TEST(ContextEndpointCap, LargerThanTheCapIsRefusedUnlessLifted) {
   options.tiling.mode = rvae::TileMode::kOff;  // the request itself, not rvae's tiling
   rvae::Client client;
   {
-    rvae::testing::ReferenceEndpointOptions capped;
+    rvae::reference::ReferenceEndpointOptions capped;
     capped.spatial_context = true;
-    rvae::testing::ReferenceEndpoint server(capped);
+    rvae::reference::ReferenceEndpoint server(capped);
     ASSERT_TRUE(server.start());
     rvae::Result<rvae::DecodeOutput> out =
         client.decode(server.url("/sd15/decode/"), latents.view(), options);
@@ -255,10 +255,10 @@ TEST(ContextEndpointCap, LargerThanTheCapIsRefusedUnlessLifted) {
     EXPECT_EQ(out.error().http_status(), 400);
     EXPECT_NE(out.error().server_message().find("2048"), std::string::npos) << out.error().what();
   }
-  rvae::testing::ReferenceEndpointOptions lifted;
+  rvae::reference::ReferenceEndpointOptions lifted;
   lifted.spatial_context = true;
   lifted.max_image_side = 4096;
-  rvae::testing::ReferenceEndpoint server(lifted);
+  rvae::reference::ReferenceEndpoint server(lifted);
   ASSERT_TRUE(server.start());
   rvae::Result<rvae::DecodeOutput> out =
       client.decode(server.url("/sd15/decode/"), latents.view(), options);

@@ -58,26 +58,26 @@ inline std::vector<float> smooth_latents(std::int64_t channels, std::int64_t fra
 class ContextServers {
  public:
   ContextServers() {
-    testing::ReferenceEndpointOptions capped;
+    reference::ReferenceEndpointOptions capped;
     capped.spatial_context = true;
     capped.max_image_side = kTestCap;
-    capped_ = std::make_unique<testing::ReferenceEndpoint>(capped);
-    testing::ReferenceEndpointOptions lifted;
+    capped_ = std::make_unique<reference::ReferenceEndpoint>(capped);
+    reference::ReferenceEndpointOptions lifted;
     lifted.spatial_context = true;
     lifted.max_image_side = 8192;
-    lifted_ = std::make_unique<testing::ReferenceEndpoint>(lifted);
+    lifted_ = std::make_unique<reference::ReferenceEndpoint>(lifted);
   }
   Result<void> start() {
     Result<void> a = capped_->start();
     if (!a) return a;
     return lifted_->start();
   }
-  testing::ReferenceEndpoint& capped() { return *capped_; }
-  testing::ReferenceEndpoint& lifted() { return *lifted_; }
+  reference::ReferenceEndpoint& capped() { return *capped_; }
+  reference::ReferenceEndpoint& lifted() { return *lifted_; }
 
  private:
-  std::unique_ptr<testing::ReferenceEndpoint> capped_;
-  std::unique_ptr<testing::ReferenceEndpoint> lifted_;
+  std::unique_ptr<reference::ReferenceEndpoint> capped_;
+  std::unique_ptr<reference::ReferenceEndpoint> lifted_;
 };
 
 /// PSNR (dB, peak 255) and the largest difference (8-bit levels) of two equal-sized images.

@@ -59,12 +59,12 @@ int bench_command(const std::vector<std::string>& argv) {
   const int sequential = args.get_int("sequential", 1, 100'000).value_or(50);
   const int most = *std::max_element(levels.begin(), levels.end());
 
-  testing::ReferenceEndpointOptions endpoint_options;
+  reference::ReferenceEndpointOptions endpoint_options;
   // One server thread per open connection, so K connections never wait for a thread.
   endpoint_options.worker_threads = most + 4;
   // Connections stay open across the phases, as they would against a busy endpoint.
   endpoint_options.keep_alive_timeout = std::chrono::seconds(60);
-  testing::ReferenceEndpoint endpoint(endpoint_options);
+  reference::ReferenceEndpoint endpoint(endpoint_options);
   take(endpoint.start());
   endpoint.set_latency(std::chrono::milliseconds(latency_ms));
   const std::string url = endpoint.url("/sd15/decode/");

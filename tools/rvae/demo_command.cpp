@@ -135,7 +135,7 @@ int demo_command(const std::vector<std::string>& argv) {
   ::mkdir(out.c_str(), 0755);
   if (!is_directory(out)) throw Error(ErrorCode::kInvalidArgument, "cannot create " + out);
 
-  testing::ReferenceEndpoint endpoint;
+  reference::ReferenceEndpoint endpoint;
   take(endpoint.start());
   std::cout << "reference endpoint on " << endpoint.url("/") << "\n\n";
   const PresetRegistry presets = PresetRegistry::builtin();

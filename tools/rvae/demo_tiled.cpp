@@ -39,15 +39,15 @@ double milliseconds_since(std::chrono::steady_clock::time_point start) {
 
 TiledDemo run_tiled_demo(const Image& photo, int side) {
   const int cap = side / 2;
-  testing::ReferenceEndpointOptions capped_options;
+  reference::ReferenceEndpointOptions capped_options;
   capped_options.spatial_context = true;
   capped_options.max_image_side = cap;
   // All of a call's requests computed at once, as a scaled service would.
   capped_options.worker_threads = 16;
-  testing::ReferenceEndpoint capped(capped_options);
-  testing::ReferenceEndpointOptions whole_options = capped_options;
+  reference::ReferenceEndpoint capped(capped_options);
+  reference::ReferenceEndpointOptions whole_options = capped_options;
   whole_options.max_image_side = side;
-  testing::ReferenceEndpoint uncapped(whole_options);
+  reference::ReferenceEndpoint uncapped(whole_options);
   take(capped.start());
   take(uncapped.start());
   const PresetRegistry presets = PresetRegistry::builtin();

@@ -66,7 +66,7 @@ int serve_command(const std::vector<std::string>& argv) {
     return 0;
   }
   if (!args.positionals().empty()) throw UsageError{"serve takes no positional arguments"};
-  testing::ReferenceEndpointOptions options;
+  reference::ReferenceEndpointOptions options;
   options.host = args.get("host").value_or("127.0.0.1");
   options.port = args.get_int("port", 0, 65535).value_or(8000);
   options.spatial_context = args.has("context");
@@ -77,8 +77,9 @@ int serve_command(const std::vector<std::string>& argv) {
     if (role != "decode" && role != "encode") {
       throw UsageError{"--role must be decode or encode, got '" + role + "'"};
     }
-    options.root = testing::RootBinding{
-        *model, role == "decode" ? testing::EndpointRole::kDecode : testing::EndpointRole::kEncode};
+    options.root =
+        reference::RootBinding{*model, role == "decode" ? reference::EndpointRole::kDecode
+                                                        : reference::EndpointRole::kEncode};
   }
 
   // Signals are taken by one thread with sigwait, which may then call stop() safely.
@@ -88,7 +89,7 @@ int serve_command(const std::vector<std::string>& argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  testing::ReferenceEndpoint endpoint(options);
+  reference::ReferenceEndpoint endpoint(options);
   if (Result<void> started = endpoint.start(); !started) {
     const std::string problem = bind_problem(options.host, options.port);
     if (problem.empty()) throw std::move(started).error();

@@ -143,13 +143,13 @@ int tile_bench_command(const std::vector<std::string>& argv) {
   const int latency_ms = args.get_int("latency-ms", 0, 60000).value_or(1000);
   const int runs = args.get_int("runs", 1, 100).value_or(5);
 
-  testing::ReferenceEndpointOptions capped_options;
+  reference::ReferenceEndpointOptions capped_options;
   capped_options.spatial_context = true;
   capped_options.worker_threads = 16;  // a replica per tile in flight, as a scaled service has
-  testing::ReferenceEndpoint capped(capped_options);
-  testing::ReferenceEndpointOptions lifted_options = capped_options;
+  reference::ReferenceEndpoint capped(capped_options);
+  reference::ReferenceEndpointOptions lifted_options = capped_options;
   lifted_options.max_image_side = 16384;
-  testing::ReferenceEndpoint lifted(lifted_options);
+  reference::ReferenceEndpoint lifted(lifted_options);
   must(capped.start(), "start the capped endpoint");
   must(lifted.start(), "start the uncapped endpoint");
   Client client;

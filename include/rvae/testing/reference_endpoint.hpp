@@ -15,7 +15,7 @@
 #include "rvae/error.hpp"
 #include "rvae/export.h"
 
-namespace rvae::testing {
+namespace rvae::reference {
 
 /// Which half of a VAE a route serves.
 enum class EndpointRole { kDecode, kEncode };
@@ -158,4 +158,4 @@ class RVAE_API ReferenceEndpoint {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace rvae::testing
+}  // namespace rvae::reference

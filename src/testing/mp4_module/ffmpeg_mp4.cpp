@@ -28,7 +28,7 @@ extern "C" {
 
 #include "core/try.hpp"
 
-namespace rvae::testing::ffmpeg {
+namespace rvae::reference::ffmpeg {
 namespace {
 
 // ---- Owners of FFmpeg objects, so every return path frees them.
@@ -350,4 +350,4 @@ Result<Bytes> encode_mp4(const std::uint8_t* rgb, std::size_t rgb_bytes, std::si
   return file.read_all(settings.max_bytes);
 }
 
-}  // namespace rvae::testing::ffmpeg
+}  // namespace rvae::reference::ffmpeg

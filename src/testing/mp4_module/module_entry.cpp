@@ -42,12 +42,12 @@ RVAE_MP4_EXPORT void rvae_mp4_encode(const RvaeMp4Job* job, RvaeMp4Outcome* outc
   outcome->size = 0;
   // No C++ exception may cross the C boundary.
   try {
-    rvae::testing::Mp4Settings settings;
+    rvae::reference::Mp4Settings settings;
     settings.frames_per_second = job->frames_per_second;
     settings.encoders = names_of(job->encoders, job->encoder_count);
     settings.temp_dir = job->temp_dir != nullptr ? job->temp_dir : "";
     settings.max_bytes = job->max_bytes;
-    rvae::Result<rvae::Bytes> mp4 = rvae::testing::ffmpeg::encode_mp4(
+    rvae::Result<rvae::Bytes> mp4 = rvae::reference::ffmpeg::encode_mp4(
         job->rgb, job->rgb_bytes, job->frames, job->width, job->height, settings);
     if (!mp4) {
       outcome->failed = 1;
@@ -80,7 +80,7 @@ RVAE_MP4_EXPORT std::size_t rvae_mp4_encoder_name(const char* const* encoders,
                                                   std::size_t capacity) {
   std::string found;
   try {
-    found = rvae::testing::ffmpeg::mp4_encoder_name(names_of(encoders, encoder_count));
+    found = rvae::reference::ffmpeg::mp4_encoder_name(names_of(encoders, encoder_count));
   } catch (const std::exception&) {
     found.clear();
   }

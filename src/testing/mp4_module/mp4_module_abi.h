@@ -15,7 +15,7 @@ extern "C" {
 /* Bumped whenever a struct or signature below changes. */
 #define RVAE_MP4_MODULE_ABI_VERSION 1
 
-/* What to encode: the arguments of rvae::testing::encode_mp4 and its Mp4Settings. */
+/* What to encode: the arguments of rvae::reference::encode_mp4 and its Mp4Settings. */
 typedef struct RvaeMp4Job {
   const uint8_t* rgb;
   size_t rgb_bytes;
