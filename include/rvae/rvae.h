@@ -9,7 +9,11 @@
  * - Params structs begin with `struct_size`, set by their *_params_init: a program built
  *   against an older rvae.h keeps working with a newer library (fields it does not know keep
  *   their defaults), and a struct from a newer header is refused with RVAE_ERR_INVALID_ARGUMENT.
- *   Always call *_params_init before setting fields. rvae_preset, which the library fills, is
+ *   Always call *_params_init before setting fields. *_params_init is a macro passing
+ *   sizeof(*p) to *_params_init_sized, which writes no byte past that size; FFI callers call
+ *   *_params_init_sized with their struct's size. (The plain exported *_params_init functions
+ *   remain for programs built against an rvae.h before the sized ones: they fill the first
+ *   version of the struct only.) rvae_preset, which the library fills, is
  *   accepted at any size from its first version on: the fields that fit are filled.
  * - Results (rvae_image, rvae_tensor, rvae_decode_result) are allocated by the library and freed
  *   with their own *_free function; inputs are borrowed for the duration of the call only.
@@ -156,7 +160,9 @@ typedef struct {
   int decode_threads;
 } rvae_client_params;
 
+RVAE_API void rvae_client_params_init_sized(rvae_client_params* p, size_t size);
 RVAE_API void rvae_client_params_init(rvae_client_params* p);
+#define rvae_client_params_init(p) rvae_client_params_init_sized((p), sizeof(*(p)))
 /* p may be NULL (defaults). The strings are copied. NULL on failure (with *err set). */
 RVAE_API rvae_client* rvae_client_new(const rvae_client_params* p, rvae_error** err);
 /* Cancels calls still running on other threads and waits for them. */
@@ -242,7 +248,9 @@ typedef struct {
 
 /* Defaults, then the preset's factors when `model` names one (the usual request; NULL: no
  * scaling). An unknown model is reported by the call the params are given to. */
+RVAE_API void rvae_decode_params_init_sized(rvae_decode_params* p, size_t size, const char* model);
 RVAE_API void rvae_decode_params_init(rvae_decode_params* p, const char* model);
+#define rvae_decode_params_init(p, model) rvae_decode_params_init_sized((p), sizeof(*(p)), (model))
 
 /* Decodes one image (latents [1,C,h,w], or packed Flux [1,L,4C] with height and width set).
  * `endpoint` NULL means the default decode endpoint of p->model. output_type must be IMAGE or
@@ -307,7 +315,9 @@ typedef struct {
   size_t tile_max_in_flight; /* requests of one tiled call on the wire at once; 0: 16 */
 } rvae_encode_params;
 
+RVAE_API void rvae_encode_params_init_sized(rvae_encode_params* p, size_t size, const char* model);
 RVAE_API void rvae_encode_params_init(rvae_encode_params* p, const char* model);
+#define rvae_encode_params_init(p, model) rvae_encode_params_init_sized((p), sizeof(*(p)), (model))
 
 /* Encodes an RGB/RGBA image (sent as PNG); *out gets [1,C,H/8,W/8] latents in the dtype the
  * server sent. `endpoint` NULL means the default encode endpoint of p->model. */

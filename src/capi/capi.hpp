@@ -90,6 +90,18 @@ Result<void> read_params(const Params* in, std::size_t first_size, Params& out,
   return {};
 }
 
+/// Hands a filled params struct to a caller whose struct has `size` bytes: no byte past them is
+/// written (a program built against an older rvae.h has a smaller struct), and struct_size says
+/// how much was filled. A size below the first version's writes nothing: the call the params
+/// are given to then refuses them.
+template <typename Params>
+void store_params(Params filled, Params* out, std::size_t size, std::size_t first_size) noexcept {
+  if (out == nullptr || size < first_size) return;
+  const std::size_t kept = size < sizeof(Params) ? size : sizeof(Params);
+  filled.struct_size = kept;
+  std::memcpy(static_cast<void*>(out), static_cast<const void*>(&filled), kept);
+}
+
 /// The value a C caller stored in an enum field, read as bytes: C (and FFI) callers may store any
 /// int there, and loading an out-of-range value through the C++ enum type would be undefined.
 template <typename Enum>

@@ -76,11 +76,10 @@ rvae::Result<rvae::ClientOptions> client_options_of(const rvae_client_params& p)
 
 extern "C" {
 
-void rvae_client_params_init(rvae_client_params* p) {
-  if (p == nullptr) return;
+void rvae_client_params_init_sized(rvae_client_params* out, std::size_t size) {
   const rvae::ClientOptions defaults;
-  *p = rvae_client_params{};
-  p->struct_size = sizeof(rvae_client_params);
+  rvae_client_params filled{};
+  rvae_client_params* p = &filled;
   p->connect_timeout_ms = defaults.connect_timeout.count();
   p->attempt_timeout_ms = defaults.attempt_timeout.count();
   p->deadline_ms = defaults.deadline.count();
@@ -88,6 +87,12 @@ void rvae_client_params_init(rvae_client_params* p) {
   p->max_in_flight = defaults.max_in_flight;
   p->token_from_environment = defaults.token_from_environment ? 1 : 0;
   p->decode_threads = defaults.decode_threads;
+  rvae::capi::store_params(filled, out, size, kClientParamsV1);
+}
+
+// For programs built before the sized init: their struct may be the first version's.
+void(rvae_client_params_init)(rvae_client_params* p) {
+  rvae_client_params_init_sized(p, kClientParamsV1);
 }
 
 rvae_client* rvae_client_new(const rvae_client_params* p, rvae_error** err) {

@@ -49,18 +49,11 @@ rvae::Result<DecodeCall> prepare(rvae_client* c, const char* endpoint, const rva
 
 }  // namespace
 
-extern "C" {
+namespace {
 
-void rvae_decode_params_init(rvae_decode_params* p, const char* model) {
-  if (p == nullptr) return;
-  *p = rvae_decode_params{};
-  p->struct_size = sizeof(rvae_decode_params);
-  p->model = model;
-  p->output_type = RVAE_OUTPUT_IMAGE;
-  p->image_format = RVAE_IMAGE_JPEG;
-  p->temporal_compression = rvae::DecodeOptions{}.temporal_compression;
-  p->batch_max_in_flight = rvae::BatchOptions{}.max_in_flight;
-  if (model == nullptr) return;
+// The preset's factors, when `model` names one (an unknown model is reported by the call the
+// params are given to).
+void fill_preset_factors(rvae_decode_params* p, const char* model) noexcept {
   try {
     const rvae::ModelPreset* preset = rvae::capi::builtin_presets().find(model);
     if (preset == nullptr) return;  // reported by the call these params are given to
@@ -73,6 +66,26 @@ void rvae_decode_params_init(rvae_decode_params* p, const char* model) {
   } catch (...) {
     // Out of memory building the presets: the defaults stay, and the call reports the model.
   }
+}
+
+}  // namespace
+
+extern "C" {
+
+void rvae_decode_params_init_sized(rvae_decode_params* out, std::size_t size, const char* model) {
+  rvae_decode_params p{};
+  p.model = model;
+  p.output_type = RVAE_OUTPUT_IMAGE;
+  p.image_format = RVAE_IMAGE_JPEG;
+  p.temporal_compression = rvae::DecodeOptions{}.temporal_compression;
+  p.batch_max_in_flight = rvae::BatchOptions{}.max_in_flight;
+  if (model != nullptr) fill_preset_factors(&p, model);
+  rvae::capi::store_params(p, out, size, kDecodeParamsV1);
+}
+
+// For programs built before the sized init: their struct may be the first version's.
+void(rvae_decode_params_init)(rvae_decode_params* p, const char* model) {
+  rvae_decode_params_init_sized(p, kDecodeParamsV1, model);
 }
 
 int rvae_decode_full(rvae_client* c, const char* endpoint, const rvae_tensor_view* latents,

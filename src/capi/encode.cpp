@@ -38,14 +38,11 @@ rvae::Result<rvae::ImageView> image_of(const rvae_image* image, const char* func
 
 }  // namespace
 
-extern "C" {
+namespace {
 
-void rvae_encode_params_init(rvae_encode_params* p, const char* model) {
-  if (p == nullptr) return;
-  *p = rvae_encode_params{};
-  p->struct_size = sizeof(rvae_encode_params);
-  p->model = model;
-  if (model == nullptr) return;
+// The preset's factors, when `model` names one (an unknown model is reported by the call the
+// params are given to).
+void fill_preset_factors(rvae_encode_params* p, const char* model) noexcept {
   try {
     const rvae::ModelPreset* preset = rvae::capi::builtin_presets().find(model);
     if (preset == nullptr) return;  // reported by the call these params are given to
@@ -57,6 +54,22 @@ void rvae_encode_params_init(rvae_encode_params* p, const char* model) {
   } catch (...) {
     // Out of memory building the presets: the defaults stay, and the call reports the model.
   }
+}
+
+}  // namespace
+
+extern "C" {
+
+void rvae_encode_params_init_sized(rvae_encode_params* out, std::size_t size, const char* model) {
+  rvae_encode_params p{};
+  p.model = model;
+  if (model != nullptr) fill_preset_factors(&p, model);
+  rvae::capi::store_params(p, out, size, kEncodeParamsV1);
+}
+
+// For programs built before the sized init: their struct may be the first version's.
+void(rvae_encode_params_init)(rvae_encode_params* p, const char* model) {
+  rvae_encode_params_init_sized(p, kEncodeParamsV1, model);
 }
 
 int rvae_encode(rvae_client* c, const char* endpoint, const rvae_image* image,

@@ -99,7 +99,8 @@ TEST(CapiClient, ParamsInitGivesTheCppDefaults) {
   EXPECT_EQ(params.token_from_environment, 1);
   EXPECT_EQ(params.token, nullptr);
   EXPECT_EQ(params.decode_threads, 2);
-  rvae_client_params_init(nullptr);  // no crash
+  rvae_client_params_init_sized(nullptr, sizeof(rvae_client_params));  // no crash
+  (rvae_client_params_init)(nullptr);
 }
 
 // A program built against the first rvae.h passes a struct that ends before decode_threads:
@@ -176,8 +177,10 @@ TEST(CapiPresets, ParamsInitTakesThePresetsFactors) {
   rvae_encode_params_init(&encode, "flux");
   EXPECT_EQ(encode.has_shift_factor, 1);
   EXPECT_DOUBLE_EQ(encode.shift_factor, 0.1159);
-  rvae_decode_params_init(nullptr, "sd15");  // no crash
-  rvae_encode_params_init(nullptr, "sd15");
+  rvae_decode_params_init_sized(nullptr, sizeof(rvae_decode_params), "sd15");  // no crash
+  rvae_encode_params_init_sized(nullptr, sizeof(rvae_encode_params), "sd15");
+  (rvae_decode_params_init)(nullptr, "sd15");
+  (rvae_encode_params_init)(nullptr, "sd15");
 }
 
 }  // namespace

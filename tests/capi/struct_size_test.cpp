@@ -121,4 +121,58 @@ TEST(CapiPresetSize, BelowTheFirstVersionIsRefused) {
                "struct_size");
 }
 
+// A struct of the first version, with guard bytes where a newer struct's fields would be.
+template <typename Struct>
+struct Guarded {
+  alignas(Struct) unsigned char bytes[sizeof(Struct) + 64];
+  Guarded() { std::memset(bytes, 0xA5, sizeof bytes); }
+  Struct* get() { return reinterpret_cast<Struct*>(bytes); }
+  bool untouched_from(std::size_t offset) const {
+    for (std::size_t i = offset; i < sizeof bytes; ++i) {
+      if (bytes[i] != 0xA5) return false;
+    }
+    return true;
+  }
+};
+
+// A program built against an older rvae.h calls the plain exported init with its smaller
+// struct: nothing past the first version may be written (the init used to write the whole
+// current struct there).
+TEST(CapiParamsInit, TheExportedInitsWriteOnlyTheFirstVersion) {
+  Guarded<rvae_decode_params> decode;
+  (rvae_decode_params_init)(decode.get(), "sd15");
+  EXPECT_TRUE(decode.untouched_from(kFirstDecodeParams));
+  EXPECT_EQ(decode.get()->struct_size, kFirstDecodeParams);
+  EXPECT_EQ(decode.get()->has_scaling_factor, 1);
+
+  Guarded<rvae_encode_params> encode;
+  (rvae_encode_params_init)(encode.get(), "sd15");
+  EXPECT_TRUE(encode.untouched_from(kFirstEncodeParams));
+  EXPECT_EQ(encode.get()->struct_size, kFirstEncodeParams);
+
+  constexpr std::size_t kFirstClientParams =
+      offsetof(rvae_client_params, log_user_data) + sizeof(void*);
+  Guarded<rvae_client_params> client;
+  (rvae_client_params_init)(client.get());
+  EXPECT_TRUE(client.untouched_from(kFirstClientParams));
+  EXPECT_EQ(client.get()->struct_size, kFirstClientParams);
+}
+
+// The header's init macro passes the struct's size; an FFI caller passes its own.
+TEST(CapiParamsInit, TheSizedInitsFillExactlyTheGivenSize) {
+  rvae_decode_params full;
+  rvae_decode_params_init(&full, "sd15");
+  EXPECT_EQ(full.struct_size, sizeof(rvae_decode_params));
+  EXPECT_EQ(full.tile_mode, RVAE_TILE_AUTO);
+
+  Guarded<rvae_decode_params> old;
+  rvae_decode_params_init_sized(old.get(), kFirstDecodeParams, "sdxl");
+  EXPECT_TRUE(old.untouched_from(kFirstDecodeParams));
+  EXPECT_EQ(old.get()->struct_size, kFirstDecodeParams);
+
+  Guarded<rvae_decode_params> too_small;
+  rvae_decode_params_init_sized(too_small.get(), kFirstDecodeParams - 1, "sdxl");
+  EXPECT_TRUE(too_small.untouched_from(0));  // Nothing written: the call refuses it later.
+}
+
 }  // namespace
