@@ -23,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PUBLIC_HEADERS = {
     "bytes.hpp": "core", "error.hpp": "core", "cancel.hpp": "core", "export.h": "core",
     "pending.hpp": "core", "call_window.hpp": "core", "version.h": "core",
+    "progress.hpp": "core",
     "tensor.hpp": "tensor",
     "latent_file.hpp": "files",
     "image.hpp": "codec", "image_resize.hpp": "codec",

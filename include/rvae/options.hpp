@@ -12,6 +12,7 @@
 #include "rvae/cancel.hpp"
 #include "rvae/export.h"
 #include "rvae/image.hpp"
+#include "rvae/progress.hpp"
 #include "rvae/tensor.hpp"
 #include "rvae/tiling.hpp"
 
@@ -24,18 +25,6 @@ enum class OutputType {
   kFloatTensor,  ///< Raw decoder output in [-1, 1] (`output_type=pt`, `partial_postprocess=False`).
   kMp4,          ///< An MP4 file (`output_type=mp4`); video models only.
 };
-
-/// Bytes moved so far by one request's current attempt (totals are 0 while unknown).
-struct TransferProgress {
-  std::uint64_t uploaded = 0;
-  std::uint64_t upload_total = 0;
-  std::uint64_t downloaded = 0;
-  std::uint64_t download_total = 0;
-};
-
-/// Called from the client's network thread as bytes move; must be quick and must not call back
-/// into the Client synchronously.
-using ProgressCallback = std::function<void(const TransferProgress&)>;
 
 /// Per-call control, beside the protocol options.
 struct RequestControl {

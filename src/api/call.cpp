@@ -128,12 +128,7 @@ void attempt(const std::shared_ptr<CallState>& state) {
   limits.low_speed_bytes = options.low_speed_bytes;
   limits.low_speed_time = options.low_speed_time;
   limits.cancel = state->token;
-  if (state->control.on_progress) {
-    limits.on_progress = [user = state->control.on_progress](const transport::Progress& bytes) {
-      user(TransferProgress{bytes.uploaded, bytes.upload_total, bytes.downloaded,
-                            bytes.download_total});
-    };
-  }
+  limits.on_progress = state->control.on_progress;
   state->context.transport->submit(
       protocol::compose_url(state->url, state->query), state->request, std::move(limits),
       state->not_before,

@@ -119,7 +119,7 @@ void Transfer::reset_leg(Clock::time_point now) {
   leg_started = now;
   upload_done.reset();
   first_byte.reset();
-  progress = Progress();
+  progress = TransferProgress();
 }
 
 std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept {
@@ -213,9 +213,9 @@ int on_progress(void* user, curl_off_t download_total, curl_off_t downloaded,
   const auto count = [](curl_off_t value) {
     return static_cast<std::uint64_t>(std::max<curl_off_t>(0, value));
   };
-  const Progress now{count(uploaded), count(upload_total), count(downloaded),
-                     count(download_total)};
-  const Progress& before = transfer.progress;
+  const TransferProgress now{count(uploaded), count(upload_total), count(downloaded),
+                             count(download_total)};
+  const TransferProgress& before = transfer.progress;
   const bool changed = now.uploaded != before.uploaded || now.downloaded != before.downloaded ||
                        now.upload_total != before.upload_total ||
                        now.download_total != before.download_total;

@@ -73,7 +73,7 @@ struct Transfer {
   Clock::time_point leg_started;
   std::optional<Clock::time_point> upload_done;
   std::optional<Clock::time_point> first_byte;
-  Progress progress;
+  TransferProgress progress;
 
   bool cancelled() const { return options.cancel && options.cancel->cancelled(); }
   /// Forgets what the previous leg received, before the next one starts.

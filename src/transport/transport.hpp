@@ -15,6 +15,7 @@
 #include "http/message.hpp"
 #include "rvae/cancel.hpp"
 #include "rvae/error.hpp"
+#include "rvae/progress.hpp"
 
 namespace rvae::transport {
 
@@ -36,17 +37,6 @@ struct TransportConfig {
   /// own.
   std::shared_ptr<detail::BufferPool> buffers;
 };
-
-/// Bytes moved so far by one transfer's current leg (totals are 0 while unknown).
-struct Progress {
-  std::uint64_t uploaded = 0;
-  std::uint64_t upload_total = 0;
-  std::uint64_t downloaded = 0;
-  std::uint64_t download_total = 0;
-};
-
-/// Called on the transport's thread as bytes move.
-using ProgressCallback = std::function<void(const Progress&)>;
 
 /// Lets a paused transfer go on; callable from any thread, any number of times, also after the
 /// transfer ended (then it does nothing).
@@ -81,8 +71,8 @@ struct TransferOptions {
   std::uint32_t low_speed_bytes = 0;
   std::chrono::seconds low_speed_time{0};
   std::optional<CancelToken> cancel;
-  /// Called on the transport's thread as bytes move. If it throws, the transfer ends with the
-  /// exception turned into its error.
+  /// Called on the transport's thread as bytes move (of the current leg). If it throws, the
+  /// transfer ends with the exception turned into its error.
   ProgressCallback on_progress;
   /// Unset: a successful reply's body is buffered whole into HttpResponse::body.
   std::shared_ptr<ReplySink> sink;

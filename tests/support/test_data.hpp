@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <random>
+#include <string>
 #include <utility>
 
 #include "rvae/image.hpp"
@@ -66,6 +68,16 @@ inline Tensor patterned_tensor(Shape shape, DType dtype) {
     tensor.data()[i] = static_cast<std::uint8_t>((i * 131 + 7) & 0xFF);
   }
   return tensor;
+}
+
+/// `size` pseudo-random bytes from `seed`, as a string (an HTTP body): data no encoding can
+/// shorten and any reordering or cut shows in.
+inline std::string random_bytes(std::size_t size, unsigned seed) {
+  std::mt19937 generator(seed);
+  std::string bytes(size, '\0');
+  for (char& byte : bytes)
+    byte = static_cast<char>(generator() & 0xFF);
+  return bytes;
 }
 
 }  // namespace rvae::testing_support

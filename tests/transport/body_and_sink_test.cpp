@@ -12,21 +12,15 @@
 #include <vector>
 
 #include "support/scripted_server.hpp"
+#include "support/test_data.hpp"
 #include "transport/transport.hpp"
 
 namespace rvae::transport {
 namespace {
 
 using ::testing::HasSubstr;
+using testing_support::random_bytes;
 using testing_support::ScriptedServer;
-
-std::string random_bytes(std::size_t size, unsigned seed) {
-  std::mt19937 generator(seed);
-  std::string bytes(size, '\0');
-  for (char& byte : bytes)
-    byte = static_cast<char>(generator() & 0xFF);
-  return bytes;
-}
 
 // Keeps what it is given; pauses its transfer when told to.
 class CollectingSink final : public ReplySink {

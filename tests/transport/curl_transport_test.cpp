@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "support/scripted_server.hpp"
+#include "support/test_data.hpp"
 #include "transport/transport.hpp"
 #include "transport/url.hpp"
 
@@ -17,15 +18,8 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing_support::random_bytes;
 using testing_support::ScriptedServer;
-
-std::string random_bytes(std::size_t size, unsigned seed) {
-  std::mt19937 generator(seed);
-  std::string bytes(size, '\0');
-  for (char& byte : bytes)
-    byte = static_cast<char>(generator() & 0xFF);
-  return bytes;
-}
 
 // A POST and where it goes.
 struct Post {
@@ -320,7 +314,7 @@ TEST(CurlTransportTest, ThrowingProgressCallbackEndsTheTransferWithItsMessage) {
   ScriptedServer server;
   auto transport = make_curl_transport({});
   TransferOptions limits;
-  limits.on_progress = [](const Progress&) { throw std::runtime_error("meter broke"); };
+  limits.on_progress = [](const TransferProgress&) { throw std::runtime_error("meter broke"); };
   Result<http::HttpResponse> response = send(*transport, post(server.url(), "x"), limits).response;
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kInternal);
