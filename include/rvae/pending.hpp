@@ -85,7 +85,8 @@ class Pending {
   /// CancelToken). `callback` runs once, on a library worker thread (or on the thread calling
   /// then() when the Pending is invalid, with the error get() would give), never on the network
   /// thread; it may start new calls and drop Pendings, and must not throw (what it throws is
-  /// dropped). The buffers the call borrowed must stay alive until it has run.
+  /// dropped) nor block waiting for another callback (the workers are few). The buffers the
+  /// call borrowed must stay alive until it has run.
   void then(Callback callback) {
     if (!state_) {
       callback(invalid_use());
