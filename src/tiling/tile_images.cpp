@@ -35,7 +35,6 @@ Result<PixelGrid> PixelGrid::from(const Image& image) {
   PixelGrid grid;
   if (image.channels != 3) {
     grid.rgb_.emplace(to_rgb(image));
-    grid.image_ = &*grid.rgb_;
   } else {
     grid.image_ = &image;
   }
@@ -60,11 +59,11 @@ Result<PixelGrid> PixelGrid::from(const TensorView& pixels) {
 }
 
 double PixelGrid::at(std::int64_t b, int k, int y, int x) const noexcept {
-  if (image_ != nullptr) {
-    return image_->pixels[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width_) +
-                           static_cast<std::size_t>(x)) *
-                              3 +
-                          static_cast<std::size_t>(k)];
+  if (image() != nullptr) {
+    return image()->pixels[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width_) +
+                            static_cast<std::size_t>(x)) *
+                               3 +
+                           static_cast<std::size_t>(k)];
   }
   const std::size_t index = ((static_cast<std::size_t>(b) * 3 + static_cast<std::size_t>(k)) *
                                  static_cast<std::size_t>(height_) +
@@ -93,7 +92,7 @@ double PixelGrid::at(std::int64_t b, int k, int y, int x) const noexcept {
 
 Result<EncodeInput> PixelGrid::crop(int y, int x, int h, int w) const {
   EncodeInput input;
-  if (image_ != nullptr) {
+  if (image() != nullptr) {
     Image tile;
     tile.width = w;
     tile.height = h;
@@ -102,7 +101,7 @@ Result<EncodeInput> PixelGrid::crop(int y, int x, int h, int w) const {
     const std::size_t row = static_cast<std::size_t>(w) * 3;
     for (int r = 0; r < h; ++r) {
       std::memcpy(tile.pixels.data() + static_cast<std::size_t>(r) * row,
-                  image_->pixels.data() +
+                  image()->pixels.data() +
                       (static_cast<std::size_t>(y + r) * static_cast<std::size_t>(width_) +
                        static_cast<std::size_t>(x)) *
                           3,
@@ -166,7 +165,7 @@ Result<EncodeInput> PixelGrid::downsample(int factor) const {
     }
   }
   EncodeInput input;
-  if (image_ != nullptr) {
+  if (image() != nullptr) {
     Image small;
     small.width = out_w;
     small.height = out_h;

@@ -41,6 +41,10 @@ class PixelGrid {
   // Value of item b, channel k at (y, x); uint8 levels for images and uint8 tensors.
   double at(std::int64_t b, int k, int y, int x) const noexcept;
 
+  // The image read: the owned RGB copy when the caller's had alpha (looked up on each use, not
+  // stored as a pointer, so a moved PixelGrid still reads its own copy), else the caller's.
+  const Image* image() const noexcept { return rgb_ ? &*rgb_ : image_; }
+
   std::optional<Image> rgb_;  // owned RGB copy when the caller's image has alpha
   const Image* image_ = nullptr;
   TensorView tensor_;

@@ -2,6 +2,7 @@
 // tiles through a capped endpoint against the same image encoded whole without the cap.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -75,6 +76,24 @@ TEST_F(TiledEncodeTest, ImageMatchesTheWholeEncode) {
   EXPECT_GT(blend_error, 3 * kMaxRelativeRms) << "the oracle shows no colour drift";
   std::printf("[ encode ] relative RMS: rvae %.4f, overlap blending alone %.4f\n", rvae_error,
               blend_error);
+}
+
+// An image with alpha is tiled from its RGB copy, which the tiler owns: it must read that copy
+// after being moved around (it kept a pointer into the moved-from copy, then read freed or
+// emptied pixels).
+TEST_F(TiledEncodeTest, AnImageWithAlphaTilesAsItsRgbPixels) {
+  const Image rgb = smooth_image(1208, 880);
+  Image rgba{rgb.width, rgb.height, 4, Bytes(rgb.pixels.size() / 3 * 4)};
+  for (std::size_t i = 0, n = rgb.pixels.size() / 3; i < n; ++i) {
+    std::copy_n(&rgb.pixels[i * 3], 3, &rgba.pixels[i * 4]);
+    rgba.pixels[i * 4 + 3] = static_cast<std::uint8_t>(i % 251);
+  }
+  const std::string url = servers_.capped().url("/sdxl/encode/");
+  Result<EncodeOutput> from_rgb = client_.encode(url, rgb, options_);
+  Result<EncodeOutput> from_rgba = client_.encode(url, rgba, options_);
+  ASSERT_TRUE(from_rgb) << from_rgb.error().what();
+  ASSERT_TRUE(from_rgba) << from_rgba.error().what();
+  EXPECT_EQ(from_rgba->latents.to_floats(), from_rgb->latents.to_floats());
 }
 
 TEST_F(TiledEncodeTest, PixelTensorMatchesTheWholeEncode) {
