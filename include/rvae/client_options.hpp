@@ -52,6 +52,9 @@ struct ClientOptions {
   /// redirect; never in an error message or a log line.
   std::string token;
   bool token_from_environment = true;
+  /// A token (given or found) is never sent over plain http to a host other than loopback
+  /// unless this is set: such a call fails with InvalidArgument before anything is sent.
+  bool allow_token_over_http = false;
   /// Sent as User-Agent; empty means "rvae/<version>".
   std::string user_agent;
   /// Replies larger than this are refused (ResourceExhausted) instead of buffered.
@@ -71,9 +74,18 @@ struct ClientOptions {
   LogCallback log;
 };
 
-/// One model's endpoint: one URL, or several replicas of it. Each call goes to the replica with
-/// the fewest requests in flight among those not recently failing. Converts implicitly from a
-/// URL string.
+/// The wire protocol an endpoint speaks.
+enum class WireProtocol {
+  /// From the URL: a path ending in `/v2/models/{name}` or `/v2/models/{name}/versions/{v}`
+  /// (a trailing slash tolerated) is the Open Inference Protocol, anything else Hugging Face's.
+  kAuto,
+  kHuggingFace,    ///< Hugging Face's hybrid-inference endpoints (PROTOCOL.md §1-5).
+  kOpenInference,  ///< KServe v2 / Triton / OpenVINO Model Server / Seldon (PROTOCOL.md §8).
+};
+
+/// One model's endpoint: one URL, or several replicas of it (which share its protocol). Each
+/// call goes to the replica with the fewest requests in flight among those not recently failing.
+/// Converts implicitly from a URL string.
 class Endpoint {
  public:
   Endpoint(const char* url) : urls_{std::string(url)} {}               // NOLINT
@@ -84,8 +96,28 @@ class Endpoint {
 
   const std::vector<std::string>& urls() const noexcept { return urls_; }
 
+  /// Says which protocol the URLs speak instead of guessing it from their path.
+  Endpoint& with_protocol(WireProtocol protocol) {
+    protocol_ = protocol;
+    return *this;
+  }
+  WireProtocol protocol() const noexcept { return protocol_; }
+
+  /// Open Inference Protocol: the model's input and output tensor to use. Empty (the default)
+  /// takes the model's only input and only output, from its metadata.
+  Endpoint& with_tensor_names(std::string input, std::string output) {
+    input_name_ = std::move(input);
+    output_name_ = std::move(output);
+    return *this;
+  }
+  const std::string& input_name() const noexcept { return input_name_; }
+  const std::string& output_name() const noexcept { return output_name_; }
+
  private:
   std::vector<std::string> urls_;
+  WireProtocol protocol_ = WireProtocol::kAuto;
+  std::string input_name_;
+  std::string output_name_;
 };
 
 /// Progress of a batch, reported from the thread that called the batch method.

@@ -66,7 +66,14 @@ struct DecodeOptions {
   /// Sent as `shift_factor`.
   std::optional<double> shift_factor;
   /// Legacy: sends `do_scaling=True` (the server's built-in factors) when no scaling_factor is set.
+  /// Hugging Face protocol only.
   bool do_scaling = false;
+  /// Per-channel latent statistics (Wan 2.1, Qwen-Image; PROTOCOL.md §9): one value per latent
+  /// channel, both or neither. Then raw[c] = z[c] * latents_std[c] / s + latents_mean[c], with s
+  /// = scaling_factor (1 when unset); shift_factor and do_scaling must be unset. No wire form
+  /// carries vectors, so the client applies them itself and sends raw latents.
+  std::vector<double> latents_mean;
+  std::vector<double> latents_std;
   /// Output size in pixels, sent only when both are set. Required for packed (3-D) Flux latents.
   std::optional<int> height;
   std::optional<int> width;
@@ -107,6 +114,11 @@ struct EncodeOptions {
   std::optional<double> scaling_factor;
   /// Sent as `shift_factor`.
   std::optional<double> shift_factor;
+  /// Per-channel latent statistics (PROTOCOL.md §9), both or neither: the client asks for raw
+  /// latents and returns z[c] = (raw[c] - latents_mean[c]) * s / latents_std[c], s =
+  /// scaling_factor (1 when unset), as float32; shift_factor must be unset.
+  std::vector<double> latents_mean;
+  std::vector<double> latents_std;
   /// Content-Type of the request body. Unset (default) reproduces the reference Python client,
   /// which sends none at all; set e.g. "image/png" if an endpoint wants one.
   std::optional<std::string> content_type;

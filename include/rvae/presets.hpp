@@ -23,6 +23,10 @@ struct ModelPreset {
   int latent_channels = 4;
   double scaling_factor = 1.0;
   std::optional<double> shift_factor;
+  /// Per-channel latent statistics (PROTOCOL.md §9; Wan 2.1, Qwen-Image): latent_channels values
+  /// each, or both empty for the scalar form (scaling_factor, shift_factor).
+  std::vector<double> latents_mean;
+  std::vector<double> latents_std;
   DType dtype = DType::kFloat16;  ///< The dtype latents usually have for this model.
   int spatial_compression = 8;
   int temporal_compression = 1;  ///< 4 for video models, 1 for image models.
@@ -32,6 +36,8 @@ struct ModelPreset {
   int max_image_side = 2048;
 
   bool is_video() const noexcept { return temporal_compression > 1; }
+  /// True when the latents are normalised per channel (latents_mean/latents_std).
+  bool per_channel() const noexcept { return !latents_mean.empty(); }
   /// Decode options with this preset's factors set (the usual request).
   DecodeOptions decode_options() const;
   /// Encode options with this preset's factors set.

@@ -147,4 +147,24 @@ Result<Tensor> unscale_latents(const TensorView& latents, double scaling_factor,
 Result<Tensor> scale_latents(const TensorView& latents, double scaling_factor,
                              double shift_factor = 0.0);
 
+/// How a diffusion model's latents relate to its VAE's raw latents (PROTOCOL.md §9).
+struct LatentNormalization {
+  double scaling_factor = 1.0;
+  double shift_factor = 0.0;  ///< Scalar form only; 0 with per-channel statistics.
+  /// Per-channel form when non-empty: one value per latent channel (axis 1), both the same size.
+  std::vector<double> mean;
+  std::vector<double> std;
+};
+
+/// Raw latents from normalised ones, computed in float32 and written as `to` (a float dtype):
+/// raw = z / scaling_factor + shift_factor, or raw[c] = z[c] * std[c] / scaling_factor + mean[c]
+/// along axis 1 of [B, C, ...]. InvalidArgument for uint8 input or output, a channel count other
+/// than mean.size(), mean and std of different sizes, a zero or non-finite factor or std, a
+/// non-finite mean, or a shift beside per-channel statistics.
+Result<Tensor> denormalize_latents(const TensorView& latents, const LatentNormalization& norm,
+                                   DType to);
+/// The inverse: z = (raw - shift_factor) * scaling_factor, or
+/// z[c] = (raw[c] - mean[c]) * scaling_factor / std[c]; the same checks.
+Result<Tensor> normalize_latents(const TensorView& raw, const LatentNormalization& norm, DType to);
+
 }  // namespace rvae

@@ -1,0 +1,175 @@
+// The Open Inference Protocol (KServe v2: Triton, KServe, OpenVINO Model Server, Seldon) as it
+// applies to a VAE (PROTOCOL.md §8), as pure functions like the rest of protocol/: URLs, model
+// metadata, inference requests and replies. No I/O here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/message.hpp"
+#include "protocol/protocol.hpp"
+#include "rvae/error.hpp"
+#include "rvae/image.hpp"
+#include "rvae/options.hpp"
+#include "rvae/tensor.hpp"
+
+namespace rvae::protocol::oip {
+
+/// A model's address, parsed from an endpoint URL whose path ends in `/v2/models/{name}` or
+/// `/v2/models/{name}/versions/{v}` (a prefix before `/v2` allowed, e.g. an ingress's
+/// `/seldon/ns/dep`; one trailing slash tolerated; names may hold dots, hyphens, underscores).
+struct ModelRoute {
+  std::string base;     ///< scheme://authority[/prefix], no trailing slash.
+  std::string model;    ///< The model's name as in the URL (percent-encoding kept).
+  std::string version;  ///< Digits, or empty for none.
+  std::string query;    ///< The endpoint URL's own query without '?', kept on every route.
+
+  /// base + "/v2/models/" + model [+ "/versions/" + version]
+  std::string model_path() const;
+  /// The metadata route (GET): model_path() [+ "?" + query].
+  std::string metadata_url() const;
+  /// The readiness route (GET): model_path() + "/ready" [+ "?" + query].
+  std::string ready_url() const;
+  /// The inference route (POST): model_path() + "/infer" [+ "?" + query].
+  std::string infer_url() const;
+  /// The server's readiness route (GET): base + "/v2/health/ready" [+ "?" + query].
+  std::string server_ready_url() const;
+};
+
+/// nullopt when the URL's path is not a model's path as above (then it is a Hugging Face URL
+/// for WireProtocol::kAuto). Does not validate the rest of the URL (validate_endpoint does).
+std::optional<ModelRoute> parse_model_route(std::string_view url);
+
+/// One tensor of a model's metadata; `shape` uses -1 for a variable dimension.
+struct TensorMetadata {
+  std::string name;
+  std::string datatype;  ///< As the server spells it: "FP16", "FP32", "BF16", "UINT8", "INT64"...
+  Shape shape;
+  bool operator==(const TensorMetadata&) const = default;
+};
+
+struct ModelMetadata {
+  std::string name;
+  std::vector<std::string> versions;
+  std::string platform;
+  std::vector<TensorMetadata> inputs;
+  std::vector<TensorMetadata> outputs;
+  bool operator==(const ModelMetadata&) const = default;
+};
+
+/// `GET` with `Accept: application/json`; for the metadata, ready and server-ready routes.
+http::HttpRequest get_request();
+
+/// Parses a metadata reply: status 200 with the JSON object of §8 (other statuses: the error
+/// of error_from_reply). Bounded: the body at most 1 MiB, depth 16, at most 64 tensors per
+/// side, rank at most 8, names at most 256 bytes, dimensions -1 or >= 0; the unknown keys are
+/// ignored. InvalidArgument/DataLoss with a clear message otherwise.
+Result<ModelMetadata> parse_metadata_reply(http::HttpResponse&& response);
+
+/// The wire name of a dtype ("FP32", "FP16", "BF16", "UINT8") and back (nullopt for a datatype
+/// rvae cannot hold, e.g. "INT64" or "FP64").
+std::string_view datatype_name(DType dtype) noexcept;
+std::optional<DType> dtype_from_datatype(std::string_view datatype) noexcept;
+
+/// Which tensors of a model a call uses: the caller's names, or the model's only input and
+/// only output when the names are empty. InvalidArgument naming the model's tensors when a name
+/// is unknown or the model has several and no name was given.
+struct TensorChoice {
+  const TensorMetadata* input = nullptr;
+  const TensorMetadata* output = nullptr;
+};
+Result<TensorChoice> choose_tensors(const ModelMetadata& metadata, std::string_view input_name,
+                                    std::string_view output_name);
+
+/// What an inference reply must hold: one output by name, its datatype and its shape (-1 in
+/// `shape` accepts any size there, e.g. an encoder's channel count the metadata leaves open).
+struct InferExpectation {
+  std::string output_name;
+  DType dtype = DType::kFloat32;
+  Shape shape;
+};
+
+/// Bounds on parsing a reply (hostile servers: the JSON header length, the JSON form's size).
+struct InferReplyLimits {
+  /// The most bytes of a binary reply's JSON header (Inference-Header-Content-Length).
+  std::size_t max_json_header_bytes = std::size_t{1} << 20;
+  /// The most bytes of a reply in the JSON form (`data` arrays): parsed with a streaming
+  /// parser straight into the typed buffer, never into a DOM.
+  std::size_t max_json_reply_bytes = std::size_t{256} << 20;
+};
+
+/// A POST to the infer route: the JSON header
+/// `{"inputs":[{"name","shape","datatype","parameters":{"binary_data_size":N}}],
+///   "outputs":[{"name","parameters":{"binary_data":true}}]}`
+/// then the input's bytes (borrowed from `input`, which must outlive every send), with
+/// `Content-Type: application/octet-stream` and `Inference-Header-Content-Length`.
+/// InvalidArgument for a tensor that does not validate.
+Result<http::HttpRequest> build_infer_request(std::string_view input_name, const TensorView& input,
+                                              std::string_view output_name);
+
+/// Parses an inference reply: status 200 (others: error_from_reply, which reads
+/// `{"error": ...}`), binary form (Inference-Header-Content-Length) or JSON form; finds the
+/// output by name, checks its datatype, shape, `binary_data_size` = numel x size and that the
+/// binary sizes add up to the body; JSON `data` (flat or nested) must hold exactly numel finite
+/// numbers within the datatype's range. Takes the body without a new allocation. DataLoss for a
+/// reply that disagrees with `expect` or itself; ResourceExhausted past `limits`.
+Result<Tensor> parse_infer_reply(http::HttpResponse&& response, const InferExpectation& expect,
+                                 const InferReplyLimits& limits = {});
+
+/// A decode over this protocol, planned from the model's metadata and the caller's raw
+/// (de-normalised, unpacked) latents [B, C, h, w] or [B, C, T, h, w].
+struct DecodePlan {
+  http::HttpRequest http;
+  InferExpectation infer;
+  DecodeExpectation expect;  ///< What the caller asked for (output type, sizes).
+  /// The latents as sent when they had to be converted or reshaped (the request borrows them):
+  /// keep alive with the request. Empty when the request borrows the caller's latents.
+  std::shared_ptr<const Tensor> converted;
+  int temporal_compression = 4;
+};
+
+/// Checks the latents against the model's input (rank 4 or 5: a 4-D latent goes to a rank-5
+/// model as T = 1 and a 5-D one with T = 1 to a rank-4 model; channel count and fixed
+/// dimensions), converts them to the input's datatype (FP32, FP16, BF16, any direction), and
+/// derives the expected output: float [B, 3, H, W] / [B, 3, F, H, W] or UINT8 [B, H, W, 3] /
+/// [B, F, H, W, 3] as the output's metadata says. InvalidArgument naming the model's expectation
+/// for what no conversion can serve (rank, channels, an integer input, a fixed dimension),
+/// for OutputType::kMp4 (no encoder in the client), for do_scaling or scaling factors (the
+/// caller de-normalises first).
+Result<DecodePlan> plan_decode(const ModelMetadata& metadata, const TensorChoice& tensors,
+                               const TensorView& raw_latents, const DecodeOptions& options);
+
+/// Parses the reply of a planned decode and returns what the caller asked for: the float
+/// tensor as received (kFloatTensor), uint8 images (kUInt8: one per batch item or video frame,
+/// from float pixels as the Hugging Face endpoint post-processes them, or the UINT8 reply
+/// as is), or one PNG/JPEG encoded here (kImage, batch of 1 image).
+Result<DecodeOutput> parse_decode_reply(http::HttpResponse&& response, const DecodePlan& plan,
+                                        const ReplyLimits& limits = {},
+                                        const InferReplyLimits& infer_limits = {});
+
+/// An encode: the image (or a [B, 3, H, W] tensor in [-1, 1]) goes out as float [-1, 1]
+/// NCHW in the input's datatype ([B, 3, 1, H, W] for a rank-5 model); the reply is the raw
+/// latent [B, C, H/8, W/8] (or [B, C, 1, H/8, W/8]) in a float datatype.
+struct EncodePlan {
+  http::HttpRequest http;
+  InferExpectation infer;
+  std::shared_ptr<const Tensor> pixels;  ///< The tensor the request borrows.
+};
+Result<EncodePlan> plan_encode(const ModelMetadata& metadata, const TensorChoice& tensors,
+                               ImageView image);
+Result<EncodePlan> plan_encode(const ModelMetadata& metadata, const TensorChoice& tensors,
+                               const TensorView& pixels);
+/// The raw latent of an encode reply, validated against the plan.
+Result<Tensor> parse_encode_reply(http::HttpResponse&& response, const EncodePlan& plan,
+                                  const InferReplyLimits& limits = {});
+
+/// True when a 400 from the infer route says the request's datatype or shape does not match
+/// the model (a reloaded model): the metadata is then read again once.
+bool is_metadata_mismatch(const http::HttpResponse& response);
+
+}  // namespace rvae::protocol::oip
