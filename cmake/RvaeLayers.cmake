@@ -81,6 +81,7 @@ set(RVAE_SOURCES_protocol
   src/protocol/encode_request.cpp
   src/protocol/endpoint.cpp
   src/protocol/error_reply.cpp
+  src/protocol/latent_normalization.cpp
   src/protocol/query_format.cpp
   src/protocol/tensor_reply.cpp
 )
@@ -101,9 +102,13 @@ set(RVAE_SOURCES_transport
 set(RVAE_LAYER_DEPS_api core tensor codec http protocol transport request)
 set(RVAE_SOURCES_api
   src/api/call.cpp
+  src/api/endpoint_check.cpp
   src/api/engine.cpp
+  src/api/model_catalog.cpp
+  src/api/open_inference_calls.cpp
   src/api/replica_tracker.cpp
   src/api/retry_schedule.cpp
+  src/api/token_policy.cpp
   src/api/token_source.cpp
   src/api/worker_pool.cpp
 )

@@ -29,7 +29,7 @@ PUBLIC_HEADERS = {
     "image.hpp": "codec", "image_resize.hpp": "codec",
     "options.hpp": "request", "tiling.hpp": "request",
     "presets.hpp": "model", "preview.hpp": "model",
-    "client_options.hpp": "api", "retry.hpp": "api",
+    "client_options.hpp": "api", "retry.hpp": "api", "endpoint_status.hpp": "api",
     "tiled.hpp": "tiling",
     "client.hpp": "client", "rvae.hpp": "everything",
     "rvae.h": "capi",

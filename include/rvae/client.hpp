@@ -15,6 +15,7 @@
 
 #include "rvae/cancel.hpp"
 #include "rvae/client_options.hpp"
+#include "rvae/endpoint_status.hpp"
 #include "rvae/error.hpp"
 #include "rvae/export.h"
 #include "rvae/image.hpp"
@@ -91,6 +92,11 @@ class Client {
                                                  const std::vector<ImageView>& images,
                                                  const EncodeOptions& options = {},
                                                  const BatchOptions& batch = {});
+
+  /// Asks each replica of an Open Inference endpoint whether its model is ready, and reads the
+  /// model's metadata (one attempt each, within the deadline), for a service's health check or
+  /// `rvae check`. InvalidArgument for a Hugging Face endpoint (it has no such route).
+  Result<EndpointStatus> check(const Endpoint& endpoint, const RequestControl& control = {});
 
   /// The options in force (with the token that was found, if any).
   const ClientOptions& options() const noexcept;

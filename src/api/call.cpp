@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "api/retry_schedule.hpp"
+#include "core/try.hpp"
 #include "protocol/protocol.hpp"
 #include "transport/url.hpp"
 
@@ -21,7 +22,8 @@ long long milliseconds(Clock::duration duration) {
 struct CallState {
   CallContext context;
   std::vector<std::string> urls;
-  std::string query;
+  CallRoute route;
+  std::size_t replica = 0;
   std::shared_ptr<const http::HttpRequest> request;
   RequestControl control;
   CancelToken token;
@@ -70,6 +72,26 @@ void on_attempt_done(const std::shared_ptr<CallState>& state, transport::Transfe
   bool retryable = false;
   std::optional<std::chrono::milliseconds> retry_after;
   std::string outcome;
+  if (result.response && state->route.replica_not_ready &&
+      state->route.replica_not_ready(*result.response)) {
+    state->context.replicas->finish(state->url, Outcome::kRetryableFailure, now);
+    const bool another = std::any_of(
+        state->urls.begin(), state->urls.end(),
+        [&](const std::string& url) { return !state->context.replicas->tripped(url, now); });
+    state->log(LogLevel::kWarning, "attempt " + std::to_string(state->info.attempts) + " " +
+                                       state->info.endpoint + " -> HTTP " +
+                                       std::to_string(result.response->status) +
+                                       ": the model is not ready there" +
+                                       (another ? "; trying another replica" : ""));
+    if (another && !state->callback_error && now < state->deadline) {
+      state->context.buffers->give(std::move(result.response->body));
+      state->not_before = now;
+      attempt(state);
+    } else {
+      finish(state, std::move(result));
+    }
+    return;
+  }
   if (result.response) {
     const int status = result.response->status;
     retryable = is_retryable_status(status);
@@ -117,6 +139,7 @@ void on_attempt_done(const std::shared_ptr<CallState>& state, transport::Transfe
 
 void attempt(const std::shared_ptr<CallState>& state) {
   const std::size_t index = state->context.replicas->choose(state->urls, state->now());
+  state->replica = index;
   state->url = state->urls[index];
   state->info.endpoint = transport::redact_url(state->url);
   ++state->info.attempts;
@@ -129,21 +152,27 @@ void attempt(const std::shared_ptr<CallState>& state) {
   limits.low_speed_time = options.low_speed_time;
   limits.cancel = state->token;
   limits.on_progress = state->control.on_progress;
+  limits.send_token = state->context.token != nullptr &&
+                      token_goes_to(*state->context.token, state->url,
+                                    options.allow_token_over_http)
+                          .value_or(false);
+  const std::string& target =
+      state->route.request_urls.empty() ? state->url : state->route.request_urls[index];
   state->context.transport->submit(
-      protocol::compose_url(state->url, state->query), state->request, std::move(limits),
+      protocol::compose_url(target, state->route.query), state->request, std::move(limits),
       state->not_before,
       [state](transport::TransferResult&& result) { on_attempt_done(state, std::move(result)); });
 }
 
 }  // namespace
 
-void start_call(const CallContext& context, const std::vector<std::string>& urls, std::string query,
+void start_call(const CallContext& context, const std::vector<std::string>& urls, CallRoute route,
                 std::shared_ptr<const http::HttpRequest> request, const RequestControl& control,
                 CancelToken call_token, Clock::time_point started, CallDone done) {
   auto state = std::make_shared<CallState>();
   state->context = context;
   state->urls = urls;
-  state->query = std::move(query);
+  state->route = std::move(route);
   state->request = std::move(request);
   state->control = control;
   state->token = std::move(call_token);
@@ -164,6 +193,15 @@ Result<void> validate_endpoints(const std::vector<std::string>& urls) {
       return Error(ErrorCode::kInvalidArgument,
                    "replica " + std::to_string(i + 1) + ": " + valid.error().message());
     }
+  }
+  return {};
+}
+
+Result<void> check_token_destinations(const CallContext& context,
+                                      const std::vector<std::string>& urls) {
+  if (context.token == nullptr) return {};
+  for (const std::string& url : urls) {
+    RVAE_TRY(token_goes_to(*context.token, url, context.options->allow_token_over_http));
   }
   return {};
 }

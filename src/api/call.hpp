@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/replica_tracker.hpp"
+#include "api/token_policy.hpp"
 #include "core/buffer_pool.hpp"
 #include "http/message.hpp"
 #include "rvae/cancel.hpp"
@@ -31,6 +32,7 @@ struct CallContext {
   transport::Transport* transport = nullptr;
   ReplicaTracker* replicas = nullptr;
   BufferPool* buffers = nullptr;  ///< Where the bodies of refused replies go back to.
+  const ScopedToken* token = nullptr;  ///< The client's token and where it may go.
   CallClock now;
   RandomBits random_bits;
 };
@@ -47,14 +49,32 @@ struct CallInfo {
 
 using CallDone = std::function<void(transport::TransferResult&&, const CallInfo&)>;
 
+/// Where one call's request goes, beside the replicas' health (kept per endpoint URL).
+struct CallRoute {
+  /// The query to append to the replica chosen ("" for none).
+  std::string query;
+  /// When not empty, the request goes to request_urls[i] for replica urls[i] instead (e.g. an
+  /// Open Inference model's infer route), with `query` appended.
+  std::vector<std::string> request_urls;
+  /// A reply saying this replica cannot serve the model now (not loaded yet, e.g. Triton's 404
+  /// "no available versions"): the replica is skipped for its cooldown and the call moves on at
+  /// once to one that is not; only when none is left does the reply end the call.
+  std::function<bool(const http::HttpResponse&)> replica_not_ready;
+};
+
 /// Sends `request` to one of `urls` per attempt, with `query` appended to the replica chosen,
 /// retrying transient failures per options->retry until the call's deadline. `done` runs once, on
 /// the transport's thread (or at once when the call cannot start). `call_token` cancels the call
 /// (it follows control.cancel, set by the caller). `started` is when the caller asked (before the
 /// request was built); the deadline counts from there. `urls` must have passed validate_endpoints.
-void start_call(const CallContext& context, const std::vector<std::string>& urls, std::string query,
+void start_call(const CallContext& context, const std::vector<std::string>& urls, CallRoute route,
                 std::shared_ptr<const http::HttpRequest> request, const RequestControl& control,
                 CancelToken call_token, transport::Clock::time_point started, CallDone done);
+
+/// InvalidArgument when the client's token would have to go over plain http to a host other
+/// than loopback for one of `urls` (ClientOptions::allow_token_over_http unset).
+Result<void> check_token_destinations(const CallContext& context,
+                                      const std::vector<std::string>& urls);
 
 /// InvalidArgument for an empty list or a URL that is not a usable endpoint (naming which
 /// replica, when there are several).

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/open_inference_calls.hpp"
 #include "api/pending_call.hpp"
 #include "api/token_source.hpp"
 #include "protocol/protocol.hpp"
@@ -24,10 +25,14 @@ constexpr std::size_t kMaxPooledBuffers = 32;
 constexpr std::size_t kMaxPooledBytes = std::size_t{256} << 20;
 
 // The token is looked up once, when the Client is made.
-ClientOptions resolve_options(ClientOptions options) {
-  if (options.token.empty() && options.token_from_environment) {
-    options.token = resolve_token({}, process_env());
-  }
+ScopedToken client_token(const ClientOptions& options) {
+  if (!options.token.empty()) return {options.token, TokenScope::kAnyEndpoint};
+  if (options.token_from_environment) return find_token({}, process_env());
+  return {};
+}
+
+ClientOptions with_token(ClientOptions options, const ScopedToken& token) {
+  options.token = token.token;
   return options;
 }
 
@@ -76,7 +81,8 @@ Result<EncodeOutput> finish_encode(transport::TransferResult&& result, const Cal
 }  // namespace
 
 Engine::Engine(ClientOptions options, EngineSeams seams)
-    : options_(resolve_options(std::move(options))),
+    : options_(with_token(options, client_token(options))),
+      token_(client_token(options)),
       replicas_(options_.replica_cooldown),
       now_(seams.now ? std::move(seams.now) : [] { return Clock::now(); }),
       random_bits_(seams.random_bits ? std::move(seams.random_bits) : &default_random_bits),
@@ -103,6 +109,33 @@ void Engine::shutdown() {
   workers_->shutdown();
 }
 
+std::optional<Error> Engine::check_call(const Endpoint& endpoint) const {
+  if (Result<void> valid = validate_endpoints(endpoint.urls()); !valid) {
+    return std::move(valid).error();
+  }
+  if (!token_.token.empty() && !is_valid_token(token_.token)) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "the token has characters an HTTP header cannot carry (whitespace or control "
+                 "characters)");
+  }
+  const CallContext context{&options_, nullptr, nullptr, nullptr, &token_, now_, random_bits_};
+  if (Result<void> allowed = check_token_destinations(context, endpoint.urls()); !allowed) {
+    return std::move(allowed).error();
+  }
+  return std::nullopt;
+}
+
+CallContext Engine::call_context() {
+  return {&options_, transport_.get(), &replicas_, buffers_.get(), &token_, now_, random_bits_};
+}
+
+bool Engine::start_if_open(const std::function<void(const CallContext&)>& start) {
+  std::lock_guard<std::mutex> lock(closing_mutex_);
+  if (closed_) return false;
+  start(call_context());
+  return true;
+}
+
 template <typename T, typename Built>
 Pending<T> Engine::launch(
     Clock::time_point started, const Endpoint& endpoint, Result<Built>&& built,
@@ -113,12 +146,8 @@ Pending<T> Engine::launch(
   auto deliver = [pending](transport::TransferResult&& result, const CallInfo& info) {
     pending->deliver(std::move(result), info);
   };
-  if (!options_.token.empty() && !is_valid_token(options_.token)) {
-    deliver({Error(ErrorCode::kInvalidArgument,
-                   "the token has characters an HTTP header cannot carry (whitespace or "
-                   "control characters)"),
-             {}},
-            {});
+  if (std::optional<Error> refused = check_call(endpoint)) {
+    deliver({std::move(*refused), {}}, {});
     return Pending<T>(pending);
   }
   if (!built) {
@@ -127,16 +156,13 @@ Pending<T> Engine::launch(
   }
   auto http = std::make_shared<http::HttpRequest>(std::move(built->http));
   if (options_.scale_up_timeout) protocol::add_scale_up_timeout(*http, *options_.scale_up_timeout);
-  {
-    std::lock_guard<std::mutex> lock(closing_mutex_);
-    if (!closed_) {
-      const CallContext context{&options_, transport_.get(), &replicas_, buffers_.get(),
-                                now_,      random_bits_};
-      start_call(context, endpoint.urls(), std::move(built->query), std::move(http), control,
-                 pending->token, started, std::move(deliver));
-      return Pending<T>(pending);
-    }
-  }
+  CallRoute route;
+  route.query = std::move(built->query);
+  const bool started_call = start_if_open([&](const CallContext& context) {
+    start_call(context, endpoint.urls(), std::move(route), std::move(http), control,
+               pending->token, started, deliver);
+  });
+  if (started_call) return Pending<T>(pending);
   deliver({Error(ErrorCode::kCancelled, "the client is shutting down"), {}}, {});
   return Pending<T>(pending);
 }
@@ -144,7 +170,12 @@ Pending<T> Engine::launch(
 Pending<DecodeOutput> Engine::decode_async(const Endpoint& endpoint, const TensorView& latents,
                                            const DecodeOptions& options) {
   const Clock::time_point started = now_();
-  Result<void> valid = validate_endpoints(endpoint.urls());
+  Result<bool> open_inference = speaks_open_inference(endpoint);
+  if (open_inference && *open_inference) {
+    return decode_open_inference(started, endpoint, latents, options);
+  }
+  Result<void> valid = open_inference ? validate_endpoints(endpoint.urls())
+                                      : Result<void>(std::move(open_inference).error());
   Result<protocol::DecodeRequest> built =
       valid ? protocol::build_decode_request(latents, options)
             : Result<protocol::DecodeRequest>(std::move(valid).error());
@@ -167,7 +198,12 @@ template <typename Input>
 Pending<EncodeOutput> Engine::encode(const Endpoint& endpoint, const Input& input,
                                      const EncodeOptions& options) {
   const Clock::time_point started = now_();
-  Result<void> valid = validate_endpoints(endpoint.urls());
+  Result<bool> open_inference = speaks_open_inference(endpoint);
+  if (open_inference && *open_inference) {
+    return encode_open_inference(started, endpoint, input, options);
+  }
+  Result<void> valid = open_inference ? validate_endpoints(endpoint.urls())
+                                      : Result<void>(std::move(open_inference).error());
   Result<protocol::EncodeRequest> built =
       valid ? protocol::build_encode_request(input, options)
             : Result<protocol::EncodeRequest>(std::move(valid).error());

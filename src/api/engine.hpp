@@ -7,12 +7,16 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "api/call.hpp"
+#include "api/model_catalog.hpp"
 #include "api/replica_tracker.hpp"
+#include "api/token_policy.hpp"
 #include "api/worker_pool.hpp"
 #include "core/buffer_pool.hpp"
 #include "rvae/client_options.hpp"
+#include "rvae/endpoint_status.hpp"
 #include "rvae/image.hpp"
 #include "rvae/options.hpp"
 #include "rvae/pending.hpp"
@@ -51,11 +55,20 @@ class Engine {
   Pending<EncodeOutput> encode_async(const Endpoint& endpoint, const TensorView& pixels,
                                      const EncodeOptions& options);
 
+  /// Readiness and metadata of each replica of an Open Inference endpoint (Client::check).
+  Result<EndpointStatus> check(const Endpoint& endpoint, const RequestControl& control);
+
   const ClientOptions& options() const noexcept { return options_; }
   /// Keeps a buffer of an earlier result for a later reply (Client::recycle).
   void recycle(Bytes&& buffer) { buffers_->give(std::move(buffer)); }
   /// The threads completion callbacks run on.
   const std::shared_ptr<WorkerPool>& workers() const noexcept { return workers_; }
+
+  /// The Open Inference models' metadata this engine has read.
+  ModelCatalog& catalog() noexcept { return catalog_; }
+  /// Runs `start` with the context calls need, unless the engine is shutting down (then
+  /// returns false and runs nothing). The context is valid only during `start`.
+  bool start_if_open(const std::function<void(const CallContext&)>& start);
 
  private:
   template <typename T, typename Built>
@@ -66,14 +79,38 @@ class Engine {
   template <typename Input>
   Pending<EncodeOutput> encode(const Endpoint& endpoint, const Input& input,
                                const EncodeOptions& options);
+  /// What refuses a call before anything is sent: bad URLs, a token that cannot go (malformed,
+  /// or in clear to another machine).
+  std::optional<Error> check_call(const Endpoint& endpoint) const;
+  CallContext call_context();
+
+  // Over the Open Inference Protocol (open_inference_calls.cpp).
+  template <typename T, typename Plan>
+  Pending<T> start_open_inference(
+      transport::Clock::time_point started, const Endpoint& endpoint,
+      const RequestControl& control,
+      std::function<Result<Plan>(const protocol::oip::ModelMetadata&,
+                                 const protocol::oip::TensorChoice&)>
+          planner,
+      std::function<Result<T>(Result<http::HttpResponse>&&, const Plan&)> finisher,
+      std::optional<Error> refused);
+  Pending<DecodeOutput> decode_open_inference(transport::Clock::time_point started,
+                                              const Endpoint& endpoint, const TensorView& latents,
+                                              const DecodeOptions& options);
+  template <typename Input>
+  Pending<EncodeOutput> encode_open_inference(transport::Clock::time_point started,
+                                              const Endpoint& endpoint, const Input& input,
+                                              const EncodeOptions& options);
 
   ClientOptions options_;
+  ScopedToken token_;
   ReplicaTracker replicas_;
   CallClock now_;
   RandomBits random_bits_;
   std::shared_ptr<BufferPool> buffers_;
   std::shared_ptr<WorkerPool> workers_;
   std::unique_ptr<transport::Transport> transport_;
+  ModelCatalog catalog_;
   std::mutex closing_mutex_;  // Guards closed_ against calls started while the engine ends.
   bool closed_ = false;
 };

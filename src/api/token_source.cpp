@@ -77,6 +77,14 @@ bool is_valid_token(std::string_view token) {
   return true;
 }
 
+ScopedToken find_token(const std::string& explicit_token, const EnvLookup& env) {
+  if (!explicit_token.empty()) return {explicit_token, TokenScope::kAnyEndpoint};
+  if (const auto value = non_empty(env, "RVAE_TOKEN")) {
+    if (auto token = clean(*value)) return {std::move(*token), TokenScope::kAnyEndpoint};
+  }
+  return {resolve_token({}, env), TokenScope::kHuggingFaceHosts};
+}
+
 std::string resolve_token(const std::string& explicit_token, const EnvLookup& env) {
   if (!explicit_token.empty()) return explicit_token;
   for (const char* name : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}) {

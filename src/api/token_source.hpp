@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "api/token_policy.hpp"
+
 namespace rvae::detail {
 
 /// Reads one environment variable: nullopt when unset. Injected so tests need no real
@@ -36,5 +38,10 @@ bool is_valid_token(std::string_view token);
 /// and skipped when what is left is not is_valid_token. Empty environment values count as
 /// unset. Never logs and never reports why a candidate was skipped (that could echo a secret).
 std::string resolve_token(const std::string& explicit_token, const EnvLookup& env);
+
+/// The token a Client uses and where it may go: `explicit_token` (any endpoint), else
+/// $RVAE_TOKEN trimmed (any endpoint: given for rvae), else what resolve_token finds in Hugging
+/// Face's environment (Hugging Face hosts only), else none.
+ScopedToken find_token(const std::string& explicit_token, const EnvLookup& env);
 
 }  // namespace rvae::detail

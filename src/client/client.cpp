@@ -178,6 +178,11 @@ const ClientOptions& Client::options() const noexcept {
   return impl_ ? impl_->engine.options() : kMovedFrom;
 }
 
+Result<EndpointStatus> Client::check(const Endpoint& endpoint, const RequestControl& control) {
+  if (!impl_) return moved_from();
+  return impl_->engine.check(endpoint, control);
+}
+
 void Client::recycle(Bytes&& buffer) {
   if (impl_) impl_->engine.recycle(std::move(buffer));
 }

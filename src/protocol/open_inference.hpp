@@ -50,7 +50,6 @@ struct TensorMetadata {
   std::string name;
   std::string datatype;  ///< As the server spells it: "FP16", "FP32", "BF16", "UINT8", "INT64"...
   Shape shape;
-  bool operator==(const TensorMetadata&) const = default;
 };
 
 struct ModelMetadata {
@@ -59,7 +58,6 @@ struct ModelMetadata {
   std::string platform;
   std::vector<TensorMetadata> inputs;
   std::vector<TensorMetadata> outputs;
-  bool operator==(const ModelMetadata&) const = default;
 };
 
 /// `GET` with `Accept: application/json`; for the metadata, ready and server-ready routes.

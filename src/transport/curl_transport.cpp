@@ -217,6 +217,7 @@ class CurlTransport final : public Transport {
     transfer->pool = pool_.get();
     transfer->url = std::move(url);
     transfer->origin = origin_of(transfer->url);
+    transfer->send_token = transfer->options.send_token;
     if (init_error_) {
       complete(std::move(transfer), *init_error_);
       return;

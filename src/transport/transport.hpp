@@ -76,6 +76,9 @@ struct TransferOptions {
   ProgressCallback on_progress;
   /// Unset: a successful reply's body is buffered whole into HttpResponse::body.
   std::shared_ptr<ReplySink> sink;
+  /// Whether TransportConfig::token goes with this transfer (to its own origin only): the layer
+  /// above decides per destination which token may go where.
+  bool send_token = true;
 };
 
 /// What a transfer measured. The phases are those of the last leg (after redirects): upload

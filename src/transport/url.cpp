@@ -1,5 +1,6 @@
 #include "transport/url.hpp"
 
+#include <optional>
 #include <string>
 
 namespace rvae::transport {
@@ -34,10 +35,19 @@ std::string redact_url(std::string_view url) {
   return scheme + std::string(rest);
 }
 
-std::string origin_of(std::string_view url) {
+namespace {
+
+struct Authority {
+  std::string scheme;
+  std::string_view host;
+  std::string_view port;
+};
+
+std::optional<Authority> split_authority(std::string_view url) {
   const std::size_t sep = url.find("://");
-  if (sep == std::string_view::npos) return {};
-  const std::string scheme = lower(url.substr(0, sep));
+  if (sep == std::string_view::npos) return std::nullopt;
+  Authority parts;
+  parts.scheme = lower(url.substr(0, sep));
   std::string_view authority = url.substr(sep + 3);
   authority = authority.substr(0, authority.find_first_of("/?#"));
   if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
@@ -52,9 +62,27 @@ std::string origin_of(std::string_view url) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
   }
-  std::string port_text(port);
-  if (port_text.empty()) port_text = scheme == "https" ? "443" : scheme == "http" ? "80" : "";
-  return scheme + "://" + lower(host) + ":" + port_text;
+  parts.host = host;
+  parts.port = port;
+  return parts;
+}
+
+}  // namespace
+
+std::string origin_of(std::string_view url) {
+  const std::optional<Authority> parts = split_authority(url);
+  if (!parts) return {};
+  std::string port_text(parts->port);
+  if (port_text.empty()) {
+    port_text = parts->scheme == "https" ? "443" : parts->scheme == "http" ? "80" : "";
+  }
+  return parts->scheme + "://" + lower(parts->host) + ":" + port_text;
+}
+
+SchemeAndHost scheme_and_host(std::string_view url) {
+  const std::optional<Authority> parts = split_authority(url);
+  if (!parts) return {};
+  return {parts->scheme, lower(parts->host)};
 }
 
 }  // namespace rvae::transport

@@ -14,4 +14,12 @@ std::string redact_url(std::string_view url);
 /// "scheme://".
 std::string origin_of(std::string_view url);
 
+/// The URL's scheme and host in lower case (an IPv6 literal keeps its brackets); empty when the
+/// URL has no "scheme://".
+struct SchemeAndHost {
+  std::string scheme;
+  std::string host;
+};
+SchemeAndHost scheme_and_host(std::string_view url);
+
 }  // namespace rvae::transport

@@ -15,6 +15,7 @@
 #include "api/retry_schedule.hpp"
 #include "rvae/rvae.hpp"
 #include "rvae/testing/reference_endpoint.hpp"
+#include "support/result_matchers.hpp"
 #include "support/scripted_server.hpp"
 
 namespace rvae {
@@ -25,6 +26,7 @@ using reference::ReplyFault;
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing_support::IsError;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kToken = "hf_TopSecretToken123";
@@ -493,11 +495,37 @@ TEST(AuthTest, TokenComesFromHfTokenAndScaleUpHeaderIsSent) {
   options.scale_up_timeout = std::chrono::seconds(120);
   Client client(options);
   ::unsetenv("HF_TOKEN");
+  EXPECT_EQ(client.options().token, "hf_from_environment");
   const Tensor latents = latents_of(1);
   (void)client.decode(server.url("/"), latents.view());
   ASSERT_EQ(server.requests().size(), 1u);
-  EXPECT_EQ(server.requests()[0].header("Authorization"), "Bearer hf_from_environment");
   EXPECT_EQ(server.requests()[0].header("X-Scale-Up-Timeout"), "120");
+  // A Hugging Face token goes only to Hugging Face over https: this server is neither (before,
+  // any endpoint got it, in clear).
+  EXPECT_FALSE(server.requests()[0].has_header("Authorization"));
+}
+
+TEST(AuthTest, ATokenGivenForRvaeGoesToAnyEndpointButNotInClearToAnotherMachine) {
+  testing_support::ScriptedServer server;
+  ::setenv("HF_TOKEN", "hf_from_environment", 1);
+  ::setenv("RVAE_TOKEN", "rvae_from_environment", 1);
+  Client client;
+  ::unsetenv("RVAE_TOKEN");
+  ::unsetenv("HF_TOKEN");
+  const Tensor latents = latents_of(1);
+  (void)client.decode(server.url("/"), latents.view());
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].header("Authorization"), "Bearer rvae_from_environment");
+
+  // Refused before anything is sent (nothing listens at that address; nothing is tried).
+  const Result<DecodeOutput> in_clear =
+      client.decode("http://192.0.2.1:8000/v2/models/vae_decoder", latents.view());
+  EXPECT_THAT(in_clear, IsError(ErrorCode::kInvalidArgument, HasSubstr("in clear over http")));
+  EXPECT_THAT(in_clear.error().what(), Not(HasSubstr("rvae_from_environment")));
+  const Result<DecodeOutput> replica =
+      client.decode(Endpoint({server.url("/"), "http://192.0.2.1:8000/"}), latents.view());
+  EXPECT_THAT(replica, IsError(ErrorCode::kInvalidArgument, HasSubstr("192.0.2.1")));
+  EXPECT_EQ(server.requests().size(), 1u);
 }
 
 TEST(AuthTest, MaxInFlightBoundsConcurrentRequests) {
