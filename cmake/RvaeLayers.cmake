@@ -82,6 +82,14 @@ set(RVAE_SOURCES_protocol
   src/protocol/endpoint.cpp
   src/protocol/error_reply.cpp
   src/protocol/latent_normalization.cpp
+  src/protocol/open_inference_decode.cpp
+  src/protocol/open_inference_metadata.cpp
+  src/protocol/open_inference_pixels.cpp
+  src/protocol/open_inference_plan.cpp
+  src/protocol/open_inference_reply.cpp
+  src/protocol/open_inference_reply_json.cpp
+  src/protocol/open_inference_request.cpp
+  src/protocol/open_inference_route.cpp
   src/protocol/query_format.cpp
   src/protocol/tensor_reply.cpp
 )

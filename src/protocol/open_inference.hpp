@@ -51,6 +51,10 @@ struct TensorMetadata {
   std::string datatype;  ///< As the server spells it: "FP16", "FP32", "BF16", "UINT8", "INT64"...
   Shape shape;
 };
+bool operator==(const TensorMetadata& a, const TensorMetadata& b);
+inline bool operator!=(const TensorMetadata& a, const TensorMetadata& b) {
+  return !(a == b);
+}
 
 struct ModelMetadata {
   std::string name;
@@ -59,6 +63,10 @@ struct ModelMetadata {
   std::vector<TensorMetadata> inputs;
   std::vector<TensorMetadata> outputs;
 };
+bool operator==(const ModelMetadata& a, const ModelMetadata& b);
+inline bool operator!=(const ModelMetadata& a, const ModelMetadata& b) {
+  return !(a == b);
+}
 
 /// `GET` with `Accept: application/json`; for the metadata, ready and server-ready routes.
 http::HttpRequest get_request();
