@@ -82,6 +82,7 @@ set(RVAE_SOURCES_protocol
   src/protocol/encode_request.cpp
   src/protocol/endpoint.cpp
   src/protocol/error_reply.cpp
+  src/protocol/latent_normalization.cpp
   src/protocol/query_format.cpp
   src/protocol/tensor_reply.cpp
 )
