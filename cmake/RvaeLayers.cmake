@@ -23,6 +23,7 @@ set(RVAE_SOURCES_tensor
   src/tensor/float_io.cpp
   src/tensor/flux_pack.cpp
   src/tensor/half_float.cpp
+  src/tensor/latent_normalization.cpp
   src/tensor/latent_scaling.cpp
   src/tensor/tensor.cpp
 )

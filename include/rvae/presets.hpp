@@ -38,7 +38,9 @@ struct ModelPreset {
   bool is_video() const noexcept { return temporal_compression > 1; }
   /// True when the latents are normalised per channel (latents_mean/latents_std).
   bool per_channel() const noexcept { return !latents_mean.empty(); }
-  /// Decode options with this preset's factors set (the usual request).
+  /// Decode options with this preset's factors set (the usual request): scaling_factor and
+  /// shift_factor, or for a per-channel preset latents_mean/latents_std (and scaling_factor only
+  /// when it is not 1).
   DecodeOptions decode_options() const;
   /// Encode options with this preset's factors set.
   EncodeOptions encode_options() const;
@@ -50,7 +52,8 @@ class PresetRegistry {
  public:
   /// An empty registry.
   PresetRegistry() = default;
-  /// The presets built into this version (sd15, sdxl, flux, hunyuan-video).
+  /// The presets built into this version (sd15, sdxl, flux, hunyuan-video, and the per-channel
+  /// wan2.1 and qwen-image, which have no public endpoint).
   static PresetRegistry builtin();
 
   /// nullptr when no preset has this name.
@@ -61,11 +64,14 @@ class PresetRegistry {
 
   /// Merges presets from JSON text: an object whose keys are preset names and whose values hold
   /// any of the ModelPreset fields (`decode_endpoint`, `encode_endpoint`, `latent_channels`,
-  /// `scaling_factor`, `shift_factor` (number or null), `dtype`, `spatial_compression`,
+  /// `scaling_factor`, `shift_factor` (number or null), `latents_mean` and `latents_std` (arrays
+  /// of latent_channels numbers, std > 0, or null), `dtype`, `spatial_compression`,
   /// `temporal_compression`, `packed_latents`, `max_image_side`, `model_id`). Fields of an existing
   /// preset that the JSON omits are kept; a new preset must give `latent_channels` and
-  /// `scaling_factor`. InvalidArgument on malformed JSON or a bad value; the registry is unchanged
-  /// then.
+  /// `scaling_factor` or both statistics. The statistics come both or neither, with no
+  /// `shift_factor` beside them: setting both to null switches a preset back to the scalar form,
+  /// and giving them to a preset with a shift needs `"shift_factor": null` too. InvalidArgument on
+  /// malformed JSON or a bad value; the registry is unchanged then.
   Result<void> merge_json(std::string_view json_text);
   /// merge_json on a file's contents. NotFound when it cannot be read.
   Result<void> merge_json_file(const std::string& path);

@@ -22,7 +22,9 @@ struct LatentRgbFactors {
   std::array<double, 3> bias{};  ///< b.
 };
 
-/// The built-in factors for a preset name (sd15, sdxl, flux, hunyuan-video); nullopt otherwise.
+/// The built-in factors for a preset name (sd15, sdxl, flux, hunyuan-video, wan2.1,
+/// qwen-image); nullopt otherwise. For the per-channel models (PROTOCOL.md §9) they apply to the
+/// normalised latent x = (raw - mean) / std, which is what their pipelines hold.
 std::optional<LatentRgbFactors> latent_rgb_factors(std::string_view model);
 
 /// How preview_latents draws.
@@ -35,9 +37,9 @@ struct PreviewOptions {
   std::optional<int> width;
 };
 
-/// An RGB image of `latents` as a diffusion pipeline holds them (scaled: what `rvae decode`
-/// sends with the model's factors; [B,C,h,w], packed [B,L,4C] or video [B,C,T,h,w]; float16,
-/// bfloat16 or float32), each latent pixel mapped by `factors`. The reference endpoint's
+/// An RGB image of `latents` as a diffusion pipeline holds them (scaled or normalised: what
+/// `rvae decode` takes with the model's preset; [B,C,h,w], packed [B,L,4C] or video [B,C,T,h,w];
+/// float16, bfloat16 or float32), each latent pixel mapped by `factors`. The reference endpoint's
 /// stand-in VAE decodes exactly this way, so with upscale 8 the preview equals its decode.
 /// InvalidArgument for a shape, dtype, channel count or option that does not fit.
 Result<Image> preview_latents(const TensorView& latents, const LatentRgbFactors& factors,

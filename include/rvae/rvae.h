@@ -168,7 +168,16 @@ RVAE_API rvae_client* rvae_client_new(const rvae_client_params* p, rvae_error** 
 /* Cancels calls still running on other threads and waits for them. */
 RVAE_API void rvae_client_free(rvae_client* c);
 
-/* ---- Model presets: built-in endpoints and latent factors (sd15, sdxl, flux, hunyuan-video). */
+/* ---- Model presets: built-in endpoints and latent factors (sd15, sdxl, flux, hunyuan-video;
+ * wan2.1 and qwen-image, which have no public endpoint). */
+
+/* How a model's latents relate to its VAE's raw latents (PROTOCOL.md §9). */
+typedef enum {
+  RVAE_NORMALIZATION_SCALAR = 0,     /* raw = z / scaling_factor + shift_factor */
+  RVAE_NORMALIZATION_PER_CHANNEL = 1 /* raw[c] = z[c] * latents_std[c] / scaling_factor
+                                      *          + latents_mean[c] */
+} rvae_normalization;
+
 typedef struct {
   size_t struct_size; /* set by the caller: sizeof(rvae_preset); only fields that fit are filled */
   const char* name;   /* strings are static: valid for the life of the process */
@@ -186,9 +195,18 @@ typedef struct {
   /* Added after the first rvae.h: the endpoint's cap, the largest image side in pixels it
    * accepts; larger decodes and encodes are tiled (see rvae_tile_mode). */
   int max_image_side;
+  /* Added with the per-channel models: the normalisation's form. For PER_CHANNEL,
+   * latents_mean/latents_std point at latent_channels values each (static: valid for the life
+   * of the process), scaling_factor is 1 unless the model says otherwise and has_shift_factor is
+   * 0; for SCALAR both pointers are NULL. */
+  rvae_normalization normalization;
+  const double* latents_mean;
+  const double* latents_std;
 } rvae_preset;
 
-/* Fills *out for a built-in model; RVAE_ERR_NOT_FOUND for an unknown name. */
+/* Fills *out for a built-in model; RVAE_ERR_NOT_FOUND for an unknown name. A per-channel model
+ * into an rvae_preset too old to hold `latents_std` fails with RVAE_ERR_INVALID_ARGUMENT and
+ * writes nothing: its scaling_factor alone would be wrong. */
 RVAE_API int rvae_preset_get(const char* model, rvae_preset* out, rvae_error** err);
 /* The model's default decode / encode endpoint URL; NULL for an unknown model or none. */
 RVAE_API const char* rvae_preset_decode_endpoint(const char* model);
@@ -247,7 +265,13 @@ typedef struct {
 } rvae_decode_params;
 
 /* Defaults, then the preset's factors when `model` names one (the usual request; NULL: no
- * scaling). An unknown model is reported by the call the params are given to. */
+ * scaling). An unknown model is reported by the call the params are given to.
+ * Per-channel models (wan2.1, qwen-image): their statistics cannot live in these params, so init
+ * leaves has_scaling_factor and has_shift_factor 0, and a call whose `model` names a per-channel
+ * model applies the model's statistics (the client de-normalises the latents and sends them raw)
+ * unless has_scaling_factor or has_shift_factor is set, which asks for those scalar factors
+ * instead. The same holds for rvae_encode_params (the reply is normalised by the client, float32).
+ */
 RVAE_API void rvae_decode_params_init_sized(rvae_decode_params* p, size_t size, const char* model);
 RVAE_API void rvae_decode_params_init(rvae_decode_params* p, const char* model);
 #define rvae_decode_params_init(p, model) rvae_decode_params_init_sized((p), sizeof(*(p)), (model))

@@ -152,6 +152,16 @@ Result<TilingOptions> tiling_of(const TilingFields& fields, const ModelPreset* p
   return tiling;
 }
 
+// A per-channel model's statistics, which the params cannot hold, unless the caller gave scalar
+// factors (rvae.h, rvae_decode_params_init_sized).
+template <typename Options>
+void apply_statistics(const ModelPreset* preset, bool explicit_factors, Options& options) {
+  if (preset == nullptr || !preset->per_channel() || explicit_factors) return;
+  options.latents_mean = preset->latents_mean;
+  options.latents_std = preset->latents_std;
+  if (preset->scaling_factor != 1.0) options.scaling_factor = preset->scaling_factor;
+}
+
 Result<DecodeOptions> decode_options_of(const rvae_decode_params& p, const char* function) {
   const ModelPreset* preset = nullptr;
   if (p.model != nullptr) {
@@ -193,6 +203,7 @@ Result<DecodeOptions> decode_options_of(const rvae_decode_params& p, const char*
   }
   if (p.has_scaling_factor) options.scaling_factor = p.scaling_factor;
   if (p.has_shift_factor) options.shift_factor = p.shift_factor;
+  apply_statistics(preset, p.has_scaling_factor || p.has_shift_factor, options);
   if (p.height < 0 || p.width < 0) return invalid(function, "params->height/width are negative");
   if (p.height > 0) options.height = p.height;
   if (p.width > 0) options.width = p.width;
@@ -220,6 +231,7 @@ Result<EncodeOptions> encode_options_of(const rvae_encode_params& p, const char*
   options.tiling = std::move(*tiling);
   if (p.has_scaling_factor) options.scaling_factor = p.scaling_factor;
   if (p.has_shift_factor) options.shift_factor = p.shift_factor;
+  apply_statistics(preset, p.has_scaling_factor || p.has_shift_factor, options);
   Result<RequestControl> control =
       control_of(p.deadline_ms, p.cancel, p.progress, p.progress_user_data, function);
   if (!control) return control.error();

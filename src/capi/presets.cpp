@@ -76,7 +76,10 @@ static_assert(rvae::capi::starts_after_padding(kPresetV1, alignof(rvae_preset),
 constexpr std::size_t kPresetFieldEnds[] = {
     kPresetV1,
     RVAE_CAPI_SIZE_THROUGH(rvae_preset, max_image_side),
+    RVAE_CAPI_SIZE_THROUGH(rvae_preset, latents_std),
 };
+// The first version that can describe a per-channel model.
+constexpr std::size_t kPresetPerChannel = RVAE_CAPI_SIZE_THROUGH(rvae_preset, latents_std);
 
 }  // namespace
 
@@ -104,6 +107,16 @@ int rvae_preset_get(const char* model, rvae_preset* out, rvae_error** err) {
       return fail(err, rvae::ErrorCode::kNotFound,
                   rvae::capi::find_model(model, "rvae_preset_get").error().message());
     }
+    // An older struct would show only scaling_factor, which alone describes these latents
+    // wrongly: refuse rather than let the caller scale with it.
+    if (preset->per_channel() && out->struct_size < kPresetPerChannel) {
+      return fail(err, rvae::ErrorCode::kInvalidArgument,
+                  "rvae_preset_get: model '" + preset->name +
+                      "' normalises latents per channel, which an rvae_preset of struct_size " +
+                      std::to_string(out->struct_size) + " cannot describe (at least " +
+                      std::to_string(kPresetPerChannel) +
+                      " needed: rebuild against the current rvae.h)");
+    }
     rvae_preset filled{};
     filled.name = preset->name.c_str();
     filled.model_id = preset->model_id.c_str();
@@ -118,6 +131,11 @@ int rvae_preset_get(const char* model, rvae_preset* out, rvae_error** err) {
     filled.temporal_compression = preset->temporal_compression;
     filled.packed_latents = preset->packed_latents ? 1 : 0;
     filled.max_image_side = preset->max_image_side;
+    filled.normalization =
+        preset->per_channel() ? RVAE_NORMALIZATION_PER_CHANNEL : RVAE_NORMALIZATION_SCALAR;
+    // The built-in registry is static, so its vectors outlive every caller.
+    filled.latents_mean = preset->per_channel() ? preset->latents_mean.data() : nullptr;
+    filled.latents_std = preset->per_channel() ? preset->latents_std.data() : nullptr;
     // Everything after struct_size, up to the end of the last whole field that fits.
     std::size_t end = 0;
     for (std::size_t field_end : kPresetFieldEnds) {

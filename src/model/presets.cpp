@@ -38,24 +38,40 @@ struct BuiltinPreset {
   int spatial_compression;
   int temporal_compression;
   bool packed_latents;
+  // Per-channel statistics (PROTOCOL.md §9), latent_channels values each; null for the scalar
+  // form.
+  const double* latents_mean;
+  const double* latents_std;
 };
+
+// Wan 2.1's VAE statistics, which Qwen-Image's VAE shares (PROTOCOL.md §9).
+constexpr double kWanMean[16] = {-0.7571, -0.7089, -0.9113, 0.1075,  -0.1745, 0.9653,
+                                 -0.1517, 1.5508,  0.4134,  -0.0715, 0.5517,  -0.3632,
+                                 -0.1922, -0.9497, 0.2503,  -0.2921};
+constexpr double kWanStd[16] = {2.8184, 1.4541, 2.3275, 2.6558, 1.2196, 1.7708, 2.6052, 2.0743,
+                                3.2687, 2.1526, 2.8652, 1.5579, 1.6382, 1.1253, 2.8251, 1.9160};
 
 constexpr BuiltinPreset kBuiltinPresets[] = {
     {"sd15", "stabilityai/sd-vae-ft-mse",
      "https://q1bj3bpq6kzilnsu.us-east-1.aws.endpoints.huggingface.cloud/",
      "https://qc6479g0aac6qwy9.us-east-1.aws.endpoints.huggingface.cloud/", 4, 0.18215, false, 0.0,
-     DType::kFloat16, 8, 1, false},
+     DType::kFloat16, 8, 1, false, nullptr, nullptr},
     {"sdxl", "madebyollin/sdxl-vae-fp16-fix",
      "https://x2dmsqunjd6k9prw.us-east-1.aws.endpoints.huggingface.cloud/",
      "https://xjqqhmyn62rog84g.us-east-1.aws.endpoints.huggingface.cloud/", 4, 0.13025, false, 0.0,
-     DType::kFloat16, 8, 1, false},
+     DType::kFloat16, 8, 1, false, nullptr, nullptr},
     {"flux", "black-forest-labs/FLUX.1-schnell",
      "https://whhx50ex1aryqvw6.us-east-1.aws.endpoints.huggingface.cloud/",
      "https://ptccx55jz97f9zgo.us-east-1.aws.endpoints.huggingface.cloud/", 16, 0.3611, true,
-     0.1159, DType::kBFloat16, 8, 1, true},
+     0.1159, DType::kBFloat16, 8, 1, true, nullptr, nullptr},
     {"hunyuan-video", "hunyuanvideo-community/HunyuanVideo",
      "https://o7ywnmrahorts457.us-east-1.aws.endpoints.huggingface.cloud/", "", 16, 0.476986, false,
-     0.0, DType::kFloat16, 8, 4, false},
+     0.0, DType::kFloat16, 8, 4, false, nullptr, nullptr},
+    // No public endpoint serves these: the caller names one (a Triton/KServe model or their own).
+    {"wan2.1", "Wan-AI/Wan2.1-T2V-14B-Diffusers", "", "", 16, 1.0, false, 0.0, DType::kBFloat16, 8,
+     4, false, kWanMean, kWanStd},
+    {"qwen-image", "Qwen/Qwen-Image", "", "", 16, 1.0, false, 0.0, DType::kBFloat16, 8, 1, true,
+     kWanMean, kWanStd},
 };
 
 // Limits on user-supplied values: wide enough for any plausible VAE, narrow enough to catch
@@ -112,6 +128,50 @@ Result<double> get_number(const Json& value, const std::string& preset, std::str
   return value.get<double>();
 }
 
+// A per-channel statistic: an array of numbers, or null (none: the scalar form).
+Result<std::vector<double>> get_statistics(const Json& value, const std::string& preset,
+                                           std::string_view field) {
+  if (value.is_null()) return std::vector<double>();
+  if (!value.is_array() || value.empty()) {
+    return invalid(where(preset, field) + " must be an array of numbers (one per latent channel)");
+  }
+  std::vector<double> values;
+  for (const Json& item : value) {
+    if (!item.is_number()) {
+      return invalid(where(preset, field) + " must be an array of numbers, got " + item.dump());
+    }
+    values.push_back(item.get<double>());
+  }
+  return values;
+}
+
+// The latent normalisation as a whole, once every field is applied (JSON objects have no key
+// order to rely on): scalar, or per-channel statistics of latent_channels values without a shift.
+Result<void> check_normalization(const ModelPreset& preset) {
+  const std::string& name = preset.name;
+  if (preset.latents_mean.empty() && preset.latents_std.empty()) return {};
+  const auto channels = static_cast<std::size_t>(preset.latent_channels);
+  if (preset.latents_mean.size() != channels || preset.latents_std.size() != channels) {
+    return invalid("preset '" + name + "': 'latents_mean' and 'latents_std' need " +
+                   std::to_string(channels) + " values each (latent_channels), got " +
+                   std::to_string(preset.latents_mean.size()) + " and " +
+                   std::to_string(preset.latents_std.size()) +
+                   " (set both to null for the scalar form)");
+  }
+  if (preset.shift_factor) {
+    return invalid("preset '" + name +
+                   "': 'shift_factor' cannot be combined with 'latents_mean'/'latents_std' (set "
+                   "it to null)");
+  }
+  for (double value : preset.latents_std) {
+    if (!(value > 0.0)) {
+      return invalid(where(name, "latents_std") + " values must be positive, got " +
+                     std::to_string(value));
+    }
+  }
+  return {};
+}
+
 // Applies one JSON object to `preset`; on error `preset` may be half-updated (the caller works
 // on a copy).
 Result<void> apply_fields(const Json& fields, ModelPreset& preset) {
@@ -142,6 +202,9 @@ Result<void> apply_fields(const Json& fields, ModelPreset& preset) {
       } else {
         RVAE_ASSIGN_OR_RETURN(preset.shift_factor, get_number(value, name, key));
       }
+    } else if (key == "latents_mean" || key == "latents_std") {
+      RVAE_ASSIGN_OR_RETURN(auto values, get_statistics(value, name, key));
+      (key == "latents_mean" ? preset.latents_mean : preset.latents_std) = std::move(values);
     } else if (key == "dtype") {
       RVAE_ASSIGN_OR_RETURN(auto text, get_string(value, name, key));
       const auto dtype = dtype_from_name(text);
@@ -159,15 +222,22 @@ Result<void> apply_fields(const Json& fields, ModelPreset& preset) {
       return invalid("preset '" + name + "' has an unknown key '" + key + "'");
     }
   }
-  return {};
+  return check_normalization(preset);
 }
 
 }  // namespace
 
 DecodeOptions ModelPreset::decode_options() const {
   DecodeOptions options;
-  options.scaling_factor = scaling_factor;
-  options.shift_factor = shift_factor;
+  if (per_channel()) {
+    // The statistics carry the normalisation; a scaling factor other than 1 divides as well.
+    options.latents_mean = latents_mean;
+    options.latents_std = latents_std;
+    if (scaling_factor != 1.0) options.scaling_factor = scaling_factor;
+  } else {
+    options.scaling_factor = scaling_factor;
+    options.shift_factor = shift_factor;
+  }
   if (is_video()) options.temporal_compression = temporal_compression;
   options.tiling.max_image_side = max_image_side;
   return options;
@@ -175,8 +245,14 @@ DecodeOptions ModelPreset::decode_options() const {
 
 EncodeOptions ModelPreset::encode_options() const {
   EncodeOptions options;
-  options.scaling_factor = scaling_factor;
-  options.shift_factor = shift_factor;
+  if (per_channel()) {
+    options.latents_mean = latents_mean;
+    options.latents_std = latents_std;
+    if (scaling_factor != 1.0) options.scaling_factor = scaling_factor;
+  } else {
+    options.scaling_factor = scaling_factor;
+    options.shift_factor = shift_factor;
+  }
   options.tiling.max_image_side = max_image_side;
   return options;
 }
@@ -196,6 +272,11 @@ PresetRegistry PresetRegistry::builtin() {
     preset.spatial_compression = row.spatial_compression;
     preset.temporal_compression = row.temporal_compression;
     preset.packed_latents = row.packed_latents;
+    if (row.latents_mean != nullptr) {
+      const auto channels = static_cast<std::size_t>(row.latent_channels);
+      preset.latents_mean.assign(row.latents_mean, row.latents_mean + channels);
+      preset.latents_std.assign(row.latents_std, row.latents_std + channels);
+    }
     registry.presets_.push_back(std::move(preset));
   }
   return registry;
@@ -219,9 +300,9 @@ void PresetRegistry::upsert(ModelPreset preset) {
 }
 
 Result<void> PresetRegistry::merge_json(std::string_view json_text) {
-  // {name: {field: value}} is 2 levels; one more lets a misplaced array or object get a
-  // precise "must be a string" message instead of a depth error.
-  RVAE_ASSIGN_OR_RETURN(auto parsed, internal::parse_json_strict(json_text, "preset JSON", 3));
+  // {name: {field: [values]}} is 3 levels; one more lets a misplaced array or object get a
+  // precise "must be a number" message instead of a depth error.
+  RVAE_ASSIGN_OR_RETURN(auto parsed, internal::parse_json_strict(json_text, "preset JSON", 4));
   if (!parsed.is_object()) {
     return invalid("preset JSON must be an object of preset names to fields");
   }
@@ -236,9 +317,14 @@ Result<void> PresetRegistry::merge_json(std::string_view json_text) {
       preset = *existing;
     } else {
       preset.name = name;
-      if (item.value().is_object() &&
-          (!item.value().contains("latent_channels") || !item.value().contains("scaling_factor"))) {
-        return invalid("new preset '" + name + "' must give latent_channels and scaling_factor");
+      const Json& fields = item.value();
+      const bool normalised = fields.is_object() &&
+                              (fields.contains("scaling_factor") ||
+                               (fields.contains("latents_mean") && fields.contains("latents_std")));
+      if (fields.is_object() && (!fields.contains("latent_channels") || !normalised)) {
+        return invalid("new preset '" + name +
+                       "' must give latent_channels and scaling_factor (or latents_mean and "
+                       "latents_std)");
       }
     }
     RVAE_TRY(apply_fields(item.value(), preset));

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/try.hpp"
+#include "protocol/latent_normalization.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/protocol_internal.hpp"
 
@@ -152,6 +153,17 @@ Result<void> check_output_type(const Shape& s, const DecodeOptions& options) {
   return {};
 }
 
+// Per-channel statistics have no wire form (PROTOCOL.md §9): the raw latents go out instead, in
+// the latents' own dtype, packed ones unpacked to [B,C,h,w] first (the statistics are per
+// channel of the unpacked layout).
+Result<Tensor> raw_latents(const TensorView& latents, const LatentNormalization& norm,
+                           const DecodeOptions& options) {
+  if (latents.shape.size() != 3) return denormalize_latents(latents, norm, latents.dtype);
+  // expectation_for has checked that packed latents come with height and width.
+  RVAE_ASSIGN_OR_RETURN(auto unpacked, unpack_latents(latents, *options.height, *options.width));
+  return denormalize_latents(unpacked.view(), norm, latents.dtype);
+}
+
 }  // namespace
 
 Result<DecodeRequest> build_decode_request(const TensorView& latents,
@@ -169,6 +181,7 @@ Result<DecodeRequest> build_decode_request(const TensorView& latents,
     return invalid_argument("unknown image format (jpg or png)");
   }
   RVAE_TRY(internal::validate_factors(options.scaling_factor, options.shift_factor));
+  RVAE_ASSIGN_OR_RETURN(auto norm, normalization_of(options));
   if (options.height && *options.height <= 0) {
     return invalid_argument("height must be positive; got " + std::to_string(*options.height));
   }
@@ -180,6 +193,13 @@ Result<DecodeRequest> build_decode_request(const TensorView& latents,
   }
   RVAE_ASSIGN_OR_RETURN(auto expect, expectation_for(latents, options));
   RVAE_TRY(check_output_type(latents.shape, options));
+  Tensor raw;
+  if (is_per_channel(norm)) {
+    auto converted = raw_latents(latents, *norm, options);
+    if (!converted) return invalid_argument("latents: " + converted.error().message());
+    raw = std::move(converted).value();
+  }
+  const bool send_raw = is_per_channel(norm);
 
   DecodeRequest request;
   internal::QueryBuilder query;
@@ -187,10 +207,13 @@ Result<DecodeRequest> build_decode_request(const TensorView& latents,
   query.add("output_type", output_type_param(options.output_type));
   // Upstream always sends it; only the tensor reply is post-processed to uint8.
   query.add("partial_postprocess", options.output_type == OutputType::kUInt8 ? "True" : "False");
-  query.add_shape(latents.shape);
+  query.add_shape(send_raw ? raw.shape() : latents.shape);
   query.add("dtype", dtype_name(latents.dtype));
-  query.add_factors(options.scaling_factor, options.shift_factor);
-  if (options.do_scaling && !options.scaling_factor) query.add("do_scaling", "True");
+  // Raw latents carry no factors: the server then scales nothing (PROTOCOL.md §3).
+  if (!send_raw) {
+    query.add_factors(options.scaling_factor, options.shift_factor);
+    if (options.do_scaling && !options.scaling_factor) query.add("do_scaling", "True");
+  }
   if (options.height && options.width) {
     query.add("height", std::to_string(*options.height));
     query.add("width", std::to_string(*options.width));
@@ -198,8 +221,12 @@ Result<DecodeRequest> build_decode_request(const TensorView& latents,
   request.query = std::move(query).take();
   request.http.headers.push_back({"Content-Type", "tensor/binary"});
   request.http.headers.push_back({"Accept", std::string(accept_for(options))});
-  request.http.body.append_borrowed(static_cast<const std::uint8_t*>(latents.data),
-                                    latents.size_bytes);
+  if (send_raw) {
+    request.http.body.append_owned(std::move(raw).release_bytes());
+  } else {
+    request.http.body.append_borrowed(static_cast<const std::uint8_t*>(latents.data),
+                                      latents.size_bytes);
+  }
   request.expect = expect;
   return request;
 }

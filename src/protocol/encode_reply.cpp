@@ -31,7 +31,14 @@ Result<Tensor> parse_encode_reply(HttpResponse&& response, const EncodeExpectati
                                std::to_string(s[1]) + " channels; at most " +
                                std::to_string(kMaxLatentChannels) + " are plausible");
   }
-  return tensor;
+  if (!expect.normalization) return tensor;
+  const auto want = static_cast<std::int64_t>(expect.normalization->mean.size());
+  if (s[1] != want) {
+    return internal::data_loss("encode reply has shape " + shape_to_string(s) + " with " +
+                               std::to_string(s[1]) + " channels but the latent statistics have " +
+                               std::to_string(want));
+  }
+  return normalize_latents(tensor->view(), *expect.normalization, DType::kFloat32);
 }
 
 }  // namespace rvae::protocol

@@ -1,6 +1,9 @@
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "core/try.hpp"
+#include "protocol/latent_normalization.hpp"
 #include "protocol/protocol.hpp"
 #include "protocol/protocol_internal.hpp"
 
@@ -9,8 +12,11 @@ namespace {
 
 using internal::invalid_argument;
 
-Result<void> check_common(const EncodeOptions& options) {
+// The checked normalisation: set in the expectation when per-channel (the client applies it to
+// the raw reply), otherwise left to the server's factors.
+Result<std::optional<LatentNormalization>> check_common(const EncodeOptions& options) {
   RVAE_TRY(internal::validate_factors(options.scaling_factor, options.shift_factor));
+  RVAE_ASSIGN_OR_RETURN(auto norm, normalization_of(options));
   if (options.content_type) {
     // It goes into a header line verbatim: no empty value, no CR/LF or other control bytes.
     if (options.content_type->empty()) return invalid_argument("content_type is empty");
@@ -21,7 +27,14 @@ Result<void> check_common(const EncodeOptions& options) {
       }
     }
   }
-  return {};
+  if (!is_per_channel(norm)) return std::optional<LatentNormalization>();
+  return norm;
+}
+
+// Factors for the server, unless the client normalises the reply itself.
+void add_factors(internal::QueryBuilder& query, const EncodeOptions& options,
+                 const std::optional<LatentNormalization>& client_side) {
+  if (!client_side) query.add_factors(options.scaling_factor, options.shift_factor);
 }
 
 void add_headers(HttpRequest& http, const EncodeOptions& options) {
@@ -33,7 +46,7 @@ void add_headers(HttpRequest& http, const EncodeOptions& options) {
 }  // namespace
 
 Result<EncodeRequest> build_encode_request(ImageView image, const EncodeOptions& options) {
-  RVAE_TRY(check_common(options));
+  RVAE_ASSIGN_OR_RETURN(auto client_side, check_common(options));
   if (auto ok = image.validate(); !ok) return invalid_argument("image: " + ok.error().message());
   if (image.width % kSpatialCompression != 0 || image.height % kSpatialCompression != 0) {
     return invalid_argument("image size " + std::to_string(image.width) + "x" +
@@ -47,10 +60,11 @@ Result<EncodeRequest> build_encode_request(ImageView image, const EncodeOptions&
 
   EncodeRequest request;
   internal::QueryBuilder query;
-  query.add_factors(options.scaling_factor, options.shift_factor);
+  add_factors(query, options, client_side);
   request.query = std::move(query).take();
   add_headers(request.http, options);
   request.http.body.append_owned(std::move(png));
+  request.expect.normalization = client_side;
   request.expect.batch = 1;
   request.expect.latent_height = image.height / kSpatialCompression;
   request.expect.latent_width = image.width / kSpatialCompression;
@@ -58,7 +72,7 @@ Result<EncodeRequest> build_encode_request(ImageView image, const EncodeOptions&
 }
 
 Result<EncodeRequest> build_encode_request(const TensorView& pixels, const EncodeOptions& options) {
-  RVAE_TRY(check_common(options));
+  RVAE_ASSIGN_OR_RETURN(auto client_side, check_common(options));
   if (auto ok = pixels.validate(); !ok) return invalid_argument("pixels: " + ok.error().message());
   if (pixels.dtype == DType::kUInt8) {
     return invalid_argument(
@@ -78,11 +92,12 @@ Result<EncodeRequest> build_encode_request(const TensorView& pixels, const Encod
   internal::QueryBuilder query;
   query.add_shape(s);
   query.add("dtype", dtype_name(pixels.dtype));
-  query.add_factors(options.scaling_factor, options.shift_factor);
+  add_factors(query, options, client_side);
   request.query = std::move(query).take();
   add_headers(request.http, options);
   request.http.body.append_borrowed(static_cast<const std::uint8_t*>(pixels.data),
                                     pixels.size_bytes);
+  request.expect.normalization = std::move(client_side);
   request.expect.batch = s[0];
   request.expect.latent_height = s[2] / kSpatialCompression;
   request.expect.latent_width = s[3] / kSpatialCompression;

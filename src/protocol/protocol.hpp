@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,7 +64,9 @@ std::string compose_url(std::string_view endpoint, std::string_view query);
 /// Builds `POST ?image_format=..&output_type=..&partial_postprocess=..&shape=..&dtype=..
 /// [&scaling_factor=..][&shift_factor=..][&do_scaling=True][&height=..&width=..]` (the query,
 /// for any endpoint) with `Content-Type: tensor/binary` and the Accept matching the output type;
-/// the body borrows the latents' bytes. InvalidArgument for bad latents or option combination.
+/// the body borrows the latents' bytes. With per-channel statistics (PROTOCOL.md §9) the body owns
+/// the de-normalised latents instead (in their dtype; packed ones unpacked to [B,C,h,w]) and no
+/// scaling parameter is sent. InvalidArgument for bad latents or option combination.
 Result<DecodeRequest> build_decode_request(const TensorView& latents, const DecodeOptions& options);
 
 /// Validates and converts a decode reply (status 200 expected; others become the error that
@@ -76,6 +79,9 @@ struct EncodeExpectation {
   std::int64_t batch = 1;
   std::int64_t latent_height = 0;
   std::int64_t latent_width = 0;
+  /// Per-channel statistics the request left out: the reply holds raw latents, which
+  /// parse_encode_reply normalises to float32 (PROTOCOL.md §9).
+  std::optional<LatentNormalization> normalization;
 };
 
 struct EncodeRequest {
@@ -90,11 +96,13 @@ struct EncodeRequest {
 /// multiples of 8.
 Result<EncodeRequest> build_encode_request(ImageView image, const EncodeOptions& options);
 /// Encode of a pixel tensor [B,3,H,W]: body borrows the tensor's bytes; `shape`/`dtype` query
-/// parameters, then the factors.
+/// parameters, then the factors. Per-channel statistics in the options send no factors and set
+/// expect.normalization.
 Result<EncodeRequest> build_encode_request(const TensorView& pixels, const EncodeOptions& options);
 
 /// Validates an encode reply: a float tensor [B,C,H/8,W/8] with a body of exactly the size its
-/// headers claim.
+/// headers claim. With expect.normalization, the raw reply is normalised to float32; DataLoss
+/// when its channel count is not the statistics'.
 Result<Tensor> parse_encode_reply(HttpResponse&& response, const EncodeExpectation& expect);
 
 /// Reads a tensor reply's `shape` and `dtype` headers and checks the body length against them

@@ -149,7 +149,7 @@ TEST(CapiPresets, BadLookupsAreReported) {
   preset.struct_size = sizeof(preset);
   rvae_error* err = nullptr;
   expect_error(rvae_preset_get("sd3", &preset, &err), err, RVAE_ERR_NOT_FOUND,
-               "unknown model 'sd3' (known: sd15, sdxl, flux, hunyuan-video)");
+               "unknown model 'sd3' (known: sd15, sdxl, flux, hunyuan-video, wan2.1, qwen-image)");
   expect_error(rvae_preset_get(nullptr, &preset, &err), err, RVAE_ERR_INVALID_ARGUMENT,
                "model is NULL");
   expect_error(rvae_preset_get("sd15", nullptr, &err), err, RVAE_ERR_INVALID_ARGUMENT,

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ namespace rvae {
 namespace {
 
 using ::testing::HasSubstr;
+
+// sd15, sdxl, flux, hunyuan-video, wan2.1, qwen-image.
+constexpr std::size_t kBuiltins = 6;
 
 // The built-in table against PROTOCOL.md §1: published_values_test.cpp.
 
@@ -71,7 +75,7 @@ TEST(PresetRegistry, MergeOverridesOnlyTheGivenFields) {
   EXPECT_EQ(sdxl->encode_endpoint,
             "https://xjqqhmyn62rog84g.us-east-1.aws.endpoints.huggingface.cloud/");
   EXPECT_EQ(sdxl->scaling_factor, 0.13025);
-  EXPECT_EQ(registry.all().size(), 4u);
+  EXPECT_EQ(registry.all().size(), kBuiltins);
 }
 
 TEST(PresetRegistry, MergeSetsEveryField) {
@@ -102,7 +106,7 @@ TEST(PresetRegistry, MergeSetsEveryField) {
   EXPECT_EQ(mine->spatial_compression, 16);
   EXPECT_EQ(mine->temporal_compression, 8);
   EXPECT_TRUE(mine->packed_latents);
-  EXPECT_EQ(registry.all().size(), 5u);
+  EXPECT_EQ(registry.all().size(), kBuiltins + 1);
 }
 
 TEST(PresetRegistry, MergeAcceptsRangeLimits) {
@@ -123,7 +127,7 @@ TEST(PresetRegistry, MergeIsAllOrNothing) {
                                         "sdxl": {"decode_endpoint": "https://new/",
                                                  "latent_channels": 0}})");
   ASSERT_FALSE(result);
-  EXPECT_EQ(registry.all().size(), 4u);
+  EXPECT_EQ(registry.all().size(), kBuiltins);
   EXPECT_EQ(registry.find("a"), nullptr);
   EXPECT_EQ(registry.find("sdxl")->decode_endpoint,
             "https://x2dmsqunjd6k9prw.us-east-1.aws.endpoints.huggingface.cloud/");
@@ -164,6 +168,8 @@ TEST(PresetRegistry, MergeErrorsNameTheProblem) {
       {R"({"new": {"decode_endpoint": "https://x/"}})",
        "new preset 'new' must give latent_channels and scaling_factor"},
       {R"({"new": {"latent_channels": 4}})", "must give latent_channels and scaling_factor"},
+      {R"({"new": {"latent_channels": 1, "latents_mean": [0]}})",
+       "must give latent_channels and scaling_factor (or latents_mean and latents_std)"},
       {R"({"": {"latent_channels": 4, "scaling_factor": 1}})", "empty name"},
       {R"({"sdxl": {"latent_channels": 4}, "sdxl": {"latent_channels": 8}})", "'sdxl' twice"},
       {R"({"sdxl": {"dtype": "float16", "dtype": "float32"}})", "'dtype' twice"},
@@ -177,7 +183,7 @@ TEST(PresetRegistry, MergeErrorsNameTheProblem) {
     EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
     EXPECT_THAT(result.error().message(), HasSubstr(c.fragment));
     EXPECT_EQ(registry.find("sdxl")->latent_channels, 4);
-    EXPECT_EQ(registry.all().size(), 4u);
+    EXPECT_EQ(registry.all().size(), kBuiltins);
   }
 }
 

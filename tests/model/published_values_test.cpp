@@ -11,6 +11,7 @@
 #include "rvae/presets.hpp"
 #include "rvae/preview.hpp"
 #include "support/published_models.hpp"
+#include "support/published_per_channel.hpp"
 
 namespace rvae {
 namespace {
@@ -20,7 +21,8 @@ using ::testing::HasSubstr;
 
 TEST(PublishedValues, BuiltinPresetsAreExactlyThePublishedModels) {
   const PresetRegistry registry = PresetRegistry::builtin();
-  ASSERT_EQ(registry.all().size(), published::published_models().size());
+  ASSERT_EQ(registry.all().size(), published::published_models().size() +
+                                       published::published_per_channel_models().size());
   for (const PublishedModel& model : published::published_models()) {
     SCOPED_TRACE(model.name);
     const ModelPreset* preset = registry.find(model.name);
@@ -39,6 +41,7 @@ TEST(PublishedValues, BuiltinPresetsAreExactlyThePublishedModels) {
     EXPECT_EQ(preset->is_video(), model.temporal_compression > 1);
     EXPECT_EQ(preset->packed_latents, model.packed_latents);
     EXPECT_EQ(preset->max_image_side, published::kMaxImageSide);
+    EXPECT_FALSE(preset->per_channel());
   }
 }
 
