@@ -48,6 +48,7 @@ class TritonLike {
   }
   void set_loaded(bool loaded) { loaded_ = loaded; }
   void set_infer_status(int status) { infer_status_ = status; }
+  void set_refuse_all_datatypes(bool refuse) { refuse_all_ = refuse; }
 
   std::vector<RecordedRequest> requests_to(const std::string& suffix) const {
     std::vector<RecordedRequest> out;
@@ -111,6 +112,7 @@ class TritonLike {
       if (reload_countdown_ > 0 && --reload_countdown_ == 0) datatype_ = reload_datatype_;
       datatype = datatype_;
     }
+    if (refuse_all_) datatype = input["datatype"] == "FP32" ? "FP16" : "FP32";
     if (input["datatype"] != datatype) {
       response.status = 400;
       response.set_content(R"({"error":"inference input 'latent_sample' data-type is ')" +
@@ -145,6 +147,7 @@ class TritonLike {
   std::string reload_datatype_;
   std::atomic<bool> loaded_{true};
   std::atomic<int> infer_status_{200};
+  std::atomic<bool> refuse_all_{false};
 };
 
 ClientOptions quiet_options() {
@@ -235,10 +238,24 @@ TEST(OpenInferenceEngine, ARefusalThatPersistsAfterTheRereadEndsTheCall) {
   Client client(quiet_options());
   const Tensor latents = latents_4x4();
   ASSERT_THAT(client.decode(triton.url(), latents.view(), float_pixels()), IsOk());
+  // Its metadata keeps naming FP16 while it refuses FP16: one re-read, then the refusal.
+  triton.set_refuse_all_datatypes(true);
+  Result<DecodeOutput> refused = client.decode(triton.url(), latents.view(), float_pixels());
+  ASSERT_THAT(refused, IsError(ErrorCode::kInvalidArgument, HasSubstr("HTTP 400")));
+  EXPECT_THAT(refused.error().server_message(), HasSubstr("data-type"));
+  EXPECT_EQ(triton.metadata_reads(), 2u);
+  EXPECT_EQ(triton.infers(), 3u);
+}
+
+TEST(OpenInferenceEngine, ARefusalForAnotherReasonReadsNoMetadata) {
+  TritonLike triton;
+  Client client(quiet_options());
+  const Tensor latents = latents_4x4();
+  ASSERT_THAT(client.decode(triton.url(), latents.view(), float_pixels()), IsOk());
   triton.set_infer_status(400);
-  EXPECT_THAT(client.decode(triton.url(), latents.view(), float_pixels()),
-              IsError(ErrorCode::kInvalidArgument, HasSubstr("scripted failure")));
-  // "scripted failure" says nothing about datatypes: no re-read.
+  Result<DecodeOutput> refused = client.decode(triton.url(), latents.view(), float_pixels());
+  ASSERT_THAT(refused, IsError(ErrorCode::kInvalidArgument, HasSubstr("HTTP 400")));
+  EXPECT_THAT(refused.error().server_message(), HasSubstr("scripted failure"));
   EXPECT_EQ(triton.metadata_reads(), 1u);
 }
 
@@ -264,8 +281,12 @@ TEST(OpenInferenceEngine, WhenEveryReplicaRefusesTheCallFailsWithNotFound) {
   second.set_loaded(false);
   Client client(quiet_options());
   const Tensor latents = latents_4x4();
-  EXPECT_THAT(client.decode(Endpoint({first.url(), second.url()}), latents.view(), float_pixels()),
-              IsError(ErrorCode::kNotFound, HasSubstr("no available versions")));
+  Result<DecodeOutput> refused =
+      client.decode(Endpoint({first.url(), second.url()}), latents.view(), float_pixels());
+  ASSERT_THAT(refused, IsError(ErrorCode::kNotFound, HasSubstr("HTTP 404")));
+  EXPECT_THAT(refused.error().server_message(), HasSubstr("no available versions"));
+  EXPECT_EQ(first.infers() + first.metadata_reads(), 1u);
+  EXPECT_EQ(second.infers() + second.metadata_reads(), 1u);
 }
 
 TEST(OpenInferenceEngine, WhatNoConversionCanServeIsRefusedBeforeTheInferRequest) {
