@@ -51,6 +51,11 @@ std::string choose_endpoint(const Args& args, const ModelPreset& preset, bool de
     return endpoint;
   }
   const std::string& url = decode ? preset.decode_endpoint : preset.encode_endpoint;
+  if (preset.decode_endpoint.empty() && preset.encode_endpoint.empty()) {
+    throw UsageError{preset.name +
+                     " has no public endpoint: give --endpoint URL (a Triton/KServe model or your "
+                     "own server)"};
+  }
   if (url.empty()) {
     throw UsageError{"model '" + preset.name + "' has no " + (decode ? "decode" : "encode") +
                      " endpoint; pass --endpoint URL"};
@@ -101,6 +106,17 @@ void apply_factor_flags(const Args& args, std::optional<double>& scaling_factor,
   }
   if (std::optional<double> factor = args.get_double("scaling-factor")) scaling_factor = factor;
   if (std::optional<double> shift = args.get_double("shift-factor")) shift_factor = shift;
+}
+
+void apply_factor_flags(const Args& args, std::optional<double>& scaling_factor,
+                        std::optional<double>& shift_factor, std::vector<double>& latents_mean,
+                        std::vector<double>& latents_std) {
+  // Scalar flags name the whole normalisation: they replace per-channel statistics.
+  if (args.has("no-scaling") || args.has("scaling-factor") || args.has("shift-factor")) {
+    latents_mean.clear();
+    latents_std.clear();
+  }
+  apply_factor_flags(args, scaling_factor, shift_factor);
 }
 
 std::string extension_of(const std::string& path) {

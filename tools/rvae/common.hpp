@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "args.hpp"
 #include "report.hpp"
@@ -32,7 +33,12 @@ std::string choose_endpoint(const Args& args, const ModelPreset& preset, bool de
 /// command line, where `ps` would show it.
 ClientOptions client_options(const Args& args);
 
-/// Applies --scaling-factor, --shift-factor and --no-scaling to the preset's factors.
+/// Applies --scaling-factor, --shift-factor and --no-scaling to the preset's factors; for a
+/// per-channel preset any of them replaces its statistics (latents_mean/latents_std cleared).
+void apply_factor_flags(const Args& args, std::optional<double>& scaling_factor,
+                        std::optional<double>& shift_factor, std::vector<double>& latents_mean,
+                        std::vector<double>& latents_std);
+/// The same for a preset without per-channel statistics.
 void apply_factor_flags(const Args& args, std::optional<double>& scaling_factor,
                         std::optional<double>& shift_factor);
 

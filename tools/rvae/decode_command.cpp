@@ -195,7 +195,8 @@ int decode_command(const std::vector<std::string>& argv) {
   const PresetRegistry presets = load_presets(args);
   const ModelPreset preset = choose_preset(args, presets, "sdxl");
   DecodeOptions options = preset.decode_options();
-  apply_factor_flags(args, options.scaling_factor, options.shift_factor);
+  apply_factor_flags(args, options.scaling_factor, options.shift_factor, options.latents_mean,
+                     options.latents_std);
   apply_tile_flags(args, options.tiling);
   options.height = args.get_int("height", 8, 1 << 16);
   options.width = args.get_int("width", 8, 1 << 16);

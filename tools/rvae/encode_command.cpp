@@ -75,7 +75,8 @@ int encode_command(const std::vector<std::string>& argv) {
   const PresetRegistry presets = load_presets(args);
   const ModelPreset preset = choose_preset(args, presets, "sdxl");
   EncodeOptions options = preset.encode_options();
-  apply_factor_flags(args, options.scaling_factor, options.shift_factor);
+  apply_factor_flags(args, options.scaling_factor, options.shift_factor, options.latents_mean,
+                     options.latents_std);
   apply_tile_flags(args, options.tiling);
   const std::string endpoint = choose_endpoint(args, preset, /*decode=*/false);
   const int jobs = args.get_int("jobs", 1, 1024).value_or(4);

@@ -13,9 +13,10 @@ const char* const kUsage =
     "usage: rvae presets [--presets FILE] [--json]\n"
     "\n"
     "Lists the model presets decode and encode use: latent channels and dtype, scaling and\n"
-    "shift factors, packing, frames per latent frame, the public endpoints' image cap and the\n"
-    "decode and encode endpoints. RVAE_PRESETS=FILE and --presets FILE (JSON, see README)\n"
-    "override or add presets, in that order. --json prints one JSON array.\n";
+    "shift factors (or per-channel means and stds: wan2.1, qwen-image), packing, frames per\n"
+    "latent frame, the public endpoints' image cap and the decode and encode endpoints.\n"
+    "RVAE_PRESETS=FILE and --presets FILE (JSON, see README) override or add presets, in that\n"
+    "order. --json prints one JSON array, with the per-channel values.\n";
 
 std::string number(double value) {
   char text[32];
@@ -27,6 +28,19 @@ std::string number(double value) {
 std::string cap_of(const ModelPreset& preset) {
   const std::string side = std::to_string(preset.max_image_side);
   return side + "x" + side;
+}
+
+// How the preset's latents are normalised, in words.
+std::string normalization_of(const ModelPreset& preset) {
+  if (!preset.per_channel()) return "scalar";
+  std::string text = "per-channel (" + std::to_string(preset.latents_mean.size()) + " means/stds)";
+  if (preset.scaling_factor != 1.0) text += ", scaling " + number(preset.scaling_factor);
+  return text;
+}
+
+nlohmann::ordered_json array_or_null(const std::vector<double>& values) {
+  if (values.empty()) return nullptr;
+  return nlohmann::ordered_json(values);
 }
 
 std::string or_none(const std::string& text) {
@@ -54,6 +68,9 @@ int presets_command(const std::vector<std::string>& argv) {
            {"scaling_factor", preset.scaling_factor},
            {"shift_factor", preset.shift_factor ? nlohmann::ordered_json(*preset.shift_factor)
                                                 : nlohmann::ordered_json(nullptr)},
+           {"normalization", preset.per_channel() ? "per-channel" : "scalar"},
+           {"latents_mean", array_or_null(preset.latents_mean)},
+           {"latents_std", array_or_null(preset.latents_std)},
            {"spatial_compression", preset.spatial_compression},
            {"temporal_compression", preset.temporal_compression},
            {"packed_latents", preset.packed_latents},
@@ -67,13 +84,18 @@ int presets_command(const std::vector<std::string>& argv) {
   std::printf("%-14s %-3s %-8s %-8s %-7s %-6s %-6s %-9s\n", "name", "ch", "dtype", "scaling",
               "shift", "packed", "frames", "cap");
   for (const ModelPreset& preset : presets.all()) {
-    std::printf(
-        "%-14s %-3d %-8s %-8s %-7s %-6s %-6d %-9s\n", preset.name.c_str(), preset.latent_channels,
-        std::string(dtype_name(preset.dtype)).c_str(), number(preset.scaling_factor).c_str(),
-        preset.shift_factor ? number(*preset.shift_factor).c_str() : "-",
-        preset.packed_latents ? "yes" : "no", preset.temporal_compression, cap_of(preset).c_str());
-    std::printf("  %s\n  decode: %s\n  encode: %s\n", or_none(preset.model_id).c_str(),
-                or_none(preset.decode_endpoint).c_str(), or_none(preset.encode_endpoint).c_str());
+    // A per-channel preset's scaling factor alone says nothing: its statistics line does.
+    const std::string scaling = preset.per_channel() ? "-" : number(preset.scaling_factor);
+    std::printf("%-14s %-3d %-8s %-8s %-7s %-6s %-6d %-9s\n", preset.name.c_str(),
+                preset.latent_channels, std::string(dtype_name(preset.dtype)).c_str(),
+                scaling.c_str(), preset.shift_factor ? number(*preset.shift_factor).c_str() : "-",
+                preset.packed_latents ? "yes" : "no", preset.temporal_compression,
+                cap_of(preset).c_str());
+    std::printf("  %s\n", or_none(preset.model_id).c_str());
+    if (preset.per_channel())
+      std::printf("  normalisation: %s\n", normalization_of(preset).c_str());
+    std::printf("  decode: %s\n  encode: %s\n", or_none(preset.decode_endpoint).c_str(),
+                or_none(preset.encode_endpoint).c_str());
   }
   return 0;
 }

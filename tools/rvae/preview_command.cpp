@@ -13,16 +13,16 @@ namespace rvae::cli {
 namespace {
 
 const char* const kUsage =
-    "usage: rvae preview [--model sd15|sdxl|flux|hunyuan-video] [--scale N] [--frame N]\n"
-    "                    [--height H --width W] [--name TENSOR] [--presets FILE]\n"
-    "                    LATENT.safetensors|LATENT.npy|- -o OUT.png|OUT.jpg|-\n"
+    "usage: rvae preview [--model sd15|sdxl|flux|hunyuan-video|wan2.1|qwen-image]\n"
+    "                    [--scale N] [--frame N] [--height H --width W] [--name TENSOR]\n"
+    "                    [--presets FILE] LATENT.safetensors|LATENT.npy|- -o OUT.png|OUT.jpg|-\n"
     "\n"
-    "Maps each latent pixel (as a pipeline holds it: scaled) to a colour with the model's\n"
-    "latent-to-RGB factors (the table of docs/PROTOCOL.md section 6) and draws it as an N x N\n"
-    "block (--scale, default 8: the image's real size). Local and instant; a rough likeness\n"
-    "of what decode would return.\n"
-    "--frame picks the latent frame of video latents; packed Flux latents need --height and\n"
-    "--width. '-o -' writes a PNG to standard output.\n";
+    "Maps each latent pixel (as a pipeline holds it: scaled, or normalised per channel for\n"
+    "wan2.1 and qwen-image) to a colour with the model's latent-to-RGB factors (the tables of\n"
+    "docs/PROTOCOL.md sections 6 and 9) and draws it as an N x N block (--scale, default 8:\n"
+    "the image's real size). Local and instant; a rough likeness of what decode would return.\n"
+    "--frame picks the latent frame of video latents; packed latents (flux, qwen-image) need\n"
+    "--height and --width. '-o -' writes a PNG to standard output.\n";
 
 }  // namespace
 
@@ -45,7 +45,7 @@ int preview_command(const std::vector<std::string>& argv) {
   const std::optional<LatentRgbFactors> factors = latent_rgb_factors(preset.name);
   if (!factors) {
     throw UsageError{"no preview factors for model '" + preset.name +
-                     "' (known: sd15, sdxl, flux, hunyuan-video)"};
+                     "' (known: sd15, sdxl, flux, hunyuan-video, wan2.1, qwen-image)"};
   }
   PreviewOptions options;
   options.upscale = args.get_int("scale", 1, 64).value_or(8);

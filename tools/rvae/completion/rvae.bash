@@ -32,7 +32,7 @@ _rvae() {
   command="${COMP_WORDS[1]}"
   case "$prev" in
     --model)
-      COMPREPLY=($(compgen -W "sd15 sdxl flux hunyuan-video" -- "$cur")); return ;;
+      COMPREPLY=($(compgen -W "sd15 sdxl flux hunyuan-video wan2.1 qwen-image" -- "$cur")); return ;;
     --output-type)
       COMPREPLY=($(compgen -W "image tensor uint8 mp4" -- "$cur")); return ;;
     --format)
