@@ -118,6 +118,10 @@ class Client {
 /// A process-wide Client with default options, created on first use.
 Client& default_client();
 
+/// The protocol `endpoint` speaks: kHuggingFace or kOpenInference, as it says or as its URLs'
+/// paths tell (Endpoint's WireProtocol::kAuto). InvalidArgument when its replicas disagree.
+Result<WireProtocol> protocol_of(const Endpoint& endpoint);
+
 /// default_client().decode(...)
 Result<DecodeOutput> remote_decode(const Endpoint& endpoint, const TensorView& latents,
                                    const DecodeOptions& options = {});

@@ -11,7 +11,9 @@
 #include <utility>
 
 #include "api/engine.hpp"
+#include "api/open_inference_calls.hpp"
 #include "client/client_seam.hpp"
+#include "core/try.hpp"
 #include "rvae/call_window.hpp"
 #include "rvae/tiled.hpp"
 #include "tiling/tiler.hpp"
@@ -281,6 +283,11 @@ Client ClientFactory::make(ClientOptions options, ClientSeams seams) {
 Client& default_client() {
   static Client client;
   return client;
+}
+
+Result<WireProtocol> protocol_of(const Endpoint& endpoint) {
+  RVAE_ASSIGN_OR_RETURN(const bool open_inference, detail::speaks_open_inference(endpoint));
+  return open_inference ? WireProtocol::kOpenInference : WireProtocol::kHuggingFace;
 }
 
 Result<DecodeOutput> remote_decode(const Endpoint& endpoint, const TensorView& latents,

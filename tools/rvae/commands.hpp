@@ -15,5 +15,6 @@ int bench_command(const std::vector<std::string>& argv);
 int tile_bench_command(const std::vector<std::string>& argv);
 int presets_command(const std::vector<std::string>& argv);
 int preview_command(const std::vector<std::string>& argv);
+int check_command(const std::vector<std::string>& argv);
 
 }  // namespace rvae::cli

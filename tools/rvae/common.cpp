@@ -63,8 +63,44 @@ std::string choose_endpoint(const Args& args, const ModelPreset& preset, bool de
   return url;
 }
 
+Endpoint make_endpoint(const Args& args, const std::string& url) {
+  Endpoint endpoint(url);
+  if (std::optional<std::string> protocol = args.get("protocol")) {
+    if (*protocol == "hf") {
+      endpoint.with_protocol(WireProtocol::kHuggingFace);
+    } else if (*protocol == "open-inference") {
+      endpoint.with_protocol(WireProtocol::kOpenInference);
+    } else if (*protocol != "auto") {
+      throw UsageError{"--protocol must be auto, hf or open-inference, got '" + *protocol + "'"};
+    }
+  }
+  const std::string input = args.get("input-name").value_or("");
+  const std::string output = args.get("output-name").value_or("");
+  if (!input.empty() || !output.empty()) {
+    if (take(protocol_of(endpoint)) != WireProtocol::kOpenInference) {
+      throw UsageError{"--input-name and --output-name are for Open Inference endpoints "
+                       "(.../v2/models/NAME, or --protocol open-inference)"};
+    }
+    endpoint.with_tensor_names(input, output);
+  }
+  return endpoint;
+}
+
+void require_known_normalization(const Args& args, const Endpoint& endpoint) {
+  if (args.has("model") || args.has("scaling-factor") || args.has("shift-factor") ||
+      args.has("no-scaling")) {
+    return;
+  }
+  if (take(protocol_of(endpoint)) != WireProtocol::kOpenInference) return;
+  throw UsageError{
+      "an Open Inference endpoint does not say how the model's latents are normalised: give "
+      "--model NAME (its preset's factors or per-channel statistics), --scaling-factor F "
+      "[--shift-factor F], or --no-scaling for latents that are already raw"};
+}
+
 ClientOptions client_options(const Args& args) {
   ClientOptions options;
+  options.allow_token_over_http = args.has("allow-http-token");
   if (std::optional<double> seconds = args.get_double("timeout")) {
     if (*seconds <= 0) throw UsageError{"--timeout must be positive"};
     options.deadline = std::chrono::milliseconds(static_cast<long long>(*seconds * 1000));

@@ -12,7 +12,10 @@ namespace rvae::cli {
 
 /// Options every network subcommand accepts (take a value).
 inline const std::set<std::string> kClientValueOptions = {
-    "model", "endpoint", "timeout", "presets", "attempts", "token-file", "output", "jobs"};
+    "model",      "endpoint", "timeout", "presets",     "attempts",   "token-file",
+    "output",     "jobs",     "protocol", "input-name", "output-name"};
+/// Flags every network subcommand accepts.
+inline const std::set<std::string> kClientFlags = {"allow-http-token"};
 /// Flags of decode and encode: how results are reported.
 inline const std::set<std::string> kReportFlags = {"help", "verbose", "quiet", "json"};
 
@@ -28,9 +31,17 @@ ModelPreset choose_preset(const Args& args, const PresetRegistry& presets,
                           const std::string& fallback);
 /// --endpoint, else RVAE_ENDPOINT, else the preset's URL for the role.
 std::string choose_endpoint(const Args& args, const ModelPreset& preset, bool decode);
+/// The endpoint at `url`, with --protocol auto|hf|open-inference and, for the Open Inference
+/// Protocol, --input-name/--output-name applied.
+Endpoint make_endpoint(const Args& args, const std::string& url);
+/// UsageError for an Open Inference endpoint used without --model or explicit factors
+/// (--scaling-factor, --shift-factor, --no-scaling): its metadata does not say how the model's
+/// latents are normalised, and a wrong guess decodes to garbage without an error.
+void require_known_normalization(const Args& args, const Endpoint& endpoint);
 /// Deadline from --timeout SECONDS, retries from --attempts N; the token from --token-file PATH,
-/// else the environment (HF_TOKEN or the Hugging Face token file). A token is never taken on the
-/// command line, where `ps` would show it.
+/// else the environment (RVAE_TOKEN, else HF_TOKEN or the Hugging Face token file, which go only
+/// to Hugging Face); --allow-http-token lets a token go in clear to a host that is not this
+/// machine. A token is never taken on the command line, where `ps` would show it.
 ClientOptions client_options(const Args& args);
 
 /// Applies --scaling-factor, --shift-factor and --no-scaling to the preset's factors; for a

@@ -15,7 +15,9 @@ namespace rvae::cli {
 namespace {
 
 const char* const kUsage =
-    "usage: rvae decode [--model sd15|sdxl|flux|hunyuan-video] [--endpoint URL]\n"
+    "usage: rvae decode [--model sd15|sdxl|flux|hunyuan-video|wan2.1|qwen-image]\n"
+    "                   [--endpoint URL] [--protocol auto|hf|open-inference]\n"
+    "                   [--input-name N] [--output-name N] [--allow-http-token]\n"
     "                   [--output-type image|tensor|uint8|mp4] [--format png|jpg]\n"
     "                   [--height H --width W] [--scaling-factor F] [--shift-factor F]\n"
     "                   [--no-scaling] [--name TENSOR] [--timeout SECONDS] [--attempts N]\n"
@@ -33,8 +35,16 @@ const char* const kUsage =
     "--verbose prints where each request's time went; --json prints one JSON object per input on\n"
     "standard output (and nothing else there); --quiet prints only errors.\n"
     "Without --endpoint, RVAE_ENDPOINT or the model's public endpoint is used; the model's\n"
-    "scaling factors are sent unless overridden or --no-scaling is given. The token sent is read\n"
-    "from --token-file, else HF_TOKEN, else the Hugging Face token file.\n"
+    "scaling factors are sent unless overridden or --no-scaling is given.\n"
+    "An endpoint whose path ends in /v2/models/NAME (Triton, KServe, OpenVINO Model Server,\n"
+    "Seldon) speaks the Open Inference Protocol (or say --protocol open-inference): the latents\n"
+    "are de-normalised here and sent raw in the model's datatype, so --model (or\n"
+    "--scaling-factor, or --no-scaling) is required; images are encoded here; MP4 output needs\n"
+    "the Hugging Face protocol (write frames to a directory/ instead); --input-name and\n"
+    "--output-name choose the model's tensors when it has several.\n"
+    "The token is read from --token-file, else RVAE_TOKEN (sent to any endpoint over https or\n"
+    "to this machine; --allow-http-token lets it go in clear to another host), else HF_TOKEN or\n"
+    "the Hugging Face token file (sent only to Hugging Face, over https).\n"
     "Exit codes: 0 ok, 1 an input failed, 2 usage error, 130 interrupted (Ctrl-C).\n";
 
 OutputType output_type_for(const Args& args, const std::string& output) {
@@ -181,6 +191,7 @@ int decode_command(const std::vector<std::string>& argv) {
   value_options.insert(kTileValueOptions.begin(), kTileValueOptions.end());
   std::set<std::string> flags = kReportFlags;
   flags.insert("no-scaling");
+  flags.insert(kClientFlags.begin(), kClientFlags.end());
   const Args args(argv, value_options, flags);
   if (args.has("help")) {
     std::cout << kUsage << kTileUsage;
@@ -224,7 +235,9 @@ int decode_command(const std::vector<std::string>& argv) {
     targets.push_back(many ? join_path(*output, stem_of(input) + extension_for(options)) : *output);
   }
   check_output_collisions(inputs, targets);
-  const std::string endpoint = choose_endpoint(args, preset, /*decode=*/true);
+  const std::string endpoint_url = choose_endpoint(args, preset, /*decode=*/true);
+  const Endpoint endpoint = make_endpoint(args, endpoint_url);
+  require_known_normalization(args, endpoint);
   const int jobs = args.get_int("jobs", 1, 1024).value_or(4);
   if (many) make_directories(*output);
 
@@ -251,7 +264,7 @@ int decode_command(const std::vector<std::string>& argv) {
         InputReport report;
         report.input = inputs[i];
         report.model = preset.name;
-        report.endpoint = endpoint;
+        report.endpoint = endpoint_url;
         if (result) {
           report.timings = result->timings;
           // A video decoded to frames in a batch gets a directory of its own.

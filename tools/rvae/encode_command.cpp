@@ -15,9 +15,11 @@ namespace rvae::cli {
 namespace {
 
 const char* const kUsage =
-    "usage: rvae encode [--model sd15|sdxl|flux] [--endpoint URL] [--fit crop|resize]\n"
-    "                   [--scaling-factor F] [--shift-factor F] [--no-scaling]\n"
+    "usage: rvae encode [--model sd15|sdxl|flux|wan2.1|qwen-image] [--endpoint URL]\n"
+    "                   [--fit crop|resize] [--scaling-factor F] [--shift-factor F] [--no-scaling]\n"
+    "                   [--protocol auto|hf|open-inference] [--input-name N] [--output-name N]\n"
     "                   [--timeout SECONDS] [--attempts N] [--presets FILE] [--token-file PATH]\n"
+    "                   [--allow-http-token]\n"
     "                   [-j|--jobs N] [-v|--verbose] [-q|--quiet] [--json]\n"
     "                   [--tile auto|off|SIZE] [--tile-overlap N]\n"
     "                   IMAGE.png|IMAGE.jpg|-... -o OUT.safetensors|OUT.npy|DIR|-\n"
@@ -31,8 +33,15 @@ const char* const kUsage =
     "JPEG from standard input. Several images (or a directory of them) are encoded --jobs at a\n"
     "time (default 4) into the directory OUT as <name>.safetensors, each written as soon as it\n"
     "arrives, with a progress bar on a terminal. --verbose prints each request's timings,\n"
-    "--json one JSON object per input on standard output, --quiet only errors. The token is\n"
-    "read from --token-file, else HF_TOKEN, else the Hugging Face token file.\n"
+    "--json one JSON object per input on standard output, --quiet only errors.\n"
+    "An endpoint whose path ends in /v2/models/NAME (Triton, KServe, OpenVINO Model Server,\n"
+    "Seldon) speaks the Open Inference Protocol (or say --protocol open-inference): the image\n"
+    "goes out as float pixels, the model's raw latent comes back and is normalised here, so\n"
+    "--model (or --scaling-factor, or --no-scaling) is required; --input-name/--output-name\n"
+    "choose the model's tensors when it has several.\n"
+    "The token is read from --token-file, else RVAE_TOKEN (sent to any endpoint over https or\n"
+    "to this machine; --allow-http-token lets it go in clear to another host), else HF_TOKEN or\n"
+    "the Hugging Face token file (sent only to Hugging Face, over https).\n"
     "Exit codes: 0 ok, 1 an input failed, 2 usage error, 130 interrupted (Ctrl-C).\n";
 
 }  // namespace
@@ -43,6 +52,7 @@ int encode_command(const std::vector<std::string>& argv) {
   value_options.insert(kTileValueOptions.begin(), kTileValueOptions.end());
   std::set<std::string> flags = kReportFlags;
   flags.insert("no-scaling");
+  flags.insert(kClientFlags.begin(), kClientFlags.end());
   const Args args(argv, value_options, flags);
   if (args.has("help")) {
     std::cout << kUsage << kTileUsage;
@@ -78,7 +88,9 @@ int encode_command(const std::vector<std::string>& argv) {
   apply_factor_flags(args, options.scaling_factor, options.shift_factor, options.latents_mean,
                      options.latents_std);
   apply_tile_flags(args, options.tiling);
-  const std::string endpoint = choose_endpoint(args, preset, /*decode=*/false);
+  const std::string endpoint_url = choose_endpoint(args, preset, /*decode=*/false);
+  const Endpoint endpoint = make_endpoint(args, endpoint_url);
+  require_known_normalization(args, endpoint);
   const int jobs = args.get_int("jobs", 1, 1024).value_or(4);
   if (many) make_directories(*output);
 
@@ -102,7 +114,7 @@ int encode_command(const std::vector<std::string>& argv) {
         InputReport report;
         report.input = inputs[i];
         report.model = preset.name;
-        report.endpoint = endpoint;
+        report.endpoint = endpoint_url;
         if (!result) {
           report.error = result.error();
           reporter.report(report);

@@ -28,7 +28,8 @@ const char* const kUsageClient =
     "  decode   latents file -> image, tensor, frames or MP4 via a remote VAE endpoint\n"
     "  encode   image -> latents file via a remote VAE endpoint\n"
     "  preview  latents file -> approximate image, computed locally and at once (no network)\n"
-    "  presets  list the model presets (endpoints, factors, channels, cap)\n";
+    "  presets  list the model presets (endpoints, factors, channels, cap)\n"
+    "  check    is an Open Inference model ready; its inputs and outputs\n";
 // The commands that run the reference endpoint in-process; a client-only build
 // (-DRVAE_CLI_SERVER_COMMANDS=OFF) leaves them out, and with them libmicrohttpd.
 const char* const kServerCommands[] = {"serve", "demo", "bench", "tile-bench"};
@@ -44,7 +45,7 @@ const char* const kUsageServer = "";
 const char* const kUsageEnd =
     "\n"
     "'rvae <command> --help' describes each. Exit codes: 0 ok, 1 runtime error, 2 usage error,\n"
-    "130 interrupted. Environment: HF_TOKEN, RVAE_ENDPOINT, RVAE_PRESETS.\n";
+    "130 interrupted. Environment: RVAE_TOKEN, HF_TOKEN, RVAE_ENDPOINT, RVAE_PRESETS.\n";
 
 bool is_server_command(const std::string& command) {
   return std::find(std::begin(kServerCommands), std::end(kServerCommands), command) !=
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
     if (command == "encode") return rvae::cli::encode_command(args);
     if (command == "presets") return rvae::cli::presets_command(args);
     if (command == "preview") return rvae::cli::preview_command(args);
+    if (command == "check") return rvae::cli::check_command(args);
 #if RVAE_CLI_SERVER_COMMANDS
     if (command == "serve") return rvae::cli::serve_command(args);
     if (command == "demo") return rvae::cli::demo_command(args);

@@ -7,10 +7,13 @@ _rvae_flags() {
     decode) echo "--model --endpoint --output-type --format --height --width --scaling-factor
                   --shift-factor --no-scaling --name --timeout --attempts --presets --token-file
                   --jobs --verbose --quiet --json --tile --tile-overlap --output --help
+                  --protocol --input-name --output-name --allow-http-token
                   -o -j -v -q -h" ;;
     encode) echo "--model --endpoint --fit --scaling-factor --shift-factor --no-scaling --timeout
                   --attempts --presets --token-file --jobs --verbose --quiet --json --tile
-                  --tile-overlap --output --help -o -j -v -q -h" ;;
+                  --tile-overlap --output --help --protocol --input-name --output-name
+                  --allow-http-token -o -j -v -q -h" ;;
+    check) echo "--protocol --timeout --token-file --allow-http-token --json --help -h" ;;
     preview) echo "--model --scale --frame --height --width --name --presets --output --help -o -h" ;;
     presets) echo "--presets --json --help -h" ;;
     serve) echo "--host --port --model --role --latency-ms --context --max-side --help -h" ;;
@@ -25,7 +28,7 @@ _rvae() {
   cur="${COMP_WORDS[COMP_CWORD]}"
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W "decode encode preview presets serve demo bench tile-bench
+    COMPREPLY=($(compgen -W "decode encode preview presets check serve demo bench tile-bench
                              --help --version" -- "$cur"))
     return
   fi
@@ -43,10 +46,12 @@ _rvae() {
       COMPREPLY=($(compgen -W "decode encode" -- "$cur")); return ;;
     --tile)
       COMPREPLY=($(compgen -W "auto off" -- "$cur")); return ;;
+    --protocol)
+      COMPREPLY=($(compgen -W "auto hf open-inference" -- "$cur")); return ;;
     -o|--output|--presets|--token-file|--out|--images)
       COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
     --endpoint|--height|--width|--scaling-factor|--shift-factor|--name|--timeout|--attempts|\
-    --jobs|-j|--tile-overlap|--scale|--frame|--host|--port|--latency-ms|--max-side|--in-flight|\
+    --jobs|-j|--tile-overlap|--input-name|--output-name|--scale|--frame|--host|--port|--latency-ms|--max-side|--in-flight|\
     --requests-per-slot|--sequential|--size|--runs)
       return ;;  # A value the user types.
   esac
