@@ -50,6 +50,10 @@ Result<Tensor> parse_tensor_body(const QueryParams& params, std::string_view bod
 /// POST .../decode (PROTOCOL.md §3 with the stand-in VAE of §6).
 Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest& request,
                                   const InferenceLimits& limits);
+/// An encode's frame count: 4n + 1 for video models, 1 for image models; context mode encodes
+/// one frame only (PROTOCOL.md §7.1). InvalidArgument otherwise.
+Result<void> check_frames(const StandInVae& vae, std::size_t frames, bool spatial_context);
+
 /// POST .../encode (PROTOCOL.md §4 with the stand-in VAE of §6).
 Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest& request,
                                   const InferenceLimits& limits);

@@ -49,7 +49,6 @@ namespace {
 
 constexpr const char* kJson = "application/json";
 constexpr std::size_t kBodyBlock = std::size_t{1} << 20;
-constexpr const char* kModelNames[] = {"sd15", "sdxl", "flux", "hunyuan-video"};
 
 // The service's error body, {"error": "<message>"}; messages may echo request bytes that are not
 // valid UTF-8, so invalid sequences are replaced rather than thrown on.
@@ -483,8 +482,8 @@ std::optional<SimpleReply> ReferenceEndpoint::Impl::route(MHD_Connection* connec
   const StandInVae* vae = find_stand_in_vae(model);
   if (vae == nullptr) {
     std::string known;
-    for (const char* name : kModelNames)
-      known += (known.empty() ? "" : ", ") + std::string(name);
+    for (const StandInVae& served : stand_in_vaes())
+      known += (known.empty() ? "" : ", ") + served.name;
     return error_reply(404, "Unknown model `" + model + "`; this endpoint serves " + known + ".");
   }
   if (role == EndpointRole::kEncode && !vae->can_encode) {
