@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "rvae/bytes.hpp"
 #include "rvae/error.hpp"
@@ -40,6 +42,8 @@ struct InferenceReply {
   Shape shape;
   DType dtype = DType::kFloat32;
   Bytes body;
+  /// Further reply headers (the Open Inference Protocol's Inference-Header-Content-Length).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 /// A tensor body: `dtype` and `shape` from the query (exact service error texts), body length
