@@ -11,11 +11,10 @@
 #include "core/try.hpp"
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
-#include "tensor/float_io.hpp"
-#include "testing/context_blur.hpp"
 #include "testing/inference.hpp"
 #include "testing/inference_util.hpp"
 #include "testing/query_params.hpp"
+#include "testing/stand_in_compute.hpp"
 #include "testing/stand_in_vae.hpp"
 #include "testing/tensor_base64.hpp"
 
@@ -126,6 +125,21 @@ Result<DecodeParams> parse_params(const InferenceRequest& request, const QueryPa
   return out;
 }
 
+// PROTOCOL.md §9: a per-channel model has no scalar form, so scalar factors would be a client's
+// mistake (it must de-normalise itself and send raw latents).
+Result<void> check_scalar_factors(const StandInVae& vae, const QueryParams& params) {
+  if (!vae.per_channel()) return {};
+  for (const char* key : {"scaling_factor", "shift_factor", "do_scaling"}) {
+    if (params.find(key) != nullptr) {
+      return bad_request(vae.name +
+                         " normalises its latents per channel; send raw latents "
+                         "without `" +
+                         key + "` (no scalar factor exists for it).");
+    }
+  }
+  return {};
+}
+
 // Latents as [B, C, T, h, w] (T = 1 for image latents), unpacked, as float32.
 struct Latents {
   std::int64_t batch = 0, channels = 0, frames = 0, height = 0, width = 0;
@@ -158,8 +172,11 @@ Result<Latents> normalise_latents(const StandInVae& vae, Tensor tensor, const De
   } else if (dims == 4 && vae.is_video()) {
     return bad_request(vae.name + " decodes 5-D latents [B, C, T, h, w]; got " + shape_text + ".");
   } else if (dims == 5 && !vae.is_video()) {
-    return bad_request(vae.name + " decodes 4-D latents [B, C, h, w] (or 3-D packed); got " +
-                       shape_text + ".");
+    if (!vae.five_d_image || tensor.shape()[2] != 1) {
+      return bad_request(vae.name + " decodes 4-D latents [B, C, h, w]" +
+                         (vae.five_d_image ? ", 5-D [B, C, 1, h, w]" : "") +
+                         " (or 3-D packed); got " + shape_text + ".");
+    }
   } else if (dims != 4 && dims != 5) {
     return bad_request("Decode needs 3-D packed, 4-D image or 5-D video latents; got " +
                        shape_text + ".");
@@ -168,7 +185,7 @@ Result<Latents> normalise_latents(const StandInVae& vae, Tensor tensor, const De
   Latents latents;
   latents.batch = s[0];
   latents.channels = s[1];
-  latents.frames = s.size() == 5 ? s[2] : 1;
+  latents.frames = s.size() == 5 ? s[2] : 1;  // an image model's 5-D latent has T = 1
   latents.height = s[s.size() - 2];
   latents.width = s[s.size() - 1];
   if (latents.channels != vae.channels) {
@@ -186,64 +203,21 @@ Result<Latents> normalise_latents(const StandInVae& vae, Tensor tensor, const De
   return latents;
 }
 
-// The stand-in VAE on every latent pixel: rgb as [B, T, h, w, 3].
-std::vector<float> latent_rgb(const StandInVae& vae, const Latents& latents, const DecodeParams& p,
-                              bool spatial_context) {
-  // The service unscales first (latents / scaling_factor + shift_factor); do_scaling alone means
-  // its built-in factors; neither means the latents are already raw.
-  bool unscale = false;
-  double scaling = 1.0;
-  double shift = 0.0;
+// The request's factors: the service unscales first (latents / scaling_factor + shift_factor);
+// do_scaling alone means its built-in factors; neither means the latents are already raw.
+RequestFactors request_factors(const StandInVae& vae, const DecodeParams& p) {
+  RequestFactors factors;
   if (p.scaling_factor || p.shift_factor) {
-    unscale = true;
-    scaling = p.scaling_factor.value_or(1.0);
-    shift = p.shift_factor.value_or(0.0);
+    factors.apply = true;
+    factors.scaling = p.scaling_factor.value_or(1.0);
+    factors.shift = p.shift_factor.value_or(0.0);
   }
   if (p.do_scaling && !p.scaling_factor) {
-    unscale = true;
-    scaling = vae.scaling;
-    shift = p.shift_factor.value_or(vae.shift);
+    factors.apply = true;
+    factors.scaling = vae.scaling;
+    factors.shift = p.shift_factor.value_or(vae.shift);
   }
-  const auto channels = static_cast<std::size_t>(latents.channels);
-  const auto pixels_per_plane = static_cast<std::size_t>(latents.height * latents.width);
-  const auto frames = static_cast<std::size_t>(latents.frames);
-  const std::size_t channel_stride = frames * pixels_per_plane;
-  const std::size_t batch = static_cast<std::size_t>(latents.batch);
-  std::vector<float> rgb(batch * frames * pixels_per_plane * 3);
-  // One frame's scaled latent, [C][h][w], so that §7 can see the whole plane.
-  std::vector<double> x(channels * pixels_per_plane);
-  for (std::size_t b = 0; b < batch; ++b) {
-    const float* item = latents.values.data_as<float>() + b * channels * channel_stride;
-    for (std::size_t t = 0; t < frames; ++t) {
-      for (std::size_t c = 0; c < channels; ++c) {
-        for (std::size_t pixel = 0; pixel < pixels_per_plane; ++pixel) {
-          double z = item[c * channel_stride + t * pixels_per_plane + pixel];
-          if (unscale) z = z / scaling + shift;
-          x[c * pixels_per_plane + pixel] = (z - vae.shift) * vae.scaling;
-        }
-      }
-      if (spatial_context) {
-        apply_spatial_context(x.data(), channels, static_cast<std::size_t>(latents.height),
-                              static_cast<std::size_t>(latents.width));
-      }
-      for (std::size_t pixel = 0; pixel < pixels_per_plane; ++pixel) {
-        double out[3];
-        vae.scaled_latent_to_rgb(x.data() + pixel, pixels_per_plane, out);
-        float* dst = rgb.data() + ((b * frames + t) * pixels_per_plane + pixel) * 3;
-        for (std::size_t k = 0; k < 3; ++k)
-          dst[k] = static_cast<float>(out[k]);
-      }
-    }
-  }
-  return rgb;
-}
-
-// rgb in [-1, 1] to a level. The comparisons are written so that NaN (which the stand-in never
-// produces, but a cast of it would be undefined) becomes 0, as in the library's float path.
-std::uint8_t quantise(float value) noexcept {
-  const double level = std::round((static_cast<double>(value) + 1.0) * 127.5);
-  if (!(level > 0.0)) return 0;
-  return static_cast<std::uint8_t>(level < 255.0 ? level : 255.0);
+  return factors;
 }
 
 // uint8 [frames, height, width, 3] -> the MP4 reply (text/plain, as the service sends it).
@@ -283,6 +257,7 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
   RVAE_TRY(check_content_type(request));
   const QueryParams params = QueryParams::parse(request.raw_query);
   RVAE_ASSIGN_OR_RETURN(const DecodeParams p, parse_params(request, params));
+  RVAE_TRY(check_scalar_factors(vae, params));
   std::string unwrapped;  // the raw bytes of a tensor/base64 body
   std::string_view body = request.body;
   if (*request.content_type == kTensorBase64) {
@@ -348,50 +323,21 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
                        std::to_string(limits.max_reply_bytes) + " bytes.");
   }
 
-  const std::vector<float> rgb = latent_rgb(vae, latents, p, limits.spatial_context);
-  const auto h = static_cast<std::size_t>(height);
-  const auto w = static_cast<std::size_t>(width);
-  const auto lw = static_cast<std::size_t>(latents.width);
-  const auto latent_plane = static_cast<std::size_t>(latents.height) * lw;
+  LatentGrid grid;
+  grid.batch = static_cast<std::size_t>(latents.batch);
+  grid.channels = static_cast<std::size_t>(latents.channels);
+  grid.frames = static_cast<std::size_t>(latents.frames);
+  grid.height = static_cast<std::size_t>(latents.height);
+  grid.width = static_cast<std::size_t>(latents.width);
+  grid.values = latents.values.data_as<float>();
+  const std::vector<float> rgb =
+      latent_rgb(vae, grid, request_factors(vae, p), limits.spatial_context);
   const auto frames = static_cast<std::size_t>(out_frames);
-  const auto latent_frames = static_cast<std::size_t>(latents.frames);
-  const auto tc = static_cast<std::size_t>(vae.temporal_compression);
-  // Latent frame 0 gives frame 0; latent frame k >= 1 gives frames tc*(k-1)+1 ... tc*k.
-  auto latent_frame_of = [tc](std::size_t f) { return f == 0 ? 0 : (f - 1) / tc + 1; };
-  const auto batch = static_cast<std::size_t>(latents.batch);
-
   Bytes pixels(*reply_bytes);
   if (p.kind == ReplyKind::kFloat) {
-    std::size_t index = 0;
-    for (std::size_t b = 0; b < batch; ++b) {
-      for (std::size_t k = 0; k < 3; ++k) {
-        for (std::size_t f = 0; f < frames; ++f) {
-          const float* plane =
-              rgb.data() + (b * latent_frames + latent_frame_of(f)) * latent_plane * 3;
-          for (std::size_t y = 0; y < h; ++y) {
-            const float* row = plane + (y / 8) * lw * 3;
-            for (std::size_t x = 0; x < w; ++x) {
-              internal::store_float(reply.dtype, pixels.data(), index++, row[(x / 8) * 3 + k]);
-            }
-          }
-        }
-      }
-    }
+    write_float_pixels(vae, rgb, grid, reply.dtype, pixels.data());
   } else {
-    std::uint8_t* dst = pixels.data();
-    for (std::size_t b = 0; b < batch; ++b) {
-      for (std::size_t f = 0; f < frames; ++f) {
-        const float* plane =
-            rgb.data() + (b * latent_frames + latent_frame_of(f)) * latent_plane * 3;
-        for (std::size_t y = 0; y < h; ++y) {
-          const float* row = plane + (y / 8) * lw * 3;
-          for (std::size_t x = 0; x < w; ++x) {
-            for (std::size_t k = 0; k < 3; ++k)
-              *dst++ = quantise(row[(x / 8) * 3 + k]);
-          }
-        }
-      }
-    }
+    write_uint8_pixels(vae, rgb, grid, pixels.data());
   }
 
   if (p.kind == ReplyKind::kMp4) return mp4_reply(std::move(pixels), frames, width, height, limits);

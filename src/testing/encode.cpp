@@ -11,21 +11,21 @@
 #include "core/try.hpp"
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
-#include "tensor/float_io.hpp"
-#include "testing/context_blur.hpp"
 #include "testing/inference.hpp"
 #include "testing/inference_util.hpp"
 #include "testing/query_params.hpp"
+#include "testing/stand_in_compute.hpp"
 #include "testing/stand_in_vae.hpp"
 #include "testing/tensor_base64.hpp"
 
 namespace rvae::reference {
 namespace {
 
-// Pixels as [B, 3, H, W] values in [-1, 1], whatever the input form.
+// Pixels as [B, 3, F, H, W] values in [-1, 1] (F = 1 for an image), whatever the input form.
 struct Pixels {
-  std::size_t batch = 0, height = 0, width = 0;
-  Tensor values;  // float32, each in [-1, 1]
+  std::size_t batch = 0, frames = 1, height = 0, width = 0;
+  bool five_d = false;  // came as [B, 3, F, H, W]
+  Tensor values;        // float32, each in [-1, 1]
 };
 
 Result<void> check_side(std::int64_t side, const char* what, const InferenceLimits& limits) {
@@ -75,22 +75,29 @@ Result<Pixels> pixels_from_image(std::string_view body, const InferenceLimits& l
   return pixels;
 }
 
-Result<Pixels> pixels_from_tensor(const QueryParams& params, std::string_view body,
-                                  const InferenceLimits& limits) {
+Result<Pixels> pixels_from_tensor(const StandInVae& vae, const QueryParams& params,
+                                  std::string_view body, const InferenceLimits& limits) {
   RVAE_ASSIGN_OR_RETURN(Tensor tensor, parse_tensor_body(params, body, limits.max_body_bytes));
   const Shape& s = tensor.shape();
-  if (s.size() != 4 || s[1] != 3) {
-    return bad_request("Encode takes pixel tensors [B, 3, H, W]; got " + shape_to_string(s) + ".");
+  // Models whose VAE takes 5-D input (§9) also take a [B, 3, F, H, W] video; an image is F = 1.
+  const bool five_d = s.size() == 5 && vae.latent_rank() == 5;
+  if ((s.size() != 4 && !five_d) || s[1] != 3) {
+    return bad_request(std::string("Encode takes pixel tensors [B, 3, H, W]") +
+                       (vae.latent_rank() == 5 ? " or [B, 3, F, H, W]" : "") + "; got " +
+                       shape_to_string(s) + ".");
   }
-  for (auto [side_value, what] : {std::pair<std::int64_t, const char*>{s[3], "width"},
-                                  std::pair<std::int64_t, const char*>{s[2], "height"}}) {
+  for (auto [side_value, what] :
+       {std::pair<std::int64_t, const char*>{s.back(), "width"},
+        std::pair<std::int64_t, const char*>{s[s.size() - 2], "height"}}) {
     RVAE_TRY(check_side(side_value, what, limits));
   }
   RVAE_ASSIGN_OR_RETURN(Tensor floats, convert(tensor.view(), DType::kFloat32));
   Pixels pixels;
   pixels.batch = static_cast<std::size_t>(s[0]);
-  pixels.height = static_cast<std::size_t>(s[2]);
-  pixels.width = static_cast<std::size_t>(s[3]);
+  pixels.frames = five_d ? static_cast<std::size_t>(s[2]) : 1;
+  pixels.height = static_cast<std::size_t>(s[s.size() - 2]);
+  pixels.width = static_cast<std::size_t>(s.back());
+  pixels.five_d = five_d;
   float* data = floats.data_as<float>();
   if (tensor.dtype() == DType::kUInt8) {  // 0..255 pixel levels, as in an image.
     for (std::size_t i = 0; i < floats.numel(); ++i) {
@@ -108,6 +115,25 @@ Result<Pixels> pixels_from_tensor(const QueryParams& params, std::string_view bo
 }
 
 }  // namespace
+
+Result<void> check_frames(const StandInVae& vae, std::size_t frames, bool spatial_context) {
+  if (vae.is_video()) {
+    const auto tc = static_cast<std::size_t>(vae.temporal_compression);
+    if (frames == 0 || (frames - 1) % tc != 0) {
+      return bad_request(vae.name + " encodes " + std::to_string(tc) + "n + 1 frames; got " +
+                         std::to_string(frames) + ".");
+    }
+  } else if (frames != 1) {
+    return bad_request(vae.name + " encodes images: one frame, got " + std::to_string(frames) +
+                       ".");
+  }
+  // PROTOCOL.md §7.1: context mode defines no encode of a video longer than one frame.
+  if (spatial_context && frames > 1) {
+    return bad_request("Context mode encodes one frame at a time; got " + std::to_string(frames) +
+                       " frames.");
+  }
+  return {};
+}
 
 Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest& request,
                                   const InferenceLimits& limits) {
@@ -138,6 +164,11 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
   }
   RVAE_ASSIGN_OR_RETURN(std::optional<double> scaling, params.get_number("scaling_factor"));
   RVAE_ASSIGN_OR_RETURN(std::optional<double> shift, params.get_number("shift_factor"));
+  if (vae.per_channel() && (scaling || shift)) {
+    return bad_request(vae.name +
+                       " normalises its latents per channel; ask for raw latents without "
+                       "`scaling_factor` or `shift_factor` (no scalar factor exists for it).");
+  }
 
   std::string unwrapped;  // the raw bytes of a tensor/base64 body
   std::string_view body = request.body;
@@ -145,18 +176,26 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
     RVAE_ASSIGN_OR_RETURN(unwrapped, unwrap_base64_body(body));
     body = unwrapped;
   }
-  RVAE_ASSIGN_OR_RETURN(const Pixels pixels, tensor_body ? pixels_from_tensor(params, body, limits)
-                                                         : pixels_from_image(body, limits));
+  RVAE_ASSIGN_OR_RETURN(const Pixels pixels, tensor_body
+                                                 ? pixels_from_tensor(vae, params, body, limits)
+                                                 : pixels_from_image(body, limits));
+
+  RVAE_TRY(check_frames(vae, pixels.frames, limits.spatial_context));
 
   InferenceReply reply;
   reply.content_type = "tensor/binary";
   reply.is_tensor = true;
   reply.dtype = vae.dtype;  // The service encodes in the VAE's own dtype.
-  const std::size_t lh = pixels.height / 8;
-  const std::size_t lw = pixels.width / 8;
-  const auto channels = static_cast<std::size_t>(vae.channels);
-  reply.shape = {static_cast<std::int64_t>(pixels.batch), vae.channels,
-                 static_cast<std::int64_t>(lh), static_cast<std::int64_t>(lw)};
+  const auto lh = static_cast<std::int64_t>(pixels.height / 8);
+  const auto lw = static_cast<std::int64_t>(pixels.width / 8);
+  const auto batch = static_cast<std::int64_t>(pixels.batch);
+  // A video model's latents are 5-D whatever came in; Qwen-Image answers in the input's rank.
+  if (vae.is_video() || pixels.five_d) {
+    const auto latent_frames = static_cast<std::int64_t>(latent_frames_of(vae, pixels.frames));
+    reply.shape = {batch, vae.channels, latent_frames, lh, lw};
+  } else {
+    reply.shape = {batch, vae.channels, lh, lw};
+  }
   Result<std::size_t> reply_bytes =
       checked_byte_size(reply.shape, reply.dtype, limits.max_reply_bytes);
   if (!reply_bytes) {
@@ -166,39 +205,17 @@ Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest&
   reply.body.resize(*reply_bytes);
 
   // Without factors the reply is the raw latent; with them, (z - shift) * scaling.
-  const bool rescale = scaling.has_value() || shift.has_value();
-  const double out_scaling = scaling.value_or(1.0);
-  const double out_shift = shift.value_or(0.0);
-  const std::size_t plane = pixels.height * pixels.width;
-  const std::size_t latent_plane = lh * lw;
-  // One item's scaled latent, [C][lh][lw], so that §7 can see the whole plane.
-  std::vector<double> x(channels * latent_plane);
-  for (std::size_t b = 0; b < pixels.batch; ++b) {
-    const float* item = pixels.values.data_as<float>() + b * 3 * plane;
-    for (std::size_t i = 0; i < lh; ++i) {
-      for (std::size_t j = 0; j < lw; ++j) {
-        double rgb[3] = {0.0, 0.0, 0.0};
-        for (std::size_t k = 0; k < 3; ++k) {
-          for (std::size_t dy = 0; dy < 8; ++dy) {
-            const float* row = item + k * plane + (i * 8 + dy) * pixels.width + j * 8;
-            for (std::size_t dx = 0; dx < 8; ++dx)
-              rgb[k] += row[dx];
-          }
-          rgb[k] /= 64.0;
-        }
-        vae.rgb_to_scaled_latent(rgb, x.data() + i * lw + j, latent_plane);
-      }
-    }
-    if (limits.spatial_context) apply_spatial_context(x.data(), channels, lh, lw);
-    for (std::size_t c = 0; c < channels; ++c) {
-      for (std::size_t pixel = 0; pixel < latent_plane; ++pixel) {
-        double z = x[c * latent_plane + pixel] / vae.scaling + vae.shift;
-        if (rescale) z = (z - out_shift) * out_scaling;
-        const std::size_t index = (b * channels + c) * latent_plane + pixel;
-        internal::store_float(reply.dtype, reply.body.data(), index, static_cast<float>(z));
-      }
-    }
-  }
+  RequestFactors factors;
+  factors.apply = scaling.has_value() || shift.has_value();
+  factors.scaling = scaling.value_or(1.0);
+  factors.shift = shift.value_or(0.0);
+  PixelGrid grid;
+  grid.batch = pixels.batch;
+  grid.frames = pixels.frames;
+  grid.height = pixels.height;
+  grid.width = pixels.width;
+  grid.values = pixels.values.data_as<float>();
+  encode_pixels(vae, grid, factors, limits.spatial_context, reply.dtype, reply.body.data());
   return base64_reply ? to_base64_reply(std::move(reply)) : reply;
 }
 

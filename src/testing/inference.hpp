@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "rvae/bytes.hpp"
 #include "rvae/error.hpp"
@@ -40,6 +42,8 @@ struct InferenceReply {
   Shape shape;
   DType dtype = DType::kFloat32;
   Bytes body;
+  /// Further reply headers (the Open Inference Protocol's Inference-Header-Content-Length).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 /// A tensor body: `dtype` and `shape` from the query (exact service error texts), body length
@@ -50,6 +54,10 @@ Result<Tensor> parse_tensor_body(const QueryParams& params, std::string_view bod
 /// POST .../decode (PROTOCOL.md §3 with the stand-in VAE of §6).
 Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest& request,
                                   const InferenceLimits& limits);
+/// An encode's frame count: 4n + 1 for video models, 1 for image models; context mode encodes
+/// one frame only (PROTOCOL.md §7.1). InvalidArgument otherwise.
+Result<void> check_frames(const StandInVae& vae, std::size_t frames, bool spatial_context);
+
 /// POST .../encode (PROTOCOL.md §4 with the stand-in VAE of §6).
 Result<InferenceReply> run_encode(const StandInVae& vae, const InferenceRequest& request,
                                   const InferenceLimits& limits);

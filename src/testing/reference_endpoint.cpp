@@ -31,6 +31,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,6 +43,8 @@
 #include "rvae/tensor.hpp"
 #include "testing/inference.hpp"
 #include "testing/listen_socket.hpp"
+#include "testing/oip_infer.hpp"
+#include "testing/oip_models.hpp"
 #include "testing/stand_in_vae.hpp"
 
 namespace rvae::reference {
@@ -49,7 +52,6 @@ namespace {
 
 constexpr const char* kJson = "application/json";
 constexpr std::size_t kBodyBlock = std::size_t{1} << 20;
-constexpr const char* kModelNames[] = {"sd15", "sdxl", "flux", "hunyuan-video"};
 
 // The service's error body, {"error": "<message>"}; messages may echo request bytes that are not
 // valid UTF-8, so invalid sequences are replaced rather than thrown on.
@@ -137,11 +139,15 @@ struct RequestState {
   bool routed = false;
   std::optional<std::string> model;  // inference routes: the model and role
   EndpointRole role = EndpointRole::kDecode;
+  bool oip = false;  // the Open Inference Protocol's infer route; `model` is its model name
+  std::optional<std::uint64_t> header_length;  // Inference-Header-Content-Length
+  std::size_t body_limit = 0;                  // the most body bytes this route reads
   // The body as it arrives, in blocks of kBodyBlock bytes: never more memory than it has bytes,
   // whatever its growth (one buffer grown by doubling would reach twice max_body_bytes).
   std::vector<std::string> blocks;
   std::size_t body_size = 0;
-  std::vector<char> body;  // the whole body, joined once it is complete
+  std::vector<char> body;    // the whole body, joined once it is complete
+  InferenceRequest request;  // views into `uri` and `body`, for the handlers
 };
 
 // `POST /<model>/(decode|encode)` with "", "/", "/predict" or "/predict/" after it.
@@ -180,6 +186,10 @@ struct ReferenceEndpoint::Impl {
                         const char* upload_data, std::size_t* upload_size, RequestState& state);
   std::optional<SimpleReply> route(MHD_Connection* connection, const std::string& path,
                                    const std::string& method, RequestState& state);
+  std::optional<SimpleReply> route_oip(MHD_Connection* connection, const std::string& path,
+                                       const std::string& method, RequestState& state);
+  std::optional<SimpleReply> check_upload(MHD_Connection* connection, std::size_t limit);
+  Result<InferenceReply> compute(const RequestState& state, const InferenceLimits& limits);
   MHD_Result serve_inference(MHD_Connection* connection, RequestState& state);
   MHD_Result queue_inference_reply(MHD_Connection* connection, InferenceReply reply,
                                    ReplyFault fault, std::shared_ptr<void> token);
@@ -218,6 +228,8 @@ struct ReferenceEndpoint::Impl {
   std::size_t in_flight = 0;
   int computing = 0;
   EndpointStats counters;
+  std::set<std::string, std::less<>> loading_models;  // Open Inference Protocol model names
+  DType oip_input_datatype = options.oip_input_datatype;
 };
 
 namespace {
@@ -397,6 +409,15 @@ Result<void> ReferenceEndpoint::Impl::check_options() const {
     return Error(ErrorCode::kInvalidArgument, "max_header_bytes must be at least 1024, got " +
                                                   std::to_string(options.max_header_bytes));
   }
+  const DType input = options.oip_input_datatype;
+  if (input != DType::kFloat16 && input != DType::kFloat32 && input != DType::kBFloat16) {
+    return Error(ErrorCode::kInvalidArgument, "oip_input_datatype must be FP16, FP32 or BF16");
+  }
+  const DType output = options.oip_decoder_output_datatype;
+  if (output != DType::kFloat32 && output != DType::kFloat16 && output != DType::kUInt8) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "oip_decoder_output_datatype must be FP32, FP16 or UINT8");
+  }
   if (options.root) {
     const StandInVae* vae = find_stand_in_vae(options.root->model);
     if (vae == nullptr) {
@@ -452,6 +473,8 @@ std::optional<SimpleReply> ReferenceEndpoint::Impl::route(MHD_Connection* connec
                                                           const std::string& path,
                                                           const std::string& method,
                                                           RequestState& state) {
+  if (path == "/v2" || path.rfind("/v2/", 0) == 0)
+    return route_oip(connection, path, method, state);
   if (method == "GET" || method == "HEAD") {
     SimpleReply reply;
     if (path == "/" || path == "/health") {
@@ -483,15 +506,27 @@ std::optional<SimpleReply> ReferenceEndpoint::Impl::route(MHD_Connection* connec
   const StandInVae* vae = find_stand_in_vae(model);
   if (vae == nullptr) {
     std::string known;
-    for (const char* name : kModelNames)
-      known += (known.empty() ? "" : ", ") + std::string(name);
+    for (const StandInVae& served : stand_in_vaes())
+      known += (known.empty() ? "" : ", ") + served.name;
     return error_reply(404, "Unknown model `" + model + "`; this endpoint serves " + known + ".");
   }
   if (role == EndpointRole::kEncode && !vae->can_encode) {
     return error_reply(404, "Model `" + model + "` has no encode endpoint.");
   }
-  // Refused before a body byte is read (with "Expect: 100-continue", before one is sent): the
-  // service takes no compressed bodies, and inflating one would defeat the size limit.
+  if (std::optional<SimpleReply> refused = check_upload(connection, options.max_body_bytes)) {
+    return refused;
+  }
+  state.model = std::move(model);
+  state.role = role;
+  state.body_limit = options.max_body_bytes;
+  return std::nullopt;
+}
+
+// Refused before a body byte is read (with "Expect: 100-continue", before one is sent): the
+// service takes no compressed bodies (inflating one would defeat the size limit), and none
+// larger than `limit`.
+std::optional<SimpleReply> ReferenceEndpoint::Impl::check_upload(MHD_Connection* connection,
+                                                                 std::size_t limit) {
   if (const std::optional<std::string> encoding = header_of(connection, "Content-Encoding")) {
     if (*encoding != "identity") {
       return error_reply(
@@ -500,11 +535,66 @@ std::optional<SimpleReply> ReferenceEndpoint::Impl::route(MHD_Connection* connec
     }
   }
   const std::optional<std::uint64_t> length = content_length_of(connection);
-  if (length && *length > options.max_body_bytes) {
-    return error_reply(413, too_large_message(*length, options.max_body_bytes), true);
+  if (length && *length > limit) return error_reply(413, too_large_message(*length, limit), true);
+  return std::nullopt;
+}
+
+// The /v2 routes (PROTOCOL.md §8). Health and metadata answer at once; infer waits for its body.
+std::optional<SimpleReply> ReferenceEndpoint::Impl::route_oip(MHD_Connection* connection,
+                                                              const std::string& path,
+                                                              const std::string& method,
+                                                              RequestState& state) {
+  const bool post = method == "POST";
+  const std::optional<OipRoute> route = match_oip_route(path);
+  if (!route) return error_reply(404, "Not Found: " + method + " " + path, post);
+  const bool infer = route->kind == OipRoute::Kind::kInfer;
+  if (infer ? !post : (method != "GET" && method != "HEAD")) {
+    return error_reply(405, "Method Not Allowed: " + method + " " + path, post);
   }
-  state.model = std::move(model);
-  state.role = role;
+  if (route->kind == OipRoute::Kind::kServerReady || route->kind == OipRoute::Kind::kServerLive) {
+    return SimpleReply{};  // 200, empty body: clients read only the status
+  }
+  const std::optional<OipModel> model = find_oip_model(route->model);
+  if (!model || (route->version && *route->version != "1")) {
+    return error_reply(404, unknown_model_message(route->model, route->version), post);
+  }
+  OipDatatypes datatypes;
+  datatypes.decoder_output = options.oip_decoder_output_datatype;
+  bool loading = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    loading = loading_models.count(model->name) > 0;
+    datatypes.input = oip_input_datatype;
+  }
+  if (loading) {
+    // Triton: a model that is not loaded is not ready (400) and unknown to the other routes.
+    const int status = route->kind == OipRoute::Kind::kModelReady ? 400 : 404;
+    return error_reply(status, unavailable_model_message(model->name), post);
+  }
+  if (route->kind == OipRoute::Kind::kModelReady) return SimpleReply{};
+  if (route->kind == OipRoute::Kind::kMetadata) {
+    SimpleReply reply;
+    reply.body = oip_metadata_json(*model, datatypes);
+    reply.content_type = kJson;
+    return reply;
+  }
+  // Binary form with its header length, or the JSON form under its far smaller cap.
+  if (const std::optional<std::string> text =
+          header_of(connection, "Inference-Header-Content-Length")) {
+    if (text->empty() || text->size() > 19 ||
+        text->find_first_not_of("0123456789") != std::string::npos) {
+      return error_reply(
+          400, "Inference-Header-Content-Length must be a decimal number, got `" + *text + "`",
+          true);
+    }
+    state.header_length = std::stoull(*text);
+  }
+  state.body_limit = state.header_length ? options.max_body_bytes : options.max_json_body_bytes;
+  if (std::optional<SimpleReply> refused = check_upload(connection, state.body_limit)) {
+    return refused;
+  }
+  state.oip = true;
+  state.model = model->name;
   return std::nullopt;
 }
 
@@ -522,7 +612,7 @@ MHD_Result ReferenceEndpoint::Impl::on_request(MHD_Connection* connection, const
   if (*upload_size > 0) {
     // Counted as it arrives, whatever the framing. libmicrohttpd cannot send a reply mid-upload,
     // so a body that outgrows the limit ends the connection.
-    if (*upload_size > options.max_body_bytes - state.body_size) return MHD_NO;
+    if (*upload_size > state.body_limit - state.body_size) return MHD_NO;
     const char* data = upload_data;
     std::size_t left = *upload_size;
     while (left > 0) {
@@ -550,7 +640,6 @@ MHD_Result ReferenceEndpoint::Impl::on_request(MHD_Connection* connection, const
 
 MHD_Result ReferenceEndpoint::Impl::serve_inference(MHD_Connection* connection,
                                                     RequestState& state) {
-  const StandInVae* vae = find_stand_in_vae(*state.model);
   std::shared_ptr<InflightToken> token;
   {
     std::unique_lock<std::mutex> lock(mutex);
@@ -580,6 +669,7 @@ MHD_Result ReferenceEndpoint::Impl::serve_inference(MHD_Connection* connection,
   request.accept = header_of(connection, "Accept");
   request.raw_query = raw_query_of(state.uri);
   request.body = std::string_view(state.body.data(), state.body.size());
+  state.request = std::move(request);
   InferenceLimits limits;
   limits.max_image_side = options.max_image_side;
   limits.max_body_bytes = options.max_body_bytes;
@@ -588,8 +678,7 @@ MHD_Result ReferenceEndpoint::Impl::serve_inference(MHD_Connection* connection,
   acquire_compute_slot();
   Result<InferenceReply> reply = Error(ErrorCode::kInternal, "not run");
   try {
-    reply = state.role == EndpointRole::kDecode ? run_decode(*vae, request, limits)
-                                                : run_encode(*vae, request, limits);
+    reply = compute(state, limits);
   } catch (...) {
     release_compute_slot();
     throw;
@@ -602,6 +691,27 @@ MHD_Result ReferenceEndpoint::Impl::serve_inference(MHD_Connection* connection,
   }
   const ReplyFault fault = take_reply_fault(reply->is_tensor);
   return queue_inference_reply(connection, std::move(reply).value(), fault, std::move(token));
+}
+
+Result<InferenceReply> ReferenceEndpoint::Impl::compute(const RequestState& state,
+                                                        const InferenceLimits& limits) {
+  if (state.oip) {
+    const std::optional<OipModel> model = find_oip_model(*state.model);
+    OipDatatypes datatypes;
+    datatypes.decoder_output = options.oip_decoder_output_datatype;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      datatypes.input = oip_input_datatype;
+    }
+    OipParseLimits parse_limits;
+    parse_limits.max_json_header_bytes = options.max_json_header_bytes;
+    parse_limits.max_json_body_bytes = options.max_json_body_bytes;
+    return run_oip_infer(*model, datatypes, state.request.body, state.header_length, limits,
+                         parse_limits);
+  }
+  const StandInVae* vae = find_stand_in_vae(*state.model);
+  return state.role == EndpointRole::kDecode ? run_decode(*vae, state.request, limits)
+                                             : run_encode(*vae, state.request, limits);
 }
 
 ReplyFault ReferenceEndpoint::Impl::take_reply_fault(bool is_tensor) {
@@ -642,6 +752,8 @@ MHD_Result ReferenceEndpoint::Impl::queue_inference_reply(MHD_Connection* connec
   if (response == nullptr) return MHD_NO;
   body.release();  // Owned by the response now (free_reply).
   MHD_add_response_header(response, "Content-Type", reply.content_type.c_str());
+  for (const auto& [name, value] : reply.headers)
+    MHD_add_response_header(response, name.c_str(), value.c_str());
   if (reply.is_tensor) {
     Shape shape = reply.shape;
     if (fault == ReplyFault::kWrongShapeHeader) shape.back() += 1;
@@ -729,6 +841,24 @@ void ReferenceEndpoint::set_reply_fault(ReplyFault fault, int count) {
   impl_->reply_fault_remaining = count;
 }
 
+void ReferenceEndpoint::set_model_loading(std::string_view model, bool loading) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  if (loading) {
+    impl_->loading_models.emplace(model);
+  } else if (const auto it = impl_->loading_models.find(model); it != impl_->loading_models.end()) {
+    impl_->loading_models.erase(it);
+  }
+}
+
+Result<void> ReferenceEndpoint::set_input_datatype(DType dtype) {
+  if (dtype != DType::kFloat16 && dtype != DType::kFloat32 && dtype != DType::kBFloat16) {
+    return Error(ErrorCode::kInvalidArgument, "an input datatype must be FP16, FP32 or BF16");
+  }
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->oip_input_datatype = dtype;
+  return {};
+}
+
 void ReferenceEndpoint::release_stalled() {
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
@@ -744,6 +874,7 @@ void ReferenceEndpoint::clear_faults() {
     impl_->fail_remaining = 0;
     impl_->reply_fault = ReplyFault::kNone;
     impl_->reply_fault_remaining = 0;
+    impl_->loading_models.clear();
     ++impl_->release_epoch;
   }
   impl_->changed.notify_all();

@@ -1,7 +1,7 @@
-// The reference endpoint's own model table: PROTOCOL.md §1's facts and §6's "latent preview"
-// factors, written out here as data. Deliberately not read from the client's PresetRegistry: a
-// server that took its factors from the client would echo a wrong client value back, and every
-// round trip would still pass.
+// The reference endpoint's own model table: PROTOCOL.md §1's facts, §6's "latent preview"
+// factors and §9's per-channel models, written out here as data. Deliberately not read from the
+// client's PresetRegistry: a server that took its factors from the client would echo a wrong client
+// value back, and every round trip would still pass.
 #include "testing/stand_in_vae.hpp"
 
 #include <algorithm>
@@ -28,6 +28,9 @@ struct VaeTable {
   DType dtype;
   const double* rows;  // channels x 3
   std::array<double, 3> bias;
+  bool five_d_image = false;
+  const double* mean = nullptr;  // channels values each; null for the scalar form
+  const double* std = nullptr;
 };
 
 constexpr double kSd15Rows[] = {
@@ -86,6 +89,33 @@ constexpr double kHunyuanRows[] = {
 };
 constexpr std::array<double, 3> kHunyuanBias = {0.0259, -0.0192, -0.0761};
 
+// PROTOCOL.md §9: Wan 2.1's latent-preview F and b, shared by Qwen-Image (whose VAE derives from
+// Wan's), and the per-channel statistics of both.
+constexpr double kWanRows[] = {
+    -0.1299, -0.1692, 0.2932,   //
+    0.0671,  0.0406,  0.0442,   //
+    0.3568,  0.2548,  0.1747,   //
+    0.0372,  0.2344,  0.1420,   //
+    0.0313,  0.0189,  -0.0328,  //
+    0.0296,  -0.0956, -0.0665,  //
+    -0.3477, -0.4059, -0.2925,  //
+    0.0166,  0.1902,  0.1975,   //
+    -0.0412, 0.0267,  -0.1364,  //
+    -0.1293, 0.0740,  0.1636,   //
+    0.0680,  0.3019,  0.1128,   //
+    0.0032,  0.0581,  0.0639,   //
+    -0.1251, 0.0927,  0.1699,   //
+    0.0060,  -0.0633, 0.0005,   //
+    0.3477,  0.2275,  0.2950,   //
+    0.1984,  0.0913,  0.1861,   //
+};
+constexpr std::array<double, 3> kWanBias = {-0.1835, -0.0868, -0.3360};
+constexpr double kWanMean[] = {-0.7571, -0.7089, -0.9113, 0.1075,  -0.1745, 0.9653,
+                               -0.1517, 1.5508,  0.4134,  -0.0715, 0.5517,  -0.3632,
+                               -0.1922, -0.9497, 0.2503,  -0.2921};
+constexpr double kWanStd[] = {2.8184, 1.4541, 2.3275, 2.6558, 1.2196, 1.7708, 2.6052, 2.0743,
+                              3.2687, 2.1526, 2.8652, 1.5579, 1.6382, 1.1253, 2.8251, 1.9160};
+
 // Columns: name, C, s0, t0, temporal compression, encoder, dtype, F, b. HunyuanVideo has no
 // encode endpoint, and its T latent frames decode to 4(T-1)+1 frames.
 constexpr VaeTable kTables[] = {
@@ -93,10 +123,18 @@ constexpr VaeTable kTables[] = {
     {"sdxl", 4, 0.13025, 0.0, 1, true, DType::kFloat16, kSdxlRows, kSdxlBias},
     {"flux", 16, 0.3611, 0.1159, 1, true, DType::kBFloat16, kFluxRows, kFluxBias},
     {"hunyuan-video", 16, 0.476986, 0.0, 4, false, DType::kFloat16, kHunyuanRows, kHunyuanBias},
+    // §9: per-channel statistics instead of s0 and t0; Qwen-Image is an image model whose VAE
+    // takes 5-D latents with T = 1.
+    {"wan2.1", 16, 1.0, 0.0, 4, true, DType::kBFloat16, kWanRows, kWanBias, false, kWanMean,
+     kWanStd},
+    {"qwen-image", 16, 1.0, 0.0, 1, true, DType::kBFloat16, kWanRows, kWanBias, true, kWanMean,
+     kWanStd},
 };
 // The rows are reached through a pointer, so their count is checked here, against C.
 static_assert(std::size(kSd15Rows) == 4 * 3 && std::size(kSdxlRows) == 4 * 3 &&
-                  std::size(kFluxRows) == 16 * 3 && std::size(kHunyuanRows) == 16 * 3,
+                  std::size(kFluxRows) == 16 * 3 && std::size(kHunyuanRows) == 16 * 3 &&
+                  std::size(kWanRows) == 16 * 3 && std::size(kWanMean) == 16 &&
+                  std::size(kWanStd) == 16,
               "F has C rows of R, G, B");
 
 // pinv(F^T) = F (F^T F)^-1; F^T F is a 3x3 symmetric positive definite matrix for these tables.
@@ -145,6 +183,11 @@ std::vector<StandInVae> build_models() {
     vae.f.assign(table.rows, table.rows + table.channels * 3);
     vae.bias = table.bias;
     vae.encode_map = encode_map_of(vae.f, table.channels);
+    vae.five_d_image = table.five_d_image;
+    if (table.mean != nullptr) {
+      vae.mean.assign(table.mean, table.mean + table.channels);
+      vae.std.assign(table.std, table.std + table.channels);
+    }
     models.push_back(std::move(vae));
   }
   return models;

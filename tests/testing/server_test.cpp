@@ -76,7 +76,8 @@ TEST_F(ServerTest, RouteVariantsAndUnknownRoutes) {
   ASSERT_TRUE(unknown_model);
   EXPECT_EQ(unknown_model->status, 404);
   EXPECT_EQ(error_text(unknown_model->body),
-            "Unknown model `sd3`; this endpoint serves sd15, sdxl, flux, hunyuan-video.");
+            "Unknown model `sd3`; this endpoint serves sd15, sdxl, flux, hunyuan-video, wan2.1, "
+            "qwen-image.");
   auto unknown_route = http_->Get("/nowhere");
   ASSERT_TRUE(unknown_route);
   EXPECT_EQ(unknown_route->status, 404);

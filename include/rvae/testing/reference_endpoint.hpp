@@ -1,6 +1,7 @@
-// rvae::testing — a real HTTP server that speaks the remote VAE wire protocol (PROTOCOL.md §2-§4)
-// and computes the deterministic stand-in VAE of PROTOCOL.md §6, with fault injection for tests
-// of client behaviour. Binds 127.0.0.1 on a free port by default.
+// rvae::testing — a real HTTP server that speaks the remote VAE wire protocols (Hugging Face's,
+// PROTOCOL.md §2-§4, and the Open Inference Protocol, §8) and computes the deterministic
+// stand-in VAE of PROTOCOL.md §6 and §9, with fault injection for tests of client behaviour.
+// Binds 127.0.0.1 on a free port by default.
 #pragma once
 
 #include <chrono>
@@ -14,6 +15,7 @@
 
 #include "rvae/error.hpp"
 #include "rvae/export.h"
+#include "rvae/tensor.hpp"
 
 namespace rvae::reference {
 
@@ -22,7 +24,7 @@ enum class EndpointRole { kDecode, kEncode };
 
 /// Binds `POST /` and `POST /predict` to one model, as a real Inference Endpoint does.
 struct RootBinding {
-  std::string model;  ///< "sd15", "sdxl", "flux" or "hunyuan-video".
+  std::string model;  ///< "sd15", "sdxl", "flux", "hunyuan-video", "wan2.1" or "qwen-image".
   EndpointRole role = EndpointRole::kDecode;
 };
 
@@ -58,6 +60,21 @@ struct ReferenceEndpointOptions {
   std::size_t max_reply_bytes = std::size_t{1} << 30;
   /// Inference requests computed at once; more wait their turn (counted in `inf_queue_size`).
   int worker_threads = 8;
+  /// Open Inference Protocol: the datatype every model's input names in its metadata, and the
+  /// only one it takes (another is refused with 400, as Triton does): kFloat16 (the default),
+  /// kFloat32 or kBFloat16. set_input_datatype() changes it while the server runs.
+  DType oip_input_datatype = DType::kFloat16;
+  /// Open Inference Protocol: the decoders' output, kFloat32 (the default) or kFloat16
+  /// ([B, 3, H, W] / [B, 3, F, H, W] in [-1, 1]), or kUInt8 (post-processed pixels
+  /// [B, H, W, 3] / [B, F, H, W, 3], 0-255).
+  DType oip_decoder_output_datatype = DType::kFloat32;
+  /// Open Inference Protocol: the largest inference body in the JSON form (`data` arrays).
+  /// Far below max_body_bytes: JSON costs many times the data it holds. A larger declared
+  /// Content-Length gets 413 before the body is read.
+  std::size_t max_json_body_bytes = std::size_t{64} << 20;
+  /// Open Inference Protocol: the largest JSON header of a binary-form request (its
+  /// Inference-Header-Content-Length); larger ones get 400.
+  std::size_t max_json_header_bytes = std::size_t{1} << 20;
   /// How long a connection may stay silent, idle between requests or stalled mid-request, before
   /// it is closed (at least 1 s: libmicrohttpd counts whole seconds). stop() does not wait for
   /// idle connections.
@@ -94,7 +111,11 @@ struct EndpointStats {
 /// The reference endpoint. Routes (PROTOCOL.md §2): `POST /<model>/decode/`, `POST
 /// /<model>/encode/` (also without the trailing slash and with `/predict` appended), `POST /`
 /// and `POST /predict` for the root binding, `GET /` and `GET /health` ("Ok"), `GET /metrics`.
-/// Models: sd15, sdxl, flux, hunyuan-video (decode only).
+/// Models: sd15, sdxl, flux, hunyuan-video (decode only), wan2.1, qwen-image (§9).
+/// Open Inference Protocol (§8), on the same port: `GET /v2/health/ready` and `/v2/health/live`,
+/// and for each model `m` (`<model>_decoder`, `<model>_encoder`), optionally followed by
+/// `/versions/1`: `GET /v2/models/m` (metadata), `GET /v2/models/m/ready`,
+/// `POST /v2/models/m/infer`.
 ///
 /// Thread-safety: all methods may be called from any thread while the server runs; the fault
 /// setters take effect for requests that arrive after they return. Not copyable or movable.
@@ -135,10 +156,17 @@ class RVAE_API ReferenceEndpoint {
   /// Damages the next `count` successful inference replies (count < 0: every one until
   /// cleared). kNone clears it.
   void set_reply_fault(ReplyFault fault, int count = -1);
+  /// Open Inference Protocol: marks a model (e.g. "sdxl_decoder") as loading, as a server that
+  /// has not loaded it yet: its `/ready` answers 400, its metadata and infer routes 404
+  /// ("Request for unknown model: 'm' has no available versions"). false makes it available.
+  void set_model_loading(std::string_view model, bool loading);
+  /// Open Inference Protocol: the input datatype every model names (and takes) from now on, as
+  /// a reloaded model would; kFloat16, kFloat32 or kBFloat16 (InvalidArgument for kUInt8).
+  Result<void> set_input_datatype(DType dtype);
   /// Lets every reply blocked by kStallMidBody finish.
   void release_stalled();
-  /// Clears latency, pending failures and reply faults, and releases stalled replies and
-  /// requests waiting out a latency.
+  /// Clears latency, pending failures, reply faults and loading models, and releases stalled
+  /// replies and requests waiting out a latency.
   void clear_faults();
   /// Replies currently blocked by kStallMidBody.
   std::size_t stalled_replies() const;
