@@ -72,26 +72,6 @@ void on_attempt_done(const std::shared_ptr<CallState>& state, transport::Transfe
   bool retryable = false;
   std::optional<std::chrono::milliseconds> retry_after;
   std::string outcome;
-  if (result.response && state->route.replica_not_ready &&
-      state->route.replica_not_ready(*result.response)) {
-    state->context.replicas->finish(state->url, Outcome::kRetryableFailure, now);
-    const bool another = std::any_of(
-        state->urls.begin(), state->urls.end(),
-        [&](const std::string& url) { return !state->context.replicas->tripped(url, now); });
-    state->log(LogLevel::kWarning, "attempt " + std::to_string(state->info.attempts) + " " +
-                                       state->info.endpoint + " -> HTTP " +
-                                       std::to_string(result.response->status) +
-                                       ": the model is not ready there" +
-                                       (another ? "; trying another replica" : ""));
-    if (another && !state->callback_error && now < state->deadline) {
-      state->context.buffers->give(std::move(result.response->body));
-      state->not_before = now;
-      attempt(state);
-    } else {
-      finish(state, std::move(result));
-    }
-    return;
-  }
   if (result.response) {
     const int status = result.response->status;
     retryable = is_retryable_status(status);
@@ -99,8 +79,27 @@ void on_attempt_done(const std::shared_ptr<CallState>& state, transport::Transfe
       retry_after = parse_retry_after(*header, std::chrono::system_clock::now());
     }
     outcome = "HTTP " + std::to_string(status);
-    state->context.replicas->finish(
-        state->url, retryable ? Outcome::kRetryableFailure : Outcome::kSuccess, now);
+    const bool not_ready =
+        state->route.replica_not_ready && state->route.replica_not_ready(*result.response);
+    state->context.replicas->finish(state->url,
+                                    retryable || not_ready ? Outcome::kRetryableFailure
+                                                           : Outcome::kSuccess,
+                                    now);
+    // A replica without the model: move on at once to one that may have it. With none left,
+    // the status decides as for any reply (503 is retried after a backoff, 404 ends the call).
+    const bool another =
+        not_ready && std::any_of(state->urls.begin(), state->urls.end(), [&](const auto& url) {
+          return !state->context.replicas->tripped(url, now);
+        });
+    if (another && !state->callback_error && now < state->deadline) {
+      state->log(LogLevel::kWarning, "attempt " + std::to_string(state->info.attempts) + " " +
+                                         state->info.endpoint + " -> " + outcome +
+                                         ": the model is not ready there; trying another replica");
+      state->context.buffers->give(std::move(result.response->body));
+      state->not_before = now;
+      attempt(state);
+      return;
+    }
   } else {
     const Error& error = result.response.error();
     retryable = error.retryable() && !state->token.cancelled();
