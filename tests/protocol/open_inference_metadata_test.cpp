@@ -135,6 +135,14 @@ TEST(OipMetadata, HostileOrWrongReplies) {
   }
 }
 
+TEST(OipMetadata, NulByteEndsNothing) {
+  // nlohmann would stop at the NUL and call the rest valid.
+  std::string json = R"({"name":"m","inputs":[],"outputs":[]})";
+  json += '\0';
+  json += "garbage";
+  EXPECT_THAT(parse(json), IsError(ErrorCode::kDataLoss, HasSubstr("NUL byte")));
+}
+
 TEST(OipMetadata, ErrorStatusesGiveTheServersError) {
   const auto m = parse(R"({"error":"Request for unknown model: 'vae' is not found"})", 404);
   EXPECT_THAT(m, IsError(ErrorCode::kNotFound));
