@@ -13,6 +13,8 @@
 namespace rvae::protocol::oip::test {
 
 using protocol::test::make_response;
+using protocol::test::pattern_bytes;
+using protocol::test::pattern_image;
 using protocol::test::to_bytes;
 
 inline std::string shape_json(const Shape& shape) {
