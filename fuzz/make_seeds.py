@@ -168,6 +168,44 @@ out("presets", "merge_all", """{"flux": {"shift_factor": null, "packed_latents":
 out("presets", "endpoint", '{"sdxl": {"decode_endpoint": "http://127.0.0.1:8080/"}}')
 out("presets", "bad", '{"x": {"latent_channels": -1, "dtype": "int8"}}')
 
+# open_inference_reply: selector (0 mod 4: model metadata; else an inference reply), then for a
+# reply the expected dtype (enum order: FP32, FP16, BF16, UINT8), rank - 1, one byte per
+# dimension (1 + b % 8; 0xFF for -1), then the reply.
+# -- open_inference_reply seeds begin
+def oip_binary(outputs):
+    header = '{"model_name":"vae","model_version":"1","outputs":[' + ",".join(
+        '{"name":"%s","datatype":"%s","shape":%s,"parameters":{"binary_data_size":%d}}'
+        % (name, dt, str(shape).replace(" ", ""), len(data)) for name, dt, shape, data in outputs) + "]}"
+    body = header.encode() + b"".join(data for _, _, _, data in outputs)
+    return [("Content-Type", "application/octet-stream"),
+            ("Inference-Header-Content-Length", str(len(header)))], body
+
+
+out("open_inference_reply", "metadata", reply(0, [("Content-Type", "application/json")],
+    b'{"name":"sdxl_decoder","versions":["1"],"platform":"onnxruntime_onnx",'
+    b'"inputs":[{"name":"latent_sample","datatype":"FP16","shape":[-1,4,-1,-1]}],'
+    b'"outputs":[{"name":"sample","datatype":"FP32","shape":[-1,3,-1,-1]}]}', bytes([0])))
+headers, body = oip_binary([("sample", "FP32", [1, 3, 2, 2], struct.pack("<12f", *range(12)))])
+out("open_inference_reply", "binary_fp32", reply(0, headers, body, bytes([1, 0, 3, 0, 2, 1, 1])))
+headers, body = oip_binary([("mean", "FP32", [1, 2], bytes(8)),
+                            ("sample", "FP16", [1, 3, 1, 2, 2], bytes(24))])
+out("open_inference_reply", "binary_two_fp16", reply(0, headers, body,
+                                                      bytes([1, 1, 4, 0, 2, 0, 1, 0xFF])))
+out("open_inference_reply", "json_uint8_nested", reply(0, [("Content-Type", "application/json")],
+    b'{"model_name":"vae","outputs":[{"name":"sample","datatype":"UINT8","shape":[1,2,2,3],'
+    b'"data":[[[[0,1,2],[3,4,5]],[[250,251,252],[253,254,255]]]]}]}',
+    bytes([1, 3, 3, 0, 1, 1, 2])))
+out("open_inference_reply", "json_bf16_flat", reply(0, [("Content-Type", "application/json")],
+    b'{"model_name":"vae","outputs":[{"name":"sample","datatype":"BF16","shape":[1,4],'
+    b'"parameters":{"content_type":"np"},"data":[0.5,-1,1e-3,3.0e38]}]}',
+    bytes([1, 2, 1, 0, 3])))
+# Status 100 + 300 = 400: the status byte (>= 160), then its two bytes, then the reply.
+out("open_inference_reply", "error_400", bytes([1, 0, 0, 0, 200]) + be16(300) +
+    b"Content-Type: application/json\n\n"
+    b'{"error":"inference input \'latent_sample\' data-type is \'FP32\', but model '
+    b'\'vae\' expects \'FP16\'"}')
+# -- open_inference_reply seeds end
+
 # reference_request: model selector (bit 7: encode), target line, content-type line, body.
 lat = bytes(4 * 2 * 2 * 2)
 out("reference_request", "decode_png", bytes([0]) +

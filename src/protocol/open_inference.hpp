@@ -42,7 +42,9 @@ struct ModelRoute {
 };
 
 /// nullopt when the URL's path is not a model's path as above (then it is a Hugging Face URL
-/// for WireProtocol::kAuto). Does not validate the rest of the URL (validate_endpoint does).
+/// for WireProtocol::kAuto). The authority (userinfo, IPv6 literal, port) ends at the first
+/// '/'; the path at '?' or '#'; a fragment is dropped. The name is one segment of URL
+/// characters, not "." or "..". Does not validate the rest of the URL (validate_endpoint does).
 std::optional<ModelRoute> parse_model_route(std::string_view url);
 
 /// One tensor of a model's metadata; `shape` uses -1 for a variable dimension.
@@ -72,9 +74,11 @@ inline bool operator!=(const ModelMetadata& a, const ModelMetadata& b) {
 http::HttpRequest get_request();
 
 /// Parses a metadata reply: status 200 with the JSON object of §8 (other statuses: the error
-/// of error_from_reply). Bounded: the body at most 1 MiB, depth 16, at most 64 tensors per
-/// side, rank at most 8, names at most 256 bytes, dimensions -1 or >= 0; the unknown keys are
-/// ignored. InvalidArgument/DataLoss with a clear message otherwise.
+/// of error_from_reply). Bounded: the body at most 1 MiB (ResourceExhausted past it), depth 16,
+/// at most 64 tensors per side, rank at most 8, names at most 256 bytes, dimensions -1 or >= 0;
+/// `name`, `inputs` and `outputs` required, `versions` and `platform` optional (null = absent);
+/// the unknown keys are ignored. DataLoss with a clear message otherwise (malformed JSON, a
+/// duplicate key or tensor name, a wrong type).
 Result<ModelMetadata> parse_metadata_reply(http::HttpResponse&& response);
 
 /// The wire name of a dtype ("FP32", "FP16", "BF16", "UINT8") and back (nullopt for a datatype
@@ -122,13 +126,19 @@ Result<http::HttpRequest> build_infer_request(std::string_view input_name, const
 /// `{"error": ...}`), binary form (Inference-Header-Content-Length) or JSON form; finds the
 /// output by name, checks its datatype, shape, `binary_data_size` = numel x size and that the
 /// binary sizes add up to the body; JSON `data` (flat or nested) must hold exactly numel finite
-/// numbers within the datatype's range. Takes the body without a new allocation. DataLoss for a
-/// reply that disagrees with `expect` or itself; ResourceExhausted past `limits`.
+/// numbers within the datatype's range (UINT8: integers 0..255). A binary output's bytes are
+/// moved to the front of the body, which becomes the tensor's buffer (no new allocation); JSON
+/// data is streamed into a buffer of the output's size. An output whose `parameters` lack
+/// `binary_data_size` (MLServer writes `{"content_type": ...}`) is read from its `data`: only
+/// one with neither is refused (Triton's C++ client refuses both). DataLoss for a reply that
+/// disagrees with `expect` or itself (also a 200 carrying only `{"error": ...}`, with the
+/// server's message); ResourceExhausted past `limits`.
 Result<Tensor> parse_infer_reply(http::HttpResponse&& response, const InferExpectation& expect,
                                  const InferReplyLimits& limits = {});
 
 /// A decode over this protocol, planned from the model's metadata and the caller's raw
 /// (de-normalised, unpacked) latents [B, C, h, w] or [B, C, T, h, w].
+/// `infer.shape` is fully determined; `expect.frames` is F for a rank-5 output, else 0.
 struct DecodePlan {
   http::HttpRequest http;
   InferExpectation infer;
@@ -145,15 +155,22 @@ struct DecodePlan {
 /// derives the expected output: float [B, 3, H, W] / [B, 3, F, H, W] or UINT8 [B, H, W, 3] /
 /// [B, F, H, W, 3] as the output's metadata says. InvalidArgument naming the model's expectation
 /// for what no conversion can serve (rank, channels, an integer input, a fixed dimension),
-/// for OutputType::kMp4 (no encoder in the client), for do_scaling or scaling factors (the
-/// caller de-normalises first).
+/// for OutputType::kMp4 (no encoder in the client), for kImage of more than one picture, for
+/// kFloatTensor from a UINT8 output, for a set height/width the latents disagree with.
+/// `options` must have its normalisation cleared: scaling_factor, shift_factor, do_scaling,
+/// latents_mean and latents_std set give InvalidArgument "internal: ..." (the engine
+/// de-normalises first; this protocol has no scaling parameters). F = temporal_compression *
+/// (T - 1) + 1.
 Result<DecodePlan> plan_decode(const ModelMetadata& metadata, const TensorChoice& tensors,
                                const TensorView& raw_latents, const DecodeOptions& options);
 
 /// Parses the reply of a planned decode and returns what the caller asked for: the float
-/// tensor as received (kFloatTensor), uint8 images (kUInt8: one per batch item or video frame,
-/// from float pixels as the Hugging Face endpoint post-processes them, or the UINT8 reply
-/// as is), or one PNG/JPEG encoded here (kImage, batch of 1 image).
+/// tensor as received (kFloatTensor: the model's own output shape, so a rank-5 model's
+/// [B, 3, F, H, W] even for F = 1), uint8 images (kUInt8: one per batch item and video frame,
+/// item-major, from float pixels quantised as the Hugging Face endpoint does for
+/// partial_postprocess=True, round((v + 1) * 127.5) clamped, or the UINT8 reply as is), or one
+/// PNG/JPEG encoded here (kImage: `images` holds the one image and `encoded` its file, as the
+/// Hugging Face path fills them). ResourceExhausted for images above limits.max_pixels.
 Result<DecodeOutput> parse_decode_reply(http::HttpResponse&& response, const DecodePlan& plan,
                                         const ReplyLimits& limits = {},
                                         const InferReplyLimits& infer_limits = {});
@@ -164,8 +181,14 @@ Result<DecodeOutput> parse_decode_reply(http::HttpResponse&& response, const Dec
 struct EncodePlan {
   http::HttpRequest http;
   InferExpectation infer;
-  std::shared_ptr<const Tensor> pixels;  ///< The tensor the request borrows.
+  /// The pixels as sent when they were made or converted here (the request borrows them): keep
+  /// alive with the request. Empty when the request borrows the caller's pixel tensor (already
+  /// in the model's datatype), which must then outlive every send.
+  std::shared_ptr<const Tensor> pixels;
 };
+/// Images: RGB or RGBA (alpha dropped), sides multiples of 8, x = v / 127.5 - 1. Tensors:
+/// float [B, 3, H, W] (or [B, 3, 1, H, W]). The reply's expected shape takes C from the output's
+/// metadata when fixed, else any (-1). InvalidArgument naming the model's expectation otherwise.
 Result<EncodePlan> plan_encode(const ModelMetadata& metadata, const TensorChoice& tensors,
                                ImageView image);
 Result<EncodePlan> plan_encode(const ModelMetadata& metadata, const TensorChoice& tensors,
@@ -175,7 +198,8 @@ Result<Tensor> parse_encode_reply(http::HttpResponse&& response, const EncodePla
                                   const InferReplyLimits& limits = {});
 
 /// True when a 400 from the infer route says the request's datatype or shape does not match
-/// the model (a reloaded model): the metadata is then read again once.
+/// the model (a reloaded model): the metadata is then read again once. Reads the `error`
+/// text for Triton's phrasings ("data-type", "unexpected shape", "unexpected inference input").
 bool is_metadata_mismatch(const http::HttpResponse& response);
 
 }  // namespace rvae::protocol::oip

@@ -179,6 +179,11 @@ Result<ModelMetadata> parse_metadata_reply(http::HttpResponse&& response) {
                                                     std::to_string(kMaxMetadataBytes));
   }
   const std::string_view text(reinterpret_cast<const char*>(body.data()), body.size());
+  // nlohmann ends its input at a NUL byte, which JSON text never holds.
+  if (text.find('\0') != std::string_view::npos) {
+    return data_loss("model metadata is not valid JSON (it holds a NUL byte); the reply is " +
+                     protocol::internal::describe_body(body));
+  }
   auto parsed = rvae::internal::parse_json_strict(text, "model metadata", kMaxMetadataDepth);
   if (!parsed) {
     // Malformed metadata is the server's fault (or the URL's: not such a server at all).

@@ -392,6 +392,12 @@ class ReplyHandler : public nlohmann::json_sax<json> {
 
 // Runs the handler over `json`; the handler's own error, or nlohmann's, as DataLoss.
 Result<void> run(std::string_view text, ReplyHandler& handler) {
+  // nlohmann ends its input at a NUL byte, which JSON text never holds: whatever followed
+  // would go unread.
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return Error(ErrorCode::kDataLoss,
+                 "inference reply is not valid JSON: a NUL byte at byte " + std::to_string(nul));
+  }
   bool ok = false;
   try {
     ok = json::sax_parse(text.begin(), text.end(), &handler, json::input_format_t::json, true,
