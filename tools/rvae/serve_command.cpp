@@ -10,7 +10,10 @@
 #include <cstring>
 
 #include <cctype>
+#include <initializer_list>
 #include <iostream>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "commands.hpp"
@@ -23,14 +26,21 @@ namespace {
 const char* const kUsage =
     "usage: rvae serve [--host 127.0.0.1] [--port 8000] [--model M --role decode|encode]\n"
     "                  [--latency-ms N] [--context] [--max-side N]\n"
+    "                  [--oip-input-datatype FP16|FP32|BF16]\n"
+    "                  [--oip-output-datatype FP32|FP16|UINT8]\n"
     "\n"
     "Runs the reference endpoint: the remote VAE protocol with a deterministic stand-in VAE.\n"
     "Every model is served at /<model>/decode/ and /<model>/encode/ (sd15, sdxl, flux,\n"
-    "hunyuan-video); --model and --role also bind / like a single-model endpoint. --port 0\n"
-    "picks a free port. Prints the URL once listening; stops on SIGINT or SIGTERM.\n"
+    "hunyuan-video, wan2.1, qwen-image); --model and --role also bind / like a single-model\n"
+    "endpoint. The same port answers the Open Inference Protocol (KServe v2, as Triton):\n"
+    "/v2/models/<model>_decoder and /v2/models/<model>_encoder. --port 0 picks a free port.\n"
+    "Prints the URL once listening; stops on SIGINT or SIGTERM.\n"
     "--context serves the stand-in with spatial context (PROTOCOL.md section 7: a blur and a\n"
     "per-request colour drift, as real VAEs have), to test tiling; --max-side N changes the cap\n"
-    "on image sides (default 2048, as the service).\n";
+    "on image sides (default 2048, as the service).\n"
+    "--oip-input-datatype names the datatype every Open Inference model takes (default FP16;\n"
+    "others are refused, as Triton does); --oip-output-datatype the decoders' output (default\n"
+    "FP32; UINT8 gives post-processed pixels, channels last).\n";
 
 // Why host:port cannot be listened on, asked of the kernel directly (the server's own error
 // does not carry errno): "address already in use", "permission denied", ... or "" when a
@@ -56,10 +66,30 @@ std::string bind_problem(const std::string& host, int port) {
   return problem;
 }
 
+// An Open Inference Protocol datatype flag: one of `allowed`, spelled as the protocol spells it.
+DType datatype_flag(const Args& args, const std::string& flag,
+                    std::initializer_list<const char*> allowed, DType fallback) {
+  const std::optional<std::string> value = args.get(flag);
+  if (!value) return fallback;
+  std::string names;
+  for (const char* name : allowed) {
+    if (*value == name) {
+      if (*value == "FP32") return DType::kFloat32;
+      if (*value == "FP16") return DType::kFloat16;
+      if (*value == "BF16") return DType::kBFloat16;
+      return DType::kUInt8;
+    }
+    names += (names.empty() ? "" : ", ") + std::string(name);
+  }
+  throw UsageError{"--" + flag + " must be one of " + names + ", got '" + *value + "'"};
+}
+
 }  // namespace
 
 int serve_command(const std::vector<std::string>& argv) {
-  const Args args(argv, {"host", "port", "model", "role", "latency-ms", "max-side"},
+  const Args args(argv,
+                  {"host", "port", "model", "role", "latency-ms", "max-side", "oip-input-datatype",
+                   "oip-output-datatype"},
                   {"help", "context"});
   if (args.has("help")) {
     std::cout << kUsage;
@@ -71,6 +101,10 @@ int serve_command(const std::vector<std::string>& argv) {
   options.port = args.get_int("port", 0, 65535).value_or(8000);
   options.spatial_context = args.has("context");
   options.max_image_side = args.get_int("max-side", 8, 65536).value_or(options.max_image_side);
+  options.oip_input_datatype =
+      datatype_flag(args, "oip-input-datatype", {"FP16", "FP32", "BF16"}, DType::kFloat16);
+  options.oip_decoder_output_datatype =
+      datatype_flag(args, "oip-output-datatype", {"FP32", "FP16", "UINT8"}, DType::kFloat32);
   if (args.has("model") != args.has("role")) throw UsageError{"--model and --role go together"};
   if (std::optional<std::string> model = args.get("model")) {
     const std::string role = *args.get("role");
