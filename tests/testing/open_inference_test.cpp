@@ -36,8 +36,9 @@ struct ModelFacts {
   bool encoder;
 };
 constexpr ModelFacts kModels[] = {
-    {"sd15", 4, 4, true},           {"sdxl", 4, 4, true},   {"flux", 16, 4, true},
-    {"hunyuan-video", 16, 5, false}, {"wan2.1", 16, 5, true}, {"qwen-image", 16, 5, true},
+    {"sd15", 4, 4, true},    {"sdxl", 4, 4, true},
+    {"flux", 16, 4, true},   {"hunyuan-video", 16, 5, false},
+    {"wan2.1", 16, 5, true}, {"qwen-image", 16, 5, true},
 };
 
 json spec(const std::string& name, const std::string& datatype, std::vector<int> shape) {
@@ -94,8 +95,8 @@ TEST_F(OpenInferenceTest, MetadataOfEveryModel) {
     std::vector<int> pixels(static_cast<std::size_t>(m.rank), -1);
     pixels[1] = 3;
     const std::string decoder = std::string(m.preset) + "_decoder";
-    for (const std::string& path : {"/v2/models/" + decoder, "/v2/models/" + decoder +
-                                                                 "/versions/1"}) {
+    for (const std::string& path :
+         {"/v2/models/" + decoder, "/v2/models/" + decoder + "/versions/1"}) {
       const InferReply meta = get(path);
       ASSERT_EQ(meta.status, 200) << meta.raw;
       EXPECT_EQ(meta.content_type, "application/json");
@@ -302,9 +303,9 @@ TEST_F(OpenInferenceTest, Fp16AndUint8DecoderOutputs) {
       pixel[static_cast<std::size_t>(c)] = seen[static_cast<std::size_t>(c * 4 + 3)];  // (1, 1)
     const double expected = expected_rgb(t, pixel)[static_cast<std::size_t>(k)];
     const std::size_t at = static_cast<std::size_t>((k * 16 + 12) * 16 + 12);
-    EXPECT_NEAR(pc::from_float16(reinterpret_cast<const unsigned char*>(half.binary.data()) +
-                                 2 * at),
-                expected, 1e-3);
+    EXPECT_NEAR(
+        pc::from_float16(reinterpret_cast<const unsigned char*>(half.binary.data()) + 2 * at),
+        expected, 1e-3);
   }
   // Triton sends no FP16 in JSON either.
   json header = oip::binary_header("latent_sample", "FP16", {1, 4, 2, 2}, 32);
@@ -393,9 +394,9 @@ TEST_F(OpenInferenceTest, RefusalsOfMalformedRequests) {
   const std::string text = good.dump();
   for (const std::string& length : {std::to_string(text.size() + 100), std::string("0")}) {
     SCOPED_TRACE(length);
-    auto res = http_->Post("/v2/models/sdxl_decoder/infer",
-                           {{"Inference-Header-Content-Length", length}}, text + bytes,
-                           "application/octet-stream");
+    auto res =
+        http_->Post("/v2/models/sdxl_decoder/infer", {{"Inference-Header-Content-Length", length}},
+                    text + bytes, "application/octet-stream");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400);
     EXPECT_NE(error_text(res->body).find("Inference-Header-Content-Length"), std::string::npos)
@@ -503,11 +504,11 @@ TEST_F(OpenInferenceTest, InjectedFaultsApplyToInfer) {
   endpoint_->set_reply_fault(rvae::reference::ReplyFault::kTruncateBody, 1);
   const std::string text = header.dump();
   const std::string reply = raw_exchange(
-      endpoint_->port(), "POST /v2/models/sdxl_decoder/infer HTTP/1.1\r\nHost: x\r\n"
-                         "Inference-Header-Content-Length: " +
-                             std::to_string(text.size()) + "\r\nContent-Length: " +
-                             std::to_string(text.size() + 8) + "\r\nConnection: close\r\n\r\n" +
-                             text + std::string(8, '\0'));
+      endpoint_->port(),
+      "POST /v2/models/sdxl_decoder/infer HTTP/1.1\r\nHost: x\r\n"
+      "Inference-Header-Content-Length: " +
+          std::to_string(text.size()) + "\r\nContent-Length: " + std::to_string(text.size() + 8) +
+          "\r\nConnection: close\r\n\r\n" + text + std::string(8, '\0'));
   const auto [head, body] = split_reply(reply);
   const std::size_t declared = std::stoul(raw_header(head, "Content-Length"));
   EXPECT_LT(body.size(), declared);
@@ -520,15 +521,13 @@ TEST_F(OpenInferenceTest, TheServiceCapAppliesToInfer) {
   options.oip_input_datatype = rvae::DType::kFloat32;
   start_with(options);
   const std::string ok(4 * 8 * 8 * 4, '\0');
-  EXPECT_EQ(binary("sd15_decoder", oip::binary_header("latent_sample", "FP32", {1, 4, 8, 8},
-                                                      ok.size()),
-                   ok)
+  EXPECT_EQ(binary("sd15_decoder",
+                   oip::binary_header("latent_sample", "FP32", {1, 4, 8, 8}, ok.size()), ok)
                 .status,
             200);
   const std::string over(4 * 9 * 8 * 4, '\0');
   const InferReply refused = binary(
-      "sd15_decoder", oip::binary_header("latent_sample", "FP32", {1, 4, 8, 9}, over.size()),
-      over);
+      "sd15_decoder", oip::binary_header("latent_sample", "FP32", {1, 4, 8, 9}, over.size()), over);
   EXPECT_EQ(refused.status, 400);
   EXPECT_EQ(error_of(refused), "Output of 72x64 pixels exceeds the service cap of 64x64.");
   const std::string image(3 * 72 * 64 * 4, '\0');
@@ -563,10 +562,10 @@ TEST_F(OpenInferenceTest, ContextModeEqualsTheHfRoute) {
     for (std::int64_t d : c.hf)
       count *= static_cast<std::size_t>(d);
     const std::vector<float> latents = make_latents(count, 9);
-    auto hf = post(std::string("/") + c.preset +
-                       "/decode/?output_type=pt&partial_postprocess=True&" + shape_query(c.hf) +
-                       "&dtype=float32",
-                   to_body(latents), "tensor/binary", "tensor/binary");
+    auto hf =
+        post(std::string("/") + c.preset + "/decode/?output_type=pt&partial_postprocess=True&" +
+                 shape_query(c.hf) + "&dtype=float32",
+             to_body(latents), "tensor/binary", "tensor/binary");
     ASSERT_TRUE(hf);
     ASSERT_EQ(hf->status, 200) << hf->body;
     json header = oip::binary_header("latent_sample", "FP32", c.oip, count * 4);
@@ -586,8 +585,8 @@ TEST_F(OpenInferenceTest, VideoFrameCounts) {
   for (const Case& c : {Case{"hunyuan-video_decoder", 3, 9}, Case{"wan2.1_decoder", 2, 5},
                         Case{"qwen-image_decoder", 1, 1}}) {
     SCOPED_TRACE(c.model);
-    const std::vector<float> latents = make_latents(static_cast<std::size_t>(16 * c.latent_frames),
-                                                    static_cast<int>(c.frames));
+    const std::vector<float> latents =
+        make_latents(static_cast<std::size_t>(16 * c.latent_frames), static_cast<int>(c.frames));
     std::vector<float> seen;
     const InferReply reply = decode_fp16(c.model, latents, {1, 16, c.latent_frames, 1, 1}, &seen);
     ASSERT_EQ(reply.status, 200) << reply.raw;
@@ -685,9 +684,9 @@ TEST_F(OpenInferenceTest, EncoderMatchesTheHfRoute) {
     pixels[i] = static_cast<float>(0.9 * std::cos(0.07 * static_cast<double>(i)));
   for (const char* preset : {"sd15", "flux"}) {
     SCOPED_TRACE(preset);
-    auto hf = post(std::string("/") + preset + "/encode/?" + shape_query({1, 3, 16, 8}) +
-                       "&dtype=float32",
-                   to_body(pixels), "tensor/binary", "tensor/binary");
+    auto hf = post(
+        std::string("/") + preset + "/encode/?" + shape_query({1, 3, 16, 8}) + "&dtype=float32",
+        to_body(pixels), "tensor/binary", "tensor/binary");
     ASSERT_TRUE(hf);
     ASSERT_EQ(hf->status, 200) << hf->body;
     json request = oip::binary_header("sample", "FP32", {1, 3, 16, 8}, pixels.size() * 4);
