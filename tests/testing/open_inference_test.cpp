@@ -674,14 +674,27 @@ TEST_F(OpenInferenceTest, PerChannelDecodeAndEncodeMatchSection9) {
   EXPECT_EQ(error_of(refused), "wan2.1 encodes 4n + 1 frames; got 4.");
 }
 
-// The scalar models' encoder gives the raw latent the HF route gives without factors.
+// The scalar models' encoder gives the raw latent the HF route gives without factors, from
+// FP32 pixels and from FP16 ones (the default input datatype).
 TEST_F(OpenInferenceTest, EncoderMatchesTheHfRoute) {
-  ReferenceEndpointOptions options;
-  options.oip_input_datatype = rvae::DType::kFloat32;
-  start_with(options);
   std::vector<float> pixels(3 * 16 * 8);
   for (std::size_t i = 0; i < pixels.size(); ++i)
     pixels[i] = static_cast<float>(0.9 * std::cos(0.07 * static_cast<double>(i)));
+  std::vector<float> rounded;
+  const std::string half = oip::to_float16(pixels, &rounded);
+  // FP16 input on the default server: the HF route gets the same rounded pixels as float32.
+  json fp16 = oip::binary_header("sample", "FP16", {1, 3, 16, 8}, half.size());
+  oip::ask_output(fp16, "latent_sample", true);
+  const InferReply from_half = binary("sd15_encoder", fp16, half);
+  ASSERT_EQ(from_half.status, 200) << from_half.raw;
+
+  ReferenceEndpointOptions options;
+  options.oip_input_datatype = rvae::DType::kFloat32;
+  start_with(options);
+  json fp32 = oip::binary_header("sample", "FP32", {1, 3, 16, 8}, rounded.size() * 4);
+  oip::ask_output(fp32, "latent_sample", true);
+  EXPECT_EQ(binary("sd15_encoder", fp32, to_body(rounded)).binary, from_half.binary);
+
   for (const char* preset : {"sd15", "flux"}) {
     SCOPED_TRACE(preset);
     auto hf = post(
