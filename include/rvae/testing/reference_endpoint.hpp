@@ -108,7 +108,7 @@ enum class ReplyFault {
 struct EndpointStats {
   std::uint64_t total_requests = 0;               ///< Every request that reached routing.
   std::map<std::string, std::uint64_t> per_path;  ///< By URL path (without the query).
-  std::uint64_t inference_requests = 0;           ///< POSTs to decode/encode routes.
+  std::uint64_t inference_requests = 0;           ///< POSTs to decode/encode/infer routes.
   std::uint64_t failed_by_injection = 0;          ///< Answered by fail_next().
   std::uint64_t faulted_replies = 0;              ///< Damaged by set_reply_fault().
 };
