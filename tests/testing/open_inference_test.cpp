@@ -281,6 +281,21 @@ TEST_F(OpenInferenceTest, EveryInputDatatypeOption) {
     EXPECT_EQ(refused.status, 400);
     EXPECT_EQ(error_of(refused), "inference input 'latent_sample' data-type is '" + other +
                                      "', but model 'sdxl_decoder' expects '" + name + "'");
+    // The model's own datatype in JSON: only FP32 has a JSON form (Triton refuses the others).
+    const json in_json = {{"inputs",
+                           {{{"name", "latent_sample"},
+                             {"datatype", name},
+                             {"shape", {1, 4, 1, 1}},
+                             {"data", {0.5, 0.25, -0.5, 1}}}}}};
+    const InferReply json_reply = json_form("sdxl_decoder", in_json);
+    if (dtype == rvae::DType::kFloat32) {
+      EXPECT_EQ(json_reply.status, 200) << json_reply.raw;
+    } else {
+      EXPECT_EQ(json_reply.status, 400);
+      EXPECT_EQ(error_of(json_reply), "receiving " + name +
+                                          " data via JSON is not supported. Please use the "
+                                          "binary data format for input latent_sample");
+    }
   }
 }
 
