@@ -1,5 +1,5 @@
-// PROTOCOL.md §7 steps 1 and 2, kept apart from the §6 tables so both the decode and the encode
-// handler use one implementation.
+// PROTOCOL.md §7 steps 1 and 2 (and §7.1's clip-wide form), kept apart from the §6 tables so both
+// the decode and the encode handler use one implementation.
 #include "testing/context_blur.hpp"
 
 #include <cstddef>
@@ -50,6 +50,40 @@ void apply_spatial_context(double* x, std::size_t channels, std::size_t height, 
     blur_plane(plane, height, width, line);
     for (std::size_t i = 0; i < plane_size; ++i)
       plane[i] -= mean;
+  }
+}
+
+void apply_temporal_context(double* x, std::size_t frames, std::size_t channels, std::size_t height,
+                            std::size_t width) {
+  const std::size_t plane_size = height * width;
+  const std::size_t frame_size = channels * plane_size;
+  // The means first: they are of x itself, before any mix or blur.
+  std::vector<double> means(channels, 0.0);
+  for (std::size_t t = 0; t < frames; ++t) {
+    for (std::size_t c = 0; c < channels; ++c) {
+      const double* plane = x + t * frame_size + c * plane_size;
+      for (std::size_t i = 0; i < plane_size; ++i)
+        means[c] += plane[i];
+    }
+  }
+  for (double& mean : means)
+    mean /= static_cast<double>(frames * plane_size);
+  // Causal: later frames first, so each still reads its unmixed predecessor; frame 0 has no past.
+  for (std::size_t t = frames; t-- > 1;) {
+    double* now = x + t * frame_size;
+    const double* before = now - frame_size;
+    for (std::size_t i = 0; i < frame_size; ++i)
+      now[i] = (3.0 * now[i] + before[i]) / 4.0;
+  }
+  std::vector<double> line;
+  for (std::size_t t = 0; t < frames; ++t) {
+    for (std::size_t c = 0; c < channels; ++c) {
+      double* plane = x + t * frame_size + c * plane_size;
+      blur_plane(plane, height, width, line);
+      blur_plane(plane, height, width, line);
+      for (std::size_t i = 0; i < plane_size; ++i)
+        plane[i] -= means[c];
+    }
   }
 }
 

@@ -13,4 +13,11 @@ namespace rvae::reference {
 /// the unblurred channel is subtracted. `height` and `width` must be at least 1.
 void apply_spatial_context(double* x, std::size_t channels, std::size_t height, std::size_t width);
 
+/// PROTOCOL.md §7.1 on one video clip's normalised latent `x`, laid out [frames][channels][h][w]:
+/// a causal temporal mix x1[t] = (3 x[t] + x[t-1]) / 4 (x[-1] = x[0]), §7's blur on every frame,
+/// then the per-channel mean of the unmixed, unblurred clip (over frames x h x w) subtracted.
+/// With one frame this is apply_spatial_context().
+void apply_temporal_context(double* x, std::size_t frames, std::size_t channels, std::size_t height,
+                            std::size_t width);
+
 }  // namespace rvae::reference

@@ -330,8 +330,8 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
   grid.height = static_cast<std::size_t>(latents.height);
   grid.width = static_cast<std::size_t>(latents.width);
   grid.values = latents.values.data_as<float>();
-  const std::vector<float> rgb =
-      latent_rgb(vae, grid, request_factors(vae, p), limits.spatial_context);
+  const std::vector<float> rgb = latent_rgb(vae, grid, request_factors(vae, p),
+                                            limits.spatial_context, limits.temporal_context);
   const auto frames = static_cast<std::size_t>(out_frames);
   Bytes pixels(*reply_bytes);
   if (p.kind == ReplyKind::kFloat) {

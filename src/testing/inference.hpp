@@ -33,6 +33,8 @@ struct InferenceLimits {
   /// Not a cap: PROTOCOL.md §7's spatial context (blur and per-request mean), carried here so
   /// the handlers keep one settings argument.
   bool spatial_context = false;
+  /// With spatial_context: PROTOCOL.md §7.1 over a video model's whole clip.
+  bool temporal_context = false;
 };
 
 /// A successful reply.

@@ -147,7 +147,8 @@ Result<Output> run_decoder(const OipModel& model, const OipDatatypes& datatypes,
                        " would exceed the server's cap of " +
                        std::to_string(limits.max_reply_bytes) + " bytes.");
   }
-  const std::vector<float> rgb = latent_rgb(vae, grid, RequestFactors{}, limits.spatial_context);
+  const std::vector<float> rgb =
+      latent_rgb(vae, grid, RequestFactors{}, limits.spatial_context, limits.temporal_context);
   out.bytes.resize(*bytes);
   if (out.spec.dtype == DType::kUInt8) {
     write_uint8_pixels(vae, rgb, grid, out.bytes.data());

@@ -675,6 +675,7 @@ MHD_Result ReferenceEndpoint::Impl::serve_inference(MHD_Connection* connection,
   limits.max_body_bytes = options.max_body_bytes;
   limits.max_reply_bytes = options.max_reply_bytes;
   limits.spatial_context = options.spatial_context;
+  limits.temporal_context = options.temporal_context;
   acquire_compute_slot();
   Result<InferenceReply> reply = Error(ErrorCode::kInternal, "not run");
   try {

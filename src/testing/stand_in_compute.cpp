@@ -42,32 +42,50 @@ std::size_t latent_frames_of(const StandInVae& vae, std::size_t frames) noexcept
 }
 
 std::vector<float> latent_rgb(const StandInVae& vae, const LatentGrid& latents,
-                              const RequestFactors& factors, bool spatial_context) {
+                              const RequestFactors& factors, bool spatial_context,
+                              bool clip_context) {
   const std::size_t channels = latents.channels;
   const std::size_t plane = latents.height * latents.width;
   const std::size_t frames = latents.frames;
   const std::size_t channel_stride = frames * plane;
+  const std::size_t frame_size = channels * plane;
   std::vector<float> rgb(latents.batch * frames * plane * 3);
-  // One frame's normalised latent, [C][h][w], so that §7 can see the whole plane.
-  std::vector<double> x(channels * plane);
+  // A video model's context (§7.1) sees the whole clip: the normalised latent of one batch item,
+  // [T][C][h][w]. Otherwise one frame at a time, [C][h][w], is all §7 needs.
+  const bool whole_clip = spatial_context && clip_context && vae.is_video();
+  std::vector<double> x((whole_clip ? frames : 1) * frame_size);
+  auto normalise_frame = [&](const float* item, std::size_t t, double* dst) {
+    for (std::size_t c = 0; c < channels; ++c) {
+      for (std::size_t pixel = 0; pixel < plane; ++pixel) {
+        double z = item[c * channel_stride + t * plane + pixel];
+        if (factors.apply) z = z / factors.scaling + factors.shift;
+        dst[c * plane + pixel] = vae.normalise(z, c);
+      }
+    }
+  };
+  auto to_rgb = [&](const double* frame_x, std::size_t b, std::size_t t) {
+    for (std::size_t pixel = 0; pixel < plane; ++pixel) {
+      double out[3];
+      vae.scaled_latent_to_rgb(frame_x + pixel, plane, out);
+      float* dst = rgb.data() + ((b * frames + t) * plane + pixel) * 3;
+      for (std::size_t k = 0; k < 3; ++k)
+        dst[k] = static_cast<float>(out[k]);
+    }
+  };
   for (std::size_t b = 0; b < latents.batch; ++b) {
     const float* item = latents.values + b * channels * channel_stride;
+    if (whole_clip) {
+      for (std::size_t t = 0; t < frames; ++t)
+        normalise_frame(item, t, x.data() + t * frame_size);
+      apply_temporal_context(x.data(), frames, channels, latents.height, latents.width);
+      for (std::size_t t = 0; t < frames; ++t)
+        to_rgb(x.data() + t * frame_size, b, t);
+      continue;
+    }
     for (std::size_t t = 0; t < frames; ++t) {
-      for (std::size_t c = 0; c < channels; ++c) {
-        for (std::size_t pixel = 0; pixel < plane; ++pixel) {
-          double z = item[c * channel_stride + t * plane + pixel];
-          if (factors.apply) z = z / factors.scaling + factors.shift;
-          x[c * plane + pixel] = vae.normalise(z, c);
-        }
-      }
+      normalise_frame(item, t, x.data());
       if (spatial_context) apply_spatial_context(x.data(), channels, latents.height, latents.width);
-      for (std::size_t pixel = 0; pixel < plane; ++pixel) {
-        double out[3];
-        vae.scaled_latent_to_rgb(x.data() + pixel, plane, out);
-        float* dst = rgb.data() + ((b * frames + t) * plane + pixel) * 3;
-        for (std::size_t k = 0; k < 3; ++k)
-          dst[k] = static_cast<float>(out[k]);
-      }
+      to_rgb(x.data(), b, t);
     }
   }
   return rgb;

@@ -111,6 +111,45 @@ TEST_F(HostileClientTest, ChunkedBodiesAreCountedWhileReading) {
   expect_served_promptly("after an endless chunked body");
 }
 
+// The Open Inference Protocol's JSON form has its own, far smaller cap, counted the same way; a
+// nesting bomb under it is refused by the depth bound, not by the stack.
+TEST_F(HostileClientTest, OpenInferenceJsonBodiesHaveTheirOwnCap) {
+  rvae::reference::ReferenceEndpointOptions options;
+  options.max_json_body_bytes = std::size_t{4} << 20;
+  start_with(options);
+  RssSampler memory;
+  std::size_t sent = 0;
+  {
+    RawConnection connection(endpoint_->port(), 2000ms);
+    ASSERT_TRUE(connection.send_all(
+        "POST /v2/models/sd15_decoder/infer HTTP/1.1\r\nHost: x\r\nContent-Type: "
+        "application/json\r\nTransfer-Encoding: chunked\r\n\r\n"));
+    std::string numbers;
+    while (numbers.size() < (std::size_t{1} << 20))
+      numbers += "0.125,";
+    char size_line[32];
+    std::snprintf(size_line, sizeof(size_line), "%zx\r\n", numbers.size());
+    const std::string chunk = size_line + numbers + "\r\n";
+    for (int i = 0; i < 128 && connection.send_all(chunk); ++i)
+      sent += chunk.size();
+  }
+  memory.stop();
+  const double sent_mib = static_cast<double>(sent) / (1 << 20);
+  std::printf("[ measured ] endless chunked JSON: %.1f MiB accepted, RSS +%.1f MiB\n", sent_mib,
+              memory.growth_mib());
+  EXPECT_LT(sent_mib, 40.0);
+  EXPECT_LT(memory.growth_mib(), 64.0);
+  EXPECT_EQ(endpoint_->stats().inference_requests, 0u);
+
+  const std::string bomb = std::string(std::size_t{2} << 20, '[') + std::string(2 << 20, ']');
+  const RawReply reply = raw_post(endpoint_->port(), "/v2/models/sd15_decoder/infer", bomb,
+                                  {"Content-Type: application/json"});
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_NE(error_text(reply.body).find("nests deeper than 32"), std::string::npos)
+      << reply.body.substr(0, 200);
+  expect_served_promptly("after hostile JSON");
+}
+
 TEST_F(HostileClientTest, RequestHeadersAreCapped) {
   // Just over the cap, then silence: the server answers 431 and closes.
   {

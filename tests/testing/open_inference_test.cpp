@@ -36,8 +36,9 @@ struct ModelFacts {
   bool encoder;
 };
 constexpr ModelFacts kModels[] = {
-    {"sd15", 4, 4, true},           {"sdxl", 4, 4, true},   {"flux", 16, 4, true},
-    {"hunyuan-video", 16, 5, false}, {"wan2.1", 16, 5, true}, {"qwen-image", 16, 5, true},
+    {"sd15", 4, 4, true},    {"sdxl", 4, 4, true},
+    {"flux", 16, 4, true},   {"hunyuan-video", 16, 5, false},
+    {"wan2.1", 16, 5, true}, {"qwen-image", 16, 5, true},
 };
 
 json spec(const std::string& name, const std::string& datatype, std::vector<int> shape) {
@@ -94,8 +95,8 @@ TEST_F(OpenInferenceTest, MetadataOfEveryModel) {
     std::vector<int> pixels(static_cast<std::size_t>(m.rank), -1);
     pixels[1] = 3;
     const std::string decoder = std::string(m.preset) + "_decoder";
-    for (const std::string& path : {"/v2/models/" + decoder, "/v2/models/" + decoder +
-                                                                 "/versions/1"}) {
+    for (const std::string& path :
+         {"/v2/models/" + decoder, "/v2/models/" + decoder + "/versions/1"}) {
       const InferReply meta = get(path);
       ASSERT_EQ(meta.status, 200) << meta.raw;
       EXPECT_EQ(meta.content_type, "application/json");
@@ -280,6 +281,21 @@ TEST_F(OpenInferenceTest, EveryInputDatatypeOption) {
     EXPECT_EQ(refused.status, 400);
     EXPECT_EQ(error_of(refused), "inference input 'latent_sample' data-type is '" + other +
                                      "', but model 'sdxl_decoder' expects '" + name + "'");
+    // The model's own datatype in JSON: only FP32 has a JSON form (Triton refuses the others).
+    const json in_json = {{"inputs",
+                           {{{"name", "latent_sample"},
+                             {"datatype", name},
+                             {"shape", {1, 4, 1, 1}},
+                             {"data", {0.5, 0.25, -0.5, 1}}}}}};
+    const InferReply json_reply = json_form("sdxl_decoder", in_json);
+    if (dtype == rvae::DType::kFloat32) {
+      EXPECT_EQ(json_reply.status, 200) << json_reply.raw;
+    } else {
+      EXPECT_EQ(json_reply.status, 400);
+      EXPECT_EQ(error_of(json_reply), "receiving " + name +
+                                          " data via JSON is not supported. Please use the "
+                                          "binary data format for input latent_sample");
+    }
   }
 }
 
@@ -302,9 +318,9 @@ TEST_F(OpenInferenceTest, Fp16AndUint8DecoderOutputs) {
       pixel[static_cast<std::size_t>(c)] = seen[static_cast<std::size_t>(c * 4 + 3)];  // (1, 1)
     const double expected = expected_rgb(t, pixel)[static_cast<std::size_t>(k)];
     const std::size_t at = static_cast<std::size_t>((k * 16 + 12) * 16 + 12);
-    EXPECT_NEAR(pc::from_float16(reinterpret_cast<const unsigned char*>(half.binary.data()) +
-                                 2 * at),
-                expected, 1e-3);
+    EXPECT_NEAR(
+        pc::from_float16(reinterpret_cast<const unsigned char*>(half.binary.data()) + 2 * at),
+        expected, 1e-3);
   }
   // Triton sends no FP16 in JSON either.
   json header = oip::binary_header("latent_sample", "FP16", {1, 4, 2, 2}, 32);
@@ -393,9 +409,9 @@ TEST_F(OpenInferenceTest, RefusalsOfMalformedRequests) {
   const std::string text = good.dump();
   for (const std::string& length : {std::to_string(text.size() + 100), std::string("0")}) {
     SCOPED_TRACE(length);
-    auto res = http_->Post("/v2/models/sdxl_decoder/infer",
-                           {{"Inference-Header-Content-Length", length}}, text + bytes,
-                           "application/octet-stream");
+    auto res =
+        http_->Post("/v2/models/sdxl_decoder/infer", {{"Inference-Header-Content-Length", length}},
+                    text + bytes, "application/octet-stream");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400);
     EXPECT_NE(error_text(res->body).find("Inference-Header-Content-Length"), std::string::npos)
@@ -503,11 +519,11 @@ TEST_F(OpenInferenceTest, InjectedFaultsApplyToInfer) {
   endpoint_->set_reply_fault(rvae::reference::ReplyFault::kTruncateBody, 1);
   const std::string text = header.dump();
   const std::string reply = raw_exchange(
-      endpoint_->port(), "POST /v2/models/sdxl_decoder/infer HTTP/1.1\r\nHost: x\r\n"
-                         "Inference-Header-Content-Length: " +
-                             std::to_string(text.size()) + "\r\nContent-Length: " +
-                             std::to_string(text.size() + 8) + "\r\nConnection: close\r\n\r\n" +
-                             text + std::string(8, '\0'));
+      endpoint_->port(),
+      "POST /v2/models/sdxl_decoder/infer HTTP/1.1\r\nHost: x\r\n"
+      "Inference-Header-Content-Length: " +
+          std::to_string(text.size()) + "\r\nContent-Length: " + std::to_string(text.size() + 8) +
+          "\r\nConnection: close\r\n\r\n" + text + std::string(8, '\0'));
   const auto [head, body] = split_reply(reply);
   const std::size_t declared = std::stoul(raw_header(head, "Content-Length"));
   EXPECT_LT(body.size(), declared);
@@ -520,15 +536,13 @@ TEST_F(OpenInferenceTest, TheServiceCapAppliesToInfer) {
   options.oip_input_datatype = rvae::DType::kFloat32;
   start_with(options);
   const std::string ok(4 * 8 * 8 * 4, '\0');
-  EXPECT_EQ(binary("sd15_decoder", oip::binary_header("latent_sample", "FP32", {1, 4, 8, 8},
-                                                      ok.size()),
-                   ok)
+  EXPECT_EQ(binary("sd15_decoder",
+                   oip::binary_header("latent_sample", "FP32", {1, 4, 8, 8}, ok.size()), ok)
                 .status,
             200);
   const std::string over(4 * 9 * 8 * 4, '\0');
   const InferReply refused = binary(
-      "sd15_decoder", oip::binary_header("latent_sample", "FP32", {1, 4, 8, 9}, over.size()),
-      over);
+      "sd15_decoder", oip::binary_header("latent_sample", "FP32", {1, 4, 8, 9}, over.size()), over);
   EXPECT_EQ(refused.status, 400);
   EXPECT_EQ(error_of(refused), "Output of 72x64 pixels exceeds the service cap of 64x64.");
   const std::string image(3 * 72 * 64 * 4, '\0');
@@ -563,10 +577,10 @@ TEST_F(OpenInferenceTest, ContextModeEqualsTheHfRoute) {
     for (std::int64_t d : c.hf)
       count *= static_cast<std::size_t>(d);
     const std::vector<float> latents = make_latents(count, 9);
-    auto hf = post(std::string("/") + c.preset +
-                       "/decode/?output_type=pt&partial_postprocess=True&" + shape_query(c.hf) +
-                       "&dtype=float32",
-                   to_body(latents), "tensor/binary", "tensor/binary");
+    auto hf =
+        post(std::string("/") + c.preset + "/decode/?output_type=pt&partial_postprocess=True&" +
+                 shape_query(c.hf) + "&dtype=float32",
+             to_body(latents), "tensor/binary", "tensor/binary");
     ASSERT_TRUE(hf);
     ASSERT_EQ(hf->status, 200) << hf->body;
     json header = oip::binary_header("latent_sample", "FP32", c.oip, count * 4);
@@ -586,8 +600,8 @@ TEST_F(OpenInferenceTest, VideoFrameCounts) {
   for (const Case& c : {Case{"hunyuan-video_decoder", 3, 9}, Case{"wan2.1_decoder", 2, 5},
                         Case{"qwen-image_decoder", 1, 1}}) {
     SCOPED_TRACE(c.model);
-    const std::vector<float> latents = make_latents(static_cast<std::size_t>(16 * c.latent_frames),
-                                                    static_cast<int>(c.frames));
+    const std::vector<float> latents =
+        make_latents(static_cast<std::size_t>(16 * c.latent_frames), static_cast<int>(c.frames));
     std::vector<float> seen;
     const InferReply reply = decode_fp16(c.model, latents, {1, 16, c.latent_frames, 1, 1}, &seen);
     ASSERT_EQ(reply.status, 200) << reply.raw;
@@ -675,19 +689,32 @@ TEST_F(OpenInferenceTest, PerChannelDecodeAndEncodeMatchSection9) {
   EXPECT_EQ(error_of(refused), "wan2.1 encodes 4n + 1 frames; got 4.");
 }
 
-// The scalar models' encoder gives the raw latent the HF route gives without factors.
+// The scalar models' encoder gives the raw latent the HF route gives without factors, from
+// FP32 pixels and from FP16 ones (the default input datatype).
 TEST_F(OpenInferenceTest, EncoderMatchesTheHfRoute) {
-  ReferenceEndpointOptions options;
-  options.oip_input_datatype = rvae::DType::kFloat32;
-  start_with(options);
   std::vector<float> pixels(3 * 16 * 8);
   for (std::size_t i = 0; i < pixels.size(); ++i)
     pixels[i] = static_cast<float>(0.9 * std::cos(0.07 * static_cast<double>(i)));
+  std::vector<float> rounded;
+  const std::string half = oip::to_float16(pixels, &rounded);
+  // FP16 input on the default server: the HF route gets the same rounded pixels as float32.
+  json fp16 = oip::binary_header("sample", "FP16", {1, 3, 16, 8}, half.size());
+  oip::ask_output(fp16, "latent_sample", true);
+  const InferReply from_half = binary("sd15_encoder", fp16, half);
+  ASSERT_EQ(from_half.status, 200) << from_half.raw;
+
+  ReferenceEndpointOptions options;
+  options.oip_input_datatype = rvae::DType::kFloat32;
+  start_with(options);
+  json fp32 = oip::binary_header("sample", "FP32", {1, 3, 16, 8}, rounded.size() * 4);
+  oip::ask_output(fp32, "latent_sample", true);
+  EXPECT_EQ(binary("sd15_encoder", fp32, to_body(rounded)).binary, from_half.binary);
+
   for (const char* preset : {"sd15", "flux"}) {
     SCOPED_TRACE(preset);
-    auto hf = post(std::string("/") + preset + "/encode/?" + shape_query({1, 3, 16, 8}) +
-                       "&dtype=float32",
-                   to_body(pixels), "tensor/binary", "tensor/binary");
+    auto hf = post(
+        std::string("/") + preset + "/encode/?" + shape_query({1, 3, 16, 8}) + "&dtype=float32",
+        to_body(pixels), "tensor/binary", "tensor/binary");
     ASSERT_TRUE(hf);
     ASSERT_EQ(hf->status, 200) << hf->body;
     json request = oip::binary_header("sample", "FP32", {1, 3, 16, 8}, pixels.size() * 4);

@@ -25,7 +25,7 @@ namespace {
 
 const char* const kUsage =
     "usage: rvae serve [--host 127.0.0.1] [--port 8000] [--model M --role decode|encode]\n"
-    "                  [--latency-ms N] [--context] [--max-side N]\n"
+    "                  [--latency-ms N] [--context [--temporal-context]] [--max-side N]\n"
     "                  [--oip-input-datatype FP16|FP32|BF16]\n"
     "                  [--oip-output-datatype FP32|FP16|UINT8]\n"
     "\n"
@@ -37,7 +37,8 @@ const char* const kUsage =
     "Prints the URL once listening; stops on SIGINT or SIGTERM.\n"
     "--context serves the stand-in with spatial context (PROTOCOL.md section 7: a blur and a\n"
     "per-request colour drift, as real VAEs have), to test tiling; --max-side N changes the cap\n"
-    "on image sides (default 2048, as the service).\n"
+    "on image sides (default 2048, as the service). --temporal-context makes the context of a\n"
+    "video span its whole clip (section 7.1: causal in time, the clip's colour drift).\n"
     "--oip-input-datatype names the datatype every Open Inference model takes (default FP16;\n"
     "others are refused, as Triton does); --oip-output-datatype the decoders' output (default\n"
     "FP32; UINT8 gives post-processed pixels, channels last).\n";
@@ -90,7 +91,7 @@ int serve_command(const std::vector<std::string>& argv) {
   const Args args(argv,
                   {"host", "port", "model", "role", "latency-ms", "max-side", "oip-input-datatype",
                    "oip-output-datatype"},
-                  {"help", "context"});
+                  {"help", "context", "temporal-context"});
   if (args.has("help")) {
     std::cout << kUsage;
     return 0;
@@ -100,6 +101,10 @@ int serve_command(const std::vector<std::string>& argv) {
   options.host = args.get("host").value_or("127.0.0.1");
   options.port = args.get_int("port", 0, 65535).value_or(8000);
   options.spatial_context = args.has("context");
+  options.temporal_context = args.has("temporal-context");
+  if (options.temporal_context && !options.spatial_context) {
+    throw UsageError{"--temporal-context goes with --context"};
+  }
   options.max_image_side = args.get_int("max-side", 8, 65536).value_or(options.max_image_side);
   options.oip_input_datatype =
       datatype_flag(args, "oip-input-datatype", {"FP16", "FP32", "BF16"}, DType::kFloat16);

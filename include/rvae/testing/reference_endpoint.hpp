@@ -55,6 +55,11 @@ struct ReferenceEndpointOptions {
   /// per-request mean subtraction), so tiled decode and encode show seams and colour drift as
   /// real VAEs do. Off by default. Raise max_image_side too to compute the whole-image reference.
   bool spatial_context = false;
+  /// With spatial_context, video models get PROTOCOL.md §7.1 instead of §7 on each frame alone: a
+  /// causal mix with the previous latent frame and the colour drift of the whole clip's mean, as
+  /// real video VAEs have, to test temporal chunking. Off by default for now: rvae's spatial
+  /// tiler of videos is tuned to the per-frame drift.
+  bool temporal_context = false;
   /// Largest reply the server will build (batches can multiply a small body into a huge
   /// reply); larger requests get HTTP 400.
   std::size_t max_reply_bytes = std::size_t{1} << 30;
@@ -103,7 +108,7 @@ enum class ReplyFault {
 struct EndpointStats {
   std::uint64_t total_requests = 0;               ///< Every request that reached routing.
   std::map<std::string, std::uint64_t> per_path;  ///< By URL path (without the query).
-  std::uint64_t inference_requests = 0;           ///< POSTs to decode/encode routes.
+  std::uint64_t inference_requests = 0;           ///< POSTs to decode/encode/infer routes.
   std::uint64_t failed_by_injection = 0;          ///< Answered by fail_next().
   std::uint64_t faulted_replies = 0;              ///< Damaged by set_reply_fault().
 };

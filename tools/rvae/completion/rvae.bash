@@ -16,7 +16,7 @@ _rvae_flags() {
     check) echo "--protocol --timeout --token-file --allow-http-token --json --help -h" ;;
     preview) echo "--model --scale --frame --height --width --name --presets --output --help -o -h" ;;
     presets) echo "--presets --json --help -h" ;;
-    serve) echo "--host --port --model --role --latency-ms --context --max-side --oip-input-datatype --oip-output-datatype --help -h" ;;
+    serve) echo "--host --port --model --role --latency-ms --context --temporal-context --max-side --oip-input-datatype --oip-output-datatype --help -h" ;;
     demo) echo "--out --images --tiled-side --help -h" ;;
     bench) echo "--latency-ms --in-flight --requests-per-slot --sequential --help -h" ;;
     tile-bench) echo "--size --latency-ms --runs --rss --endpoint --model --context --help -h" ;;
