@@ -158,6 +158,10 @@ typedef struct {
    * short-lived thread when a core is free; 1 keeps decoding on the thread that gets the
    * result (for programs that pin their threads). Added after the first rvae.h. */
   int decode_threads;
+  /* 1: a token may go in clear over http to a host other than this machine (by default such a
+   * call fails before sending). A token found in Hugging Face's environment goes only to Hugging
+   * Face over https whatever this says. Added after the tiling fields of the params below. */
+  int allow_token_over_http;
 } rvae_client_params;
 
 RVAE_API void rvae_client_params_init_sized(rvae_client_params* p, size_t size);
@@ -235,6 +239,15 @@ typedef enum {
 
 typedef enum { RVAE_IMAGE_JPEG = 0, RVAE_IMAGE_PNG = 1 } rvae_image_format;
 
+/* The wire protocol of an endpoint. AUTO: a URL whose path ends in /v2/models/NAME (or
+ * .../versions/N) speaks the Open Inference Protocol (Triton, KServe, OpenVINO Model Server,
+ * Seldon), any other Hugging Face's. */
+typedef enum {
+  RVAE_PROTOCOL_AUTO = 0,
+  RVAE_PROTOCOL_HUGGING_FACE = 1,
+  RVAE_PROTOCOL_OPEN_INFERENCE = 2
+} rvae_protocol;
+
 typedef struct {
   size_t struct_size;             /* set by rvae_decode_params_init */
   const char* model;              /* preset name or NULL; must outlive the call */
@@ -262,6 +275,12 @@ typedef struct {
   int tile_colour_reference; /* 0 or 1: one extra request, the whole latent downsampled, that
                               * evens out the tiles' colours; RVAE_TILE_NONE: not sent */
   size_t tile_max_in_flight; /* requests of one tiled call on the wire at once; 0: 16 */
+  /* The endpoint's protocol (added after the tiling fields): default RVAE_PROTOCOL_AUTO. Over
+   * the Open Inference Protocol the latents are de-normalised here (`model`'s factors or
+   * statistics, or the scaling fields) and sent raw; MP4 output is refused. */
+  rvae_protocol protocol;
+  const char* input_name;  /* Open Inference: the model's input and output tensors; NULL: its */
+  const char* output_name; /* only ones (from its metadata) */
 } rvae_decode_params;
 
 /* Defaults, then the preset's factors when `model` names one (the usual request; NULL: no
@@ -337,6 +356,10 @@ typedef struct {
   int tile_colour_reference; /* 0 or 1: one extra request, the whole image downsampled, that
                               * evens out the tiles' colours; RVAE_TILE_NONE: not sent */
   size_t tile_max_in_flight; /* requests of one tiled call on the wire at once; 0: 16 */
+  /* As in rvae_decode_params (added after the tiling fields). */
+  rvae_protocol protocol;
+  const char* input_name;
+  const char* output_name;
 } rvae_encode_params;
 
 RVAE_API void rvae_encode_params_init_sized(rvae_encode_params* p, size_t size, const char* model);

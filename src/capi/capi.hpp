@@ -121,6 +121,11 @@ Result<const ModelPreset*> find_model(const char* model, const char* function);
 Result<std::string> resolve_endpoint(const char* endpoint, const char* model, bool decode,
                                      const char* function);
 
+/// The endpoint at `url` with the params' protocol (an rvae_protocol value as stored) and tensor
+/// names (NULL: none). InvalidArgument for a protocol value that is none of rvae_protocol's.
+Result<Endpoint> endpoint_of(std::string url, int protocol, const char* input_name,
+                             const char* output_name, const char* function);
+
 /// Checks a C tensor view and describes it as a C++ one (borrowing the same bytes).
 Result<TensorView> tensor_view_of(const rvae_tensor_view* view, const char* function);
 

@@ -56,6 +56,7 @@ rvae::Result<rvae::ClientOptions> client_options_of(const rvae_client_params& p)
   options.max_in_flight = p.max_in_flight;
   if (p.token != nullptr) options.token = p.token;
   options.token_from_environment = p.token_from_environment != 0;
+  options.allow_token_over_http = p.allow_token_over_http != 0;
   if (p.user_agent != nullptr) options.user_agent = p.user_agent;
   if (p.ca_file != nullptr) options.ca_file = p.ca_file;
   if (p.log != nullptr) {

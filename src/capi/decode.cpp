@@ -20,7 +20,7 @@ static_assert(rvae::capi::starts_after_padding(kDecodeParamsV1, alignof(rvae_dec
 
 // Everything one decode call needs, checked.
 struct DecodeCall {
-  std::string endpoint;
+  rvae::Endpoint endpoint{""};
   rvae_decode_params params;
   rvae::DecodeOptions options;
 };
@@ -43,7 +43,11 @@ rvae::Result<DecodeCall> prepare(rvae_client* c, const char* endpoint, const rva
   rvae::Result<std::string> url =
       rvae::capi::resolve_endpoint(endpoint, call.params.model, true, function);
   if (!url) return url.error();
-  call.endpoint = std::move(*url);
+  rvae::Result<rvae::Endpoint> where = rvae::capi::endpoint_of(
+      std::move(*url), rvae::capi::raw_enum(call.params.protocol), call.params.input_name,
+      call.params.output_name, function);
+  if (!where) return where.error();
+  call.endpoint = std::move(*where);
   return call;
 }
 

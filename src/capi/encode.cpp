@@ -90,9 +90,13 @@ int rvae_encode(rvae_client* c, const char* endpoint, const rvae_image* image,
     if (!options) return fail(err, options.error());
     rvae::Result<std::string> url = rvae::capi::resolve_endpoint(endpoint, params.model, false, fn);
     if (!url) return fail(err, url.error());
+    rvae::Result<rvae::Endpoint> where = rvae::capi::endpoint_of(
+        std::move(*url), rvae::capi::raw_enum(params.protocol), params.input_name,
+        params.output_name, fn);
+    if (!where) return fail(err, where.error());
     rvae::Result<rvae::ImageView> pixels = image_of(image, fn);
     if (!pixels) return fail(err, pixels.error());
-    rvae::Result<rvae::EncodeOutput> encoded = c->client.encode(*url, *pixels, *options);
+    rvae::Result<rvae::EncodeOutput> encoded = c->client.encode(*where, *pixels, *options);
     if (!encoded) return fail(err, encoded.error());
     rvae::capi::copy_tensor(encoded->latents, out);
     return rvae::capi::succeed(err);

@@ -40,6 +40,30 @@ Result<std::string> resolve_endpoint(const char* endpoint, const char* model, bo
   return url;
 }
 
+Result<Endpoint> endpoint_of(std::string url, int protocol, const char* input_name,
+                             const char* output_name, const char* function) {
+  Endpoint endpoint(std::move(url));
+  switch (protocol) {
+    case RVAE_PROTOCOL_AUTO:
+      break;
+    case RVAE_PROTOCOL_HUGGING_FACE:
+      endpoint.with_protocol(WireProtocol::kHuggingFace);
+      break;
+    case RVAE_PROTOCOL_OPEN_INFERENCE:
+      endpoint.with_protocol(WireProtocol::kOpenInference);
+      break;
+    default:
+      return Error(ErrorCode::kInvalidArgument,
+                   std::string(function) + ": params->protocol is " + std::to_string(protocol) +
+                       ", not one of RVAE_PROTOCOL_AUTO, _HUGGING_FACE, _OPEN_INFERENCE");
+  }
+  if (input_name != nullptr || output_name != nullptr) {
+    endpoint.with_tensor_names(input_name != nullptr ? input_name : "",
+                               output_name != nullptr ? output_name : "");
+  }
+  return endpoint;
+}
+
 }  // namespace rvae::capi
 
 namespace {
