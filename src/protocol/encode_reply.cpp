@@ -20,9 +20,15 @@ Result<Tensor> parse_encode_reply(HttpResponse&& response, const EncodeExpectati
   const Shape& s = tensor->shape();
   const std::string expected = "[" + std::to_string(expect.batch) + ",C," +
                                std::to_string(expect.latent_height) + "," +
-                               std::to_string(expect.latent_width) + "]";
-  if (s.size() != 4 || s[0] != expect.batch || s[2] != expect.latent_height ||
-      s[3] != expect.latent_width) {
+                               std::to_string(expect.latent_width) + "] (or [" +
+                               std::to_string(expect.batch) + ",C,1," +
+                               std::to_string(expect.latent_height) + "," +
+                               std::to_string(expect.latent_width) + "] from a video model)";
+  // A video model (Wan 2.1) encodes an image as the one-frame video it is: [B, C, 1, h, w].
+  const bool one_frame = s.size() == 5 && s[2] == 1;
+  const std::size_t h = one_frame ? 3 : 2;
+  if ((s.size() != 4 && !one_frame) || s[0] != expect.batch || s[h] != expect.latent_height ||
+      s[h + 1] != expect.latent_width) {
     return internal::data_loss("encode reply has shape " + shape_to_string(s) +
                                " but the request expects " + expected);
   }

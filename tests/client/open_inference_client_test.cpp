@@ -237,6 +237,20 @@ TEST(OpenInferenceClient, PerChannelModelsDecodeAndEncodeAlikeOverBothProtocols)
     }
   }
   EXPECT_LE(worst, 3);
+
+  // wan2.1 encodes an image as a one-frame video, on both protocols alike.
+  Result<EncodeOutput> wan_oip = client.encode(server.model("wan2.1_encoder"), image,
+                                               preset("wan2.1").encode_options());
+  Result<EncodeOutput> wan_hf =
+      client.encode(server.hf("wan2.1", "encode"), image, preset("wan2.1").encode_options());
+  ASSERT_THAT(wan_oip, IsOk());
+  ASSERT_THAT(wan_hf, IsOk());
+  EXPECT_EQ(wan_oip->latents.shape(), (Shape{1, 16, 1, 4, 6}));
+  ASSERT_EQ(wan_hf->latents.shape(), wan_oip->latents.shape());
+  const std::vector<float> a = wan_oip->latents.to_floats();
+  const std::vector<float> b = wan_hf->latents.to_floats();
+  for (std::size_t i = 0; i < a.size(); ++i)
+    ASSERT_NEAR(a[i], b[i], 0.03f + 0.01f * std::abs(b[i])) << i;
 }
 
 TEST(OpenInferenceClient, VideoDecodesToEveryFrame) {

@@ -47,6 +47,11 @@ TEST(ParseEncodeReply, FloatLatentsOfAnyPlausibleChannelCount) {
                                  expect_of(1, 2, 2));
   ASSERT_TRUE(bf16) << bf16.error().what();
   EXPECT_EQ(bf16->dtype(), DType::kBFloat16);
+  // A video model (Wan 2.1) encodes an image as a one-frame video.
+  auto one_frame = parse_encode_reply(
+      tensor_response("[1,16,1,2,3]", "bfloat16", pattern_bytes(16 * 6 * 2)), expect_of(1, 2, 3));
+  ASSERT_TRUE(one_frame) << one_frame.error().what();
+  EXPECT_EQ(one_frame->shape(), (Shape{1, 16, 1, 2, 3}));
 }
 
 TEST(ParseEncodeReplyErrors, ShapeDisagreeingWithTheRequest) {
@@ -61,6 +66,13 @@ TEST(ParseEncodeReplyErrors, ShapeDisagreeingWithTheRequest) {
   EXPECT_THAT(
       parse_encode_reply(tensor_response("[1,4,8,16]", "float16", pattern_bytes(1024)), expect),
       IsError(ErrorCode::kDataLoss, HasSubstr("shape [1,4,8,16]")));
+  // Of a video, only one frame can be an image's latent.
+  EXPECT_THAT(
+      parse_encode_reply(tensor_response("[1,4,2,8,8]", "float16", pattern_bytes(1024)), expect),
+      IsError(ErrorCode::kDataLoss, HasSubstr("shape [1,4,2,8,8]")));
+  EXPECT_THAT(
+      parse_encode_reply(tensor_response("[1,4,1,8,4]", "float16", pattern_bytes(256)), expect),
+      IsError(ErrorCode::kDataLoss, HasSubstr("shape [1,4,1,8,4]")));
   // Packed layout is never an encode reply.
   EXPECT_THAT(
       parse_encode_reply(tensor_response("[1,16,16]", "float16", pattern_bytes(512)), expect),
