@@ -11,6 +11,7 @@
 #include "protocol/open_inference.hpp"
 #include "protocol/open_inference_internal.hpp"
 #include "protocol/protocol_internal.hpp"
+#include "tensor/datatype_names.hpp"
 
 namespace rvae::protocol::oip {
 namespace {
@@ -150,24 +151,11 @@ bool operator==(const ModelMetadata& a, const ModelMetadata& b) {
 }
 
 std::string_view datatype_name(DType dtype) noexcept {
-  switch (dtype) {
-    case DType::kFloat32:
-      return "FP32";
-    case DType::kFloat16:
-      return "FP16";
-    case DType::kBFloat16:
-      return "BF16";
-    case DType::kUInt8:
-      return "UINT8";
-  }
-  return "FP32";
+  return rvae::internal::datatype_name(dtype);
 }
 
 std::optional<DType> dtype_from_datatype(std::string_view datatype) noexcept {
-  for (DType d : {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kUInt8}) {
-    if (datatype == datatype_name(d)) return d;
-  }
-  return std::nullopt;
+  return rvae::internal::dtype_from_datatype(datatype);
 }
 
 Result<ModelMetadata> parse_metadata_reply(http::HttpResponse&& response) {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tensor/datatype_names.hpp"
 #include "testing/stand_in_vae.hpp"
 
 namespace rvae::reference {
@@ -90,24 +91,11 @@ std::string oip_metadata_json(const OipModel& model, const OipDatatypes& datatyp
 }
 
 std::string oip_datatype_name(DType dtype) {
-  switch (dtype) {
-    case DType::kFloat32:
-      return "FP32";
-    case DType::kFloat16:
-      return "FP16";
-    case DType::kBFloat16:
-      return "BF16";
-    case DType::kUInt8:
-      return "UINT8";
-  }
-  return "FP32";
+  return std::string(internal::datatype_name(dtype));
 }
 
 std::optional<DType> oip_dtype_from_name(std::string_view name) {
-  for (DType dtype : {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kUInt8}) {
-    if (oip_datatype_name(dtype) == name) return dtype;
-  }
-  return std::nullopt;
+  return internal::dtype_from_datatype(name);
 }
 
 std::optional<OipRoute> match_oip_route(std::string_view path) {
