@@ -391,6 +391,40 @@ TEST(OpenInferenceEngine, EncodeSendsFloatPixelsAndNormalisesTheRawLatent) {
   EXPECT_FLOAT_EQ(first, 1.0f);  // 255 -> 1.0 in [-1, 1]
 }
 
+TEST(OpenInferenceEngine, DeadlinesCancellationAndProgressCoverTheMetadataAndInferRequests) {
+  ScriptedServer stalled;
+  stalled.set_handler([&](const httplib::Request&, httplib::Response&) { stalled.stall(); });
+  Client client(quiet_options());
+  const Tensor latents = latents_4x4();
+  // A metadata read that never answers ends at the call's deadline.
+  DecodeOptions short_deadline = float_pixels();
+  short_deadline.control.deadline = std::chrono::milliseconds(200);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THAT(client.decode(stalled.url("/v2/models/vae"), latents.view(), short_deadline),
+              IsError(ErrorCode::kDeadlineExceeded));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+
+  // Cancelled while its metadata is being read.
+  CancelToken cancel;
+  DecodeOptions cancellable = float_pixels();
+  cancellable.control.cancel = cancel;
+  Pending<DecodeOutput> pending =
+      client.decode_async(stalled.url("/v2/models/vae"), latents.view(), cancellable);
+  cancel.cancel();
+  EXPECT_THAT(pending.get(), IsError(ErrorCode::kCancelled));
+  stalled.release_stalls();
+
+  // Progress reports the infer request's upload.
+  TritonLike triton;
+  std::atomic<std::uint64_t> most_sent{0};
+  DecodeOptions watched = float_pixels();
+  watched.control.on_progress = [&](const TransferProgress& progress) {
+    most_sent = std::max<std::uint64_t>(most_sent.load(), progress.uploaded);
+  };
+  ASSERT_THAT(client.decode(triton.url(), latents.view(), watched), IsOk());
+  EXPECT_GE(most_sent.load(), 64u * 2);  // at least the latents' bytes
+}
+
 TEST(OpenInferenceEngine, CheckReportsReadinessAndMetadataPerReplica) {
   TritonLike ready;
   TritonLike loading;
