@@ -204,6 +204,12 @@ out("open_inference_reply", "error_400", bytes([1, 0, 0, 0, 200]) + be16(300) +
     b"Content-Type: application/json\n\n"
     b'{"error":"inference input \'latent_sample\' data-type is \'FP32\', but model '
     b'\'vae\' expects \'FP16\'"}')
+# Selector 3: a planned decode (shape byte, h, w, output byte: datatype, output type, PNG bit)
+# whose reply is FP32 [1, 3, 8, 8] pixels, to uint8 images and to a PNG.
+headers, body = oip_binary([("sample", "FP32", [1, 3, 8, 8],
+                             struct.pack("<192f", *[(i % 17) / 8.0 - 1 for i in range(192)]))])
+out("open_inference_reply", "planned_uint8", reply(0, headers, body, bytes([3, 0, 0, 0, 4])))
+out("open_inference_reply", "planned_png", reply(0, headers, body, bytes([3, 0, 0, 0, 8 | 0x40])))
 # -- open_inference_reply seeds end
 
 # reference_request: model selector (bit 7: encode), target line, content-type line, body.

@@ -51,13 +51,14 @@ Result<void> read_json_data(std::string_view json, std::size_t output_index,
 
 /// A float pixel in [-1, 1] to a level as the reference endpoint quantises for
 /// `partial_postprocess=True`: round((v + 1) * 127.5), half away from zero, clamped to 0..255;
-/// NaN gives 0. Exact for every float: (v + 1) * 127.5 + 0.5 is computed without rounding
-/// wherever the truncation could differ from std::round.
+/// NaN gives 0. Written as truncation of level + 0.5 between two selects so loops of it
+/// vectorise; equal to std::round for every float (the + 0.5 is exact wherever truncation could
+/// differ), which the tests check over every FP16 value and each half-level boundary.
 inline std::uint8_t quantise_pixel(float value) noexcept {
-  double level = (static_cast<double>(value) + 1.0) * 127.5;
-  level = level > 0.0 ? level : 0.0;  // NaN fails the comparison and becomes 0.
-  level = level < 255.0 ? level : 255.0;
-  return static_cast<std::uint8_t>(static_cast<int>(level + 0.5));
+  const double level = (static_cast<double>(value) + 1.0) * 127.5 + 0.5;
+  const double low = level > 0.5 ? level : 0.5;  // NaN fails the comparison: 0.5, level 0.
+  const double high = low < 255.0 ? low : 255.0;
+  return static_cast<std::uint8_t>(static_cast<std::int32_t>(high));
 }
 
 /// Interleaves three float planes of `count` pixels (FP32, FP16 or BF16, each plane

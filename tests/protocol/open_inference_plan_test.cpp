@@ -322,6 +322,38 @@ TEST(OipDecodeReply, Uint8ReplyAsIs) {
   EXPECT_EQ(out->images[1].pixels, Bytes(levels.begin() + 192, levels.end()));
 }
 
+TEST(OipDecodeReply, VideoAndOneFrameModels) {
+  // UINT8 video [B, F, H, W, 3]: one image per frame, in order.
+  ModelMetadata post = kQwen;
+  post.outputs[0] = tensor("image", "UINT8", {-1, -1, -1, -1, 3});
+  const Latents video = latents({1, 16, 2, 1, 1});
+  DecodeOptions options = with_type(OutputType::kUInt8);
+  options.temporal_compression = 2;
+  auto plan = plan_decode(post, only(post), video.view, options);
+  ASSERT_THAT(plan, IsOk());
+  const Bytes levels = test::pattern_bytes(3 * 8 * 8 * 3);
+  auto out = parse_decode_reply(binary_reply({{"image", "UINT8", {1, 3, 8, 8, 3}, levels}}), *plan);
+  ASSERT_THAT(out, IsOk());
+  ASSERT_EQ(out->images.size(), 3u);
+  for (std::size_t f = 0; f < 3; ++f) {
+    EXPECT_EQ(out->images[f].pixels,
+              Bytes(levels.begin() + static_cast<std::ptrdiff_t>(f * 192),
+                    levels.begin() + static_cast<std::ptrdiff_t>((f + 1) * 192)));
+  }
+  // Qwen-Image: 4-D latents to the rank-5 model, one image per batch item.
+  const Latents two = latents({2, 16, 1, 1});
+  plan = plan_decode(kQwen, only(kQwen), two.view, with_type(OutputType::kUInt8));
+  ASSERT_THAT(plan, IsOk());
+  ASSERT_EQ(plan->infer.shape, (Shape{2, 3, 1, 8, 8}));
+  const std::vector<float> pixels = pixel_values(2 * 3 * 64);
+  out = parse_decode_reply(binary_reply({{"sample", "FP32", {2, 3, 1, 8, 8}, bytes_of(pixels)}}),
+                           *plan);
+  ASSERT_THAT(out, IsOk());
+  ASSERT_EQ(out->images.size(), 2u);
+  EXPECT_EQ(out->images[1].pixels[0], reference_level(pixels[3 * 64]));
+  EXPECT_EQ(out->images[1].pixels[2], reference_level(pixels[5 * 64]));
+}
+
 TEST(OipDecodeReply, EncodedImageDecodes) {
   const Latents sd = latents({1, 4, 1, 2});
   const std::vector<float> pixels = pixel_values(3 * 8 * 16);
