@@ -117,6 +117,7 @@ set(RVAE_SOURCES_api
   src/api/open_inference_calls.cpp
   src/api/replica_tracker.cpp
   src/api/retry_schedule.cpp
+  src/api/split_reply_sink.cpp
   src/api/token_policy.cpp
   src/api/token_source.cpp
   src/api/worker_pool.cpp

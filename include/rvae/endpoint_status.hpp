@@ -15,8 +15,8 @@ namespace RVAE_API rvae {
 /// One tensor of a model, as its metadata describes it.
 struct TensorInfo {
   std::string name;
-  std::string datatype;              ///< As the server spells it: "FP16", "FP32", "BF16", ...
-  std::vector<std::int64_t> shape;   ///< -1 for a variable dimension.
+  std::string datatype;             ///< As the server spells it: "FP16", "FP32", "BF16", ...
+  std::vector<std::int64_t> shape;  ///< -1 for a variable dimension.
 };
 
 /// A model's metadata (`GET /v2/models/{name}`).
@@ -30,9 +30,9 @@ struct ModelInfo {
 
 /// One replica's answer.
 struct ReplicaStatus {
-  std::string url;             ///< The replica's URL without credentials or query.
-  bool ready = false;          ///< The model is ready to serve requests there.
-  std::string detail;          ///< Why not (the server's message or the error); empty when ready.
+  std::string url;     ///< The replica's URL without credentials or query.
+  bool ready = false;  ///< The model is ready to serve requests there.
+  std::string detail;  ///< Why not (the server's message or the error); empty when ready.
   std::optional<ModelInfo> model;  ///< The metadata, when it could be read.
 };
 

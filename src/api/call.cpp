@@ -81,10 +81,8 @@ void on_attempt_done(const std::shared_ptr<CallState>& state, transport::Transfe
     outcome = "HTTP " + std::to_string(status);
     const bool not_ready =
         state->route.replica_not_ready && state->route.replica_not_ready(*result.response);
-    state->context.replicas->finish(state->url,
-                                    retryable || not_ready ? Outcome::kRetryableFailure
-                                                           : Outcome::kSuccess,
-                                    now);
+    state->context.replicas->finish(
+        state->url, retryable || not_ready ? Outcome::kRetryableFailure : Outcome::kSuccess, now);
     // A replica without the model: move on at once to one that may have it. With none left,
     // the status decides as for any reply (503 is retried after a backoff, 404 ends the call).
     const bool another =
@@ -151,10 +149,11 @@ void attempt(const std::shared_ptr<CallState>& state) {
   limits.low_speed_time = options.low_speed_time;
   limits.cancel = state->token;
   limits.on_progress = state->control.on_progress;
-  limits.send_token = state->context.token != nullptr &&
-                      token_goes_to(*state->context.token, state->url,
-                                    options.allow_token_over_http)
-                          .value_or(false);
+  limits.sink = state->route.sink;
+  limits.send_token =
+      state->context.token != nullptr &&
+      token_goes_to(*state->context.token, state->url, options.allow_token_over_http)
+          .value_or(false);
   const std::string& target =
       state->route.request_urls.empty() ? state->url : state->route.request_urls[index];
   state->context.transport->submit(

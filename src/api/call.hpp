@@ -31,7 +31,7 @@ struct CallContext {
   const ClientOptions* options = nullptr;
   transport::Transport* transport = nullptr;
   ReplicaTracker* replicas = nullptr;
-  BufferPool* buffers = nullptr;  ///< Where the bodies of refused replies go back to.
+  BufferPool* buffers = nullptr;       ///< Where the bodies of refused replies go back to.
   const ScopedToken* token = nullptr;  ///< The client's token and where it may go.
   CallClock now;
   RandomBits random_bits;
@@ -60,6 +60,9 @@ struct CallRoute {
   /// "no available versions"): the replica is skipped for its cooldown and the call moves on at
   /// once to one that is not; only when none is left does the reply end the call.
   std::function<bool(const http::HttpResponse&)> replica_not_ready;
+  /// Where every attempt's successful reply body goes instead of one buffer (see ReplySink; it
+  /// starts over at each attempt's begin()).
+  std::shared_ptr<transport::ReplySink> sink;
 };
 
 /// Sends `request` to one of `urls` per attempt, with `query` appended to the replica chosen,

@@ -59,8 +59,8 @@ Result<EndpointStatus> Engine::check(const Endpoint& endpoint, const RequestCont
       replica.ready = true;
     } else {
       const Error refused = protocol::error_from_reply(*ready.response);
-      replica.detail = refused.server_message().empty() ? refused.message()
-                                                        : refused.server_message();
+      replica.detail =
+          refused.server_message().empty() ? refused.message() : refused.server_message();
     }
     if (ready.response) {
       transport::TransferResult read = transport_->send(routes[i].metadata_url(), get, limits);

@@ -23,6 +23,8 @@ constexpr std::size_t kWorkerThreads = 2;
 // pages are already mapped, bounded so an idle client does not pin much memory.
 constexpr std::size_t kMaxPooledBuffers = 32;
 constexpr std::size_t kMaxPooledBytes = std::size_t{256} << 20;
+constexpr std::size_t kMaxPooledLatents = 8;
+constexpr std::size_t kMaxPooledLatentBytes = std::size_t{64} << 20;
 
 // The token is looked up once, when the Client is made.
 ScopedToken client_token(const ClientOptions& options) {
@@ -88,6 +90,7 @@ Engine::Engine(ClientOptions options, EngineSeams seams)
       random_bits_(seams.random_bits ? std::move(seams.random_bits) : &default_random_bits),
       buffers_(seams.buffers ? std::move(seams.buffers)
                              : std::make_shared<BufferPool>(kMaxPooledBuffers, kMaxPooledBytes)),
+      latent_buffers_(std::make_shared<BufferPool>(kMaxPooledLatents, kMaxPooledLatentBytes)),
       workers_(std::make_shared<WorkerPool>(kWorkerThreads)),
       transport_(seams.transport
                      ? std::move(seams.transport)
@@ -159,8 +162,8 @@ Pending<T> Engine::launch(
   CallRoute route;
   route.query = std::move(built->query);
   const bool started_call = start_if_open([&](const CallContext& context) {
-    start_call(context, endpoint.urls(), std::move(route), std::move(http), control,
-               pending->token, started, deliver);
+    start_call(context, endpoint.urls(), std::move(route), std::move(http), control, pending->token,
+               started, deliver);
   });
   if (started_call) return Pending<T>(pending);
   deliver({Error(ErrorCode::kCancelled, "the client is shutting down"), {}}, {});

@@ -87,12 +87,11 @@ class Engine {
   // Over the Open Inference Protocol (open_inference_calls.cpp).
   template <typename T, typename Plan>
   Pending<T> start_open_inference(
-      transport::Clock::time_point started, const Endpoint& endpoint,
-      const RequestControl& control,
+      transport::Clock::time_point started, const Endpoint& endpoint, const RequestControl& control,
       std::function<Result<Plan>(const protocol::oip::ModelMetadata&,
                                  const protocol::oip::TensorChoice&)>
           planner,
-      std::function<Result<T>(Result<http::HttpResponse>&&, const Plan&)> finisher,
+      std::function<Result<T>(http::HttpResponse&&, Bytes&&, const Plan&)> finisher,
       std::optional<Error> refused);
   Pending<DecodeOutput> decode_open_inference(transport::Clock::time_point started,
                                               const Endpoint& endpoint, const TensorView& latents,
@@ -108,6 +107,9 @@ class Engine {
   CallClock now_;
   RandomBits random_bits_;
   std::shared_ptr<BufferPool> buffers_;
+  // Latents de-normalised here for the Open Inference Protocol, kept apart from the replies'
+  // buffers (a small request must not take a large reply's buffer).
+  std::shared_ptr<BufferPool> latent_buffers_;
   std::shared_ptr<WorkerPool> workers_;
   std::unique_ptr<transport::Transport> transport_;
   ModelCatalog catalog_;

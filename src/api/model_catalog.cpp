@@ -47,10 +47,10 @@ void ModelCatalog::read_done(const std::string& key, Result<MetadataPtr> result)
   if (next) next([this, key](Result<MetadataPtr> again) { read_done(key, std::move(again)); });
 }
 
-bool ModelCatalog::known(const std::string& key) {
+MetadataPtr ModelCatalog::known(const std::string& key) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto found = entries_.find(key);
-  return found != entries_.end() && found->second.metadata != nullptr;
+  return found == entries_.end() ? nullptr : found->second.metadata;
 }
 
 void ModelCatalog::forget(const std::string& key, const MetadataPtr& stale) {

@@ -29,8 +29,8 @@ class ModelCatalog {
   /// reads with its own; any other failure reaches every waiter (and the next call reads again).
   void get(const std::string& key, Fetch fetch, Ready ready);
 
-  /// Whether the metadata of `key` is known now (get() would answer at once).
-  bool known(const std::string& key);
+  /// The metadata of `key` when known now (get() would answer at once with it); else null.
+  MetadataPtr known(const std::string& key);
 
   /// Forgets `stale` as the metadata of `key` (unless another call already replaced it), so the
   /// next get() reads again.

@@ -9,9 +9,11 @@
 
 #include "api/engine.hpp"
 #include "api/pending_call.hpp"
+#include "api/split_reply_sink.hpp"
 #include "core/try.hpp"
 #include "protocol/latent_normalization.hpp"
 #include "protocol/open_inference.hpp"
+#include "tensor/latent_normalization.hpp"
 
 namespace rvae::detail {
 
@@ -28,15 +30,25 @@ bool replica_not_ready(const http::HttpResponse& response) {
 
 // The latents as the model takes them: unpacked and de-normalised, in `dtype` when a conversion
 // is needed anyway. Borrowed from the caller when nothing had to change.
+// The de-normalised latents go back to the pool with the call, for the next call's.
 struct RawLatents {
+  explicit RawLatents(std::shared_ptr<BufferPool> pool) : buffers(std::move(pool)) {}
+  ~RawLatents() {
+    if (buffers && !owned.empty()) buffers->give(std::move(owned).release_bytes());
+  }
+  RawLatents(const RawLatents&) = delete;
+  RawLatents& operator=(const RawLatents&) = delete;
+
+  std::shared_ptr<BufferPool> buffers;
   Tensor owned;
   TensorView view;
 };
 
 Result<std::shared_ptr<RawLatents>> raw_latents(const TensorView& latents,
-                                                const DecodeOptions& options, DType dtype) {
+                                                const DecodeOptions& options, DType dtype,
+                                                const std::shared_ptr<BufferPool>& buffers) {
   RVAE_TRY(latents.validate());
-  auto raw = std::make_shared<RawLatents>();
+  auto raw = std::make_shared<RawLatents>(buffers);
   raw->view = latents;
   if (latents.shape.size() == 3) {
     if (!options.height || !options.width) {
@@ -54,7 +66,9 @@ Result<std::shared_ptr<RawLatents>> raw_latents(const TensorView& latents,
   RVAE_ASSIGN_OR_RETURN(std::optional<LatentNormalization> norm,
                         protocol::normalization_of(options));
   if (norm) {
-    RVAE_ASSIGN_OR_RETURN(Tensor denormalized, denormalize_latents(raw->view, *norm, dtype));
+    Bytes storage = buffers->take_unzeroed(raw->view.numel() * dtype_size(dtype));
+    RVAE_ASSIGN_OR_RETURN(Tensor denormalized, internal::denormalize_latents_into(
+                                                   raw->view, *norm, dtype, std::move(storage)));
     raw->owned = std::move(denormalized);
     raw->view = raw->owned.view();
   }
@@ -90,9 +104,22 @@ EncodeInput keep_input(ImageView image, bool planned_now) {
 }
 
 // A pixel tensor stays the caller's until the result is taken (Client::encode_async says so).
-TensorView keep_input(const TensorView& pixels, bool) { return pixels; }
-ImageView input_view(const EncodeInput& input) { return input.view; }
-const TensorView& input_view(const TensorView& pixels) { return pixels; }
+TensorView keep_input(const TensorView& pixels, bool) {
+  return pixels;
+}
+ImageView input_view(const EncodeInput& input) {
+  return input.view;
+}
+const TensorView& input_view(const TensorView& pixels) {
+  return pixels;
+}
+
+// The reply's output tensor, from the reply as the sink split it (or as buffered whole).
+Result<Tensor> parse_output(http::HttpResponse&& response, Bytes&& json_header,
+                            const oip::InferExpectation& expect) {
+  if (json_header.empty()) return oip::parse_infer_reply(std::move(response), expect);
+  return oip::parse_infer_reply(std::move(response), std::move(json_header), expect);
+}
 
 std::string catalog_key(const Endpoint& endpoint) {
   std::string key;
@@ -111,8 +138,9 @@ Result<std::vector<oip::ModelRoute>> open_inference_routes(const Endpoint& endpo
       std::string which = endpoint.urls().size() == 1 ? std::string("the endpoint")
                                                       : "replica " + std::to_string(i + 1);
       return Error(ErrorCode::kInvalidArgument,
-                   which + " is not an Open Inference model URL: its path must end in "
-                           "/v2/models/NAME or /v2/models/NAME/versions/N");
+                   which +
+                       " is not an Open Inference model URL: its path must end in "
+                       "/v2/models/NAME or /v2/models/NAME/versions/N");
     }
     routes.push_back(std::move(*route));
   }
@@ -134,7 +162,8 @@ Result<bool> speaks_open_inference(const Endpoint& endpoint) {
     if (oip::parse_model_route(endpoint.urls()[i]).has_value() != first) {
       return Error(ErrorCode::kInvalidArgument,
                    "the replicas of one endpoint must speak one protocol: replica " +
-                       std::to_string(i + 1) + " and replica 1 differ (an Open Inference model "
+                       std::to_string(i + 1) +
+                       " and replica 1 differ (an Open Inference model "
                        "URL ends in /v2/models/NAME)");
     }
   }
@@ -144,8 +173,7 @@ Result<bool> speaks_open_inference(const Endpoint& endpoint) {
 // One call over the protocol, from the metadata to the reply handed to the Pending.
 template <typename Plan>
 struct OpenInferenceCall : std::enable_shared_from_this<OpenInferenceCall<Plan>> {
-  using Planner =
-      std::function<Result<Plan>(const oip::ModelMetadata&, const oip::TensorChoice&)>;
+  using Planner = std::function<Result<Plan>(const oip::ModelMetadata&, const oip::TensorChoice&)>;
 
   Engine* engine = nullptr;
   Clock::time_point started;
@@ -158,12 +186,22 @@ struct OpenInferenceCall : std::enable_shared_from_this<OpenInferenceCall<Plan>>
   CancelToken token;
   Planner planner;
   CallDone deliver;
+  // Receives the infer reply (its JSON header apart from the output's bytes).
+  std::shared_ptr<SplitReplySink> sink;
   // Set before the infer request starts; read by the Pending's finisher after delivery.
   std::shared_ptr<const Plan> plan;
   MetadataPtr metadata;
   bool metadata_reread = false;
 
-  void fail(Error error, const CallInfo& info = {}) { deliver({std::move(error), {}}, info); }
+  void fail(Error error, const CallInfo& info = {}) { finish({std::move(error), {}}, info); }
+
+  // Once: `deliver` holds the Pending, whose finisher holds this call; dropping it here breaks
+  // that cycle.
+  void finish(transport::TransferResult&& result, const CallInfo& info) {
+    CallDone done = std::move(deliver);
+    deliver = nullptr;
+    if (done) done(std::move(result), info);
+  }
 
   void run() {
     auto self = this->shared_from_this();
@@ -211,6 +249,7 @@ struct OpenInferenceCall : std::enable_shared_from_this<OpenInferenceCall<Plan>>
     for (const oip::ModelRoute& model : routes)
       route.request_urls.push_back(model.infer_url());
     route.replica_not_ready = &replica_not_ready;
+    route.sink = sink;
     std::shared_ptr<const http::HttpRequest> request(plan, &plan->http);
     auto self = this->shared_from_this();
     const bool started_infer = engine->start_if_open([&](const CallContext& context) {
@@ -230,7 +269,7 @@ struct OpenInferenceCall : std::enable_shared_from_this<OpenInferenceCall<Plan>>
       run();
       return;
     }
-    deliver(std::move(result), info);
+    finish(std::move(result), info);
   }
 };
 
@@ -238,15 +277,24 @@ template <typename T, typename Plan>
 Pending<T> Engine::start_open_inference(
     Clock::time_point started, const Endpoint& endpoint, const RequestControl& control,
     std::function<Result<Plan>(const oip::ModelMetadata&, const oip::TensorChoice&)> planner,
-    std::function<Result<T>(Result<http::HttpResponse>&&, const Plan&)> finisher,
+    std::function<Result<T>(http::HttpResponse&&, Bytes&&, const Plan&)> finisher,
     std::optional<Error> refused) {
   auto call = std::make_shared<OpenInferenceCall<Plan>>();
+  call->sink = std::make_shared<SplitReplySink>(
+      buffers_.get(), oip::InferReplyLimits{}.max_json_header_bytes, options_.max_reply_bytes);
   auto pending = std::make_shared<PendingCall<T>>(
       [call, finisher = std::move(finisher)](transport::TransferResult&& result,
                                              const CallInfo& info) -> Result<T> {
         if (!result.response) return annotate_failure(std::move(result.response).error(), info);
         const auto parse_start = Clock::now();
-        Result<T> output = finisher(std::move(result.response), *call->plan);
+        http::HttpResponse response = std::move(result.response).value();
+        Bytes json_header;
+        // A successful reply went to the sink; others were buffered whole.
+        if (response.status >= 200 && response.status < 300) {
+          response.body = call->sink->take_body();
+          json_header = call->sink->take_header();
+        }
+        Result<T> output = finisher(std::move(response), std::move(json_header), *call->plan);
         if (!output) return annotate_failure(std::move(output).error(), info);
         output->timings = make_timings(result.timings, info, Clock::now() - parse_start);
         return output;
@@ -281,7 +329,18 @@ Pending<DecodeOutput> Engine::decode_open_inference(Clock::time_point started,
                                                     const Endpoint& endpoint,
                                                     const TensorView& latents,
                                                     const DecodeOptions& options) {
-  Result<std::shared_ptr<RawLatents>> raw = raw_latents(latents, options, DType::kFloat32);
+  // De-normalised straight into the model's datatype when its metadata is known (one pass, and
+  // the request borrows the result); else float32, converted once the metadata is read.
+  DType sent_as = DType::kFloat32;
+  if (const MetadataPtr metadata = catalog_.known(catalog_key(endpoint))) {
+    Result<oip::TensorChoice> tensors =
+        oip::choose_tensors(*metadata, endpoint.input_name(), endpoint.output_name());
+    if (tensors) {
+      const std::optional<DType> datatype = oip::dtype_from_datatype(tensors->input->datatype);
+      if (datatype && *datatype != DType::kUInt8) sent_as = *datatype;
+    }
+  }
+  Result<std::shared_ptr<RawLatents>> raw = raw_latents(latents, options, sent_as, latent_buffers_);
   std::optional<Error> refused;
   if (!raw) refused = std::move(raw).error();
   protocol::ReplyLimits limits;
@@ -294,8 +353,11 @@ Pending<DecodeOutput> Engine::decode_open_inference(Clock::time_point started,
       [latents_sent, plain](const oip::ModelMetadata& metadata, const oip::TensorChoice& tensors) {
         return oip::plan_decode(metadata, tensors, latents_sent->view, plain);
       },
-      [latents_sent, limits](Result<http::HttpResponse>&& response, const oip::DecodePlan& plan) {
-        return oip::parse_decode_reply(std::move(response).value(), plan, limits);
+      [latents_sent, limits](http::HttpResponse&& response, Bytes&& json_header,
+                             const oip::DecodePlan& plan) -> Result<DecodeOutput> {
+        RVAE_ASSIGN_OR_RETURN(
+            Tensor output, parse_output(std::move(response), std::move(json_header), plan.infer));
+        return oip::decode_output_of(std::move(output), plan, limits);
       },
       std::move(refused));
 }
@@ -308,16 +370,16 @@ Pending<EncodeOutput> Engine::encode_open_inference(Clock::time_point started,
   Result<std::optional<LatentNormalization>> norm = protocol::normalization_of(options);
   if (!norm) refused = std::move(norm).error();
   const std::optional<LatentNormalization> normalization = norm ? *norm : std::nullopt;
-  auto kept = keep_input(input, catalog_.known(catalog_key(endpoint)));
+  auto kept = keep_input(input, catalog_.known(catalog_key(endpoint)) != nullptr);
   return start_open_inference<EncodeOutput, oip::EncodePlan>(
       started, endpoint, options.control,
       [kept](const oip::ModelMetadata& metadata, const oip::TensorChoice& tensors) {
         return oip::plan_encode(metadata, tensors, input_view(kept));
       },
-      [normalization](Result<http::HttpResponse>&& response,
+      [normalization](http::HttpResponse&& response, Bytes&& json_header,
                       const oip::EncodePlan& plan) -> Result<EncodeOutput> {
-        RVAE_ASSIGN_OR_RETURN(Tensor raw,
-                              oip::parse_encode_reply(std::move(response).value(), plan));
+        RVAE_ASSIGN_OR_RETURN(
+            Tensor raw, parse_output(std::move(response), std::move(json_header), plan.infer));
         EncodeOutput output;
         if (normalization) {
           RVAE_ASSIGN_OR_RETURN(output.latents,

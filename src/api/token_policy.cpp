@@ -18,7 +18,8 @@ bool is_domain_or_subdomain(std::string_view host, std::string_view domain) {
 }  // namespace
 
 bool is_huggingface_host(std::string_view host) {
-  if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // "huggingface.co." is the same host
+  if (!host.empty() && host.back() == '.')
+    host.remove_suffix(1);  // "huggingface.co." is the same host
   for (std::string_view domain : {"huggingface.co", "hf.co", "huggingface.cloud", "hf.space"}) {
     if (is_domain_or_subdomain(host, domain)) return true;
   }

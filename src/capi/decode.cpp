@@ -43,9 +43,9 @@ rvae::Result<DecodeCall> prepare(rvae_client* c, const char* endpoint, const rva
   rvae::Result<std::string> url =
       rvae::capi::resolve_endpoint(endpoint, call.params.model, true, function);
   if (!url) return url.error();
-  rvae::Result<rvae::Endpoint> where = rvae::capi::endpoint_of(
-      std::move(*url), rvae::capi::raw_enum(call.params.protocol), call.params.input_name,
-      call.params.output_name, function);
+  rvae::Result<rvae::Endpoint> where =
+      rvae::capi::endpoint_of(std::move(*url), rvae::capi::raw_enum(call.params.protocol),
+                              call.params.input_name, call.params.output_name, function);
   if (!where) return where.error();
   call.endpoint = std::move(*where);
   return call;

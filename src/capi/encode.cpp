@@ -90,9 +90,9 @@ int rvae_encode(rvae_client* c, const char* endpoint, const rvae_image* image,
     if (!options) return fail(err, options.error());
     rvae::Result<std::string> url = rvae::capi::resolve_endpoint(endpoint, params.model, false, fn);
     if (!url) return fail(err, url.error());
-    rvae::Result<rvae::Endpoint> where = rvae::capi::endpoint_of(
-        std::move(*url), rvae::capi::raw_enum(params.protocol), params.input_name,
-        params.output_name, fn);
+    rvae::Result<rvae::Endpoint> where =
+        rvae::capi::endpoint_of(std::move(*url), rvae::capi::raw_enum(params.protocol),
+                                params.input_name, params.output_name, fn);
     if (!where) return fail(err, where.error());
     rvae::Result<rvae::ImageView> pixels = image_of(image, fn);
     if (!pixels) return fail(err, pixels.error());

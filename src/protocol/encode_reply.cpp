@@ -18,12 +18,11 @@ Result<Tensor> parse_encode_reply(HttpResponse&& response, const EncodeExpectati
     return internal::data_loss("encode reply has dtype uint8; latents must be a float type");
   }
   const Shape& s = tensor->shape();
-  const std::string expected = "[" + std::to_string(expect.batch) + ",C," +
-                               std::to_string(expect.latent_height) + "," +
-                               std::to_string(expect.latent_width) + "] (or [" +
-                               std::to_string(expect.batch) + ",C,1," +
-                               std::to_string(expect.latent_height) + "," +
-                               std::to_string(expect.latent_width) + "] from a video model)";
+  const std::string expected =
+      "[" + std::to_string(expect.batch) + ",C," + std::to_string(expect.latent_height) + "," +
+      std::to_string(expect.latent_width) + "] (or [" + std::to_string(expect.batch) + ",C,1," +
+      std::to_string(expect.latent_height) + "," + std::to_string(expect.latent_width) +
+      "] from a video model)";
   // A video model (Wan 2.1) encodes an image as the one-frame video it is: [B, C, 1, h, w].
   const bool one_frame = s.size() == 5 && s[2] == 1;
   const std::size_t h = one_frame ? 3 : 2;

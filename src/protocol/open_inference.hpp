@@ -135,6 +135,13 @@ Result<http::HttpRequest> build_infer_request(std::string_view input_name, const
 /// server's message); ResourceExhausted past `limits`.
 Result<Tensor> parse_infer_reply(http::HttpResponse&& response, const InferExpectation& expect,
                                  const InferReplyLimits& limits = {});
+/// parse_infer_reply for a binary reply received in two parts: `json_header`, its first
+/// Inference-Header-Content-Length bytes, kept apart by the receiver, and response.body, the
+/// bytes after them. The same checks; the output's bytes, when they come first, become the
+/// tensor where they lie (nothing is moved).
+Result<Tensor> parse_infer_reply(http::HttpResponse&& response, Bytes&& json_header,
+                                 const InferExpectation& expect,
+                                 const InferReplyLimits& limits = {});
 
 /// A decode over this protocol, planned from the model's metadata and the caller's raw
 /// (de-normalised, unpacked) latents [B, C, h, w] or [B, C, T, h, w].
@@ -174,6 +181,10 @@ Result<DecodePlan> plan_decode(const ModelMetadata& metadata, const TensorChoice
 Result<DecodeOutput> parse_decode_reply(http::HttpResponse&& response, const DecodePlan& plan,
                                         const ReplyLimits& limits = {},
                                         const InferReplyLimits& infer_limits = {});
+/// The second half of parse_decode_reply: what the caller asked for, from the reply's output
+/// (as parse_infer_reply gave it).
+Result<DecodeOutput> decode_output_of(Tensor&& output, const DecodePlan& plan,
+                                      const ReplyLimits& limits = {});
 
 /// An encode: the image (or a [B, 3, H, W] tensor in [-1, 1]) goes out as float [-1, 1]
 /// NCHW in the input's datatype ([B, 3, 1, H, W] for a rank-5 model); the reply is the raw

@@ -81,6 +81,11 @@ Result<DecodeOutput> parse_decode_reply(http::HttpResponse&& response, const Dec
                                         const InferReplyLimits& infer_limits) {
   RVAE_ASSIGN_OR_RETURN(Tensor tensor,
                         parse_infer_reply(std::move(response), plan.infer, infer_limits));
+  return decode_output_of(std::move(tensor), plan, limits);
+}
+
+Result<DecodeOutput> decode_output_of(Tensor&& tensor, const DecodePlan& plan,
+                                      const ReplyLimits& limits) {
   DecodeOutput out;
   out.type = plan.expect.type;
   switch (plan.expect.type) {

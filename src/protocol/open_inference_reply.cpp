@@ -127,14 +127,19 @@ Result<std::size_t> binary_offset(const ReplyJson& reply, std::size_t index, std
   return json_size + offset;
 }
 
-}  // namespace
-
-Result<Tensor> parse_infer_reply(http::HttpResponse&& response, const InferExpectation& expect,
-                                 const InferReplyLimits& limits) {
+// `json_apart`: the binary form's JSON header when the receiver kept it apart from the body
+// (which then starts with the bytes after it); null when the body is the whole reply.
+Result<Tensor> parse_reply(http::HttpResponse&& response, const Bytes* json_apart,
+                           const InferExpectation& expect, const InferReplyLimits& limits) {
   if (response.status != 200) return error_from_reply(response);
   Bytes& body = response.body;
   std::size_t json_size = body.size();
   const std::string* header = response.header(kHeaderLength);
+  if (json_apart != nullptr && header == nullptr) {
+    return Error(ErrorCode::kInternal, "internal: a split reply without its header length");
+  }
+  // In a split reply the body's bytes start where the JSON header ends.
+  std::size_t body_start = 0;
   if (header != nullptr) {
     RVAE_ASSIGN_OR_RETURN(json_size, parse_header_length(*header));
     if (json_size > limits.max_json_header_bytes) {
@@ -142,7 +147,14 @@ Result<Tensor> parse_infer_reply(http::HttpResponse&& response, const InferExpec
                        " bytes is above the limit of " +
                        std::to_string(limits.max_json_header_bytes));
     }
-    if (json_size > body.size()) {
+    if (json_apart != nullptr) {
+      if (json_apart->size() != json_size) {
+        return data_loss("inference reply's JSON header length " + std::to_string(json_size) +
+                         " disagrees with the " + std::to_string(json_apart->size()) +
+                         " bytes received as its header");
+      }
+      body_start = json_size;
+    } else if (json_size > body.size()) {
       return data_loss("inference reply's JSON header length " + std::to_string(json_size) +
                        " is past its " + std::to_string(body.size()) + "-byte body");
     }
@@ -155,7 +167,8 @@ Result<Tensor> parse_infer_reply(http::HttpResponse&& response, const InferExpec
                      " bytes in the JSON form is above the limit of " +
                      std::to_string(limits.max_json_reply_bytes));
   }
-  const std::string_view json(reinterpret_cast<const char*>(body.data()), json_size);
+  const Bytes& json_bytes = json_apart != nullptr ? *json_apart : body;
+  const std::string_view json(reinterpret_cast<const char*>(json_bytes.data()), json_size);
   RVAE_ASSIGN_OR_RETURN(const ReplyJson reply, internal::scan_reply_json(json));
   RVAE_ASSIGN_OR_RETURN(const std::size_t index, find_output(reply, expect.output_name));
   const ReplyOutput& output = reply.outputs[index];
@@ -174,8 +187,9 @@ Result<Tensor> parse_infer_reply(http::HttpResponse&& response, const InferExpec
     return data_loss("inference reply has binary outputs but no " + std::string(kHeaderLength));
   }
   if (header != nullptr) {
-    RVAE_ASSIGN_OR_RETURN(const std::size_t start,
-                          binary_offset(reply, index, json_size, body.size()));
+    RVAE_ASSIGN_OR_RETURN(std::size_t start,
+                          binary_offset(reply, index, json_size, body_start + body.size()));
+    start -= body_start;
     if (output.binary_data_size) {
       if (output.has_data) {
         return data_loss("inference reply's output " + in_quotes(output.name) +
@@ -210,6 +224,19 @@ Result<Tensor> parse_infer_reply(http::HttpResponse&& response, const InferExpec
   Bytes values(bytes);
   RVAE_TRY(internal::read_json_data(json, index, output.name, expect.dtype, numel, values.data()));
   return Tensor::from_bytes(std::move(shape), expect.dtype, std::move(values));
+}
+
+}  // namespace
+
+Result<Tensor> parse_infer_reply(http::HttpResponse&& response, const InferExpectation& expect,
+                                 const InferReplyLimits& limits) {
+  return parse_reply(std::move(response), nullptr, expect, limits);
+}
+
+Result<Tensor> parse_infer_reply(http::HttpResponse&& response, Bytes&& json_header,
+                                 const InferExpectation& expect, const InferReplyLimits& limits) {
+  const Bytes header = std::move(json_header);
+  return parse_reply(std::move(response), &header, expect, limits);
 }
 
 }  // namespace rvae::protocol::oip

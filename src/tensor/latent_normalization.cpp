@@ -11,6 +11,7 @@
 #include "rvae/error.hpp"
 #include "rvae/tensor.hpp"
 #include "tensor/float_io.hpp"
+#include "tensor/latent_normalization.hpp"
 
 namespace rvae {
 namespace {
@@ -73,10 +74,18 @@ Result<void> check(const TensorView& latents, const LatentNormalization& norm, D
   return {};
 }
 
+// `storage`: where the result goes (every byte is written, so a recycled buffer needs no
+// zeroing); null for a new zero-filled one.
 Result<Tensor> apply(const TensorView& latents, const LatentNormalization& norm, DType to,
-                     Direction direction) {
+                     Direction direction, Bytes* storage) {
   RVAE_TRY(check(latents, norm, to));
-  RVAE_ASSIGN_OR_RETURN(Tensor out, Tensor::zeros(latents.shape, to));
+  Tensor out;
+  if (storage != nullptr) {
+    storage->resize(latents.numel() * dtype_size(to));
+    RVAE_ASSIGN_OR_RETURN(out, Tensor::from_bytes(latents.shape, to, std::move(*storage)));
+  } else {
+    RVAE_ASSIGN_OR_RETURN(out, Tensor::zeros(latents.shape, to));
+  }
 
   // Per channel c: denormalise raw = z * (std/s) + mean; normalise z = (raw - mean) * (s/std),
   // written as raw * (s/std) + (-mean * s/std) so both are one multiply-add.
@@ -125,11 +134,20 @@ Result<Tensor> apply(const TensorView& latents, const LatentNormalization& norm,
 
 Result<Tensor> denormalize_latents(const TensorView& latents, const LatentNormalization& norm,
                                    DType to) {
-  return apply(latents, norm, to, Direction::kDenormalize);
+  return apply(latents, norm, to, Direction::kDenormalize, nullptr);
 }
 
+namespace internal {
+
+Result<Tensor> denormalize_latents_into(const TensorView& latents, const LatentNormalization& norm,
+                                        DType to, Bytes storage) {
+  return apply(latents, norm, to, Direction::kDenormalize, &storage);
+}
+
+}  // namespace internal
+
 Result<Tensor> normalize_latents(const TensorView& raw, const LatentNormalization& norm, DType to) {
-  return apply(raw, norm, to, Direction::kNormalize);
+  return apply(raw, norm, to, Direction::kNormalize, nullptr);
 }
 
 }  // namespace rvae

@@ -88,7 +88,8 @@ TEST(TokenPolicy, RvaeTokenIsGivenForAnyEndpointAndWinsOverHuggingFaces) {
       find_token({}, env_of({{"RVAE_TOKEN", " rvae_secret\n"}, {"HF_TOKEN", "hf_secret"}}));
   EXPECT_EQ(rvae.token, "rvae_secret");
   EXPECT_EQ(rvae.scope, TokenScope::kAnyEndpoint);
-  const ScopedToken hf = find_token({}, env_of({{"HF_TOKEN", "hf_secret"}, {"HOME", "/nonexistent"}}));
+  const ScopedToken hf =
+      find_token({}, env_of({{"HF_TOKEN", "hf_secret"}, {"HOME", "/nonexistent"}}));
   EXPECT_EQ(hf.token, "hf_secret");
   EXPECT_EQ(hf.scope, TokenScope::kHuggingFaceHosts);
   const ScopedToken given = find_token("mine", env_of({{"RVAE_TOKEN", "rvae_secret"}}));

@@ -65,9 +65,9 @@ TEST_F(CapiOpenInference, AModelUrlDecodesAsTheHuggingFaceRouteDoes) {
   const rvae_tensor_view view = latents.view();
   rvae_image image;
   rvae_error* err = nullptr;
-  ASSERT_EQ(rvae_decode(client_, url("/v2/models/sdxl_decoder").c_str(), &view, &params, &image,
-                        &err),
-            RVAE_OK)
+  ASSERT_EQ(
+      rvae_decode(client_, url("/v2/models/sdxl_decoder").c_str(), &view, &params, &image, &err),
+      RVAE_OK)
       << rvae_error_message(err);
   EXPECT_EQ(image.width, 32u);
   EXPECT_EQ(image.height, 48u);
@@ -100,25 +100,25 @@ TEST_F(CapiOpenInference, TheProtocolFieldAndTensorNamesAreChecked) {
   rvae_error* err = nullptr;
 
   store_raw(&params.protocol, 7);
-  expect_error(rvae_decode_full(client_, url("/v2/models/sdxl_decoder").c_str(), &view, &params,
-                                &raw, &err),
-               err, RVAE_ERR_INVALID_ARGUMENT, "protocol");
+  expect_error(
+      rvae_decode_full(client_, url("/v2/models/sdxl_decoder").c_str(), &view, &params, &raw, &err),
+      err, RVAE_ERR_INVALID_ARGUMENT, "protocol");
 
   params.protocol = RVAE_PROTOCOL_OPEN_INFERENCE;
   expect_error(rvae_decode_full(client_, url("/sdxl/decode/").c_str(), &view, &params, &raw, &err),
                err, RVAE_ERR_INVALID_ARGUMENT, "/v2/models/NAME");
 
   params.input_name = "no_such_input";
-  expect_error(rvae_decode_full(client_, url("/v2/models/sdxl_decoder").c_str(), &view, &params,
-                                &raw, &err),
-               err, RVAE_ERR_INVALID_ARGUMENT, "latent_sample");
+  expect_error(
+      rvae_decode_full(client_, url("/v2/models/sdxl_decoder").c_str(), &view, &params, &raw, &err),
+      err, RVAE_ERR_INVALID_ARGUMENT, "latent_sample");
 
   params.input_name = "latent_sample";
   params.output_name = "sample";
   params.output_type = RVAE_OUTPUT_UINT8;
-  ASSERT_EQ(rvae_decode_full(client_, url("/v2/models/sdxl_decoder").c_str(), &view, &params,
-                             &raw, &err),
-            RVAE_OK)
+  ASSERT_EQ(
+      rvae_decode_full(client_, url("/v2/models/sdxl_decoder").c_str(), &view, &params, &raw, &err),
+      RVAE_OK)
       << rvae_error_message(err);
   rvae_decode_result_free(raw);
 
@@ -126,9 +126,9 @@ TEST_F(CapiOpenInference, TheProtocolFieldAndTensorNamesAreChecked) {
   params.protocol = RVAE_PROTOCOL_HUGGING_FACE;
   params.input_name = nullptr;
   params.output_name = nullptr;
-  EXPECT_NE(rvae_decode_full(client_, url("/v2/models/sdxl_decoder").c_str(), &view, &params,
-                             &raw, &err),
-            RVAE_OK);
+  EXPECT_NE(
+      rvae_decode_full(client_, url("/v2/models/sdxl_decoder").c_str(), &view, &params, &raw, &err),
+      RVAE_OK);
   rvae_error_free(err);
 }
 
@@ -142,12 +142,11 @@ TEST_F(CapiOpenInference, EncodeOverTheOpenInferenceProtocol) {
   rvae_tensor oip;
   rvae_tensor hf;
   rvae_error* err = nullptr;
-  ASSERT_EQ(rvae_encode(client_, url("/v2/models/sdxl_encoder").c_str(), &image, &params, &oip,
-                        &err),
-            RVAE_OK)
+  ASSERT_EQ(
+      rvae_encode(client_, url("/v2/models/sdxl_encoder").c_str(), &image, &params, &oip, &err),
+      RVAE_OK)
       << rvae_error_message(err);
-  ASSERT_EQ(rvae_encode(client_, url("/sdxl/encode/").c_str(), &image, &params, &hf, &err),
-            RVAE_OK)
+  ASSERT_EQ(rvae_encode(client_, url("/sdxl/encode/").c_str(), &image, &params, &hf, &err), RVAE_OK)
       << rvae_error_message(err);
   ASSERT_EQ(oip.ndim, 4);
   EXPECT_EQ(oip.shape[1], 4);
@@ -173,9 +172,9 @@ TEST(CapiTokenOverHttp, AGivenTokenIsNotSentInClearToAnotherMachineUnlessAllowed
   const Latents latents({1, 4, 4, 4});
   const rvae_tensor_view view = latents.view();
   rvae_image image;
-  expect_error(rvae_decode(client, "http://192.0.2.1:8000/v2/models/m", &view, nullptr, &image,
-                           &err),
-               err, RVAE_ERR_INVALID_ARGUMENT, "in clear");
+  expect_error(
+      rvae_decode(client, "http://192.0.2.1:8000/v2/models/m", &view, nullptr, &image, &err), err,
+      RVAE_ERR_INVALID_ARGUMENT, "in clear");
   rvae_client_free(client);
 
   // Allowed, it is tried (nothing answers at that documentation address: a network error).

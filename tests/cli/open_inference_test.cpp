@@ -63,9 +63,9 @@ TEST(CliOpenInferenceTest, DecodesToEveryOutputButMp4AsTheHuggingFaceRouteDoes) 
   EXPECT_EQ(report["endpoint"], model);
 
   write_latents(dir / "v.npy", {1, 16, 2, 2, 2});
-  const Outcome mp4 = run({kRvae, "decode", "--model", "hunyuan-video", "--endpoint",
-                           server.url() + "v2/models/hunyuan-video_decoder", dir / "v.npy", "-o",
-                           dir / "v.mp4"});
+  const Outcome mp4 =
+      run({kRvae, "decode", "--model", "hunyuan-video", "--endpoint",
+           server.url() + "v2/models/hunyuan-video_decoder", dir / "v.npy", "-o", dir / "v.mp4"});
   EXPECT_EQ(mp4.exit_code, 1);
   EXPECT_THAT(mp4.err, HasSubstr("MP4"));
   EXPECT_THAT(mp4.err, HasSubstr("Hugging Face protocol"));
@@ -91,12 +91,12 @@ TEST(CliOpenInferenceTest, BatchesAndTilingWorkOverIt) {
   EXPECT_EQ(untiled.exit_code, 1);
   // The preset says the cap, so the tiler (and its colour reference) keeps under it.
   const std::string presets = R"({"sdxl": {"max_image_side": 64}})";
-  ASSERT_TRUE(write_file(dir / "presets.json", reinterpret_cast<const std::uint8_t*>(presets.data()),
-                         presets.size())
+  ASSERT_TRUE(write_file(dir / "presets.json",
+                         reinterpret_cast<const std::uint8_t*>(presets.data()), presets.size())
                   .has_value());
-  const Outcome tiled = run({kRvae, "decode", "--model", "sdxl", "--presets", dir / "presets.json",
-                             "--endpoint", model, "--tile-overlap", "2", dir / "big.npy", "-o",
-                             dir / "tiled.png"});
+  const Outcome tiled =
+      run({kRvae, "decode", "--model", "sdxl", "--presets", dir / "presets.json", "--endpoint",
+           model, "--tile-overlap", "2", dir / "big.npy", "-o", dir / "tiled.png"});
   ASSERT_EQ(tiled.exit_code, 0) << tiled.err;
   EXPECT_EQ(read_image(dir / "tiled.png").value().width, 96);
 }
@@ -106,17 +106,17 @@ TEST(CliOpenInferenceTest, AModelUrlWithoutItsNormalisationIsAUsageError) {
   TempDir dir;
   write_latents(dir / "z.npy", {1, 4, 2, 2});
   const std::string model = server.url() + "v2/models/sdxl_decoder";
-  const Outcome missing = run({kRvae, "decode", "--endpoint", model, dir / "z.npy", "-o",
-                               dir / "o.png"});
+  const Outcome missing =
+      run({kRvae, "decode", "--endpoint", model, dir / "z.npy", "-o", dir / "o.png"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_THAT(missing.err, HasSubstr("--model"));
   EXPECT_THAT(missing.err, HasSubstr("--no-scaling"));
-  const Outcome raw = run({kRvae, "decode", "--no-scaling", "--endpoint", model, dir / "z.npy",
-                           "-o", dir / "o.png"});
+  const Outcome raw = run(
+      {kRvae, "decode", "--no-scaling", "--endpoint", model, dir / "z.npy", "-o", dir / "o.png"});
   EXPECT_EQ(raw.exit_code, 0) << raw.err;
-  const Outcome named = run({kRvae, "decode", "--model", "sdxl", "--endpoint", model,
-                             "--input-name", "latent_sample", "--output-name", "nope",
-                             dir / "z.npy", "-o", dir / "o.png"});
+  const Outcome named =
+      run({kRvae, "decode", "--model", "sdxl", "--endpoint", model, "--input-name", "latent_sample",
+           "--output-name", "nope", dir / "z.npy", "-o", dir / "o.png"});
   EXPECT_EQ(named.exit_code, 1);
   EXPECT_THAT(named.err, HasSubstr("sample"));
   const Outcome names_for_hf =
@@ -133,9 +133,9 @@ TEST(CliOpenInferenceTest, EncodeOverIt) {
   Serve server;
   TempDir dir;
   ASSERT_TRUE(write_image(dir / "a.png", gradient_image(32, 24)).has_value());
-  const Outcome encoded = run({kRvae, "encode", "--model", "sdxl", "--endpoint",
-                               server.url() + "v2/models/sdxl_encoder", dir / "a.png", "-o",
-                               dir / "z.npy"});
+  const Outcome encoded =
+      run({kRvae, "encode", "--model", "sdxl", "--endpoint",
+           server.url() + "v2/models/sdxl_encoder", dir / "a.png", "-o", dir / "z.npy"});
   ASSERT_EQ(encoded.exit_code, 0) << encoded.err;
   EXPECT_EQ(read_npy(dir / "z.npy").value().shape(), (Shape{1, 4, 3, 4}));
 }

@@ -3,8 +3,8 @@
 // protocol gives for the same latents; per-channel models, packed latents, video, tiling past
 // the cap, datatypes, replicas whose model is loading, a reloaded model, errors.
 #include <cmath>
-#include <future>
 #include <cstdint>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -57,8 +57,7 @@ Tensor latents_of(const Shape& shape, DType dtype = DType::kFloat32) {
 }
 
 // Every pixel of `a` within `tolerance` levels of `b`'s.
-void expect_images_near(const std::vector<Image>& a, const std::vector<Image>& b,
-                        int tolerance) {
+void expect_images_near(const std::vector<Image>& a, const std::vector<Image>& b, int tolerance) {
   ASSERT_EQ(a.size(), b.size());
   for (std::size_t i = 0; i < a.size(); ++i) {
     ASSERT_EQ(a[i].width, b[i].width);
@@ -87,9 +86,8 @@ TEST(OpenInferenceClient, EveryImageModelDecodesAsOverTheHuggingFaceProtocol) {
   Client client(quiet_options());
   for (const char* name : {"sd15", "sdxl"}) {
     const Tensor latents = latents_of({2, 4, 6, 5}, DType::kFloat16);
-    Result<DecodeOutput> oip =
-        client.decode(server.model(std::string(name) + "_decoder"), latents.view(),
-                      uint8_of(preset(name)));
+    Result<DecodeOutput> oip = client.decode(server.model(std::string(name) + "_decoder"),
+                                             latents.view(), uint8_of(preset(name)));
     Result<DecodeOutput> hf =
         client.decode(server.hf(name, "decode"), latents.view(), uint8_of(preset(name)));
     ASSERT_THAT(oip, IsOk()) << name;
@@ -201,8 +199,10 @@ TEST(OpenInferenceClient, PerChannelModelsDecodeAndEncodeAlikeOverBothProtocols)
   DecodeOptions qwen = uint8_of(preset("qwen-image"));
   qwen.height = 32;
   qwen.width = 48;
-  Result<DecodeOutput> qwen_oip = client.decode(server.model("qwen-image_decoder"), packed.view(), qwen);
-  Result<DecodeOutput> qwen_hf = client.decode(server.hf("qwen-image", "decode"), packed.view(), qwen);
+  Result<DecodeOutput> qwen_oip =
+      client.decode(server.model("qwen-image_decoder"), packed.view(), qwen);
+  Result<DecodeOutput> qwen_hf =
+      client.decode(server.hf("qwen-image", "decode"), packed.view(), qwen);
   ASSERT_THAT(qwen_oip, IsOk());
   ASSERT_THAT(qwen_hf, IsOk());
   ASSERT_EQ(qwen_oip->images.size(), 1u);
@@ -217,8 +217,8 @@ TEST(OpenInferenceClient, PerChannelModelsDecodeAndEncodeAlikeOverBothProtocols)
   EXPECT_EQ(z->latents.dtype(), DType::kFloat32);
   ASSERT_EQ(z->latents.shape().size(), 5u);
   EXPECT_EQ(z->latents.shape(), (Shape{1, 16, 1, 4, 6}));
-  Result<DecodeOutput> back = client.decode(server.model("qwen-image_decoder"),
-                                            z->latents.view(), uint8_of(preset("qwen-image")));
+  Result<DecodeOutput> back = client.decode(server.model("qwen-image_decoder"), z->latents.view(),
+                                            uint8_of(preset("qwen-image")));
   ASSERT_THAT(back, IsOk());
   ASSERT_EQ(back->images.size(), 1u);
   // Each 8x8 block's mean survives the round trip.
@@ -239,8 +239,8 @@ TEST(OpenInferenceClient, PerChannelModelsDecodeAndEncodeAlikeOverBothProtocols)
   EXPECT_LE(worst, 3);
 
   // wan2.1 encodes an image as a one-frame video, on both protocols alike.
-  Result<EncodeOutput> wan_oip = client.encode(server.model("wan2.1_encoder"), image,
-                                               preset("wan2.1").encode_options());
+  Result<EncodeOutput> wan_oip =
+      client.encode(server.model("wan2.1_encoder"), image, preset("wan2.1").encode_options());
   Result<EncodeOutput> wan_hf =
       client.encode(server.hf("wan2.1", "encode"), image, preset("wan2.1").encode_options());
   ASSERT_THAT(wan_oip, IsOk());
@@ -340,12 +340,10 @@ TEST(OpenInferenceClient, AReloadedModelIsFollowedToItsNewDatatype) {
   Server server;
   Client client(quiet_options());
   const Tensor latents = latents_of({1, 4, 4, 4});
-  ASSERT_THAT(client.decode(server.model("sdxl_decoder"), latents.view(),
-                            uint8_of(preset("sdxl"))),
+  ASSERT_THAT(client.decode(server.model("sdxl_decoder"), latents.view(), uint8_of(preset("sdxl"))),
               IsOk());
   ASSERT_THAT(server.endpoint.set_input_datatype(DType::kBFloat16), IsOk());
-  ASSERT_THAT(client.decode(server.model("sdxl_decoder"), latents.view(),
-                            uint8_of(preset("sdxl"))),
+  ASSERT_THAT(client.decode(server.model("sdxl_decoder"), latents.view(), uint8_of(preset("sdxl"))),
               IsOk());
   EXPECT_EQ(server.endpoint.requests_for("/v2/models/sdxl_decoder"), 2u);
   EXPECT_EQ(server.endpoint.requests_for("/v2/models/sdxl_decoder/infer"), 3u);
@@ -355,8 +353,7 @@ TEST(OpenInferenceClient, TransientFailuresAreRetriedAndRefusalsCarryTheServersM
   Server server;
   Client client(quiet_options());
   const Tensor latents = latents_of({1, 4, 4, 4});
-  ASSERT_THAT(client.decode(server.model("sdxl_decoder"), latents.view(),
-                            uint8_of(preset("sdxl"))),
+  ASSERT_THAT(client.decode(server.model("sdxl_decoder"), latents.view(), uint8_of(preset("sdxl"))),
               IsOk());
   server.endpoint.fail_next(2, 503);
   Result<DecodeOutput> retried =
@@ -370,12 +367,11 @@ TEST(OpenInferenceClient, TransientFailuresAreRetriedAndRefusalsCarryTheServersM
   EXPECT_THAT(refused.error().server_message(), HasSubstr("the model is unhappy"));
   // Channels the model does not take are refused before sending, naming what it takes.
   const Tensor sixteen = latents_of({1, 16, 4, 4});
-  EXPECT_THAT(client.decode(server.model("sdxl_decoder"), sixteen.view(),
-                            uint8_of(preset("sdxl"))),
+  EXPECT_THAT(client.decode(server.model("sdxl_decoder"), sixteen.view(), uint8_of(preset("sdxl"))),
               IsError(ErrorCode::kInvalidArgument, HasSubstr("4")));
-  EXPECT_THAT(client.decode(server.model("no_such_model"), latents.view(),
-                            uint8_of(preset("sdxl"))),
-              IsError(ErrorCode::kNotFound));
+  EXPECT_THAT(
+      client.decode(server.model("no_such_model"), latents.view(), uint8_of(preset("sdxl"))),
+      IsError(ErrorCode::kNotFound));
 }
 
 TEST(OpenInferenceClient, AsyncBatchesAndCallbacksWorkAsOverTheOtherProtocol) {

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -71,10 +72,9 @@ class TritonLike {
       datatype = datatype_;
     }
     if (!loaded_) {
-      response.status = request.path.size() > 6 && request.path.substr(request.path.size() - 6) ==
-                                                        "/ready"
-                            ? 400
-                            : 404;
+      response.status =
+          request.path.size() > 6 && request.path.substr(request.path.size() - 6) == "/ready" ? 400
+                                                                                              : 404;
       response.set_content(
           R"({"error":"Request for unknown model: 'vae' has no available versions"})",
           "application/json");
@@ -89,7 +89,8 @@ class TritonLike {
           {"name", "vae"},
           {"versions", {"1"}},
           {"platform", "onnxruntime_onnx"},
-          {"inputs", {{{"name", "latent_sample"}, {"datatype", datatype}, {"shape", {-1, 4, -1, -1}}}}},
+          {"inputs",
+           {{{"name", "latent_sample"}, {"datatype", datatype}, {"shape", {-1, 4, -1, -1}}}}},
           {"outputs", {{{"name", "sample"}, {"datatype", "FP32"}, {"shape", {-1, 3, -1, -1}}}}}};
       response.set_content(metadata.dump(), "application/json");
       return;
@@ -127,14 +128,13 @@ class TritonLike {
     const float value = 0.5f;
     for (std::int64_t i = 0; i < count; ++i)
       std::memcpy(&binary[static_cast<std::size_t>(i) * 4], &value, 4);
-    const nlohmann::json reply = {
-        {"model_name", "vae"},
-        {"model_version", "1"},
-        {"outputs",
-         {{{"name", "sample"},
-           {"datatype", "FP32"},
-           {"shape", {shape[0], 3, shape[2] * 8, shape[3] * 8}},
-           {"parameters", {{"binary_data_size", binary.size()}}}}}}};
+    const nlohmann::json reply = {{"model_name", "vae"},
+                                  {"model_version", "1"},
+                                  {"outputs",
+                                   {{{"name", "sample"},
+                                     {"datatype", "FP32"},
+                                     {"shape", {shape[0], 3, shape[2] * 8, shape[3] * 8}},
+                                     {"parameters", {{"binary_data_size", binary.size()}}}}}}};
     const std::string json = reply.dump();
     response.set_header("Inference-Header-Content-Length", std::to_string(json.size()));
     response.set_content(json + binary, "application/octet-stream");
@@ -198,8 +198,7 @@ TEST(OpenInferenceEngine, LatentsGoOutDenormalisedInTheModelsDatatypeAsBinaryDat
   const std::vector<RecordedRequest> infers = triton.requests_to("/infer");
   ASSERT_EQ(infers.size(), 1u);
   const RecordedRequest& infer = infers[0];
-  const std::size_t header_length =
-      std::stoul(infer.header("Inference-Header-Content-Length"));
+  const std::size_t header_length = std::stoul(infer.header("Inference-Header-Content-Length"));
   const nlohmann::json header = nlohmann::json::parse(infer.body.substr(0, header_length));
   EXPECT_EQ(header["inputs"][0]["name"], "latent_sample");
   EXPECT_EQ(header["inputs"][0]["datatype"], "FP16");
@@ -315,9 +314,9 @@ TEST(OpenInferenceEngine, EndpointsSayTheirProtocolOrHaveItGuessedFromThePath) {
   Client client(quiet_options());
   const Tensor latents = latents_4x4();
   // Told explicitly: a URL that is not a model's is refused for this protocol.
-  EXPECT_THAT(client.decode(Endpoint(triton.server().url("/vae")).with_protocol(
-                                WireProtocol::kOpenInference),
-                            latents.view(), float_pixels()),
+  EXPECT_THAT(client.decode(
+                  Endpoint(triton.server().url("/vae")).with_protocol(WireProtocol::kOpenInference),
+                  latents.view(), float_pixels()),
               IsError(ErrorCode::kInvalidArgument, HasSubstr("/v2/models/NAME")));
   // Replicas of one endpoint speak one protocol.
   EXPECT_THAT(client.decode(Endpoint({triton.url(), triton.server().url("/decode")}),
@@ -423,6 +422,33 @@ TEST(OpenInferenceEngine, DeadlinesCancellationAndProgressCoverTheMetadataAndInf
   };
   ASSERT_THAT(client.decode(triton.url(), latents.view(), watched), IsOk());
   EXPECT_GE(most_sent.load(), 64u * 2);  // at least the latents' bytes
+}
+
+TEST(OpenInferenceEngine, ACallLetsGoOfEverythingItHeldOnceItsResultIsTaken) {
+  TritonLike triton;
+  Client client(quiet_options());
+  const Tensor latents = latents_4x4();
+  // The call keeps its options (and this callback) while it runs, and no longer: a call that
+  // held itself through its own Pending would keep them, and its latents and reply, for ever.
+  const auto sentinel = std::make_shared<int>(0);
+  DecodeOptions options = float_pixels();
+  options.control.on_progress = [sentinel](const TransferProgress&) {};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_THAT(client.decode(triton.url(), latents.view(), options), IsOk());
+    Pending<DecodeOutput> pending = client.decode_async(triton.url(), latents.view(), options);
+    ASSERT_THAT(pending.get(), IsOk());
+  }
+  DecodeOptions mp4 = options;
+  mp4.output_type = OutputType::kMp4;  // refused by the plan, after the metadata
+  EXPECT_THAT(client.decode(triton.url(), latents.view(), mp4),
+              IsError(ErrorCode::kInvalidArgument));
+  options = {};
+  mp4 = {};
+  // The network thread lets go of a finished transfer just after handing over its result.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (sentinel.use_count() > 1 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::yield();
+  EXPECT_EQ(sentinel.use_count(), 1);
 }
 
 TEST(OpenInferenceEngine, CheckReportsReadinessAndMetadataPerReplica) {

@@ -54,6 +54,50 @@ TEST(OipInferReplyBinary, TakesTheOutputWhereItLies) {
   EXPECT_EQ(tensor->data(), body);
 }
 
+// A receiver that kept the JSON header apart hands over the bytes after it: they become the
+// tensor without being moved, and every check holds as for the whole reply.
+http::HttpResponse split(http::HttpResponse whole, Bytes& header) {
+  const std::size_t length = std::stoul(*whole.header("Inference-Header-Content-Length"));
+  header.assign(whole.body.begin(), whole.body.begin() + static_cast<std::ptrdiff_t>(length));
+  whole.body.erase(whole.body.begin(), whole.body.begin() + static_cast<std::ptrdiff_t>(length));
+  return whole;
+}
+
+TEST(OipInferReplyBinary, ASplitReplyGivesItsBytesWithoutMovingThem) {
+  std::vector<float> values(12);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    values[i] = static_cast<float>(i) * 0.5f - 2;
+  Bytes header;
+  http::HttpResponse response =
+      split(binary_reply({{"sample", "FP32", {1, 3, 2, 2}, bytes_of(values)}}), header);
+  const std::uint8_t* body = response.body.data();
+  auto tensor = parse_infer_reply(std::move(response), std::move(header), kFloat);
+  ASSERT_THAT(tensor, IsOk());
+  EXPECT_EQ(floats_of(*tensor), values);
+  EXPECT_EQ(tensor->data(), body);
+
+  // The second output of two: found by name after the first's bytes.
+  const std::vector<float> other(4, 7.0f);
+  http::HttpResponse two = split(binary_reply({{"other", "FP32", {1, 1, 2, 2}, bytes_of(other)},
+                                               {"sample", "FP32", {1, 3, 2, 2}, bytes_of(values)}}),
+                                 header);
+  auto second = parse_infer_reply(std::move(two), std::move(header), kFloat);
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(floats_of(*second), values);
+
+  // A header that is not the length the reply declares, and bytes that do not add up.
+  http::HttpResponse short_header =
+      split(binary_reply({{"sample", "FP32", {1, 3, 2, 2}, bytes_of(values)}}), header);
+  header.pop_back();
+  EXPECT_THAT(parse_infer_reply(std::move(short_header), std::move(header), kFloat),
+              IsError(ErrorCode::kDataLoss, HasSubstr("received as its header")));
+  http::HttpResponse short_body =
+      split(binary_reply({{"sample", "FP32", {1, 3, 2, 2}, bytes_of(values)}}), header);
+  short_body.body.pop_back();
+  EXPECT_THAT(parse_infer_reply(std::move(short_body), std::move(header), kFloat),
+              IsError(ErrorCode::kDataLoss));
+}
+
 TEST(OipInferReplyBinary, FindsTheOutputByNameAndSkipsOthersBySize) {
   const std::vector<float> values = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
   for (bool ours_first : {false, true}) {

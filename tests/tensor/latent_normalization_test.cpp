@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 
 #include "rvae/tensor.hpp"
 #include "support/result_matchers.hpp"
+#include "tensor/latent_normalization.hpp"
 
 namespace rvae {
 namespace {
@@ -53,6 +55,26 @@ TEST(LatentNormalizationTest, PerChannelDenormalizeMatchesTheFormulaOnVideoLaten
     const double expected = static_cast<double>(z[i]) * norm.std[c] / 0.5 + norm.mean[c];
     ASSERT_NEAR(raw.data_as<float>()[i], expected, 1e-5 * (1 + std::fabs(expected))) << i;
   }
+}
+
+TEST(LatentNormalizationTest, IntoAGivenBufferWritesEveryByteOfIt) {
+  const Shape shape{1, 3, 4, 5};
+  const std::vector<float> z = ramp(60);
+  const LatentNormalization norm = three_channels();
+  const Tensor fresh = denormalize_latents(view_of(z, shape), norm, DType::kFloat16).value();
+  // A recycled buffer: larger than needed and full of old bytes.
+  Bytes storage(500, 0xAB);
+  const std::uint8_t* given = storage.data();
+  Result<Tensor> into = internal::denormalize_latents_into(view_of(z, shape), norm, DType::kFloat16,
+                                                           std::move(storage));
+  ASSERT_TRUE(into.has_value());
+  EXPECT_EQ(into->data(), given);
+  EXPECT_EQ(into->shape(), shape);
+  ASSERT_EQ(into->size_bytes(), fresh.size_bytes());
+  EXPECT_EQ(std::memcmp(into->data(), fresh.data(), fresh.size_bytes()), 0);
+  // The same checks as the allocating form.
+  EXPECT_THAT(internal::denormalize_latents_into(view_of(z, {1, 60}), norm, DType::kFloat16, {}),
+              IsError(ErrorCode::kInvalidArgument, HasSubstr("unpack")));
 }
 
 TEST(LatentNormalizationTest, PerChannelNormalizeInvertsAndMatchesTheFormula) {

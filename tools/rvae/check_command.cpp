@@ -84,8 +84,9 @@ int check_command(const std::vector<std::string>& argv) {
   }
   if (args.positionals().empty()) throw UsageError{"give the model's URL (.../v2/models/NAME)"};
   if (args.get("protocol").value_or("auto") == "hf") {
-    throw UsageError{"rvae check asks Open Inference endpoints; Hugging Face's have no readiness "
-                     "route"};
+    throw UsageError{
+        "rvae check asks Open Inference endpoints; Hugging Face's have no readiness "
+        "route"};
   }
   Endpoint endpoint(args.positionals());
   if (args.get("protocol").value_or("auto") == "open-inference") {

@@ -78,8 +78,9 @@ Endpoint make_endpoint(const Args& args, const std::string& url) {
   const std::string output = args.get("output-name").value_or("");
   if (!input.empty() || !output.empty()) {
     if (take(protocol_of(endpoint)) != WireProtocol::kOpenInference) {
-      throw UsageError{"--input-name and --output-name are for Open Inference endpoints "
-                       "(.../v2/models/NAME, or --protocol open-inference)"};
+      throw UsageError{
+          "--input-name and --output-name are for Open Inference endpoints "
+          "(.../v2/models/NAME, or --protocol open-inference)"};
     }
     endpoint.with_tensor_names(input, output);
   }

@@ -12,8 +12,8 @@ namespace rvae::cli {
 
 /// Options every network subcommand accepts (take a value).
 inline const std::set<std::string> kClientValueOptions = {
-    "model",      "endpoint", "timeout", "presets",     "attempts",   "token-file",
-    "output",     "jobs",     "protocol", "input-name", "output-name"};
+    "model",  "endpoint", "timeout",  "presets",    "attempts",   "token-file",
+    "output", "jobs",     "protocol", "input-name", "output-name"};
 /// Flags every network subcommand accepts.
 inline const std::set<std::string> kClientFlags = {"allow-http-token"};
 /// Flags of decode and encode: how results are reported.

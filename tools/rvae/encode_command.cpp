@@ -16,7 +16,8 @@ namespace {
 
 const char* const kUsage =
     "usage: rvae encode [--model sd15|sdxl|flux|wan2.1|qwen-image] [--endpoint URL]\n"
-    "                   [--fit crop|resize] [--scaling-factor F] [--shift-factor F] [--no-scaling]\n"
+    "                   [--fit crop|resize] [--scaling-factor F] [--shift-factor F] "
+    "[--no-scaling]\n"
     "                   [--protocol auto|hf|open-inference] [--input-name N] [--output-name N]\n"
     "                   [--timeout SECONDS] [--attempts N] [--presets FILE] [--token-file PATH]\n"
     "                   [--allow-http-token]\n"
