@@ -3,7 +3,9 @@
 # returning float pixels, against bench/canned_server.py (the same float16 pixels on both
 # protocols, so the server's part is equal):
 #  1. rvae over the Open Inference Protocol vs rvae over the Hugging Face protocol: wall and
-#     process CPU per call (rvae_bench_protocols), RUNS interleaved runs of CALLS calls each;
+#     process CPU per call (rvae_bench_protocols, the two alternating call by call), RUNS runs
+#     of CALLS calls each, with the latents as an SDXL pipeline has them (de-normalised by rvae
+#     on the Open Inference side) and raw (nothing to de-normalise on either);
 #  2. rvae over the Open Inference Protocol vs a plain Python client doing what tritonclient does
 #     (bench/python_oip_client.py), interleaved the same way.
 # Medians over the runs are printed last.
@@ -37,8 +39,8 @@ url="$(cat "$url_file")"
 rows="$data/open-inference-rows.jsonl"
 : >"$rows"
 for run in $(seq "$runs"); do
-  "$build_dir/bench/rvae_bench_protocols" "$url" hf "$calls" | tee -a "$rows"
-  "$build_dir/bench/rvae_bench_protocols" "$url" oip "$calls" | tee -a "$rows"
+  "$build_dir/bench/rvae_bench_protocols" "$url" "$calls" | tee -a "$rows"
+  "$build_dir/bench/rvae_bench_protocols" "$url" "$calls" raw | tee -a "$rows"
   "$python" bench/python_oip_client.py "${url}v2/models/vae_decoder" "$calls" | tee -a "$rows"
 done
 "$python" - "$rows" <<'PY'
@@ -49,11 +51,17 @@ def med(protocol, key):
 hf_wall, oip_wall, py_wall = med("hf", "wall_ms_median"), med("oip", "wall_ms_median"), \
     med("oip-python", "wall_ms_median")
 hf_cpu, oip_cpu = med("hf", "cpu_ms_per_call"), med("oip", "cpu_ms_per_call")
+hf_raw_wall, oip_raw_wall = med("hf-raw", "wall_ms_median"), med("oip-raw", "wall_ms_median")
+hf_raw_cpu, oip_raw_cpu = med("hf-raw", "cpu_ms_per_call"), med("oip-raw", "cpu_ms_per_call")
 runs = sum(1 for r in rows if r["protocol"] == "hf")
-print("medians over %d interleaved runs (each the median of its calls):" % runs)
+print("medians over %d runs (each the median wall and mean CPU of its calls):" % runs)
 print("  rvae HF protocol:    wall %.2f ms, CPU %.2f ms per call" % (hf_wall, hf_cpu))
 print("  rvae Open Inference: wall %.2f ms, CPU %.2f ms per call" % (oip_wall, oip_cpu))
 print("  Python (tritonclient's steps): wall %.2f ms per call" % py_wall)
 print("  Open Inference / HF: wall %.3f, CPU %.3f" % (oip_wall / hf_wall, oip_cpu / hf_cpu))
+print("  raw latents: HF wall %.2f ms, CPU %.2f ms; Open Inference wall %.2f ms, CPU %.2f ms"
+      % (hf_raw_wall, hf_raw_cpu, oip_raw_wall, oip_raw_cpu))
+print("  raw latents, Open Inference / HF: wall %.3f, CPU %.3f"
+      % (oip_raw_wall / hf_raw_wall, oip_raw_cpu / hf_raw_cpu))
 print("  Python / rvae Open Inference, wall: %.2fx" % (py_wall / oip_wall))
 PY
