@@ -280,8 +280,10 @@ Pending<T> Engine::start_open_inference(
     std::function<Result<T>(http::HttpResponse&&, Bytes&&, const Plan&)> finisher,
     std::optional<Error> refused) {
   auto call = std::make_shared<OpenInferenceCall<Plan>>();
-  call->sink = std::make_shared<SplitReplySink>(
-      buffers_.get(), oip::InferReplyLimits{}.max_json_header_bytes, options_.max_reply_bytes);
+  const oip::InferReplyLimits reply_limits;
+  call->sink =
+      std::make_shared<SplitReplySink>(buffers_.get(), reply_limits.max_json_header_bytes,
+                                       options_.max_reply_bytes, reply_limits.max_json_reply_bytes);
   auto pending = std::make_shared<PendingCall<T>>(
       [call, finisher = std::move(finisher)](transport::TransferResult&& result,
                                              const CallInfo& info) -> Result<T> {

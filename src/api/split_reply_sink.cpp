@@ -35,10 +35,12 @@ Result<void> SplitReplySink::begin(int, const std::vector<http::Header>& headers
     header_expected_ = *header_length;
     header_.reserve(header_expected_);
   }
-  if (length && *length > max_reply_bytes_) {
-    return Error(ErrorCode::kResourceExhausted, "the reply of " + std::to_string(*length) +
-                                                    " bytes is larger than the limit of " +
-                                                    std::to_string(max_reply_bytes_));
+  const bool split = header_expected_ > 0;
+  limit_ = split ? max_reply_bytes_ : std::min(max_reply_bytes_, max_json_bytes_);
+  if (length && *length > limit_) {
+    return Error(ErrorCode::kResourceExhausted,
+                 "the reply of " + std::to_string(*length) + " bytes is larger than the limit of " +
+                     std::to_string(limit_) + (split ? "" : " for the JSON form"));
   }
   if (length) body_ = pool_->take(*length - header_expected_);
   return {};
@@ -52,9 +54,10 @@ Result<transport::ReplySink::Flow> SplitReplySink::write(const std::uint8_t* dat
     data += part;
     size -= part;
   }
-  if (size > max_reply_bytes_ - header_.size() - body_.size()) {
+  if (size > limit_ - std::min(limit_, header_.size() + body_.size())) {
     return Error(ErrorCode::kResourceExhausted,
-                 "the reply grew past the limit of " + std::to_string(max_reply_bytes_) + " bytes");
+                 "the reply grew past the limit of " + std::to_string(limit_) + " bytes" +
+                     (header_expected_ > 0 ? "" : " for the JSON form"));
   }
   body_.insert(body_.end(), data, data + size);
   return Flow::kTaken;

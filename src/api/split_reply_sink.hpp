@@ -16,9 +16,14 @@ namespace rvae::detail {
 class SplitReplySink final : public transport::ReplySink {
  public:
   /// A header length above `max_header_bytes` (or unreadable) is not split: the whole body is
-  /// kept for the parser, which reports it. No body grows past `max_reply_bytes`.
-  SplitReplySink(BufferPool* pool, std::size_t max_header_bytes, std::size_t max_reply_bytes)
-      : pool_(pool), max_header_bytes_(max_header_bytes), max_reply_bytes_(max_reply_bytes) {}
+  /// kept for the parser, which reports it. No body grows past `max_reply_bytes`, nor one that is
+  /// not split (the JSON form, whose text costs many times its data) past `max_json_bytes`.
+  SplitReplySink(BufferPool* pool, std::size_t max_header_bytes, std::size_t max_reply_bytes,
+                 std::size_t max_json_bytes)
+      : pool_(pool),
+        max_header_bytes_(max_header_bytes),
+        max_reply_bytes_(max_reply_bytes),
+        max_json_bytes_(max_json_bytes) {}
 
   Result<void> begin(int status, const std::vector<http::Header>& headers,
                      transport::Resume resume) override;
@@ -33,6 +38,8 @@ class SplitReplySink final : public transport::ReplySink {
   BufferPool* pool_;
   std::size_t max_header_bytes_;
   std::size_t max_reply_bytes_;
+  std::size_t max_json_bytes_;
+  std::size_t limit_ = 0;  // This attempt's: max_reply_bytes_ split, else max_json_bytes_.
   std::size_t header_expected_ = 0;
   Bytes header_;
   Bytes body_;

@@ -41,7 +41,7 @@ TEST(SplitReplySink, KeepsTheJsonHeaderApartWhateverTheChunks) {
   const std::string json = R"({"outputs":[]})";
   const std::string body = json + "0123456789";
   for (std::size_t chunk : {1u, 3u, 14u, 15u, 100u}) {
-    SplitReplySink sink(&pool, 1024, 1 << 20);
+    SplitReplySink sink(&pool, 1024, 1 << 20, 1 << 20);
     ASSERT_THAT(sink.begin(200, headers_of(json.size(), body.size()), nullptr), IsOk());
     feed(sink, body, chunk);
     EXPECT_EQ(text(sink.take_header()), json) << chunk;
@@ -55,7 +55,7 @@ TEST(SplitReplySink, EachAttemptStartsOverAndItsBufferComesFromThePool) {
   recycled.reserve(4096);
   const std::uint8_t* pooled = recycled.data();
   pool.give(std::move(recycled));
-  SplitReplySink sink(&pool, 1024, 1 << 20);
+  SplitReplySink sink(&pool, 1024, 1 << 20, 1 << 20);
   ASSERT_THAT(sink.begin(200, headers_of(2, 12), nullptr), IsOk());
   feed(sink, "{}AAAAA", 4);  // cut short: the transfer fails, and is retried
   ASSERT_THAT(sink.begin(200, headers_of(2, 7), nullptr), IsOk());
@@ -76,7 +76,7 @@ TEST(SplitReplySink, RepliesThatCannotBeSplitStayWhole) {
       headers_of(body.size() + 1, body.size()),
       {{"Inference-Header-Content-Length", "twelve"}}};
   for (std::size_t i = 0; i < cases.size(); ++i) {
-    SplitReplySink sink(&pool, i == 1 ? 10 : 1024, 1 << 20);
+    SplitReplySink sink(&pool, i == 1 ? 10 : 1024, 1 << 20, 1 << 20);
     ASSERT_THAT(sink.begin(200, cases[i], nullptr), IsOk());
     feed(sink, body, 7);
     EXPECT_TRUE(sink.take_header().empty()) << i;
@@ -86,14 +86,22 @@ TEST(SplitReplySink, RepliesThatCannotBeSplitStayWhole) {
 
 TEST(SplitReplySink, NoReplyGrowsPastTheLimit) {
   BufferPool pool(4, 1 << 20);
-  SplitReplySink declared(&pool, 1024, 100);
+  SplitReplySink declared(&pool, 1024, 100, 50);
   EXPECT_THAT(declared.begin(200, headers_of(2, 101), nullptr),
               IsError(ErrorCode::kResourceExhausted, HasSubstr("101 bytes")));
-  SplitReplySink undeclared(&pool, 1024, 100);
-  ASSERT_THAT(undeclared.begin(200, {}, nullptr), IsOk());
+  SplitReplySink undeclared(&pool, 1024, 100, 50);
+  ASSERT_THAT(undeclared.begin(200, {{"Inference-Header-Content-Length", "2"}}, nullptr), IsOk());
   const std::string big(101, 'x');
   EXPECT_THAT(undeclared.write(reinterpret_cast<const std::uint8_t*>(big.data()), big.size()),
               IsError(ErrorCode::kResourceExhausted, HasSubstr("100 bytes")));
+  // The JSON form has its own, lower limit, declared or not.
+  SplitReplySink json(&pool, 1024, 100, 50);
+  EXPECT_THAT(json.begin(200, {{"Content-Length", "60"}}, nullptr),
+              IsError(ErrorCode::kResourceExhausted, HasSubstr("JSON form")));
+  ASSERT_THAT(json.begin(200, {}, nullptr), IsOk());
+  const std::string text(51, '1');
+  EXPECT_THAT(json.write(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+              IsError(ErrorCode::kResourceExhausted, HasSubstr("50 bytes for the JSON form")));
 }
 
 }  // namespace
