@@ -225,19 +225,25 @@ Result<void> apply_fields(const Json& fields, ModelPreset& preset) {
   return check_normalization(preset);
 }
 
+// The preset's normalisation in decode or encode options.
+template <typename Options>
+void set_normalization(const ModelPreset& preset, Options& options) {
+  if (preset.per_channel()) {
+    // The statistics carry the normalisation; a scaling factor other than 1 divides as well.
+    options.latents_mean = preset.latents_mean;
+    options.latents_std = preset.latents_std;
+    if (preset.scaling_factor != 1.0) options.scaling_factor = preset.scaling_factor;
+  } else {
+    options.scaling_factor = preset.scaling_factor;
+    options.shift_factor = preset.shift_factor;
+  }
+}
+
 }  // namespace
 
 DecodeOptions ModelPreset::decode_options() const {
   DecodeOptions options;
-  if (per_channel()) {
-    // The statistics carry the normalisation; a scaling factor other than 1 divides as well.
-    options.latents_mean = latents_mean;
-    options.latents_std = latents_std;
-    if (scaling_factor != 1.0) options.scaling_factor = scaling_factor;
-  } else {
-    options.scaling_factor = scaling_factor;
-    options.shift_factor = shift_factor;
-  }
+  set_normalization(*this, options);
   if (is_video()) options.temporal_compression = temporal_compression;
   options.tiling.max_image_side = max_image_side;
   return options;
@@ -245,14 +251,7 @@ DecodeOptions ModelPreset::decode_options() const {
 
 EncodeOptions ModelPreset::encode_options() const {
   EncodeOptions options;
-  if (per_channel()) {
-    options.latents_mean = latents_mean;
-    options.latents_std = latents_std;
-    if (scaling_factor != 1.0) options.scaling_factor = scaling_factor;
-  } else {
-    options.scaling_factor = scaling_factor;
-    options.shift_factor = shift_factor;
-  }
+  set_normalization(*this, options);
   options.tiling.max_image_side = max_image_side;
   return options;
 }
