@@ -131,7 +131,8 @@ Result<void> check_output_type(const Shape& s, const DecodeOptions& options) {
   const bool video = s.size() == 5;
   switch (options.output_type) {
     case OutputType::kImage:
-      if (video) {
+      // A one-frame video is an image (Qwen-Image's latents are [B, 16, 1, h, w]).
+      if (video && s[2] != 1) {
         return invalid_argument("an image reply cannot hold video latents " + shape_to_string(s) +
                                 "; ask for MP4 or uint8 frames");
       }

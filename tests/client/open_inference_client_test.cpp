@@ -207,6 +207,19 @@ TEST(OpenInferenceClient, PerChannelModelsDecodeAndEncodeAlikeOverBothProtocols)
   ASSERT_THAT(qwen_hf, IsOk());
   ASSERT_EQ(qwen_oip->images.size(), 1u);
   expect_images_near(qwen_oip->images, qwen_hf->images, 1);
+  // Its VAE's own layout, [1, 16, 1, h, w], gives the same image as a PNG on both protocols.
+  const Tensor five_d = latents_of({1, 16, 1, 4, 6});
+  DecodeOptions png = preset("qwen-image").decode_options();
+  png.image_format = ImageFormat::kPng;
+  Result<DecodeOutput> png_oip =
+      client.decode(server.model("qwen-image_decoder"), five_d.view(), png);
+  Result<DecodeOutput> png_hf =
+      client.decode(server.hf("qwen-image", "decode"), five_d.view(), png);
+  ASSERT_THAT(png_oip, IsOk());
+  ASSERT_THAT(png_hf, IsOk());
+  ASSERT_EQ(png_hf->images.size(), 1u);
+  EXPECT_EQ(png_hf->images[0].width, 48);
+  expect_images_near(png_oip->images, png_hf->images, 1);
 
   // Encode an image with qwen-image over the Open Inference Protocol, decode it back: the block
   // means come back (PROTOCOL.md §6, §9), to the quantisation of a few levels.

@@ -450,6 +450,12 @@ TEST(BuildDecodeRequestErrors, OutputTypeAndLayoutMismatch) {
   const Latents video({1, 16, 2, 8, 8}, DType::kFloat16);
   EXPECT_THAT(decode_request_for(kHunyuanDecode, video.view(), {}),
               IsError(ErrorCode::kInvalidArgument, HasSubstr("ask for MP4 or uint8 frames")));
+  // A one-frame video is an image (Qwen-Image's [B, 16, 1, h, w]).
+  const Latents one_frame({1, 16, 1, 8, 8}, DType::kFloat16);
+  auto image = decode_request_for(kHunyuanDecode, one_frame.view(), {});
+  ASSERT_TRUE(image.has_value()) << image.error().what();
+  EXPECT_EQ(image->expect.type, OutputType::kImage);
+  EXPECT_EQ(image->expect.frames, 1);
   DecodeOptions options;
   options.output_type = OutputType::kMp4;
   EXPECT_THAT(decode_request_for(kSdDecode, batch.view(), options),
