@@ -27,7 +27,7 @@ PUBLIC_HEADERS = {
     "tensor.hpp": "tensor",
     "latent_file.hpp": "files",
     "image.hpp": "codec", "image_resize.hpp": "codec",
-    "options.hpp": "request", "tiling.hpp": "request",
+    "options.hpp": "request", "tiling.hpp": "request", "reply_stream.hpp": "request",
     "presets.hpp": "model", "preview.hpp": "model",
     "client_options.hpp": "api", "retry.hpp": "api", "endpoint_status.hpp": "api",
     "tiled.hpp": "tiling",

@@ -93,6 +93,14 @@ class Client {
                                                  const EncodeOptions& options = {},
                                                  const BatchOptions& batch = {});
 
+  /// The layout a decode of `latents` with `options` will be answered with (shape, dtype, bytes),
+  /// before anything is sent, e.g. to allocate the memory DecodeOptions::stream.into points to.
+  /// Over the Open Inference Protocol it reads the model's metadata (once per endpoint, within
+  /// options.control's deadline); over the Hugging Face protocol it sends nothing. A tiled call's
+  /// layout is that of its whole output. Errors: those of decode() before sending.
+  Result<ReplyLayout> reply_layout(const Endpoint& endpoint, const TensorView& latents,
+                                   const DecodeOptions& options = {});
+
   /// Asks each replica of an Open Inference endpoint whether its model is ready, and reads the
   /// model's metadata (one attempt each, within the deadline), for a service's health check or
   /// `rvae check`. InvalidArgument for a Hugging Face endpoint (it has no such route).

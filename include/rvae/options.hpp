@@ -13,6 +13,7 @@
 #include "rvae/export.h"
 #include "rvae/image.hpp"
 #include "rvae/progress.hpp"
+#include "rvae/reply_stream.hpp"
 #include "rvae/tensor.hpp"
 #include "rvae/tiling.hpp"
 
@@ -84,6 +85,8 @@ struct DecodeOptions {
   RequestControl control;
   /// Tiling of outputs larger than the endpoint's cap (every call form; see rvae/tiled.hpp).
   TilingOptions tiling;
+  /// Consumes the reply as it arrives instead of holding it (rvae/reply_stream.hpp).
+  ReplyStream stream;
 };
 
 /// A decode result. Which members are filled depends on the request's OutputType.
@@ -97,6 +100,10 @@ struct DecodeOutput {
   /// kImage: the encoded JPEG/PNG bytes as received (save them without re-encoding).
   /// kMp4: the MP4 file.
   Bytes encoded;
+  /// A streamed reply (DecodeOptions::stream) leaves images, tensor and encoded empty: its layout
+  /// as received (the dtype known now) and what was handed out.
+  ReplyLayout layout;
+  Delivered delivered;
   /// Where the time went (filled by Client; zero from the protocol layer alone).
   RequestTimings timings;
 };
