@@ -75,6 +75,9 @@ struct ReplyChunk {
 /// kImage reply is decoded whole. A tiled call delivers its frames in order as their tiles (or
 /// temporal chunks) are complete.
 struct ReplyStream {
+  /// Once, before the first frame or chunk: the reply's layout as its header declared it, checked
+  /// against the request (the dtype known now, also over the Hugging Face protocol).
+  std::function<void(const ReplyLayout&)> on_layout;
   /// kUInt8: each image as soon as all of its bytes are in.
   std::function<void(const FrameView&)> on_frame;
   /// kUInt8, kFloatTensor, kMp4: the body's bytes in order, in chunks of any size.
@@ -99,7 +102,8 @@ struct ReplyStream {
 struct Delivered {
   std::int64_t frames = 0;   ///< Frames handed to on_frame (or complete in `into`).
   std::uint64_t bytes = 0;   ///< Body bytes handed out (tensor data, or the MP4 file).
-  /// From the call's start to the first frame (or chunk) handed out; zero when none was.
+  /// From the reply's first body byte (of the attempt that delivered it) to the first frame (or
+  /// chunk) handed out; zero when none was.
   std::chrono::microseconds first_delivery{0};
 };
 
