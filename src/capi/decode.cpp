@@ -1,6 +1,9 @@
 // rvae_decode, rvae_decode_full and rvae_decode_batch over rvae::Client::decode(_batch).
 #include <cstddef>
+#include <future>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capi/capi.hpp"
@@ -95,6 +98,21 @@ rvae::Result<void> check_streamed(const DecodeCall& call, const rvae::ReplyLayou
   return {};
 }
 
+// A streamed decode, finished on a library worker: a blocking get() parses the reply on the
+// calling thread, and a reply the library must hold whole before handing it out (an Open
+// Inference reply in the JSON form, or float pixels quantised here) would then run the stream
+// callbacks there, against what rvae.h promises.
+rvae::Result<rvae::DecodeOutput> decode_on_worker(rvae_client& c, const DecodeCall& call,
+                                                  const rvae::TensorView& latents) {
+  auto done = std::make_shared<std::promise<rvae::Result<rvae::DecodeOutput>>>();
+  std::future<rvae::Result<rvae::DecodeOutput>> result = done->get_future();
+  c.client.decode_async(call.endpoint, latents, call.options)
+      .then([done](rvae::Result<rvae::DecodeOutput> decoded) {
+        done->set_value(std::move(decoded));
+      });
+  return result.get();
+}
+
 // Refuses the stream fields in calls that hold their replies (rvae_decode, rvae_decode_batch).
 rvae::Result<void> refuse_stream(const DecodeCall& call, const char* function) {
   if (!rvae::capi::stream_requested(call.params)) return {};
@@ -166,7 +184,8 @@ int rvae_decode_full(rvae_client* c, const char* endpoint, const rvae_tensor_vie
       }
     }
     rvae::Result<rvae::DecodeOutput> decoded =
-        c->client.decode(call->endpoint, *view, call->options);
+        streamed ? decode_on_worker(*c, *call, *view)
+                 : c->client.decode(call->endpoint, *view, call->options);
     if (!decoded) return fail(err, decoded.error());
     *out = rvae::capi::copy_decode_output(*decoded, streamed);
     return rvae::capi::succeed(err);
