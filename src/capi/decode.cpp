@@ -68,8 +68,9 @@ rvae::Result<DecodeCall> prepare(rvae_client* c, const char* endpoint, const rva
 }
 
 // Refuses, before sending, a streamed decode the library cannot stream as asked: one that would
-// be tiled (tiles are separate requests, each with its own reply), or one whose buffer is too
-// small for the reply `layout`.
+// be tiled (tiles are separate requests, each with its own reply; today the tiler passes the
+// stream on to every tile, whose frames would reach the callbacks with tile-local indices before
+// the call fails), or one whose buffer is too small for the reply `layout`.
 rvae::Result<void> check_streamed(const DecodeCall& call, const rvae::ReplyLayout& layout,
                                   const char* function) {
   const rvae::TilingOptions& tiling = call.options.tiling;
