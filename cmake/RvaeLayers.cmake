@@ -156,4 +156,5 @@ set(RVAE_SOURCES_capi
   src/capi/encode.cpp
   src/capi/errors.cpp
   src/capi/presets.cpp
+  src/capi/stream.cpp
 )
