@@ -407,21 +407,15 @@ TEST_F(CapiStreaming, CancellingTheTokenFromACallbackStopsTheDeliveries) {
   expect_cancelled_at_second_frame(client_, hf(), latents_.view(), params);
 }
 
-// Known defect outside the C API (reported, not fixed here): when the whole reply is already
-// received as the callback cancels (a budget larger than the reply), the deliveries stop but the
-// call succeeds, with frames_delivered 2 of 17: ReplyStreamer::finish (src/api/reply_streamer.cpp)
-// returns what was delivered without checking the cancel token. Enable once that is fixed.
-TEST_F(CapiStreaming, DISABLED_CancellingAfterTheWholeReplyArrivedFailsTheCall) {
+// The whole reply is in before the callback cancels (a budget larger than the reply): the
+// frames not handed out still make the call fail.
+TEST_F(CapiStreaming, CancellingAfterTheWholeReplyArrivedFailsTheCall) {
   expect_cancelled_at_second_frame(client_, hf(), latents_.view(), params_of(RVAE_OUTPUT_UINT8));
 }
 
-// Known defect outside the C API (reported, not fixed here): when the callback stops a call
-// whose transfer is paused (a budget smaller than the reply), the streamer resumes the transfer
-// to end it, libcurl's resume fails on the refused write, and the call ends with that transport
-// error ("Internal: could not resume a paused reply: Failed writing received data...") instead
-// of the callback's: finish_streamed_decode (src/api/streamed_decode.cpp) prefers the transfer's
-// error to the streamer's own. Enable once that is fixed.
-TEST_F(CapiStreaming, DISABLED_ACallbackStoppingAPausedTransferReportsItself) {
+// A callback stopping a paused transfer: the call ends with the callback's error, not with how
+// the transfer was ended.
+TEST_F(CapiStreaming, ACallbackStoppingAPausedTransferReportsItself) {
   const std::int64_t big_shape[] = {1, 16, 9, 32, 32};
   const std::vector<std::uint16_t> zeros(16 * 9 * 32 * 32, 0);
   const rvae_tensor_view big{zeros.data(), big_shape, 5, RVAE_DTYPE_FLOAT16};
