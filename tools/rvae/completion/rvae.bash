@@ -16,7 +16,7 @@ _rvae_flags() {
     check) echo "--protocol --timeout --token-file --allow-http-token --json --help -h" ;;
     preview) echo "--model --scale --frame --height --width --name --presets --output --help -o -h" ;;
     presets) echo "--presets --json --help -h" ;;
-    serve) echo "--host --port --model --role --latency-ms --context --temporal-context --max-side --oip-input-datatype --oip-output-datatype --help -h" ;;
+    serve) echo "--host --port --model --role --latency-ms --context --max-side --max-frames --oip-input-datatype --oip-output-datatype --help -h" ;;
     demo) echo "--out --images --tiled-side --help -h" ;;
     bench) echo "--latency-ms --in-flight --requests-per-slot --sequential --help -h" ;;
     tile-bench) echo "--size --latency-ms --runs --rss --endpoint --model --context --help -h" ;;
@@ -51,7 +51,7 @@ _rvae() {
     -o|--output|--presets|--token-file|--out|--images)
       COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
     --endpoint|--height|--width|--scaling-factor|--shift-factor|--name|--timeout|--attempts|\
-    --jobs|-j|--tile-overlap|--input-name|--output-name|--scale|--frame|--host|--port|--latency-ms|--max-side|--in-flight|\
+    --jobs|-j|--tile-overlap|--input-name|--output-name|--scale|--frame|--host|--port|--latency-ms|--max-side|--max-frames|--in-flight|\
     --requests-per-slot|--sequential|--size|--runs)
       return ;;  # A value the user types.
   esac
