@@ -445,6 +445,7 @@ class TiledDecode {
 }  // namespace
 
 bool decode_needs_tiling(const TensorView& latents, const DecodeOptions& options) noexcept {
+  if (decode_needs_chunking(latents, options)) return true;
   if (options.tiling.mode == TileMode::kOff) return false;
   if (options.tiling.mode == TileMode::kOn) return true;
   const auto size = output_size(latents, options);
@@ -455,6 +456,9 @@ bool decode_needs_tiling(const TensorView& latents, const DecodeOptions& options
 
 Result<DecodeOutput> detail::tiled_decode(Engine& engine, const Endpoint& endpoint,
                                           const TensorView& latents, const DecodeOptions& options) {
+  if (decode_needs_chunking(latents, options)) {
+    return chunked_decode(engine, endpoint, latents, options);
+  }
   if (options.output_type == OutputType::kMp4) {
     return invalid(
         "MP4 output cannot be tiled: decode the frames tiled with OutputType::kUInt8 and encode "
