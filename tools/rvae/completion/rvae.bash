@@ -6,8 +6,8 @@ _rvae_flags() {
   case "$1" in
     decode) echo "--model --endpoint --output-type --format --height --width --scaling-factor
                   --shift-factor --no-scaling --name --timeout --attempts --presets --token-file
-                  --jobs --verbose --quiet --json --tile --tile-overlap --output --help
-                  --protocol --input-name --output-name --allow-http-token
+                  --jobs --verbose --quiet --json --tile --tile-overlap --frames-per-request
+                  --output --help --protocol --input-name --output-name --allow-http-token
                   -o -j -v -q -h" ;;
     encode) echo "--model --endpoint --fit --scaling-factor --shift-factor --no-scaling --timeout
                   --attempts --presets --token-file --jobs --verbose --quiet --json --tile
@@ -44,7 +44,7 @@ _rvae() {
       COMPREPLY=($(compgen -W "crop resize" -- "$cur")); return ;;
     --role)
       COMPREPLY=($(compgen -W "decode encode" -- "$cur")); return ;;
-    --tile)
+    --tile|--frames-per-request)
       COMPREPLY=($(compgen -W "auto off" -- "$cur")); return ;;
     --protocol)
       COMPREPLY=($(compgen -W "auto hf open-inference" -- "$cur")); return ;;
