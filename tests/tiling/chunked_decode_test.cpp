@@ -328,6 +328,62 @@ TEST_F(ChunkedDecodeTest, AThrowingFrameCallbackEndsTheCall) {
   EXPECT_EQ(calls, 3);
 }
 
+TEST_F(ChunkedDecodeTest, CancellingFromAFrameCallbackStopsDeliveries) {
+  Case c = make_case("hunyuan-video", 13);
+  CancelToken cancel;
+  c.options.control.cancel = cancel;
+  int calls = 0;
+  c.options.stream.on_frame = [&](const FrameView&) {
+    if (++calls == 2) cancel.cancel();
+  };
+  Result<DecodeOutput> out = chunked(c, c.options);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code(), ErrorCode::kCancelled);
+  EXPECT_EQ(calls, 2);
+}
+
+TEST_F(ChunkedDecodeTest, AsyncChunkedDecodeGivesTheSameFramesAndCountsProgress) {
+  Case c = make_case("hunyuan-video", 13);
+  Result<DecodeOutput> blocking = chunked(c, c.options);
+  ASSERT_TRUE(blocking) << blocking.error().what();
+  std::vector<TileProgress> progress;
+  c.options.tiling.on_progress = [&](const TileProgress& p) { progress.push_back(p); };
+  Result<DecodeOutput> async =
+      client_.decode_async(capped_->url("/hunyuan-video/decode/"), c.latents.view(), c.options)
+          .get();
+  ASSERT_TRUE(async) << async.error().what();
+  ASSERT_EQ(async->images.size(), blocking->images.size());
+  for (std::size_t i = 0; i < async->images.size(); ++i)
+    EXPECT_EQ(async->images[i].pixels, blocking->images[i].pixels) << "frame " << i;
+  ASSERT_EQ(progress.size(), 5u);  // 4 chunks and the colour reference
+  EXPECT_EQ(progress.back().total, 5u);
+  EXPECT_EQ(progress.back().finished, 5u);
+}
+
+TEST_F(ChunkedDecodeTest, BadStreamAndFrameSettingsAreRefused) {
+  Case c = make_case("hunyuan-video", 13);
+  DecodeOptions bad = c.options;
+  bad.tiling.frames_per_request = 0;
+  Result<DecodeOutput> zero = chunked(c, bad);
+  ASSERT_FALSE(zero);
+  EXPECT_NE(zero.error().message().find("frames_per_request"), std::string::npos);
+  bad = c.options;
+  bad.output_type = OutputType::kFloatTensor;
+  bad.stream.on_frame = [](const FrameView&) {};
+  Result<DecodeOutput> floats = chunked(c, bad);
+  ASSERT_FALSE(floats);
+  EXPECT_EQ(floats.error().code(), ErrorCode::kInvalidArgument);
+  std::vector<float> two(2 * 16 * 13 * 8 * 8, 0.5f);
+  const Tensor batch = Tensor::from_floats({2, 16, 13, 8, 8}, two).value();
+  bad = c.options;
+  bad.stream.on_frame = [](const FrameView&) {};
+  Result<DecodeOutput> batched =
+      client_.decode(capped_->url("/hunyuan-video/decode/"), batch.view(), bad);
+  ASSERT_FALSE(batched);
+  EXPECT_NE(batched.error().message().find("batch 1"), std::string::npos);
+  EXPECT_EQ(capped_->stats().inference_requests, 0u);
+}
+
 TEST_F(ChunkedDecodeTest, UnsupportedStreamsAreRefused) {
   Case c = make_case("hunyuan-video", 13);
   c.options.stream.on_chunk = [](const ReplyChunk&) {};
