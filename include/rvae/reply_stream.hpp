@@ -97,8 +97,8 @@ struct ReplyStream {
 
 /// What a streamed decode delivered (DecodeOutput::delivered).
 struct Delivered {
-  std::int64_t frames = 0;   ///< Frames handed to on_frame (or complete in `into`).
-  std::uint64_t bytes = 0;   ///< Body bytes handed out (tensor data, or the MP4 file).
+  std::int64_t frames = 0;  ///< Frames handed to on_frame (or complete in `into`).
+  std::uint64_t bytes = 0;  ///< Body bytes handed out (tensor data, or the MP4 file).
   /// From the call's start to the first frame (or chunk) handed out; zero when none was.
   std::chrono::microseconds first_delivery{0};
 };
