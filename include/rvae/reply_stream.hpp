@@ -72,9 +72,10 @@ struct ReplyChunk {
 /// a failure ends the call instead, as it always does for an MP4 (an encoder need not write the
 /// same file twice). A reply written `into` the caller's memory is rewritten whole by a retry.
 ///
-/// Streaming applies to kUInt8, kFloatTensor and (on_chunk only) kMp4 replies of one request; a
-/// kImage reply is decoded whole. A tiled call delivers its frames in order as their tiles (or
-/// temporal chunks) are complete.
+/// Streaming applies to kUInt8, kFloatTensor and (on_chunk only) kMp4 replies; a kImage reply is
+/// decoded whole. A tiled call hands out its joined output in order from the thread that runs it
+/// (the calling thread for the blocking forms): temporal chunks frame by frame as their blend is
+/// complete (on_frame only), spatial tiles once they are joined.
 struct ReplyStream {
   /// Once, before the first frame or chunk: the reply's layout as its header declared it, checked
   /// against the request (the dtype known now, also over the Hugging Face protocol).

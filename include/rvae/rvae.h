@@ -351,9 +351,10 @@ typedef struct {
   /* Streamed replies (added after output_name; NULL or 0 = default in each). Set at most one of
    * frame_callback, chunk_callback and `into`; with none set the reply is held whole in the
    * result as before. A streamed decode goes through rvae_decode_full only (its result then holds
-   * no images, tensor or bytes, but what was delivered), is one request (tile_mode RVAE_TILE_OFF,
-   * or AUTO with an output within max_image_side), and applies to UINT8, FLOAT_TENSOR and (the
-   * chunk callback only) MP4 output. The reply's header (shape, dtype, length) is checked against
+   * no images, tensor or bytes, but what was delivered), and applies to UINT8, FLOAT_TENSOR and
+   * (the chunk callback only) MP4 output. A tiled decode hands out its joined output in order,
+   * frame by frame as temporal chunks are blended (those take the frame callback only), or once
+   * its tiles are joined. The reply's header (shape, dtype, length) is checked against
    * the request before anything is handed out. A reply that ends early or runs long fails the
    * call with RVAE_ERR_DATA_LOSS; what was handed out stays so, and the message says which frames
    * (or how many bytes). Retries: a transient failure after part of a reply was handed out sends

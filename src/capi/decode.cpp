@@ -67,28 +67,9 @@ rvae::Result<DecodeCall> prepare(rvae_client* c, const char* endpoint, const rva
   return call;
 }
 
-// Refuses, before sending, a streamed decode the library cannot stream as asked: one that would
-// be tiled (tiles are separate requests, each with its own reply; today the tiler passes the
-// stream on to every tile, whose frames would reach the callbacks with tile-local indices before
-// the call fails), or one whose buffer is too small for the reply `layout`.
+// Refuses, before sending, a buffer too small for the reply `layout`.
 rvae::Result<void> check_streamed(const DecodeCall& call, const rvae::ReplyLayout& layout,
                                   const char* function) {
-  const rvae::TilingOptions& tiling = call.options.tiling;
-  bool tiled = tiling.mode == rvae::TileMode::kOn;
-  if (tiling.mode == rvae::TileMode::kAuto && layout.shape.size() >= 4) {
-    // uint8: [N, H, W, 3]; float tensors: [B, 3, (F,) H, W].
-    const std::size_t h = layout.type == rvae::OutputType::kUInt8 ? 1 : layout.shape.size() - 2;
-    tiled = layout.shape[h] > tiling.max_image_side || layout.shape[h + 1] > tiling.max_image_side;
-  }
-  if (tiled) {
-    return rvae::Error(ErrorCode::kInvalidArgument,
-                       std::string(function) +
-                           ": a streamed decode is one request, but this one would be tiled " +
-                           "(output " + rvae::shape_to_string(layout.shape) +
-                           ", tile_mode RVAE_TILE_ON or a side above max_image_side " +
-                           std::to_string(tiling.max_image_side) +
-                           "): leave the stream fields unset, or set tile_mode to RVAE_TILE_OFF");
-  }
   if (call.params.into != nullptr && call.params.into_size < layout.bytes) {
     return rvae::Error(ErrorCode::kInvalidArgument,
                        std::string(function) + ": params->into_size is " +

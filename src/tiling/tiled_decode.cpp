@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/reply_streamer.hpp"
 #include "core/try.hpp"
 #include "rvae/tiled.hpp"
 #include "tiling/tile_latents.hpp"
@@ -478,8 +479,28 @@ Result<DecodeOutput> detail::tiled_decode(Engine& engine, const Endpoint& endpoi
     one.tiling.mode = TileMode::kOff;
     return engine.decode_async(endpoint, latents, one).get();
   }
-  TiledDecode call(engine, endpoint, options, std::move(grid), std::move(plan));
-  return call.run();
+  if (!options.stream.active()) {
+    TiledDecode call(engine, endpoint, options, std::move(grid), std::move(plan));
+    return call.run();
+  }
+  // A stream gets the joined output: the tiles' replies are not the caller's frames. What the
+  // stream cannot serve is refused before anything is sent.
+  RVAE_ASSIGN_OR_RETURN(ReplyLayout layout, engine.reply_layout(endpoint, latents, options));
+  RVAE_TRY(detail::ReplyStreamer::check_request(options.stream, layout));
+  DecodeOptions joined = options;
+  joined.stream = {};
+  TiledDecode call(engine, endpoint, joined, std::move(grid), std::move(plan));
+  RVAE_ASSIGN_OR_RETURN(DecodeOutput output, call.run());
+  output.layout = layout;
+  detail::ReplyStreamer streamer(options.stream, engine.workers(), nullptr,
+                                 options.control.cancel.value_or(CancelToken()));
+  RVAE_ASSIGN_OR_RETURN(Delivered delivered, streamer.deliver_whole(output));
+  DecodeOutput streamed;
+  streamed.type = output.type;
+  streamed.layout = streamer.layout();
+  streamed.delivered = delivered;
+  streamed.timings = output.timings;
+  return streamed;
 }
 
 }  // namespace rvae

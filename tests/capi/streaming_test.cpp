@@ -200,6 +200,36 @@ TEST_F(CapiStreaming, FramesThroughTheCallbackEqualTheHeldImages) {
   }
 }
 
+TEST_F(CapiStreaming, ATiledDecodeHandsOutItsJoinedFramesOffTheCallingThread) {
+  const rvae_tensor_view view = latents_.view();
+  rvae_decode_params tiled = params_of(RVAE_OUTPUT_UINT8);
+  tiled.tile_mode = RVAE_TILE_ON;
+  tiled.tile_size = 16;  // 32x40 output: 2x3 tiles
+  tiled.tile_overlap = RVAE_TILE_NONE;
+  rvae_decode_result* raw = nullptr;
+  rvae_error* err = nullptr;
+  ASSERT_EQ(rvae_decode_full(client_, hf().c_str(), &view, &tiled, &raw, &err), RVAE_OK)
+      << rvae_error_message(err);
+  const ResultPtr expected(raw);
+  ASSERT_EQ(expected->image_count, 17u);
+  Seen seen;
+  tiled.frame_callback = on_frame;
+  tiled.stream_user_data = &seen;
+  raw = nullptr;
+  ASSERT_EQ(rvae_decode_full(client_, hf().c_str(), &view, &tiled, &raw, &err), RVAE_OK)
+      << rvae_error_message(err);
+  const ResultPtr streamed(raw);
+  EXPECT_EQ(streamed->frames_delivered, 17);
+  EXPECT_EQ(streamed->image_count, 0u);
+  EXPECT_FALSE(seen.on_caller);
+  ASSERT_EQ(seen.frames.size(), 17u);
+  for (std::size_t i = 0; i < 17; ++i) {
+    EXPECT_EQ(seen.indices[i], static_cast<std::int64_t>(i));
+    EXPECT_EQ(std::memcmp(seen.frames[i].data(), expected->images[i].data, kFrameBytes), 0)
+        << "frame " << i;
+  }
+}
+
 TEST_F(CapiStreaming, AFloatTensorLandsInABufferSizedByTheReplyLayout) {
   const rvae_tensor_view view = latents_.view();
   for (const std::string& endpoint : {hf(), oip()}) {
@@ -510,18 +540,6 @@ TEST_F(CapiStreaming, StreamFieldsThatCannotServeTheCallAreRefused) {
   flag.fail_after_partial_delivery = 2;
   expect_error(rvae_decode_full(client_, hf().c_str(), &view, &flag, &raw, &err), err,
                RVAE_ERR_INVALID_ARGUMENT, "fail_after_partial_delivery must be 0 or 1");
-
-  // Tiles are separate requests with their own replies: a streamed decode is not tiled.
-  rvae_decode_params tiled = params_of(RVAE_OUTPUT_UINT8);
-  tiled.frame_callback = on_frame;
-  tiled.tile_mode = RVAE_TILE_ON;
-  tiled.tile_size = 16;
-  expect_error(rvae_decode_full(client_, hf().c_str(), &view, &tiled, &raw, &err), err,
-               RVAE_ERR_INVALID_ARGUMENT, "would be tiled");
-  tiled.tile_mode = RVAE_TILE_AUTO;
-  tiled.max_image_side = 32;  // the output is 32x40
-  expect_error(rvae_decode_full(client_, hf().c_str(), &view, &tiled, &raw, &err), err,
-               RVAE_ERR_INVALID_ARGUMENT, "would be tiled");
 
   // The calls that hold their replies refuse the stream fields.
   rvae_decode_params one = params_of(RVAE_OUTPUT_UINT8);
