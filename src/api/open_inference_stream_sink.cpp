@@ -1,7 +1,6 @@
 #include "api/open_inference_stream_sink.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,15 +14,6 @@ namespace {
 namespace oip = protocol::oip;
 using Flow = transport::ReplySink::Flow;
 
-std::optional<std::size_t> decimal(const std::string* text) {
-  if (text == nullptr || text->empty()) return std::nullopt;
-  std::size_t value = 0;
-  const char* end = text->data() + text->size();
-  const auto [stop, error] = std::from_chars(text->data(), end, value);
-  if (error != std::errc() || stop != end) return std::nullopt;
-  return value;
-}
-
 }  // namespace
 
 Result<void> OpenInferenceStreamSink::begin(int status, const std::vector<http::Header>& headers,
@@ -33,7 +23,7 @@ Result<void> OpenInferenceStreamSink::begin(int status, const std::vector<http::
   resume_ = std::move(resume);
   header_.clear();
   const std::optional<std::size_t> header_length =
-      decimal(http::find_header(headers, "Inference-Header-Content-Length"));
+      http::find_decimal_header(headers, "Inference-Header-Content-Length");
   // The JSON form, or an output that must be converted whole: held, then parsed as usual.
   if (!plan_ || !oip::streams_as_received(*plan_) || !header_length || *header_length == 0 ||
       *header_length > max_header_bytes_) {

@@ -1,25 +1,10 @@
 #include "api/split_reply_sink.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
 #include <string>
 
 namespace rvae::detail {
-namespace {
-
-// A decimal header value; nullopt for anything else (the parser then reports it).
-std::optional<std::size_t> decimal(const std::string* text) {
-  if (text == nullptr || text->empty()) return std::nullopt;
-  std::size_t value = 0;
-  const char* end = text->data() + text->size();
-  const auto [stop, error] = std::from_chars(text->data(), end, value);
-  if (error != std::errc() || stop != end) return std::nullopt;
-  return value;
-}
-
-}  // namespace
-
 Result<void> SplitReplySink::begin(int, const std::vector<http::Header>& headers,
                                    transport::Resume) {
   // A retried attempt starts over.
@@ -28,8 +13,8 @@ Result<void> SplitReplySink::begin(int, const std::vector<http::Header>& headers
   body_ = Bytes();
   header_expected_ = 0;
   const std::optional<std::size_t> header_length =
-      decimal(http::find_header(headers, "Inference-Header-Content-Length"));
-  const std::optional<std::size_t> length = decimal(http::find_header(headers, "Content-Length"));
+      http::find_decimal_header(headers, "Inference-Header-Content-Length");
+  const std::optional<std::size_t> length = http::find_decimal_header(headers, "Content-Length");
   if (header_length && *header_length > 0 && *header_length <= max_header_bytes_ &&
       (!length || *header_length <= *length)) {
     header_expected_ = *header_length;

@@ -1,5 +1,6 @@
 #include "http/message.hpp"
 
+#include <charconv>
 #include <utility>
 
 namespace rvae::http {
@@ -45,6 +46,17 @@ const std::string* HttpRequest::header(std::string_view name) const noexcept {
 
 const std::string* HttpResponse::header(std::string_view name) const noexcept {
   return find_header(headers, name);
+}
+
+std::optional<std::size_t> find_decimal_header(const std::vector<Header>& headers,
+                                               std::string_view name) noexcept {
+  const std::string* text = find_header(headers, name);
+  if (text == nullptr || text->empty()) return std::nullopt;
+  std::size_t value = 0;
+  const char* end = text->data() + text->size();
+  const auto [stop, error] = std::from_chars(text->data(), end, value);
+  if (error != std::errc() || stop != end) return std::nullopt;
+  return value;
 }
 
 }  // namespace rvae::http

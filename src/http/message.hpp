@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,5 +78,10 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 
 /// Value of the first header with this name (case-insensitive); nullptr when absent.
 const std::string* find_header(const std::vector<Header>& headers, std::string_view name) noexcept;
+
+/// The first header of this name as a plain decimal number (digits only, no overflow); nullopt
+/// when absent or anything else (its parser then reports it).
+std::optional<std::size_t> find_decimal_header(const std::vector<Header>& headers,
+                                               std::string_view name) noexcept;
 
 }  // namespace rvae::http

@@ -103,6 +103,27 @@ Result<Shape> check_output(const ReplyOutput& output, const InferExpectation& ex
   return output.shape;
 }
 
+// The output asked for, checked against `expect`: its index, shape and byte size.
+struct FoundOutput {
+  std::size_t index = 0;
+  Shape shape;
+  std::size_t bytes = 0;
+};
+
+Result<FoundOutput> find_checked_output(const ReplyJson& reply, const InferExpectation& expect) {
+  FoundOutput found;
+  RVAE_ASSIGN_OR_RETURN(found.index, find_output(reply, expect.output_name));
+  const ReplyOutput& output = reply.outputs[found.index];
+  RVAE_ASSIGN_OR_RETURN(found.shape, check_output(output, expect));
+  auto needed = checked_byte_size(found.shape, expect.dtype);
+  if (!needed) {
+    return data_loss("inference reply's output " + in_quotes(output.name) + " shape " +
+                     dims_text(found.shape) + " is impossible: " + needed.error().message());
+  }
+  found.bytes = *needed;
+  return found;
+}
+
 // Where each binary output's bytes start after the JSON; checks they add up to the body.
 Result<std::size_t> binary_offset(const ReplyJson& reply, std::size_t index, std::size_t json_size,
                                   std::size_t body_size) {
@@ -170,15 +191,11 @@ Result<Tensor> parse_reply(http::HttpResponse&& response, const Bytes* json_apar
   const Bytes& json_bytes = json_apart != nullptr ? *json_apart : body;
   const std::string_view json(reinterpret_cast<const char*>(json_bytes.data()), json_size);
   RVAE_ASSIGN_OR_RETURN(const ReplyJson reply, internal::scan_reply_json(json));
-  RVAE_ASSIGN_OR_RETURN(const std::size_t index, find_output(reply, expect.output_name));
+  RVAE_ASSIGN_OR_RETURN(FoundOutput found, find_checked_output(reply, expect));
+  const std::size_t index = found.index;
   const ReplyOutput& output = reply.outputs[index];
-  RVAE_ASSIGN_OR_RETURN(Shape shape, check_output(output, expect));
-  auto needed = checked_byte_size(shape, expect.dtype);
-  if (!needed) {
-    return data_loss("inference reply's output " + in_quotes(output.name) + " shape " +
-                     dims_text(shape) + " is impossible: " + needed.error().message());
-  }
-  const std::size_t bytes = *needed;
+  Shape& shape = found.shape;
+  const std::size_t bytes = found.bytes;
 
   bool any_binary = false;
   for (const ReplyOutput& o : reply.outputs)
@@ -242,25 +259,22 @@ Result<Tensor> parse_infer_reply(http::HttpResponse&& response, Bytes&& json_hea
 Result<std::optional<BinaryOutputPlace>> locate_binary_output(std::string_view json_header,
                                                               const InferExpectation& expect) {
   RVAE_ASSIGN_OR_RETURN(const ReplyJson reply, internal::scan_reply_json(json_header));
-  RVAE_ASSIGN_OR_RETURN(const std::size_t index, find_output(reply, expect.output_name));
+  RVAE_ASSIGN_OR_RETURN(FoundOutput found, find_checked_output(reply, expect));
+  const std::size_t index = found.index;
   const ReplyOutput& output = reply.outputs[index];
-  RVAE_ASSIGN_OR_RETURN(Shape shape, check_output(output, expect));
-  auto needed = checked_byte_size(shape, expect.dtype);
-  if (!needed) {
-    return data_loss("inference reply's output " + in_quotes(output.name) + " shape " +
-                     dims_text(shape) + " is impossible: " + needed.error().message());
-  }
+  const std::size_t needed = found.bytes;
+  Shape shape = std::move(found.shape);
   // Its data in the JSON: the whole reply is needed first.
   if (!output.binary_data_size) return std::optional<BinaryOutputPlace>();
   if (output.has_data) {
     return data_loss("inference reply's output " + in_quotes(output.name) +
                      " has both binary data and JSON data");
   }
-  if (*output.binary_data_size != *needed) {
+  if (*output.binary_data_size != needed) {
     return data_loss("inference reply's output " + in_quotes(output.name) + " has " +
                      std::to_string(*output.binary_data_size) + " bytes; shape " +
                      dims_text(shape) + " of " + output.datatype + " needs " +
-                     std::to_string(*needed));
+                     std::to_string(needed));
   }
   BinaryOutputPlace place;
   for (std::size_t i = 0; i < reply.outputs.size(); ++i) {
@@ -273,7 +287,7 @@ Result<std::optional<BinaryOutputPlace>> locate_binary_output(std::string_view j
     place.binary_bytes += *size;
   }
   place.shape = std::move(shape);
-  place.bytes = *needed;
+  place.bytes = needed;
   return std::optional<BinaryOutputPlace>(std::move(place));
 }
 
