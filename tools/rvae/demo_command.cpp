@@ -35,14 +35,15 @@ const char* const kUsage =
     "Then a 4096x4096 SDXL round trip past the 2048-pixel cap, through endpoints in context mode\n"
     "(a tile decoded alone comes back with blurred edges and its own colours, as from a real\n"
     "VAE): encoded tiled, then decoded with naive tiling (abutting tiles, no colour treatment)\n"
-    "and with rvae's, each compared with the latents decoded whole; the sheet's last row shows\n"
+    "and with rvae's, each compared with the latents decoded whole; the sheet's fourth row shows\n"
     "both, whole and at full size where naive tiles meet. --tiled-side N sets that round trip's\n"
     "size (a multiple of 16 from 512 to 8192, default 4096); the cap is always half of it.\n"
     "Last, a 49-frame 96x96 hunyuan-video clip (synthesised latents whose colour drifts over\n"
     "time: the model has no encoder) decoded in context mode (a chunk of frames decoded alone\n"
     "comes back with its own colours) whole, then in chunks through an endpoint that caps a\n"
-    "reply at 17 frames: naively (diffusers' scheme) and with rvae's chunking, whose frames are\n"
-    "shown as they arrive; the sheet's last rows show every 6th frame of each.\n";
+    "reply at 17 frames' bytes: naively (diffusers' scheme) and with rvae's chunking, whose\n"
+    "frames are streamed as their blend completes (first frame ms); each is compared with the\n"
+    "whole decode, and the sheet's last rows show every 6th frame of the three.\n";
 
 const char* const kDemoImages[] = {"astronaut.png", "coffee.png", "chelsea.png"};
 const char* const kDemoModels[] = {"sd15", "sdxl", "flux"};
