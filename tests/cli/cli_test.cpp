@@ -245,6 +245,32 @@ double demo_psnr(const std::string& out, const std::string& tiling) {
   return psnr;
 }
 
+// One row of the demo's video table ("whole", "naive", "rvae"); frames is -1 when it is missing.
+struct VideoRow {
+  int frames = -1, requests = 0, max_levels = -1;
+  double psnr = NAN;
+  bool first_frame = false;  // a first-frame time printed (rvae's streamed run)
+};
+VideoRow demo_video_row(const std::string& out, const std::string& label) {
+  VideoRow row;
+  const std::size_t table = out.find("\nchunking ");
+  if (table == std::string::npos) return row;
+  const std::size_t at = out.find("\n" + label + " ", table);
+  if (at == std::string::npos) return row;
+  const char* text = out.c_str() + at + 1 + label.size();
+  double ms = 0, first_ms = 0;
+  int fields = std::sscanf(text, "%d %d %lf %lf %lf dB %d", &row.frames, &row.requests, &ms,
+                           &first_ms, &row.psnr, &row.max_levels);
+  if (fields >= 4) {
+    row.first_frame = true;
+  } else {
+    fields = std::sscanf(text, "%d %d %lf - %lf dB %d", &row.frames, &row.requests, &ms, &row.psnr,
+                         &row.max_levels);
+  }
+  if (fields < 3) row.frames = -1;
+  return row;
+}
+
 TEST(CliTest, DemoWritesTheContactSheet) {
   TempDir dir;
   // The tiled round trip at 1024² past a 512 cap: the same tiling as the default 4096² past
@@ -257,9 +283,11 @@ TEST(CliTest, DemoWritesTheContactSheet) {
   // Layout: 8-pixel gutters, title bands of one line of text at scale 2 (24 pixels) plus a
   // gutter; three rows of 192-pixel cells, then the tiled round trip's row of 384-pixel cells
   // (five of them: whole, naive, rvae and the two full-size crops).
+  // Then the video's strip: rows whole, naive, rvae of 96-pixel frames (every 6th of 49).
   constexpr int kTitle = 24 + 8;
   const int tiled_top = 8 + kTitle + 3 * (192 + 8);
-  ASSERT_EQ(sheet->height, tiled_top + 8 + kTitle + 384 + 8);
+  const int video_top = tiled_top + 8 + kTitle + 384 + 8;
+  ASSERT_EQ(sheet->height, video_top + 8 + kTitle + 3 * (96 + 8));
   EXPECT_GT(sheet->width, 5 * 384);
   // Labelled: dark text in the title bands and left of every row, where no image is drawn.
   auto dark_pixels = [&](int x0, int x1, int y0, int y1) {
@@ -280,7 +308,13 @@ TEST(CliTest, DemoWritesTheContactSheet) {
   }
   // whole | naive | rvae | naive 1:1 | rvae 1:1, and the row's name.
   EXPECT_GT(dark_pixels(0, sheet->width, tiled_top + 8, tiled_top + kTitle), 200);
-  EXPECT_GT(dark_pixels(0, 40, tiled_top + 8 + kTitle, sheet->height), 20);
+  EXPECT_GT(dark_pixels(0, 40, tiled_top + 8 + kTitle, video_top), 20);
+  // frame 0 | frame 6 | ... | frame 48, and the strip's row names.
+  EXPECT_GT(dark_pixels(0, sheet->width, video_top + 8, video_top + kTitle), 200);
+  for (int row = 0; row < 3; ++row) {
+    const int top = video_top + 8 + kTitle + row * (96 + 8);
+    EXPECT_GT(dark_pixels(0, 40, top, top + 96), 20) << "video row " << row << " has no name";
+  }
   for (const char* model : {"sd15", "sdxl", "flux"}) {
     EXPECT_TRUE(read_image(dir / ("demo/astronaut_" + std::string(model) + ".png")));
   }
@@ -289,6 +323,22 @@ TEST(CliTest, DemoWritesTheContactSheet) {
   const double naive = demo_psnr(demo.out, "naive"), tiled = demo_psnr(demo.out, "rvae");
   ASSERT_FALSE(std::isnan(naive) || std::isnan(tiled)) << demo.out;
   EXPECT_GE(tiled - naive, 10.0) << demo.out;
+  // The video: rvae's chunks within 45 dB and 8 levels of the whole decode, streamed; naive
+  // chunks not.
+  EXPECT_THAT(demo.out, HasSubstr("49-frame 96x96 hunyuan-video decode"));
+  const VideoRow whole = demo_video_row(demo.out, "whole");
+  const VideoRow naive_video = demo_video_row(demo.out, "naive");
+  const VideoRow rvae_video = demo_video_row(demo.out, "rvae");
+  EXPECT_EQ(whole.frames, 49) << demo.out;
+  EXPECT_EQ(whole.requests, 1) << demo.out;
+  EXPECT_EQ(naive_video.frames, 49) << demo.out;
+  EXPECT_EQ(rvae_video.frames, 49) << demo.out;
+  EXPECT_GT(naive_video.requests, 1) << demo.out;
+  EXPECT_EQ(rvae_video.requests, naive_video.requests + 1) << "the colour reference\n" << demo.out;
+  EXPECT_TRUE(rvae_video.first_frame) << demo.out;
+  EXPECT_GE(rvae_video.psnr, 45.0) << demo.out;
+  EXPECT_LE(rvae_video.max_levels, 8) << demo.out;
+  EXPECT_TRUE(naive_video.psnr < 45.0 || naive_video.max_levels > 8) << demo.out;
 }
 
 TEST(CliTest, DemoRefusesATiledSideItCannotTile) {

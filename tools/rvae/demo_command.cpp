@@ -1,5 +1,6 @@
 // rvae demo: encodes the bundled images with every image model on an in-process reference
-// endpoint, decodes them back, and reports sizes, times and the round-trip error.
+// endpoint, decodes them back, and reports sizes, times and the round-trip error; then a tiled
+// round trip (demo_tiled) and a chunked video decode (demo_video) against their whole decodes.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "common.hpp"
 #include "contact_sheet.hpp"
 #include "demo_tiled.hpp"
+#include "demo_video.hpp"
 #include "pixel_offset.hpp"
 #include "rvae/image_resize.hpp"
 #include "rvae/testing/reference_endpoint.hpp"
@@ -33,14 +35,21 @@ const char* const kUsage =
     "Then a 4096x4096 SDXL round trip past the 2048-pixel cap, through endpoints in context mode\n"
     "(a tile decoded alone comes back with blurred edges and its own colours, as from a real\n"
     "VAE): encoded tiled, then decoded with naive tiling (abutting tiles, no colour treatment)\n"
-    "and with rvae's, each compared with the latents decoded whole; the sheet's last row shows\n"
+    "and with rvae's, each compared with the latents decoded whole; the sheet's fourth row shows\n"
     "both, whole and at full size where naive tiles meet. --tiled-side N sets that round trip's\n"
-    "size (a multiple of 16 from 512 to 8192, default 4096); the cap is always half of it.\n";
+    "size (a multiple of 16 from 512 to 8192, default 4096); the cap is always half of it.\n"
+    "Last, a 49-frame 96x96 hunyuan-video clip (synthesised latents whose colour drifts over\n"
+    "time: the model has no encoder) decoded in context mode (a chunk of frames decoded alone\n"
+    "comes back with its own colours) whole, then in chunks through an endpoint that caps a\n"
+    "reply at 17 frames' bytes: naively (diffusers' scheme) and with rvae's chunking, whose\n"
+    "frames are streamed as their blend completes (first frame ms); each is compared with the\n"
+    "whole decode, and the sheet's last rows show every 6th frame of the three.\n";
 
 const char* const kDemoImages[] = {"astronaut.png", "coffee.png", "chelsea.png"};
 const char* const kDemoModels[] = {"sd15", "sdxl", "flux"};
 constexpr int kDefaultTiledSide = 4096;
 constexpr int kCellHeight = 192;
+constexpr int kVideoFrameStep = 6;
 
 bool is_directory(const std::string& path) {
   struct stat info {};
@@ -218,12 +227,50 @@ int demo_command(const std::vector<std::string>& argv) {
   const Image tiled_sheet = make_contact_sheet({tiled_row}, kCellHeight * 2,
                                                {"whole", "naive", "rvae", "naive 1:1", "rvae 1:1"},
                                                {std::to_string(tiled.side)});
-  take(write_image(sheet_path, stack_sheets({sheet, tiled_sheet})));
-  std::cout << "max err in 8-bit levels; naive = abutting tiles, no colour treatment.\n"
-            << "wrote " << sheet_path
-            << " (rows: images; columns: original | sd15 | sdxl | flux; last row: " << tiled.side
-            << "x" << tiled.side << " whole | naive | rvae | both at full size where naive tiles"
-            << " meet)\n";
+  std::cout << "max err in 8-bit levels; naive = abutting tiles, no colour treatment.\n";
+
+  const VideoDemo video = run_video_demo();
+  std::printf(
+      "\n%d-frame %dx%d hunyuan-video decode of drifting latents (context mode): whole, then "
+      "chunked\nthrough an endpoint capping a reply at %d frames' bytes, each against the whole "
+      "decode:\n",
+      video.frames, video.width, video.height, video.budget_frames);
+  std::printf("%-8s %7s %9s %10s %15s %14s %8s\n", "chunking", "frames", "requests", "decode ms",
+              "first frame ms", "PSNR vs whole", "max err");
+  for (const VideoRun& run : video.runs) {
+    std::printf("%-8s %7zu %9d %10.1f ", run.label.c_str(), run.frames.size(), run.requests,
+                run.ms);
+    if (run.first_frame_ms > 0) {
+      std::printf("%15.1f ", run.first_frame_ms);
+    } else {
+      std::printf("%15s ", "-");
+    }
+    if (run.label == "whole") {
+      std::printf("%14s %8s\n", "-", "-");
+    } else {
+      std::printf("%11.1f dB %8d\n", run.quality.psnr, run.quality.max_levels);
+    }
+  }
+  std::vector<std::string> frame_titles;
+  for (int frame = 0; frame < video.frames; frame += kVideoFrameStep)
+    frame_titles.push_back((frame == 0 ? "frame " : "") + std::to_string(frame));
+  std::vector<std::vector<Image>> strip;
+  std::vector<std::string> strip_names;
+  for (const VideoRun& run : video.runs) {
+    std::vector<Image> row;
+    for (std::size_t frame = 0; frame < run.frames.size(); frame += kVideoFrameStep)
+      row.push_back(run.frames[frame]);
+    strip.push_back(std::move(row));
+    strip_names.push_back(run.label);
+  }
+  const Image video_sheet = make_contact_sheet(strip, video.height, frame_titles, strip_names);
+  take(write_image(sheet_path, stack_sheets({sheet, tiled_sheet, video_sheet})));
+  std::cout << "naive = diffusers' chunks blended over 4 frames, no colour treatment; rvae's "
+            << "frames were\nstreamed (first frame ms: from the call's start).\n"
+            << "wrote " << sheet_path << " (rows: images; columns: original | sd15 | sdxl | flux;\n"
+            << "then " << tiled.side << "x" << tiled.side
+            << " whole | naive | rvae | both at full size where naive tiles meet;\n"
+            << "then the video's whole | naive | rvae, every " << kVideoFrameStep << "th frame)\n";
   return 0;
 }
 

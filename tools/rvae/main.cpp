@@ -36,7 +36,7 @@ const char* const kServerCommands[] = {"serve", "demo", "bench", "tile-bench"};
 #if RVAE_CLI_SERVER_COMMANDS
 const char* const kUsageServer =
     "  serve    run the reference endpoint (stand-in VAE, same protocol)\n"
-    "  demo     round-trip test images through every model on an in-process reference endpoint\n"
+    "  demo     image round trips, tiling and video chunking on an in-process reference endpoint\n"
     "  bench    concurrency throughput against an in-process reference endpoint\n"
     "  tile-bench  tiled decode/encode quality, wall time and memory (BENCHMARKS.md)\n";
 #else
