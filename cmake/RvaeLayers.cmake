@@ -134,6 +134,7 @@ set(RVAE_SOURCES_tiling
   src/tiling/chunk_latents.cpp
   src/tiling/chunk_plan.cpp
   src/tiling/chunked_decode.cpp
+  src/tiling/joined_stream.cpp
   src/tiling/tile_images.cpp
   src/tiling/tile_latents.cpp
   src/tiling/tile_pixels.cpp

@@ -23,6 +23,7 @@
 #include "rvae/tiled.hpp"
 #include "tiling/chunk_latents.hpp"
 #include "tiling/chunk_plan.hpp"
+#include "tiling/joined_stream.hpp"
 #include "tiling/tile_latents.hpp"
 #include "tiling/tile_pixels.hpp"
 #include "tiling/tile_plan.hpp"
@@ -624,17 +625,14 @@ Result<DecodeOutput> detail::chunked_decode(Engine& engine, const Endpoint& endp
   if (options.output_type == OutputType::kImage) {
     return invalid("an image reply holds one image: video latents need kUInt8 or kFloatTensor");
   }
-  if (options.stream.on_chunk || options.stream.into != nullptr) {
-    return invalid(
-        "stream.on_chunk and stream.into are not supported with temporal chunking yet: use "
-        "stream.on_frame, or set tiling.chunk_mode to kOff");
-  }
-  if (options.stream.on_frame && options.output_type != OutputType::kUInt8) {
-    return invalid("stream.on_frame needs OutputType::kUInt8");
-  }
-  if (options.stream.on_frame && latents.shape[0] != 1) {
-    return invalid("stream.on_frame with temporal chunking needs batch 1, got " +
-                   std::to_string(latents.shape[0]));
+  // Frames of one clip go out as their blend completes; other streams get the joined output.
+  if (options.stream.active() &&
+      (!options.stream.on_frame || options.output_type != OutputType::kUInt8 ||
+       latents.shape[0] != 1)) {
+    return detail::stream_joined(engine, endpoint, latents, options,
+                                 [&](const DecodeOptions& joined) {
+                                   return detail::chunked_decode(engine, endpoint, latents, joined);
+                                 });
   }
   if (options.tiling.frames_per_request < 1) {
     return invalid("tiling.frames_per_request must be at least 1, got " +

@@ -17,9 +17,9 @@
 #include <utility>
 #include <vector>
 
-#include "api/reply_streamer.hpp"
 #include "core/try.hpp"
 #include "rvae/tiled.hpp"
+#include "tiling/joined_stream.hpp"
 #include "tiling/tile_latents.hpp"
 #include "tiling/tile_pixels.hpp"
 #include "tiling/tile_plan.hpp"
@@ -483,24 +483,12 @@ Result<DecodeOutput> detail::tiled_decode(Engine& engine, const Endpoint& endpoi
     TiledDecode call(engine, endpoint, options, std::move(grid), std::move(plan));
     return call.run();
   }
-  // A stream gets the joined output: the tiles' replies are not the caller's frames. What the
-  // stream cannot serve is refused before anything is sent.
-  RVAE_ASSIGN_OR_RETURN(ReplyLayout layout, engine.reply_layout(endpoint, latents, options));
-  RVAE_TRY(detail::ReplyStreamer::check_request(options.stream, layout));
-  DecodeOptions joined = options;
-  joined.stream = {};
-  TiledDecode call(engine, endpoint, joined, std::move(grid), std::move(plan));
-  RVAE_ASSIGN_OR_RETURN(DecodeOutput output, call.run());
-  output.layout = layout;
-  detail::ReplyStreamer streamer(options.stream, engine.workers(), nullptr,
-                                 options.control.cancel.value_or(CancelToken()));
-  RVAE_ASSIGN_OR_RETURN(Delivered delivered, streamer.deliver_whole(output));
-  DecodeOutput streamed;
-  streamed.type = output.type;
-  streamed.layout = streamer.layout();
-  streamed.delivered = delivered;
-  streamed.timings = output.timings;
-  return streamed;
+  // A stream gets the joined output: the tiles' replies are not the caller's frames.
+  return detail::stream_joined(
+      engine, endpoint, latents, options, [&](const DecodeOptions& joined) {
+        TiledDecode call(engine, endpoint, joined, std::move(grid), std::move(plan));
+        return call.run();
+      });
 }
 
 }  // namespace rvae

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -377,26 +378,51 @@ TEST_F(ChunkedDecodeTest, BadStreamAndFrameSettingsAreRefused) {
   const Tensor batch = Tensor::from_floats({2, 16, 13, 8, 8}, two).value();
   bad = c.options;
   bad.stream.on_frame = [](const FrameView&) {};
+  // Frames of a batch are handed out once joined, item by item.
+  std::int64_t frames = 0;
+  bad.stream.on_frame = [&](const FrameView& frame) { EXPECT_EQ(frame.index, frames++); };
   Result<DecodeOutput> batched =
       client_.decode(capped_->url("/hunyuan-video/decode/"), batch.view(), bad);
-  ASSERT_FALSE(batched);
-  EXPECT_NE(batched.error().message().find("batch 1"), std::string::npos);
-  EXPECT_EQ(capped_->stats().inference_requests, 0u);
+  ASSERT_TRUE(batched) << batched.error().what();
+  EXPECT_EQ(frames, 2 * 49);
+  EXPECT_EQ(batched->delivered.frames, 2 * 49);
 }
 
-TEST_F(ChunkedDecodeTest, UnsupportedStreamsAreRefused) {
+TEST_F(ChunkedDecodeTest, ChunkAndBufferStreamsGetTheJoinedOutput) {
   Case c = make_case("hunyuan-video", 13);
-  c.options.stream.on_chunk = [](const ReplyChunk&) {};
-  Result<DecodeOutput> out = chunked(c, c.options);
-  ASSERT_FALSE(out);
-  EXPECT_EQ(out.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_NE(out.error().message().find("not supported with temporal chunking yet"),
-            std::string::npos);
-  c.options.stream = {};
-  std::vector<std::uint8_t> buffer(16);
-  c.options.stream.into = buffer.data();
-  c.options.stream.into_size = buffer.size();
-  EXPECT_FALSE(chunked(c, c.options));
+  c.options.output_type = OutputType::kFloatTensor;
+  Result<DecodeOutput> held = chunked(c, c.options);
+  ASSERT_TRUE(held) << held.error().what();
+  const Tensor& tensor = held->tensor;
+  // Chunks: the held tensor's bytes, in order.
+  Bytes chunks;
+  DecodeOptions by_chunk = c.options;
+  by_chunk.stream.on_chunk = [&](const ReplyChunk& chunk) {
+    EXPECT_EQ(chunk.offset, chunks.size());
+    chunks.insert(chunks.end(), chunk.data, chunk.data + chunk.size);
+  };
+  Result<DecodeOutput> out = chunked(c, by_chunk);
+  ASSERT_TRUE(out) << out.error().what();
+  EXPECT_TRUE(out->tensor.empty());
+  EXPECT_EQ(out->layout.dtype, tensor.dtype());
+  ASSERT_EQ(chunks.size(), tensor.size_bytes());
+  EXPECT_EQ(std::memcmp(chunks.data(), tensor.data(), chunks.size()), 0);
+  // A buffer sized by the layout (float32 bounds the HF protocol's float dtype).
+  Result<ReplyLayout> layout =
+      client_.reply_layout(capped_->url("/hunyuan-video/decode/"), c.latents.view(), c.options);
+  ASSERT_TRUE(layout) << layout.error().what();
+  std::vector<std::uint8_t> buffer(layout->bytes);
+  DecodeOptions into = c.options;
+  into.stream.into = buffer.data();
+  into.stream.into_size = buffer.size();
+  out = chunked(c, into);
+  ASSERT_TRUE(out) << out.error().what();
+  EXPECT_EQ(std::memcmp(buffer.data(), tensor.data(), tensor.size_bytes()), 0);
+  // Too small: refused before any chunk is sent.
+  const std::uint64_t before = capped_->stats().inference_requests;
+  into.stream.into_size = 16;
+  EXPECT_FALSE(chunked(c, into));
+  EXPECT_EQ(capped_->stats().inference_requests, before);
 }
 
 TEST_F(ChunkedDecodeTest, AFailingChunkFailsTheCallNamingItsPosition) {
