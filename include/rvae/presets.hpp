@@ -37,7 +37,7 @@ struct ModelPreset {
   int max_image_side = 2048;
   /// Video models: the largest reply of one request, in bytes, above which a decode is split
   /// into temporal chunks (TilingOptions::reply_budget_bytes; 0: never by size). HunyuanVideo:
-  /// 256 MiB, see src/model/presets.cpp.
+  /// 1 GiB (its own longest clip, 129 frames at 720p, is one request), see src/model/presets.cpp.
   std::uint64_t reply_budget_bytes = 0;
   /// True when the decoder carries state across frames (Wan 2.1): temporal chunking is refused
   /// (TilingOptions::stateful_decoder).

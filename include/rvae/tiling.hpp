@@ -76,7 +76,7 @@ struct TilingOptions {
   /// lowers it further when that many frames would exceed reply_budget_bytes or max_frames.
   int frames_per_request = 16;
   /// kAuto: the largest reply of one request, in bytes (uint8 frames at 3 bytes a pixel; float
-  /// replies counted at 4 bytes a sample). 0: no budget. ModelPreset::reply_budget_bytes.
+  /// replies counted at the latents' sample size). 0: no budget. ModelPreset::reply_budget_bytes.
   std::uint64_t reply_budget_bytes = 0;
   /// The endpoint's cap on output frames of one request (0: none). kAuto chunks above it, and
   /// the colour reference is averaged in time to fit it.

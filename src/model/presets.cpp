@@ -46,12 +46,13 @@ struct BuiltinPreset {
   bool stateful_decoder;             // Wan 2.1's decoder caches features across frames
 };
 
-// HunyuanVideo's per-request reply budget for temporal chunking. 256 MiB keeps its 544x960
-// 129-frame clip (202 MB as uint8) in one request, while the 720p clip (356 MB uint8, 713 MB
-// float16) is chunked: then no single reply, and so neither the server's decode nor the client's
-// copy of it, holds the whole 720p video, and the window of chunks in flight stays a few hundred
-// MB on a 16 GB machine (issue 21). A 17-frame 720p chunk is 47 MB as uint8.
-constexpr std::uint64_t kHunyuanReplyBudget = std::uint64_t{256} << 20;
+// HunyuanVideo's per-request reply budget for temporal chunking: 1 GiB. The longest clip the
+// model itself generates, 129 frames at 1280x720 (356 MB as uint8, 713 MB as float16), is what
+// its public endpoint was deployed to decode, so it stays one request: exact (a chunk's colour is
+// only corrected to a few levels), streamed to its files in bounded memory. Longer clips (video
+// extension, looping) or larger frames are chunked, so that no single request makes the server
+// hold more than that.
+constexpr std::uint64_t kHunyuanReplyBudget = std::uint64_t{1} << 30;
 
 // Wan 2.1's VAE statistics, which Qwen-Image's VAE shares (PROTOCOL.md §9).
 constexpr double kWanMean[16] = {-0.7571, -0.7089, -0.9113, 0.1075,  -0.1745, 0.9653,

@@ -40,11 +40,15 @@ Error invalid(const std::string& message) {
   return Error(ErrorCode::kInvalidArgument, message);
 }
 
-// Samples of a reply in bytes: uint8 frames, float replies counted at float32 (the HF protocol
-// does not announce the server's float dtype before the reply).
-std::uint64_t bytes_per_frame(const Shape& s, OutputType type) {
+// Bytes of one output frame's samples: uint8, or a float reply counted at the latents' sample
+// size (a VAE decodes in the dtype its latents come in: float16 for HunyuanVideo; the HF
+// protocol does not announce it before the reply).
+std::uint64_t sample_bytes(OutputType type, DType latents) {
+  return type == OutputType::kFloatTensor ? dtype_size(latents) : 1;
+}
+std::uint64_t bytes_per_frame(const Shape& s, OutputType type, DType latents) {
   const auto pixels = static_cast<std::uint64_t>(s[0] * s[3] * s[4]) * 64;
-  return pixels * 3 * (type == OutputType::kFloatTensor ? 4 : 1);
+  return pixels * 3 * sample_bytes(type, latents);
 }
 
 int output_frames(std::int64_t latent_frames, int tc) {
@@ -53,11 +57,11 @@ int output_frames(std::int64_t latent_frames, int tc) {
 
 // Frames per chunk as used: the caller's, snapped, and in kAuto lowered until one request
 // (frames + 1 output frames) fits the reply budget and the frame cap.
-int chunk_frames(const Shape& s, const DecodeOptions& options) {
+int chunk_frames(const Shape& s, DType dtype, const DecodeOptions& options) {
   const int tc = options.temporal_compression;
   int frames = snap_frames_per_request(options.tiling.frames_per_request, tc);
   if (options.tiling.chunk_mode != ChunkMode::kAuto) return frames;
-  const std::uint64_t per_frame = bytes_per_frame(s, options.output_type);
+  const std::uint64_t per_frame = bytes_per_frame(s, options.output_type, dtype);
   while (frames > 2 * tc) {
     const bool over_budget =
         options.tiling.reply_budget_bytes > 0 &&
@@ -168,7 +172,7 @@ class ChunkedDecode {
       const int rh = detail::ceil_div(h, f), rw = detail::ceil_div(w, f);
       const auto bytes = static_cast<std::uint64_t>(s[0]) * static_cast<std::uint64_t>(frames) *
                          static_cast<std::uint64_t>(rh * rw) * 64 * 3 *
-                         (options_.output_type == OutputType::kFloatTensor ? 4 : 1);
+                         sample_bytes(options_.output_type, latents_.dtype);
       const std::uint64_t budget = options_.tiling.reply_budget_bytes;
       return rh <= max_latent && rw <= max_latent && (budget == 0 || bytes <= budget);
     };
@@ -603,7 +607,8 @@ bool decode_needs_chunking(const TensorView& latents, const DecodeOptions& optio
   const int frames = output_frames(s[2], options.temporal_compression);
   if (t.max_frames > 0 && frames > t.max_frames) return true;
   return t.reply_budget_bytes > 0 &&
-         bytes_per_frame(s, options.output_type) * static_cast<std::uint64_t>(frames) >
+         bytes_per_frame(s, options.output_type, latents.dtype) *
+                 static_cast<std::uint64_t>(frames) >
              t.reply_budget_bytes;
 }
 
@@ -640,7 +645,7 @@ Result<DecodeOutput> detail::chunked_decode(Engine& engine, const Endpoint& endp
   }
   const int tc = options.temporal_compression;
   ChunkPlan plan =
-      plan_chunks(static_cast<int>(latents.shape[2]), tc, chunk_frames(latents.shape, options));
+      plan_chunks(static_cast<int>(latents.shape[2]), tc, chunk_frames(latents.shape, latents.dtype, options));
   if (plan.chunks.size() == 1) {
     // One chunk is the plain request (or the spatial tiler's call): the same bytes out.
     DecodeOptions one = options;

@@ -115,9 +115,9 @@ TEST(PresetRegistry, MergeSetsEveryField) {
 TEST(PresetRegistry, ChunkingFieldsReachTheDecodeOptions) {
   PresetRegistry registry = PresetRegistry::builtin();
   const ModelPreset* hunyuan = registry.find("hunyuan-video");
-  EXPECT_EQ(hunyuan->reply_budget_bytes, std::uint64_t{256} << 20);
+  EXPECT_EQ(hunyuan->reply_budget_bytes, std::uint64_t{1} << 30);
   EXPECT_FALSE(hunyuan->stateful_decoder);
-  EXPECT_EQ(hunyuan->decode_options().tiling.reply_budget_bytes, std::uint64_t{256} << 20);
+  EXPECT_EQ(hunyuan->decode_options().tiling.reply_budget_bytes, std::uint64_t{1} << 30);
   EXPECT_TRUE(registry.find("wan2.1")->stateful_decoder);
   EXPECT_TRUE(registry.find("wan2.1")->decode_options().tiling.stateful_decoder);
   EXPECT_FALSE(registry.find("sdxl")->decode_options().tiling.stateful_decoder);
