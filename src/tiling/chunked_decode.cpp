@@ -606,10 +606,9 @@ bool decode_needs_chunking(const TensorView& latents, const DecodeOptions& optio
   const Shape& s = latents.shape;
   const int frames = output_frames(s[2], options.temporal_compression);
   if (t.max_frames > 0 && frames > t.max_frames) return true;
-  return t.reply_budget_bytes > 0 &&
-         bytes_per_frame(s, options.output_type, latents.dtype) *
-                 static_cast<std::uint64_t>(frames) >
-             t.reply_budget_bytes;
+  return t.reply_budget_bytes > 0 && bytes_per_frame(s, options.output_type, latents.dtype) *
+                                             static_cast<std::uint64_t>(frames) >
+                                         t.reply_budget_bytes;
 }
 
 Result<DecodeOutput> detail::chunked_decode(Engine& engine, const Endpoint& endpoint,
@@ -644,8 +643,8 @@ Result<DecodeOutput> detail::chunked_decode(Engine& engine, const Endpoint& endp
                    std::to_string(options.tiling.frames_per_request));
   }
   const int tc = options.temporal_compression;
-  ChunkPlan plan =
-      plan_chunks(static_cast<int>(latents.shape[2]), tc, chunk_frames(latents.shape, latents.dtype, options));
+  ChunkPlan plan = plan_chunks(static_cast<int>(latents.shape[2]), tc,
+                               chunk_frames(latents.shape, latents.dtype, options));
   if (plan.chunks.size() == 1) {
     // One chunk is the plain request (or the spatial tiler's call): the same bytes out.
     DecodeOptions one = options;
