@@ -92,6 +92,7 @@ set(RVAE_SOURCES_protocol
   src/protocol/open_inference_request.cpp
   src/protocol/open_inference_route.cpp
   src/protocol/query_format.cpp
+  src/protocol/streamed_decode_reply.cpp
   src/protocol/tensor_reply.cpp
 )
 
@@ -117,7 +118,11 @@ set(RVAE_SOURCES_api
   src/api/open_inference_calls.cpp
   src/api/replica_tracker.cpp
   src/api/retry_schedule.cpp
+  src/api/open_inference_stream_sink.cpp
+  src/api/reply_streamer.cpp
   src/api/split_reply_sink.cpp
+  src/api/streamed_decode.cpp
+  src/api/streamed_decode_sink.cpp
   src/api/token_policy.cpp
   src/api/token_source.cpp
   src/api/worker_pool.cpp

@@ -113,6 +113,14 @@ void on_attempt_done(const std::shared_ptr<CallState>& state, transport::Transfe
     finish(state, std::move(result));
     return;
   }
+  if (state->route.retry_refused) {
+    if (std::optional<std::string> reason = state->route.retry_refused()) {
+      state->info.gave_up_why = std::move(*reason);
+      state->log(LogLevel::kWarning, line + "; giving up: " + state->info.gave_up_why);
+      finish(state, std::move(result));
+      return;
+    }
+  }
   const RetryDecision decision =
       decide_retry(state->context.options->retry, state->info.attempts, true, retry_after, now,
                    state->deadline, state->context.random_bits());

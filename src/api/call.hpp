@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,9 @@ struct CallRoute {
   /// Where every attempt's successful reply body goes instead of one buffer (see ReplySink; it
   /// starts over at each attempt's begin()).
   std::shared_ptr<transport::ReplySink> sink;
+  /// When set and it gives a reason, a failed attempt is not retried (e.g. part of a streamed
+  /// reply was handed out and must not be again); the reason joins the error's message.
+  std::function<std::optional<std::string>()> retry_refused;
 };
 
 /// Sends `request` to one of `urls` per attempt, with `query` appended to the replica chosen,

@@ -7,7 +7,11 @@
 
 #include "api/open_inference_calls.hpp"
 #include "api/pending_call.hpp"
+#include "api/reply_streamer.hpp"
+#include "api/streamed_decode.hpp"
+#include "api/streamed_decode_sink.hpp"
 #include "api/token_source.hpp"
+#include "core/try.hpp"
 #include "protocol/protocol.hpp"
 
 namespace rvae::detail {
@@ -143,9 +147,11 @@ template <typename T, typename Built>
 Pending<T> Engine::launch(
     Clock::time_point started, const Endpoint& endpoint, Result<Built>&& built,
     const RequestControl& control,
-    typename std::function<Result<T>(transport::TransferResult&&, const CallInfo&)> finisher) {
+    typename std::function<Result<T>(transport::TransferResult&&, const CallInfo&)> finisher,
+    CallRoute route, const std::function<void(const CancelToken&)>& on_token) {
   auto pending = std::make_shared<PendingCall<T>>(std::move(finisher), workers_);
   if (control.cancel) pending->token.follow(*control.cancel);
+  if (on_token) on_token(pending->token);
   auto deliver = [pending](transport::TransferResult&& result, const CallInfo& info) {
     pending->deliver(std::move(result), info);
   };
@@ -159,7 +165,6 @@ Pending<T> Engine::launch(
   }
   auto http = std::make_shared<http::HttpRequest>(std::move(built->http));
   if (options_.scale_up_timeout) protocol::add_scale_up_timeout(*http, *options_.scale_up_timeout);
-  CallRoute route;
   route.query = std::move(built->query);
   const bool started_call = start_if_open([&](const CallContext& context) {
     start_call(context, endpoint.urls(), std::move(route), std::move(http), control, pending->token,
@@ -190,11 +195,41 @@ Pending<DecodeOutput> Engine::decode_async(const Endpoint& endpoint, const Tenso
   limits.image_storage = [buffers = buffers_](std::size_t expected) {
     return buffers->take_unzeroed(expected);
   };
+  if (built && options.stream.active()) {
+    Result<ReplyLayout> layout = protocol::decode_reply_layout(expect);
+    Result<void> streamable = layout ? ReplyStreamer::check_request(options.stream, *layout)
+                                     : Result<void>(std::move(layout).error());
+    if (!streamable) {
+      built = std::move(streamable).error();
+    } else {
+      auto streamer =
+          std::make_shared<ReplyStreamer>(options.stream, workers_, buffers_, CancelToken());
+      CallRoute route;
+      route.sink = std::make_shared<StreamedDecodeSink>(streamer, expect, limits);
+      route.retry_refused = [streamer] { return streamer->retry_refusal(); };
+      return launch<DecodeOutput>(
+          started, endpoint, std::move(built), options.control,
+          [streamer](transport::TransferResult&& result, const CallInfo& info) {
+            return finish_streamed_decode(std::move(result), info, *streamer);
+          },
+          std::move(route), [streamer](const CancelToken& token) { streamer->follow(token); });
+    }
+  }
   return launch<DecodeOutput>(
       started, endpoint, std::move(built), options.control,
       [expect, limits](transport::TransferResult&& result, const CallInfo& info) {
         return finish_decode(std::move(result), info, expect, limits);
       });
+}
+
+Result<ReplyLayout> Engine::reply_layout(const Endpoint& endpoint, const TensorView& latents,
+                                         const DecodeOptions& options) {
+  RVAE_ASSIGN_OR_RETURN(const bool open_inference, speaks_open_inference(endpoint));
+  if (open_inference) return open_inference_layout(endpoint, latents, options);
+  RVAE_TRY(validate_endpoints(endpoint.urls()));
+  RVAE_ASSIGN_OR_RETURN(protocol::DecodeRequest built,
+                        protocol::build_decode_request(latents, options));
+  return protocol::decode_reply_layout(built.expect);
 }
 
 template <typename Input>

@@ -11,6 +11,7 @@
 
 #include "api/call.hpp"
 #include "api/model_catalog.hpp"
+#include "api/reply_streamer.hpp"
 #include "api/replica_tracker.hpp"
 #include "api/token_policy.hpp"
 #include "api/worker_pool.hpp"
@@ -55,6 +56,10 @@ class Engine {
   Pending<EncodeOutput> encode_async(const Endpoint& endpoint, const TensorView& pixels,
                                      const EncodeOptions& options);
 
+  /// The layout a decode will be answered with (Client::reply_layout); never tiled.
+  Result<ReplyLayout> reply_layout(const Endpoint& endpoint, const TensorView& latents,
+                                   const DecodeOptions& options);
+
   /// Readiness and metadata of each replica of an Open Inference endpoint (Client::check).
   Result<EndpointStatus> check(const Endpoint& endpoint, const RequestControl& control);
 
@@ -75,7 +80,8 @@ class Engine {
   Pending<T> launch(
       transport::Clock::time_point started, const Endpoint& endpoint, Result<Built>&& built,
       const RequestControl& control,
-      typename std::function<Result<T>(transport::TransferResult&&, const CallInfo&)> finisher);
+      typename std::function<Result<T>(transport::TransferResult&&, const CallInfo&)> finisher,
+      CallRoute route = {}, const std::function<void(const CancelToken&)>& on_token = {});
   template <typename Input>
   Pending<EncodeOutput> encode(const Endpoint& endpoint, const Input& input,
                                const EncodeOptions& options);
@@ -92,10 +98,12 @@ class Engine {
                                  const protocol::oip::TensorChoice&)>
           planner,
       std::function<Result<T>(http::HttpResponse&&, Bytes&&, const Plan&)> finisher,
-      std::optional<Error> refused);
+      std::optional<Error> refused, std::shared_ptr<ReplyStreamer> streamer = nullptr);
   Pending<DecodeOutput> decode_open_inference(transport::Clock::time_point started,
                                               const Endpoint& endpoint, const TensorView& latents,
                                               const DecodeOptions& options);
+  Result<ReplyLayout> open_inference_layout(const Endpoint& endpoint, const TensorView& latents,
+                                            const DecodeOptions& options);
   template <typename Input>
   Pending<EncodeOutput> encode_open_inference(transport::Clock::time_point started,
                                               const Endpoint& endpoint, const Input& input,

@@ -1,15 +1,20 @@
 // Decode and encode over the Open Inference Protocol: the model's metadata first (once per
 // endpoint, see ModelCatalog), then one infer request planned from it; a refusal that says the
 // model changed (a reloaded model) reads the metadata again, once.
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "api/engine.hpp"
+#include "api/open_inference_stream_sink.hpp"
 #include "api/pending_call.hpp"
+#include "api/reply_streamer.hpp"
 #include "api/split_reply_sink.hpp"
+#include "api/streamed_decode.hpp"
 #include "core/try.hpp"
 #include "protocol/latent_normalization.hpp"
 #include "protocol/open_inference.hpp"
@@ -188,6 +193,9 @@ struct OpenInferenceCall : std::enable_shared_from_this<OpenInferenceCall<Plan>>
   CallDone deliver;
   // Receives the infer reply (its JSON header apart from the output's bytes).
   std::shared_ptr<SplitReplySink> sink;
+  // A streamed decode's: receives the reply instead of `sink` (which it falls back to).
+  std::shared_ptr<OpenInferenceStreamSink> stream_sink;
+  std::shared_ptr<ReplyStreamer> streamer;
   // Set before the infer request starts; read by the Pending's finisher after delivery.
   std::shared_ptr<const Plan> plan;
   MetadataPtr metadata;
@@ -250,6 +258,16 @@ struct OpenInferenceCall : std::enable_shared_from_this<OpenInferenceCall<Plan>>
       route.request_urls.push_back(model.infer_url());
     route.replica_not_ready = &replica_not_ready;
     route.sink = sink;
+    if constexpr (std::is_same_v<Plan, oip::DecodePlan>) {
+      if (stream_sink) {
+        Result<void> streamable =
+            ReplyStreamer::check_request(streamer->stream(), oip::reply_layout(*plan));
+        if (!streamable) return fail(std::move(streamable).error());
+        stream_sink->set_plan(plan);
+        route.sink = stream_sink;
+        route.retry_refused = [streamer = streamer] { return streamer->retry_refusal(); };
+      }
+    }
     std::shared_ptr<const http::HttpRequest> request(plan, &plan->http);
     auto self = this->shared_from_this();
     const bool started_infer = engine->start_if_open([&](const CallContext& context) {
@@ -273,20 +291,59 @@ struct OpenInferenceCall : std::enable_shared_from_this<OpenInferenceCall<Plan>>
   }
 };
 
+// A streamed decode's result: as any streamed call's, or, when the reply had to be held whole
+// (the JSON form, float pixels to quantise), parsed as usual and then handed out.
+template <typename Finisher>
+Result<DecodeOutput> finish_streamed(OpenInferenceCall<oip::DecodePlan>& call,
+                                     transport::TransferResult&& result, const CallInfo& info,
+                                     const Finisher& finisher) {
+  ReplyStreamer& streamer = *call.streamer;
+  const bool held_whole = result.response && result.response->status >= 200 &&
+                          result.response->status < 300 && call.stream_sink->held_whole();
+  if (!held_whole) return finish_streamed_decode(std::move(result), info, streamer);
+  if (Result<Delivered> before = streamer.finish(false); !before) {
+    return annotate_failure(with_delivery_note(std::move(before).error(), streamer), info);
+  }
+  const auto parse_start = Clock::now();
+  http::HttpResponse response = std::move(result.response).value();
+  response.body = call.sink->take_body();
+  Result<DecodeOutput> output = finisher(std::move(response), call.sink->take_header(), *call.plan);
+  if (!output) return annotate_failure(with_delivery_note(std::move(output).error(), streamer), info);
+  output->layout = oip::reply_layout(*call.plan);
+  Result<Delivered> delivered = streamer.deliver_whole(*output);
+  if (!delivered) {
+    return annotate_failure(with_delivery_note(std::move(delivered).error(), streamer), info);
+  }
+  DecodeOutput streamed;
+  streamed.type = output->type;
+  streamed.layout = streamer.layout();
+  streamed.delivered = *delivered;
+  streamed.timings = make_timings(result.timings, info, Clock::now() - parse_start);
+  return streamed;
+}
+
 template <typename T, typename Plan>
 Pending<T> Engine::start_open_inference(
     Clock::time_point started, const Endpoint& endpoint, const RequestControl& control,
     std::function<Result<Plan>(const oip::ModelMetadata&, const oip::TensorChoice&)> planner,
     std::function<Result<T>(http::HttpResponse&&, Bytes&&, const Plan&)> finisher,
-    std::optional<Error> refused) {
+    std::optional<Error> refused, std::shared_ptr<ReplyStreamer> streamer) {
   auto call = std::make_shared<OpenInferenceCall<Plan>>();
   const oip::InferReplyLimits reply_limits;
   call->sink =
       std::make_shared<SplitReplySink>(buffers_.get(), reply_limits.max_json_header_bytes,
                                        options_.max_reply_bytes, reply_limits.max_json_reply_bytes);
+  if (streamer) {
+    call->streamer = streamer;
+    call->stream_sink = std::make_shared<OpenInferenceStreamSink>(
+        streamer, call->sink, reply_limits.max_json_header_bytes);
+  }
   auto pending = std::make_shared<PendingCall<T>>(
       [call, finisher = std::move(finisher)](transport::TransferResult&& result,
                                              const CallInfo& info) -> Result<T> {
+        if constexpr (std::is_same_v<T, DecodeOutput>) {
+          if (call->streamer) return finish_streamed(*call, std::move(result), info, finisher);
+        }
         if (!result.response) return annotate_failure(std::move(result.response).error(), info);
         const auto parse_start = Clock::now();
         http::HttpResponse response = std::move(result.response).value();
@@ -303,6 +360,7 @@ Pending<T> Engine::start_open_inference(
       },
       workers_);
   if (control.cancel) pending->token.follow(*control.cancel);
+  if (streamer) streamer->follow(pending->token);
   call->deliver = [pending](transport::TransferResult&& result, const CallInfo& info) {
     pending->deliver(std::move(result), info);
   };
@@ -361,7 +419,40 @@ Pending<DecodeOutput> Engine::decode_open_inference(Clock::time_point started,
             Tensor output, parse_output(std::move(response), std::move(json_header), plan.infer));
         return oip::decode_output_of(std::move(output), plan, limits);
       },
-      std::move(refused));
+      std::move(refused),
+      options.stream.active()
+          ? std::make_shared<ReplyStreamer>(options.stream, workers_, buffers_, CancelToken())
+          : nullptr);
+}
+
+Result<ReplyLayout> Engine::open_inference_layout(const Endpoint& endpoint,
+                                                  const TensorView& latents,
+                                                  const DecodeOptions& options) {
+  if (std::optional<Error> refused = check_call(endpoint)) return std::move(*refused);
+  RVAE_ASSIGN_OR_RETURN(std::vector<oip::ModelRoute> routes, open_inference_routes(endpoint));
+  auto call = std::make_shared<OpenInferenceCall<oip::DecodePlan>>();
+  call->engine = this;
+  call->started = now_();
+  call->key = catalog_key(endpoint);
+  call->urls = endpoint.urls();
+  call->routes = std::move(routes);
+  call->control = options.control;
+  if (options.control.cancel) call->token.follow(*options.control.cancel);
+  auto read = std::make_shared<std::promise<Result<MetadataPtr>>>();
+  std::future<Result<MetadataPtr>> metadata_read = read->get_future();
+  catalog_.get(
+      call->key, [call](ModelCatalog::Ready ready) { call->read_metadata(std::move(ready)); },
+      [read](Result<MetadataPtr> metadata) { read->set_value(std::move(metadata)); });
+  RVAE_ASSIGN_OR_RETURN(const MetadataPtr metadata, metadata_read.get());
+  RVAE_ASSIGN_OR_RETURN(oip::TensorChoice tensors,
+                        oip::choose_tensors(*metadata, endpoint.input_name(), endpoint.output_name()));
+  const std::optional<DType> datatype = oip::dtype_from_datatype(tensors.input->datatype);
+  const DType sent_as = datatype && *datatype != DType::kUInt8 ? *datatype : DType::kFloat32;
+  RVAE_ASSIGN_OR_RETURN(std::shared_ptr<RawLatents> raw,
+                        raw_latents(latents, options, sent_as, latent_buffers_));
+  RVAE_ASSIGN_OR_RETURN(oip::DecodePlan plan, oip::plan_decode(*metadata, tensors, raw->view,
+                                                               without_normalization(options)));
+  return oip::reply_layout(plan);
 }
 
 template <typename Input>

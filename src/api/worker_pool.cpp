@@ -6,6 +6,8 @@
 namespace rvae::detail {
 namespace {
 
+thread_local bool running_as_worker = false;
+
 void run_contained(const std::function<void()>& job) noexcept {
   try {
     job();
@@ -63,7 +65,12 @@ void WorkerPool::shutdown() {
     run_contained(job);
 }
 
+bool WorkerPool::on_worker_thread() noexcept {
+  return running_as_worker;
+}
+
 void WorkerPool::work() {
+  running_as_worker = true;
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });

@@ -24,6 +24,9 @@ class WorkerPool {
   /// Runs `job` on a worker; after shutdown(), on the calling thread. What it throws is dropped:
   /// a job owns its errors.
   void post(std::function<void()> job);
+  /// True on a thread of any WorkerPool (e.g. to run a job in place rather than wait for one
+  /// queued behind it).
+  static bool on_worker_thread() noexcept;
   /// Runs what is queued (and what those jobs post) to the end, then joins the workers.
   void shutdown();
 

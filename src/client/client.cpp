@@ -180,6 +180,12 @@ const ClientOptions& Client::options() const noexcept {
   return impl_ ? impl_->engine.options() : kMovedFrom;
 }
 
+Result<ReplyLayout> Client::reply_layout(const Endpoint& endpoint, const TensorView& latents,
+                                         const DecodeOptions& options) {
+  if (!impl_) return moved_from();
+  return impl_->engine.reply_layout(endpoint, latents, options);
+}
+
 Result<EndpointStatus> Client::check(const Endpoint& endpoint, const RequestControl& control) {
   if (!impl_) return moved_from();
   return impl_->engine.check(endpoint, control);

@@ -69,19 +69,14 @@ Result<DecodeOutput> parse_image_reply(HttpResponse&& response, const DecodeExpe
   return out;
 }
 
-Result<void> check_shape(const Tensor& tensor, const Shape& expected) {
-  if (tensor.shape() != expected) {
-    return data_loss("decode reply has shape " + shape_to_string(tensor.shape()) +
-                     " but the request expects " + shape_to_string(expected));
-  }
-  return {};
-}
+}  // namespace
 
-Result<DecodeOutput> parse_uint8_reply(HttpResponse&& response, const DecodeExpectation& expect,
-                                       const ReplyLimits& limits) {
-  RVAE_ASSIGN_OR_RETURN(auto tensor, parse_tensor_reply(std::move(response)));
-  if (tensor.dtype() != DType::kUInt8) {
-    return data_loss("decode reply has dtype " + std::string(dtype_name(tensor.dtype())) +
+namespace internal {
+
+Result<void> check_uint8_reply(const Shape& shape, DType dtype, const DecodeExpectation& expect,
+                               const ReplyLimits& limits) {
+  if (dtype != DType::kUInt8) {
+    return data_loss("decode reply has dtype " + std::string(dtype_name(dtype)) +
                      " but uint8 pixels were asked for");
   }
   const std::int64_t per_item = expect.frames > 0 ? expect.frames : 1;
@@ -89,7 +84,11 @@ Result<DecodeOutput> parse_uint8_reply(HttpResponse&& response, const DecodeExpe
     return Error(ErrorCode::kInternal, "decode expectation has an impossible batch size");
   }
   const std::int64_t count = expect.batch * per_item;
-  RVAE_TRY(check_shape(tensor, {count, expect.height, expect.width, 3}));
+  if (shape != Shape{count, expect.height, expect.width, 3}) {
+    return data_loss("decode reply has shape " + shape_to_string(shape) +
+                     " but the request expects " +
+                     shape_to_string({count, expect.height, expect.width, 3}));
+  }
   if (expect.height > kMaxImageSide || expect.width > kMaxImageSide) {
     return Error(ErrorCode::kResourceExhausted,
                  "decode reply images are " + size_text(expect.width, expect.height) +
@@ -101,6 +100,35 @@ Result<DecodeOutput> parse_uint8_reply(HttpResponse&& response, const DecodeExpe
                  "decode reply images are " + size_text(expect.width, expect.height) +
                      ", above the limit of " + std::to_string(limits.max_pixels) + " pixels");
   }
+  return {};
+}
+
+Shape float_reply_shape(const DecodeExpectation& expect) {
+  return expect.frames > 0 ? Shape{expect.batch, 3, expect.frames, expect.height, expect.width}
+                           : Shape{expect.batch, 3, expect.height, expect.width};
+}
+
+Result<void> check_float_reply(const Shape& shape, DType dtype, const DecodeExpectation& expect) {
+  if (dtype == DType::kUInt8) {
+    return data_loss("decode reply has dtype uint8 but the raw float decoder output was asked for");
+  }
+  const Shape expected = float_reply_shape(expect);
+  if (shape != expected) {
+    return data_loss("decode reply has shape " + shape_to_string(shape) +
+                     " but the request expects " + shape_to_string(expected));
+  }
+  return {};
+}
+
+}  // namespace internal
+
+namespace {
+
+Result<DecodeOutput> parse_uint8_reply(HttpResponse&& response, const DecodeExpectation& expect,
+                                       const ReplyLimits& limits) {
+  RVAE_ASSIGN_OR_RETURN(auto tensor, parse_tensor_reply(std::move(response)));
+  RVAE_TRY(internal::check_uint8_reply(tensor.shape(), tensor.dtype(), expect, limits));
+  const std::int64_t count = tensor.shape()[0];
 
   DecodeOutput out;
   out.type = OutputType::kUInt8;
@@ -128,13 +156,7 @@ Result<DecodeOutput> parse_uint8_reply(HttpResponse&& response, const DecodeExpe
 
 Result<DecodeOutput> parse_float_reply(HttpResponse&& response, const DecodeExpectation& expect) {
   RVAE_ASSIGN_OR_RETURN(auto tensor, parse_tensor_reply(std::move(response)));
-  if (tensor.dtype() == DType::kUInt8) {
-    return data_loss("decode reply has dtype uint8 but the raw float decoder output was asked for");
-  }
-  const Shape expected = expect.frames > 0
-                             ? Shape{expect.batch, 3, expect.frames, expect.height, expect.width}
-                             : Shape{expect.batch, 3, expect.height, expect.width};
-  RVAE_TRY(check_shape(tensor, expected));
+  RVAE_TRY(internal::check_float_reply(tensor.shape(), tensor.dtype(), expect));
   DecodeOutput out;
   out.type = OutputType::kFloatTensor;
   out.tensor = std::move(tensor);

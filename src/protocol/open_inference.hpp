@@ -143,6 +143,19 @@ Result<Tensor> parse_infer_reply(http::HttpResponse&& response, Bytes&& json_hea
                                  const InferExpectation& expect,
                                  const InferReplyLimits& limits = {});
 
+/// Where a binary reply's output lies in the bytes after its JSON header, for a reply used as
+/// it arrives.
+struct BinaryOutputPlace {
+  Shape shape;
+  std::uint64_t offset = 0;        ///< From the first byte after the JSON header.
+  std::uint64_t bytes = 0;         ///< The output's.
+  std::uint64_t binary_bytes = 0;  ///< Of every binary output: the body after the JSON header.
+};
+/// Reads a binary reply's JSON header alone and checks the output as parse_infer_reply does;
+/// nullopt when the output's data is in the JSON instead (the whole reply is needed then).
+Result<std::optional<BinaryOutputPlace>> locate_binary_output(std::string_view json_header,
+                                                              const InferExpectation& expect);
+
 /// A decode over this protocol, planned from the model's metadata and the caller's raw
 /// (de-normalised, unpacked) latents [B, C, h, w] or [B, C, T, h, w].
 /// `infer.shape` is fully determined; `expect.frames` is F for a rank-5 output, else 0.
@@ -170,6 +183,14 @@ struct DecodePlan {
 /// (T - 1) + 1.
 Result<DecodePlan> plan_decode(const ModelMetadata& metadata, const TensorChoice& tensors,
                                const TensorView& raw_latents, const DecodeOptions& options);
+
+/// The layout of what a planned decode returns (rvae/reply_stream.hpp): uint8 images
+/// [N, H, W, 3] for kUInt8, the model's output for kFloatTensor, no shape for kImage.
+ReplyLayout reply_layout(const DecodePlan& plan);
+/// True when the output's bytes, as they arrive, are that layout's bytes (a UINT8 output for
+/// kUInt8, any float output for kFloatTensor); false when they need converting first (float
+/// pixels quantised to uint8, an image to encode).
+bool streams_as_received(const DecodePlan& plan);
 
 /// Parses the reply of a planned decode and returns what the caller asked for: the float
 /// tensor as received (kFloatTensor: the model's own output shape, so a rank-5 model's

@@ -135,4 +135,38 @@ bool is_metadata_mismatch(const http::HttpResponse& response) {
   return false;
 }
 
+ReplyLayout reply_layout(const DecodePlan& plan) {
+  const DecodeExpectation& expect = plan.expect;
+  ReplyLayout layout;
+  layout.type = expect.type;
+  if (expect.type == OutputType::kUInt8) {
+    const std::int64_t frames = expect.frames > 0 ? expect.frames : 1;
+    layout.dtype = DType::kUInt8;
+    layout.frames = expect.batch * frames;
+    layout.shape = {layout.frames, expect.height, expect.width, 3};
+    layout.frame_bytes = static_cast<std::uint64_t>(expect.height) *
+                         static_cast<std::uint64_t>(expect.width) * 3;
+    layout.bytes = layout.frame_bytes * static_cast<std::uint64_t>(layout.frames);
+  } else if (expect.type == OutputType::kFloatTensor) {
+    layout.dtype = plan.infer.dtype;
+    layout.shape = plan.infer.shape;
+    // The plan's shape is fully determined and its size was checked when it was made.
+    layout.bytes = checked_byte_size(layout.shape, plan.infer.dtype).value_or(0);
+  }
+  return layout;
+}
+
+bool streams_as_received(const DecodePlan& plan) {
+  switch (plan.expect.type) {
+    case OutputType::kUInt8:
+      return plan.infer.dtype == DType::kUInt8;
+    case OutputType::kFloatTensor:
+      return true;
+    case OutputType::kImage:
+    case OutputType::kMp4:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace rvae::protocol::oip

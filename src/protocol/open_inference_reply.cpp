@@ -239,4 +239,42 @@ Result<Tensor> parse_infer_reply(http::HttpResponse&& response, Bytes&& json_hea
   return parse_reply(std::move(response), &header, expect, limits);
 }
 
+Result<std::optional<BinaryOutputPlace>> locate_binary_output(std::string_view json_header,
+                                                              const InferExpectation& expect) {
+  RVAE_ASSIGN_OR_RETURN(const ReplyJson reply, internal::scan_reply_json(json_header));
+  RVAE_ASSIGN_OR_RETURN(const std::size_t index, find_output(reply, expect.output_name));
+  const ReplyOutput& output = reply.outputs[index];
+  RVAE_ASSIGN_OR_RETURN(Shape shape, check_output(output, expect));
+  auto needed = checked_byte_size(shape, expect.dtype);
+  if (!needed) {
+    return data_loss("inference reply's output " + in_quotes(output.name) + " shape " +
+                     dims_text(shape) + " is impossible: " + needed.error().message());
+  }
+  // Its data in the JSON: the whole reply is needed first.
+  if (!output.binary_data_size) return std::optional<BinaryOutputPlace>();
+  if (output.has_data) {
+    return data_loss("inference reply's output " + in_quotes(output.name) +
+                     " has both binary data and JSON data");
+  }
+  if (*output.binary_data_size != *needed) {
+    return data_loss("inference reply's output " + in_quotes(output.name) + " has " +
+                     std::to_string(*output.binary_data_size) + " bytes; shape " +
+                     dims_text(shape) + " of " + output.datatype + " needs " +
+                     std::to_string(*needed));
+  }
+  BinaryOutputPlace place;
+  for (std::size_t i = 0; i < reply.outputs.size(); ++i) {
+    if (i == index) place.offset = place.binary_bytes;
+    const auto& size = reply.outputs[i].binary_data_size;
+    if (!size) continue;
+    if (*size > std::numeric_limits<std::uint64_t>::max() - place.binary_bytes) {
+      return data_loss("inference reply's binary outputs add up to more bytes than can exist");
+    }
+    place.binary_bytes += *size;
+  }
+  place.shape = std::move(shape);
+  place.bytes = *needed;
+  return std::optional<BinaryOutputPlace>(std::move(place));
+}
+
 }  // namespace rvae::protocol::oip

@@ -105,9 +105,31 @@ Result<EncodeRequest> build_encode_request(const TensorView& pixels, const Encod
 /// when its channel count is not the statistics'.
 Result<Tensor> parse_encode_reply(HttpResponse&& response, const EncodeExpectation& expect);
 
+/// A tensor reply's `shape` and `dtype` headers, and the body length they need.
+struct TensorHeader {
+  Shape shape;
+  DType dtype = DType::kUInt8;
+  std::size_t bytes = 0;
+};
+/// Reads and checks the `shape` and `dtype` headers alone (the body may still be arriving):
+/// DataLoss when one is missing, malformed, or the size overflows.
+Result<TensorHeader> parse_tensor_header(const HttpResponse& response);
+
 /// Reads a tensor reply's `shape` and `dtype` headers and checks the body length against them
 /// (overflow-safe). Takes the body without copying.
 Result<Tensor> parse_tensor_reply(HttpResponse&& response);
+
+/// The layout a decode reply to a request with `expect` must have (rvae/reply_stream.hpp): for a
+/// float tensor over this protocol the dtype is the server's and stays unset. InvalidArgument for
+/// an impossible size.
+Result<ReplyLayout> decode_reply_layout(const DecodeExpectation& expect);
+/// For a reply streamed as it arrives: its status is 200 and its headers (shape, dtype) agree with
+/// `expect`, checked as parse_decode_reply checks them; the layout with the dtype received. A
+/// kMp4 or kImage reply has no header to check (its layout is the expected one). Another status
+/// gives error_from_reply's error.
+Result<ReplyLayout> check_streamed_decode_reply(const HttpResponse& headers,
+                                                const DecodeExpectation& expect,
+                                                const ReplyLimits& limits = {});
 
 /// The Error for a non-200 reply: code from the status (400 InvalidArgument, 401
 /// Unauthenticated, 403 PermissionDenied, 404 NotFound, 408/504 DeadlineExceeded, 413/429

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "http/message.hpp"
+#include "protocol/protocol.hpp"
 #include "rvae/error.hpp"
 #include "rvae/tensor.hpp"
 
@@ -52,5 +53,14 @@ std::string describe_body(const Bytes& body);
 
 /// Printable, whitespace-collapsed, truncated (with "...") version of untrusted text.
 std::string clean_text(std::string_view text, std::size_t max_chars = kMaxServerText);
+
+/// A uint8 decode reply's shape and dtype against the request ([N, H, W, 3], N = batch x
+/// frames) and the limits: DataLoss, ResourceExhausted past the limits.
+Result<void> check_uint8_reply(const Shape& shape, DType dtype, const DecodeExpectation& expect,
+                               const ReplyLimits& limits);
+/// The float decoder output's shape for `expect`: [B, 3, H, W] or [B, 3, F, H, W].
+Shape float_reply_shape(const DecodeExpectation& expect);
+/// A float decode reply's shape and dtype against the request: DataLoss.
+Result<void> check_float_reply(const Shape& shape, DType dtype, const DecodeExpectation& expect);
 
 }  // namespace rvae::protocol::internal

@@ -63,8 +63,7 @@ Result<Shape> parse_shape_header(const std::string& text) {
 
 }  // namespace
 
-Result<Tensor> parse_tensor_reply(HttpResponse&& response) {
-  if (response.status != 200) return error_from_reply(response);
+Result<TensorHeader> parse_tensor_header(const HttpResponse& response) {
   const std::string* shape_header = response.header("shape");
   if (shape_header == nullptr) {
     return data_loss("tensor reply has no shape header; the body is " +
@@ -87,13 +86,20 @@ Result<Tensor> parse_tensor_reply(HttpResponse&& response) {
                      std::string(dtype_name(*dtype)) +
                      " is impossible: " + needed.error().message());
   }
-  if (response.body.size() != *needed) {
+  return TensorHeader{std::move(shape), *dtype, *needed};
+}
+
+Result<Tensor> parse_tensor_reply(HttpResponse&& response) {
+  if (response.status != 200) return error_from_reply(response);
+  RVAE_ASSIGN_OR_RETURN(TensorHeader header, parse_tensor_header(response));
+  if (response.body.size() != header.bytes) {
     return data_loss("reply body is " + std::to_string(response.body.size()) + " bytes, shape " +
-                     shape_to_string(shape) + " dtype " + std::string(dtype_name(*dtype)) +
-                     " needs " + std::to_string(*needed) +
-                     (response.body.size() < *needed ? " (cut short)" : " (extra bytes)"));
+                     shape_to_string(header.shape) + " dtype " +
+                     std::string(dtype_name(header.dtype)) + " needs " +
+                     std::to_string(header.bytes) +
+                     (response.body.size() < header.bytes ? " (cut short)" : " (extra bytes)"));
   }
-  return Tensor::from_bytes(std::move(shape), *dtype, std::move(response.body));
+  return Tensor::from_bytes(std::move(header.shape), header.dtype, std::move(response.body));
 }
 
 }  // namespace rvae::protocol
