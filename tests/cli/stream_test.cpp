@@ -91,6 +91,17 @@ class StreamTest : public ::testing::Test {
     return output ? std::move(*output) : DecodeOutput{};
   }
 
+  // Frames 0..count-1 in `frames` are those of the reply held whole.
+  void expect_frames_of_the_whole_reply(const std::string& frames, int count) const {
+    const DecodeOutput whole = held_whole(OutputType::kUInt8);
+    ASSERT_EQ(whole.images.size(), static_cast<std::size_t>(kFrames));
+    for (int i = 0; i < count; ++i) {
+      Result<Image> frame = read_image(frames + "/" + frame_name(i));
+      ASSERT_TRUE(frame) << frame_name(i);
+      EXPECT_EQ(frame->pixels, whole.images[static_cast<std::size_t>(i)].pixels) << i;
+    }
+  }
+
   ReferenceEndpoint endpoint_;
   TempDir dir_;
   Tensor latents_;
@@ -109,13 +120,7 @@ TEST_F(StreamTest, WritesTheFirstFramesWhileTheReplyIsStillArriving) {
   const Outcome outcome = child.wait();
   ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
 
-  const DecodeOutput expected = held_whole(OutputType::kUInt8);
-  ASSERT_EQ(expected.images.size(), static_cast<std::size_t>(kFrames));
-  for (int i = 0; i < kFrames; ++i) {
-    Result<Image> frame = read_image(dir_ / ("frames/" + frame_name(i)));
-    ASSERT_TRUE(frame) << frame_name(i);
-    EXPECT_EQ(frame->pixels, expected.images[static_cast<std::size_t>(i)].pixels) << i;
-  }
+  expect_frames_of_the_whole_reply(dir_ / "frames", kFrames);
   EXPECT_EQ(list_dir(dir_ / "frames").size(), static_cast<std::size_t>(kFrames));
 }
 
@@ -137,13 +142,18 @@ TEST_F(StreamTest, AReplyCutMidFrameKeepsTheCompleteFramesAndNamesTheMissingOnes
     expected.push_back(frame_name(i));
   EXPECT_EQ(names, expected);
   endpoint_.clear_faults();
-  const DecodeOutput whole = held_whole(OutputType::kUInt8);
-  ASSERT_EQ(whole.images.size(), static_cast<std::size_t>(kFrames));
-  for (int i = 0; i < kFramesInHalf; ++i) {
-    Result<Image> frame = read_image(dir_ / ("frames/" + frame_name(i)));
-    ASSERT_TRUE(frame) << frame_name(i);
-    EXPECT_EQ(frame->pixels, whole.images[static_cast<std::size_t>(i)].pixels) << i;
-  }
+  expect_frames_of_the_whole_reply(dir_ / "frames", kFramesInHalf);
+}
+
+TEST_F(StreamTest, ARetryAfterACutGoesOnFromTheFramesAlreadyWritten) {
+  endpoint_.set_reply_fault(ReplyFault::kTruncateBody, 1);  // The first attempt only.
+  const Outcome outcome = run(decode({"--json", "-o", dir_ / "frames/"}));
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  const nlohmann::json report = nlohmann::json::parse(outcome.out);
+  EXPECT_EQ(report.at("attempts"), 2);
+  EXPECT_EQ(report.at("frames_written"), kFrames);
+  expect_frames_of_the_whole_reply(dir_ / "frames", kFrames);
+  EXPECT_EQ(list_dir(dir_ / "frames").size(), static_cast<std::size_t>(kFrames));
 }
 
 TEST_F(StreamTest, JsonReportsFramesWrittenAndTheFirstFrameLatency) {
@@ -255,6 +265,27 @@ TEST_F(StreamTest, ATensorReplyCutShortLeavesNoFile) {
     EXPECT_FALSE(exists(dir_ / name)) << name;
   }
   EXPECT_EQ(list_dir(dir_.path()), std::vector<std::string>{"video.npy"});
+  // --json names no output for it.
+  const Outcome json = run(decode(
+      {"--json", "--attempts", "1", "--output-type", "tensor", "-o", dir_ / "t.safetensors"}));
+  EXPECT_EQ(json.exit_code, 1);
+  EXPECT_TRUE(nlohmann::json::parse(json.out).at("output").is_null());
+}
+
+TEST_F(StreamTest, OpenInferenceSafetensorsIsByteIdenticalToTheLibrarysWriter) {
+  // The model's metadata names the dtype before sending: the header is exact from the start.
+  const std::string model = endpoint_.url("/v2/models/hunyuan-video_decoder");
+  const Outcome streamed =
+      run({kRvae, "decode", "--model", "hunyuan-video", "--endpoint", model, dir_ / "video.npy",
+           "--output-type", "tensor", "-o", dir_ / "t.safetensors"});
+  ASSERT_EQ(streamed.exit_code, 0) << streamed.err;
+  DecodeOptions options = PresetRegistry::builtin().find("hunyuan-video")->decode_options();
+  options.output_type = OutputType::kFloatTensor;
+  Client client;
+  Result<DecodeOutput> whole = client.decode(model, latents_.view(), options);
+  ASSERT_TRUE(whole) << whole.error().what();
+  const Bytes expected = serialize_safetensors({{"images", whole->tensor.view()}}).value();
+  EXPECT_EQ(read_file(dir_ / "t.safetensors").value(), expected);
 }
 
 TEST_F(StreamTest, ATensorFileThatCannotBeCreatedFailsBeforeSending) {

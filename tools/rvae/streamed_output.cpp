@@ -68,11 +68,11 @@ ReplyStream StreamedOutput::stream() {
 }
 
 void StreamedOutput::finish(const DecodeOutput& result, InputReport& report) {
-  report.output = target_;
   if (frames_) {
     if (frames_->written() != frames_->total()) {
       throw fail(Error(ErrorCode::kDataLoss, "the reply ended before its last frame"), report);
     }
+    report.output = target_;
     report.shape = result.layout.shape;
     report.bytes = bytes_on_disk(target_);
     report.frames_written = frames_->written();
@@ -83,6 +83,7 @@ void StreamedOutput::finish(const DecodeOutput& result, InputReport& report) {
     return;
   }
   report.bytes = file_->finish(result.layout);
+  report.output = target_;  // Only once the file is there.
   if (result.type == OutputType::kFloatTensor) {
     report.shape = result.layout.shape;
     // The reply's dtype, as for a reply held whole (a bfloat16 one is widened in a .npy).
