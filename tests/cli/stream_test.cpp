@@ -145,6 +145,25 @@ TEST_F(StreamTest, AReplyCutMidFrameKeepsTheCompleteFramesAndNamesTheMissingOnes
   expect_frames_of_the_whole_reply(dir_ / "frames", kFramesInHalf);
 }
 
+TEST_F(StreamTest, AnInterruptedVideoKeepsItsFramesAndSaysWhichAreMissing) {
+  endpoint_.set_reply_fault(ReplyFault::kStallMidBody, 1);
+  Child child(decode({"-o", dir_ / "frames/"}));
+  ASSERT_TRUE(endpoint_.wait_until_stalled(1, std::chrono::seconds(30)));
+  ASSERT_TRUE(
+      wait_for_file(dir_ / ("frames/" + frame_name(kFramesInHalf - 1)), std::chrono::seconds(30)));
+  child.signal(SIGINT);
+  const Outcome outcome = child.wait();
+  endpoint_.release_stalled();
+  EXPECT_EQ(outcome.exit_code, 130);
+  EXPECT_THAT(
+      outcome.err,
+      HasSubstr("interrupted: wrote frames 0-" + std::to_string(kFramesInHalf - 1) + " of " +
+                std::to_string(kFrames) + " to " + dir_ / "frames/; " +
+                std::to_string(kFramesInHalf) + "-" + std::to_string(kFrames - 1) + " missing"));
+  EXPECT_EQ(list_dir(dir_ / "frames").size(), static_cast<std::size_t>(kFramesInHalf));
+  expect_frames_of_the_whole_reply(dir_ / "frames", kFramesInHalf);
+}
+
 TEST_F(StreamTest, ARetryAfterACutGoesOnFromTheFramesAlreadyWritten) {
   endpoint_.set_reply_fault(ReplyFault::kTruncateBody, 1);  // The first attempt only.
   const Outcome outcome = run(decode({"--json", "-o", dir_ / "frames/"}));

@@ -273,6 +273,7 @@ int decode_command(const std::vector<std::string>& argv) {
   std::vector<Tensor> latents(inputs.size());
   // Where each input's reply streams to; alive until the end, for the progress counts.
   std::vector<std::unique_ptr<StreamedOutput>> streamed(inputs.size());
+  std::vector<bool> reported(inputs.size(), false);
 
   const BatchSummary summary = run_batch<DecodeOutput>(
       inputs.size(), static_cast<std::size_t>(jobs),
@@ -323,6 +324,7 @@ int decode_command(const std::vector<std::string>& argv) {
           report.error = result.error();
         }
         reporter.report(report);
+        reported[i] = true;
         return !report.error.has_value();
       },
       display,
@@ -335,6 +337,12 @@ int decode_command(const std::vector<std::string>& argv) {
           counts.frames_total += one->frames_total();
         }
       });
+  // An interrupted video keeps the frames it wrote: say which, as a failure would.
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (reported[i] || !streamed[i] || streamed[i]->frames_written() == 0) continue;
+    std::cerr << "rvae decode: " << (many ? inputs[i] + ": " : "")
+              << "interrupted: " << streamed[i]->missing_text() << std::endl;
+  }
   return reporter.conclude(summary);
 }
 

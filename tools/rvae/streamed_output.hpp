@@ -44,6 +44,8 @@ class StreamedOutput {
   /// Frames written so far and in all (0 and 0 unless frames are streamed); any thread.
   std::int64_t frames_written() const { return frames_ ? frames_->written() : 0; }
   std::int64_t frames_total() const { return frames_ ? frames_->total() : 0; }
+  /// Which frames are on disk and which are missing (FrameFiles::missing_text); "" without frames.
+  std::string missing_text() const { return frames_ ? frames_->missing_text() : ""; }
 
  private:
   StreamedOutput() = default;
