@@ -6,6 +6,7 @@ parser knows (each JPEG mode, PNG colour type, safetensors dtype, reply type) ap
 Images are drawn here or cut from tests/data (licences: tests/data/LICENSES.md).
 """
 import io
+import json
 import os
 import struct
 import zlib
@@ -224,3 +225,28 @@ out("reference_request", "encode_png", bytes([0x80]) + b"/?scaling_factor=0.1302
 out("reference_request", "encode_tensor", bytes([0x82]) +
     b"/?shape=1,3,8,8&dtype=float32&shift_factor=0.1159\ntensor/binary\n" + bytes(3 * 64 * 4))
 out("reference_request", "lists", bytes([3]) + b"/?shape=1&shape=2&a=%41%zz&b=TRUE&c=+x+\n\n")
+
+# streamed_reply: selector (bit 0: Open Inference; (s >> 1) % 3: frames, chunks, buffer; bit 3:
+# float output), frames - 1, h - 1, w - 1 (each mod 5, 8, 8), piece size - 1, budget / 16, then
+# the reply. Five frames of 2x3 pixels.
+def stream_prefix(selector):
+    return bytes([selector, 4, 1, 2, 6, 1])
+
+
+out("streamed_reply", "hf_frames", reply(0, [("shape", "[5, 2, 3, 3]"), ("dtype", "uint8")],
+                                         bytes(range(90)), stream_prefix(0)))
+out("streamed_reply", "hf_float_chunks", reply(0, [("shape", "[1, 3, 5, 2, 3]"),
+                                                   ("dtype", "float16")],
+                                               bytes(180), stream_prefix(2 | 8)))
+out("streamed_reply", "hf_into", reply(0, [("shape", "[5, 2, 3, 3]"), ("dtype", "uint8")],
+                                       bytes(90), stream_prefix(4)))
+for name, selector, datatype, shape, size in (
+        ("oip_frames", 1, "UINT8", [1, 5, 2, 3, 3], 90),
+        ("oip_float_chunks", 1 | 2 | 8, "FP16", [1, 3, 5, 2, 3], 180)):
+    header = json.dumps({"model_name": "vae", "outputs": [
+        {"name": "other", "datatype": "UINT8", "shape": [2], "parameters": {"binary_data_size": 2}},
+        {"name": "sample", "datatype": datatype, "shape": shape,
+         "parameters": {"binary_data_size": size}}]}).encode()
+    out("streamed_reply", name, reply(0, [("Inference-Header-Content-Length", str(len(header)))],
+                                      header + bytes(2) + bytes(range(size)),
+                                      stream_prefix(selector)))

@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 done
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(safetensors npy image_decode jpeg_stb jpeg_split png_roundtrip png_fast decode_reply
-           encode_reply open_inference_reply presets reference_request)
+           encode_reply open_inference_reply presets reference_request streamed_reply)
 fi
 
 scripts/install-deps.sh clang-14 libclang-rt-14-dev

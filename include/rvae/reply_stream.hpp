@@ -69,7 +69,8 @@ struct ReplyChunk {
 /// skips, in the new reply, what was already delivered (nothing is delivered twice), provided the
 /// new reply's header matches the first one's; a VAE decodes the same latents to the same output,
 /// so the skipped bytes are those already delivered. With resume_after_partial_delivery unset such
-/// a failure ends the call instead.
+/// a failure ends the call instead, as it always does for an MP4 (an encoder need not write the
+/// same file twice). A reply written `into` the caller's memory is rewritten whole by a retry.
 ///
 /// Streaming applies to kUInt8, kFloatTensor and (on_chunk only) kMp4 replies of one request; a
 /// kImage reply is decoded whole. A tiled call delivers its frames in order as their tiles (or

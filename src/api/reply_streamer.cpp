@@ -13,7 +13,7 @@ using Flow = transport::ReplySink::Flow;
 
 // on_chunk blocks: large enough for few calls (and few writes to a file), small enough that the
 // budget holds several, so the network and the consumer overlap.
-constexpr std::size_t kMinChunk = std::size_t{64} << 10;
+constexpr std::size_t kMinChunk = std::size_t{4} << 10;
 constexpr std::size_t kMaxChunk = std::size_t{8} << 20;
 
 Error data_loss(std::string message) {
@@ -273,8 +273,13 @@ void ReplyStreamer::fail_locked(Error error) {
 
 std::optional<std::string> ReplyStreamer::retry_refusal() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (stream_.resume_after_partial_delivery || stream_.into != nullptr) return std::nullopt;
-  if (handed_ == 0) return std::nullopt;
+  if (handed_ == 0 || stream_.into != nullptr) return std::nullopt;
+  // A video encoder need not write the same file twice: its bytes cannot be resumed part-way.
+  if (layout_ && layout_->type == OutputType::kMp4) {
+    return "part of the MP4 was already handed out, and a second encode may not write the same "
+           "bytes";
+  }
+  if (stream_.resume_after_partial_delivery) return std::nullopt;
   return "part of the reply was already handed out, and resuming after a partial delivery is off";
 }
 

@@ -413,6 +413,24 @@ TEST_F(StreamingTest, AnMp4StreamsToTheChunkCallback) {
   EXPECT_TRUE(received.chunks == expected.encoded);
 }
 
+TEST_F(StreamingTest, AnMp4CutAfterPartOfItWasHandedOutIsNotResumed) {
+  const Tensor latents = video_latents(9, 32, 32);
+  Client client(quiet_options(3));
+  Result<DecodeOutput> held = client.decode(hf(), latents.view(), video_options(OutputType::kMp4));
+  if (!held) GTEST_SKIP() << "no MP4 from this endpoint: " << held.error().message();
+  // Half of it must span a whole 4 KiB chunk, so that something is handed out before the cut.
+  ASSERT_GT(held->encoded.size(), std::size_t{4} * (4 << 10));
+  endpoint_.set_reply_fault(ReplyFault::kTruncateBody, 1);
+  Received received;
+  DecodeOptions options = video_options(OutputType::kMp4);
+  options.stream.max_buffered_bytes = 1;  // 4 KiB chunks: some are handed out before the cut.
+  received.attach_chunks(options.stream);
+  Result<DecodeOutput> out = client.decode(hf(), latents.view(), options);
+  ASSERT_FALSE(out.has_value());
+  EXPECT_THAT(out.error().message(), HasSubstr("part of the MP4 was already handed out"));
+  EXPECT_FALSE(received.chunks.empty());
+}
+
 TEST_F(StreamingTest, OpenInferenceUint8OutputStreamsFramesAsTheyArrive) {
   ReferenceEndpointOptions uint8_model;
   uint8_model.oip_decoder_output_datatype = DType::kUInt8;
