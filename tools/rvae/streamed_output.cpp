@@ -60,9 +60,23 @@ std::unique_ptr<StreamedOutput> StreamedOutput::open(Client& client, const Endpo
 ReplyStream StreamedOutput::stream() {
   ReplyStream stream;
   if (frames_) {
-    stream.on_frame = [frames = frames_.get()](const FrameView& frame) { frames->write(frame); };
+    stream.on_frame = [this](const FrameView& frame) {
+      try {
+        frames_->write(frame);
+      } catch (const Error& error) {
+        write_error_ = error;
+        throw;
+      }
+    };
   } else if (file_) {
-    stream.on_chunk = [file = file_.get()](const ReplyChunk& chunk) { file->write(chunk); };
+    stream.on_chunk = [this](const ReplyChunk& chunk) {
+      try {
+        file_->write(chunk);
+      } catch (const Error& error) {
+        write_error_ = error;
+        throw;
+      }
+    };
   }
   return stream;
 }
@@ -92,7 +106,8 @@ void StreamedOutput::finish(const DecodeOutput& result, InputReport& report) {
   }
 }
 
-Error StreamedOutput::fail(const Error& error, InputReport& report) {
+Error StreamedOutput::fail(const Error& call_error, InputReport& report) {
+  const Error& error = write_error_ ? *write_error_ : call_error;
   if (!frames_) {
     file_.reset();  // Removes the partial file: nothing half-written stays behind.
     return error;

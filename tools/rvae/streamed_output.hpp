@@ -37,9 +37,10 @@ class StreamedOutput {
   ReplyStream stream();
   /// After a successful call: completes the file(s) and fills in what was written.
   void finish(const DecodeOutput& result, InputReport& report);
-  /// After a failed call: `error` saying what is on disk ("wrote frames 0-41 of 129 to DIR/;
-  /// 42-128 missing: ..."), and the report's frames; a partial tensor or MP4 file is removed.
-  Error fail(const Error& error, InputReport& report);
+  /// After a failed call: its error (or, when a file of ours could not be written, that error)
+  /// saying what is on disk ("wrote frames 0-41 of 129 to DIR/; 42-128 missing: ..."), and the
+  /// report's frames; a partial tensor or MP4 file is removed.
+  Error fail(const Error& call_error, InputReport& report);
 
   /// Frames written so far and in all (0 and 0 unless frames are streamed); any thread.
   std::int64_t frames_written() const { return frames_ ? frames_->written() : 0; }
@@ -54,6 +55,9 @@ class StreamedOutput {
   ReplyLayout layout_;
   std::unique_ptr<FrameFiles> frames_;
   std::unique_ptr<StreamedFile> file_;
+  // The error of a write of ours that ended the call: said as it is, not as the library wraps
+  // a failed callback. Set on the library's worker, read once the call is over.
+  std::optional<Error> write_error_;
 };
 
 }  // namespace rvae::cli
