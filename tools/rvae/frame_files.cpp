@@ -22,7 +22,6 @@ FrameFiles::FrameFiles(std::string target, bool directory, std::int64_t total)
 }
 
 void FrameFiles::write(const FrameView& frame) {
-  const auto start = std::chrono::steady_clock::now();
   const std::int64_t expected = written_.load(std::memory_order_relaxed);
   if (frame.index != expected || frame.index >= total_) {
     // The library promises frames in order; a gap would leave a hole that looks complete.
@@ -51,10 +50,6 @@ void FrameFiles::write(const FrameView& frame) {
                              static_cast<std::size_t>(image.channels);
     image.pixels.assign(frame.image.pixels, frame.image.pixels + size);
     take(write_image(target_, image));
-  }
-  if (expected == 0) {
-    first_write_ = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - start);
   }
   written_.store(expected + 1, std::memory_order_release);
 }

@@ -5,9 +5,7 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
-#include <optional>
 #include <string>
 
 #include "rvae/reply_stream.hpp"
@@ -25,8 +23,6 @@ class FrameFiles {
   /// Frames written so far (any thread).
   std::int64_t written() const { return written_.load(std::memory_order_acquire); }
   std::int64_t total() const { return total_; }
-  /// How long the first file took to write after its frame was handed over, once written.
-  std::optional<std::chrono::microseconds> first_write() const { return first_write_; }
   /// After a failure: "wrote frames 0-41 of 129 to DIR/; 42-128 missing" (or "no frame of
   /// 129 written to DIR/").
   std::string missing_text() const;
@@ -36,7 +32,6 @@ class FrameFiles {
   bool directory_;
   std::int64_t total_;
   std::atomic<std::int64_t> written_{0};
-  std::optional<std::chrono::microseconds> first_write_;
 };
 
 }  // namespace rvae::cli

@@ -64,7 +64,7 @@ ReplyStream StreamedOutput::stream() {
       try {
         frames_->write(frame);
       } catch (const Error& error) {
-        write_error_ = error;
+        if (!write_error_) write_error_ = error;  // The first one is the cause.
         throw;
       }
     };
@@ -73,7 +73,7 @@ ReplyStream StreamedOutput::stream() {
       try {
         file_->write(chunk);
       } catch (const Error& error) {
-        write_error_ = error;
+        if (!write_error_) write_error_ = error;  // The first one is the cause.
         throw;
       }
     };
@@ -90,9 +90,10 @@ void StreamedOutput::finish(const DecodeOutput& result, InputReport& report) {
     report.shape = result.layout.shape;
     report.bytes = bytes_on_disk(target_);
     report.frames_written = frames_->written();
-    // From the reply's first byte to the first file on disk: the library's part, then ours.
-    if (const auto write = frames_->first_write()) {
-      report.first_frame_ms = milliseconds(result.delivered.first_delivery + *write);
+    // From the reply's first body byte until the first frame was handed over and our callback
+    // returned, i.e. its file is on disk (the library measures after the callback).
+    if (result.delivered.frames > 0) {
+      report.first_frame_ms = milliseconds(result.delivered.first_delivery);
     }
     return;
   }
