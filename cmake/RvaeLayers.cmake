@@ -131,6 +131,9 @@ set(RVAE_SOURCES_api
 # tiles past a size cap, on the engine's async interface
 set(RVAE_LAYER_DEPS_tiling core tensor codec api request)
 set(RVAE_SOURCES_tiling
+  src/tiling/chunk_latents.cpp
+  src/tiling/chunk_plan.cpp
+  src/tiling/chunked_decode.cpp
   src/tiling/tile_images.cpp
   src/tiling/tile_latents.cpp
   src/tiling/tile_pixels.cpp
@@ -156,4 +159,5 @@ set(RVAE_SOURCES_capi
   src/capi/encode.cpp
   src/capi/errors.cpp
   src/capi/presets.cpp
+  src/capi/stream.cpp
 )

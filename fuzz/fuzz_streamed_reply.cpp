@@ -79,8 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     stream.into_size = buffer.size();
   }
 
-  auto streamer = std::make_shared<rvae::detail::ReplyStreamer>(stream, workers, buffers,
-                                                                rvae::CancelToken());
+  auto streamer =
+      std::make_shared<rvae::detail::ReplyStreamer>(stream, workers, buffers, rvae::CancelToken());
   std::shared_ptr<ReplySink> sink;
   if (open_inference) {
     oip::DecodePlan plan;
@@ -88,8 +88,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     plan.infer.output_name = "sample";
     plan.infer.dtype = floats ? rvae::DType::kFloat16 : rvae::DType::kUInt8;
     plan.infer.shape = floats ? rvae::Shape{1, 3, frames, h, w} : rvae::Shape{1, frames, h, w, 3};
-    auto whole = std::make_shared<rvae::detail::SplitReplySink>(buffers.get(), 1 << 16, 1 << 20,
-                                                                1 << 20);
+    auto whole =
+        std::make_shared<rvae::detail::SplitReplySink>(buffers.get(), 1 << 16, 1 << 20, 1 << 20);
     auto stream_sink =
         std::make_shared<rvae::detail::OpenInferenceStreamSink>(streamer, whole, 1 << 16);
     stream_sink->set_plan(std::make_shared<const oip::DecodePlan>(std::move(plan)));

@@ -2,6 +2,7 @@
 // override or extend at run time (the public URLs have changed before).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,13 @@ struct ModelPreset {
   /// The endpoint's cap: the largest image side in pixels it accepts (2048 for the public
   /// service). Larger decodes and encodes are tiled (TilingOptions::max_image_side).
   int max_image_side = 2048;
+  /// Video models: the largest reply of one request, in bytes, above which a decode is split
+  /// into temporal chunks (TilingOptions::reply_budget_bytes; 0: never by size). HunyuanVideo:
+  /// 256 MiB, see src/model/presets.cpp.
+  std::uint64_t reply_budget_bytes = 0;
+  /// True when the decoder carries state across frames (Wan 2.1): temporal chunking is refused
+  /// (TilingOptions::stateful_decoder).
+  bool stateful_decoder = false;
 
   bool is_video() const noexcept { return temporal_compression > 1; }
   /// True when the latents are normalised per channel (latents_mean/latents_std).
@@ -66,7 +74,8 @@ class PresetRegistry {
   /// any of the ModelPreset fields (`decode_endpoint`, `encode_endpoint`, `latent_channels`,
   /// `scaling_factor`, `shift_factor` (number or null), `latents_mean` and `latents_std` (arrays
   /// of latent_channels numbers, std > 0, or null), `dtype`, `spatial_compression`,
-  /// `temporal_compression`, `packed_latents`, `max_image_side`, `model_id`). Fields of an existing
+  /// `temporal_compression`, `packed_latents`, `max_image_side`, `reply_budget_bytes`,
+  /// `stateful_decoder`, `model_id`). Fields of an existing
   /// preset that the JSON omits are kept; a new preset must give `latent_channels` and
   /// `scaling_factor` or both statistics. The statistics come both or neither, with no
   /// `shift_factor` beside them: setting both to null switches a preset back to the scalar form,

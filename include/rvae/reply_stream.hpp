@@ -72,9 +72,10 @@ struct ReplyChunk {
 /// a failure ends the call instead, as it always does for an MP4 (an encoder need not write the
 /// same file twice). A reply written `into` the caller's memory is rewritten whole by a retry.
 ///
-/// Streaming applies to kUInt8, kFloatTensor and (on_chunk only) kMp4 replies of one request; a
-/// kImage reply is decoded whole. A tiled call delivers its frames in order as their tiles (or
-/// temporal chunks) are complete.
+/// Streaming applies to kUInt8, kFloatTensor and (on_chunk only) kMp4 replies; a kImage reply is
+/// decoded whole. A tiled call hands out its joined output in order from the thread that runs it
+/// (the calling thread for the blocking forms): temporal chunks frame by frame as their blend is
+/// complete (on_frame only), spatial tiles once they are joined.
 struct ReplyStream {
   /// Once, before the first frame or chunk: the reply's layout as its header declared it, checked
   /// against the request (the dtype known now, also over the Hugging Face protocol).
@@ -101,8 +102,8 @@ struct ReplyStream {
 
 /// What a streamed decode delivered (DecodeOutput::delivered).
 struct Delivered {
-  std::int64_t frames = 0;   ///< Frames handed to on_frame (or complete in `into`).
-  std::uint64_t bytes = 0;   ///< Body bytes handed out (tensor data, or the MP4 file).
+  std::int64_t frames = 0;  ///< Frames handed to on_frame (or complete in `into`).
+  std::uint64_t bytes = 0;  ///< Body bytes handed out (tensor data, or the MP4 file).
   /// From the reply's first body byte (of the attempt that delivered it) to the first frame (or
   /// chunk) handed out; zero when none was.
   std::chrono::microseconds first_delivery{0};

@@ -18,7 +18,9 @@
  * - Results (rvae_image, rvae_tensor, rvae_decode_result) are allocated by the library and freed
  *   with their own *_free function; inputs are borrowed for the duration of the call only.
  * - Thread-safety: an rvae_client may be used by any number of threads at once; cancel tokens
- *   may be cancelled from any thread. Callbacks run on library threads and must be quick.
+ *   may be cancelled from any thread. Callbacks run on library threads; the log and progress
+ *   callbacks must be quick, the stream callbacks of a decode may take their time (see
+ *   rvae_frame_fn). No callback may call the same client's blocking functions.
  *
  * ABI: this header's types and functions keep their layout and meaning across 0.x releases
  * with the same SONAME (librvae.so.0); new fields go at the end of params structs (see
@@ -248,6 +250,71 @@ typedef enum {
   RVAE_PROTOCOL_OPEN_INFERENCE = 2
 } rvae_protocol;
 
+/* ---- Streamed decode replies: a reply consumed as it arrives instead of held whole (as
+ * rvae::ReplyStream, rvae/reply_stream.hpp). A video's frames are handed out one by one as each
+ * is complete, a tensor's bytes in order, or the reply is received straight into memory the
+ * caller owns (a torch tensor's storage, a pinned buffer, a mapped file). The transfer pauses
+ * while a callback lags, so memory stays bounded whatever the reply's length. */
+
+/* What a decode reply will hold: rvae_decode_reply_layout tells it before anything is sent, and
+ * the layout callback as the reply's header declared it (checked against the request). The
+ * library fills it: set struct_size to sizeof(rvae_reply_layout) first; a larger struct from a
+ * newer rvae.h gets the fields this library knows. */
+typedef struct {
+  size_t struct_size;
+  rvae_output_type type;
+  /* The tensor's dtype: UINT8 for RVAE_OUTPUT_UINT8; for RVAE_OUTPUT_FLOAT_TENSOR the model's
+   * output dtype over the Open Inference Protocol. Over the Hugging Face protocol a float reply
+   * comes in the server VAE's own dtype, which is only known from the reply: has_dtype is 0
+   * before sending (and `bytes` is the float32 size, the most any float dtype needs), 1 in the
+   * layout callback and the result. has_dtype is 0 for IMAGE and MP4. */
+  int has_dtype;
+  rvae_dtype dtype;
+  /* UINT8: [N,H,W,3], one image per batch item or video frame (N = batch x frames).
+   * FLOAT_TENSOR: [B,3,H,W] or [B,3,F,H,W]. ndim 0 for IMAGE and MP4 (their size is only known
+   * from the reply). */
+  int ndim;
+  int64_t shape[RVAE_MAX_DIMS];
+  uint64_t bytes;       /* the tensor's bytes (an upper bound while has_dtype is 0); 0 for
+                         * IMAGE and MP4 */
+  int64_t frames;       /* UINT8: N; 0 otherwise */
+  uint64_t frame_bytes; /* UINT8: the bytes of one image, H x W x 3; 0 otherwise */
+} rvae_reply_layout;
+
+/* One complete image of a streamed UINT8 reply, borrowed for the duration of the callback. */
+typedef struct {
+  int64_t index;               /* position in the reply: batch item x frames + frame */
+  int width, height, channels; /* channels: 3 (RGB) */
+  const uint8_t* pixels;       /* rows top to bottom, tightly packed, channels interleaved */
+  size_t size;                 /* width x height x channels bytes */
+} rvae_frame;
+
+/* The stream callbacks of rvae_decode_params. Each returns 0 to go on; any other value stops the
+ * decode: no callback runs after it, and the call fails with RVAE_ERR_CANCELLED and a message
+ * that names the callback and its value (and says which frames or bytes were handed out).
+ *
+ * Thread rules (as the completion callbacks of rvae::Client, rvae/pending.hpp): they run on a
+ * library worker thread, never the calling thread, one at a time and in order (the layout first,
+ * then frames or chunks by position); all of them have returned when the call returns. Unlike
+ * the progress callback they may take their time: the transfer pauses past
+ * stream_max_buffered_bytes and resumes when they catch up, and other calls go on meanwhile. They
+ * must not call the same client's blocking functions (rvae_decode, rvae_decode_full,
+ * rvae_decode_batch, rvae_decode_reply_layout, rvae_encode), nor block waiting for another
+ * call's callbacks: those could wait for the very thread that runs the callback (the worker
+ * threads are few). Cancelling the call's cancel token from one of them is allowed
+ * and stops further deliveries (the call then fails with RVAE_ERR_CANCELLED). */
+
+/* UINT8 replies: each image as soon as all of its bytes are in. */
+typedef int (*rvae_frame_fn)(const rvae_frame* frame, void* user_data);
+/* UINT8, FLOAT_TENSOR and MP4 replies: the body's bytes in order, in chunks of any size, borrowed
+ * for the duration of the callback; `offset` counts from the tensor's first byte (the MP4
+ * file's). */
+typedef int (*rvae_chunk_fn)(uint64_t offset, const uint8_t* data, size_t size, void* user_data);
+/* Once, before the first frame or chunk: the reply's layout as its header declared it, checked
+ * against the request (its dtype is known now, also over the Hugging Face protocol). Borrowed for
+ * the duration of the callback. */
+typedef int (*rvae_layout_fn)(const rvae_reply_layout* layout, void* user_data);
+
 typedef struct {
   size_t struct_size;             /* set by rvae_decode_params_init */
   const char* model;              /* preset name or NULL; must outlive the call */
@@ -281,6 +348,36 @@ typedef struct {
   rvae_protocol protocol;
   const char* input_name;  /* Open Inference: the model's input and output tensors; NULL: its */
   const char* output_name; /* only ones (from its metadata) */
+  /* Streamed replies (added after output_name; NULL or 0 = default in each). Set at most one of
+   * frame_callback, chunk_callback and `into`; with none set the reply is held whole in the
+   * result as before. A streamed decode goes through rvae_decode_full only (its result then holds
+   * no images, tensor or bytes, but what was delivered), and applies to UINT8, FLOAT_TENSOR and
+   * (the chunk callback only) MP4 output. A tiled decode hands out its joined output in order,
+   * frame by frame as temporal chunks are blended (those take the frame callback only), or once
+   * its tiles are joined. The reply's header (shape, dtype, length) is checked against
+   * the request before anything is handed out. A reply that ends early or runs long fails the
+   * call with RVAE_ERR_DATA_LOSS; what was handed out stays so, and the message says which frames
+   * (or how many bytes). Retries: a transient failure after part of a reply was handed out sends
+   * the request again and skips, in the new reply, what was already handed out (nothing is
+   * handed out twice), provided the new reply's header matches the first one's; with
+   * fail_after_partial_delivery set such a failure ends the call instead. */
+  rvae_frame_fn frame_callback; /* UINT8 output only; see rvae_frame_fn for the thread rules */
+  rvae_chunk_fn chunk_callback;
+  rvae_layout_fn layout_callback; /* optional, with one of the three above */
+  void* stream_user_data;         /* given to the three callbacks */
+  /* Memory the reply is written to as it arrives, in the layout and dtype it has
+   * (rvae_reply_layout; conversion is the caller's): UINT8 and FLOAT_TENSOR output. into_size
+   * below the layout's `bytes` is refused with RVAE_ERR_INVALID_ARGUMENT before anything is
+   * sent. Borrowed: it must stay valid until the call returns; a failed call may have written
+   * part of it. */
+  void* into;
+  size_t into_size;
+  /* Bytes received but not yet handed to the callbacks beyond which the transfer pauses (at
+   * least one frame is always held); 0: 32 MiB. */
+  size_t stream_max_buffered_bytes;
+  /* 1: a transient failure after part of the reply was handed to a callback fails the call
+   * instead of retrying; 0 (default): the retry skips what was handed out. */
+  int fail_after_partial_delivery;
 } rvae_decode_params;
 
 /* Defaults, then the preset's factors when `model` names one (the usual request; NULL: no
@@ -297,7 +394,7 @@ RVAE_API void rvae_decode_params_init(rvae_decode_params* p, const char* model);
 
 /* Decodes one image (latents [1,C,h,w], or packed Flux [1,L,4C] with height and width set).
  * `endpoint` NULL means the default decode endpoint of p->model. output_type must be IMAGE or
- * UINT8; batches, videos and the other outputs go through rvae_decode_full. */
+ * UINT8; batches, videos, the other outputs and streamed replies go through rvae_decode_full. */
 RVAE_API int rvae_decode(rvae_client* c, const char* endpoint, const rvae_tensor_view* latents,
                          const rvae_decode_params* p, rvae_image* out, rvae_error** err);
 
@@ -310,18 +407,41 @@ typedef struct {
   rvae_tensor tensor; /* FLOAT_TENSOR: [B,3,H,W] or [B,3,F,H,W] as received */
   uint8_t* bytes;     /* IMAGE: the JPEG/PNG as received; MP4: the file */
   size_t bytes_size;
+  /* A streamed decode (added after bytes_size; see rvae_decode_params): images, tensor and bytes
+   * stay empty, and these say what was handed out. All 0 for a reply held whole. */
+  int streamed;
+  int64_t frames_delivered;  /* frames given to frame_callback (or complete in `into`) */
+  uint64_t bytes_delivered;  /* body bytes handed out (tensor data, or the MP4 file) */
+  int64_t first_delivery_us; /* from the reply's first body byte (of the attempt that delivered
+                              * it) to the first frame or chunk handed out; 0 when none was */
+  int has_dtype;             /* the reply's dtype as received (0 for MP4) */
+  rvae_dtype dtype;
 } rvae_decode_result;
 
+/* Decodes anything rvae_decode_params describes. With a stream set (frame_callback,
+ * chunk_callback or `into`) the reply is handed out as it arrives and *out says what was
+ * delivered. */
 RVAE_API int rvae_decode_full(rvae_client* c, const char* endpoint, const rvae_tensor_view* latents,
                               const rvae_decode_params* p, rvae_decode_result** out,
                               rvae_error** err);
+
+/* The layout a decode of `latents` with `p` will be answered with (shape, dtype, bytes), before
+ * anything is sent: e.g. to allocate the memory `into` points to. Fills *out (set
+ * out->struct_size first); no request for the Hugging Face protocol, the model's metadata (once
+ * per client) for the Open Inference Protocol. Errors: those rvae_decode_full reports before
+ * sending. */
+RVAE_API int rvae_decode_reply_layout(rvae_client* c, const char* endpoint,
+                                      const rvae_tensor_view* latents, const rvae_decode_params* p,
+                                      rvae_reply_layout* out, rvae_error** err);
 
 /* Decodes `count` latents concurrently (at most p->batch_max_in_flight requests at once), each
  * tiled as rvae_decode_full would tile it (the tiling fields apply to every item); results[i]
  * belongs to latents[i]. Each item succeeds or fails alone: results[i] is NULL for a failed one,
  * and errors[i] (when `errors` is not NULL) holds its error, NULL for a success. Returns 0 when
  * every item succeeded, else the status of the first failed item (and *err describes it).
- * p->cancel cancels the whole batch; p->progress reports items and bytes. */
+ * p->cancel cancels the whole batch; p->progress reports items and bytes. The stream fields
+ * must be unset (one buffer or callback cannot tell the items apart): stream with
+ * rvae_decode_full per item. */
 RVAE_API int rvae_decode_batch(rvae_client* c, const char* endpoint,
                                const rvae_tensor_view* latents, size_t count,
                                const rvae_decode_params* p, rvae_decode_result** results,

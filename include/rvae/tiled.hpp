@@ -7,6 +7,12 @@
 //   tiled (InvalidArgument). When the plan has one tile, the call is exactly one plain request.
 // - encode: [1,C,H/8,W/8] latents (sides must be multiples of 8), blended in latent space and
 //   colour-matched to an encode of the downsampled whole image.
+// - temporal chunks (video decode, TilingOptions::chunk_mode): kUInt8 fills `images` (one per
+//   frame), kFloatTensor fills `tensor` [B,3,F,H,W]; kMp4 and kImage cannot be chunked, nor a
+//   model whose decoder carries state across frames (InvalidArgument). With
+//   DecodeOptions::stream.on_frame set, frames are handed out in order as soon as their blend is
+//   complete (then `images` stays empty); on_chunk and `into` are not supported with chunking yet.
+//   When the plan has one chunk, the call is exactly one plain request.
 // Errors: InvalidArgument for bad tiling settings or input; the first failing tile's error
 // (after its retries), prefixed with the tile's position; Cancelled; DeadlineExceeded when the
 // call's deadline passes. `timings.total` spans the whole call; `attempts` and byte counts add
@@ -20,10 +26,18 @@
 
 namespace RVAE_API rvae {
 
-/// True when a decode of `latents` with `options` is split into tiles: mode kOn, or kAuto and an
-/// output side above options.tiling.max_image_side. False for malformed input (the request
-/// then reports it).
+/// True when a decode of `latents` with `options` is split into tiles or temporal chunks: mode
+/// kOn, or kAuto and an output side above options.tiling.max_image_side, or
+/// decode_needs_chunking. False for malformed input (the request then reports it).
 bool decode_needs_tiling(const TensorView& latents, const DecodeOptions& options) noexcept;
+/// True when a decode of video `latents` with `options` is split along time into chunks
+/// (TilingOptions::chunk_mode; kAuto: the whole reply above reply_budget_bytes or more frames than
+/// max_frames). False for image latents and malformed input.
+bool decode_needs_chunking(const TensorView& latents, const DecodeOptions& options) noexcept;
+/// TilingOptions::frames_per_request as used: rounded down to a multiple of
+/// `temporal_compression`, and at least twice it (the blend needs one stride). 0 for
+/// temporal_compression < 1.
+int snap_frames_per_request(int frames, int temporal_compression) noexcept;
 /// True when an encode of a width x height image with `options` is split into tiles.
 bool encode_needs_tiling(int width, int height, const EncodeOptions& options) noexcept;
 

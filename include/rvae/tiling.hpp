@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 
 #include "rvae/export.h"
@@ -16,6 +17,14 @@ enum class TileMode {
   kAuto,  ///< Tile exactly when the image would exceed TilingOptions::max_image_side.
   kOff,   ///< Never: one request, which the service refuses above its cap.
   kOn,    ///< Always, with tiles of at most TilingOptions::tile_size pixels a side.
+};
+
+/// When a video decode is split along time into chunks (temporal chunking).
+enum class ChunkMode {
+  kAuto,  ///< Chunk exactly when the whole reply would exceed TilingOptions::reply_budget_bytes
+          ///< or the video TilingOptions::max_frames.
+  kOff,   ///< Never: one request for the whole clip.
+  kOn,    ///< Always, with chunks of TilingOptions::frames_per_request frames.
 };
 
 /// Progress of a tiled call, counted in tiles (the colour reference request included).
@@ -54,6 +63,33 @@ struct TilingOptions {
   std::size_t max_in_flight = 16;
   /// Optional tile progress.
   TileProgressCallback on_progress;
+
+  // ---- Temporal chunking of video decodes, diffusers' AutoencoderKLHunyuanVideo scheme: chunks
+  // of frames_per_request output frames at a stride of frames_per_request - 4, each sent with one
+  // extra latent frame before it (after the first chunk) whose decoded frame is dropped, joined by
+  // a linear blend over 4 frames. Chunks go out in parallel (max_in_flight); a chunk too large
+  // for max_image_side is itself tiled in space.
+  ChunkMode chunk_mode = ChunkMode::kAuto;
+  /// Output frames per chunk: snapped down to a multiple of the model's temporal compression
+  /// (4; at least 2 of them) by snap_frames_per_request (rvae/tiled.hpp). A request then decodes
+  /// frames_per_request / 4 + 1 latent frames, i.e. frames_per_request + 1 output frames. kAuto
+  /// lowers it further when that many frames would exceed reply_budget_bytes or max_frames.
+  int frames_per_request = 16;
+  /// kAuto: the largest reply of one request, in bytes (uint8 frames at 3 bytes a pixel; float
+  /// replies counted at 4 bytes a sample). 0: no budget. ModelPreset::reply_budget_bytes.
+  std::uint64_t reply_budget_bytes = 0;
+  /// The endpoint's cap on output frames of one request (0: none). kAuto chunks above it, and
+  /// the colour reference is averaged in time to fit it.
+  int max_frames = 0;
+  /// The temporal colour reference: one extra request of the whole clip downsampled in space (and
+  /// in time when max_frames asks), and each chunk shifted so that its per-channel mean matches
+  /// the reference's over the same frames. Corrects the per-request GroupNorm statistics that
+  /// give each chunk its own colour. false gives diffusers' plain scheme (for comparison).
+  bool temporal_colour_reference = true;
+  /// True for models whose decoder carries state across frames (Wan 2.1's causal cache): chunks
+  /// decoded as independent requests cannot reproduce it, so chunking is refused
+  /// (InvalidArgument) rather than silently wrong. ModelPreset::stateful_decoder.
+  bool stateful_decoder = false;
 };
 
 }  // namespace rvae

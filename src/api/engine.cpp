@@ -202,8 +202,8 @@ Pending<DecodeOutput> Engine::decode_async(const Endpoint& endpoint, const Tenso
     if (!streamable) {
       built = std::move(streamable).error();
     } else {
-      auto streamer =
-          std::make_shared<ReplyStreamer>(options.stream, workers_, buffers_, CancelToken());
+      auto streamer = std::make_shared<ReplyStreamer>(options.stream, workers_, buffers_,
+                                                      CancelToken(), options_.max_reply_bytes);
       CallRoute route;
       route.sink = std::make_shared<StreamedDecodeSink>(streamer, expect, limits);
       route.retry_refused = [streamer] { return streamer->retry_refusal(); };

@@ -11,8 +11,8 @@
 
 #include "api/call.hpp"
 #include "api/model_catalog.hpp"
-#include "api/reply_streamer.hpp"
 #include "api/replica_tracker.hpp"
+#include "api/reply_streamer.hpp"
 #include "api/token_policy.hpp"
 #include "api/worker_pool.hpp"
 #include "core/buffer_pool.hpp"

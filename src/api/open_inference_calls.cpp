@@ -308,7 +308,8 @@ Result<DecodeOutput> finish_streamed(OpenInferenceCall<oip::DecodePlan>& call,
   http::HttpResponse response = std::move(result.response).value();
   response.body = call.sink->take_body();
   Result<DecodeOutput> output = finisher(std::move(response), call.sink->take_header(), *call.plan);
-  if (!output) return annotate_failure(with_delivery_note(std::move(output).error(), streamer), info);
+  if (!output)
+    return annotate_failure(with_delivery_note(std::move(output).error(), streamer), info);
   output->layout = oip::reply_layout(*call.plan);
   Result<Delivered> delivered = streamer.deliver_whole(*output);
   if (!delivered) {
@@ -421,7 +422,8 @@ Pending<DecodeOutput> Engine::decode_open_inference(Clock::time_point started,
       },
       std::move(refused),
       options.stream.active()
-          ? std::make_shared<ReplyStreamer>(options.stream, workers_, buffers_, CancelToken())
+          ? std::make_shared<ReplyStreamer>(options.stream, workers_, buffers_, CancelToken(),
+                                            options_.max_reply_bytes)
           : nullptr);
 }
 
@@ -444,8 +446,9 @@ Result<ReplyLayout> Engine::open_inference_layout(const Endpoint& endpoint,
       call->key, [call](ModelCatalog::Ready ready) { call->read_metadata(std::move(ready)); },
       [read](Result<MetadataPtr> metadata) { read->set_value(std::move(metadata)); });
   RVAE_ASSIGN_OR_RETURN(const MetadataPtr metadata, metadata_read.get());
-  RVAE_ASSIGN_OR_RETURN(oip::TensorChoice tensors,
-                        oip::choose_tensors(*metadata, endpoint.input_name(), endpoint.output_name()));
+  RVAE_ASSIGN_OR_RETURN(
+      oip::TensorChoice tensors,
+      oip::choose_tensors(*metadata, endpoint.input_name(), endpoint.output_name()));
   const std::optional<DType> datatype = oip::dtype_from_datatype(tensors.input->datatype);
   const DType sent_as = datatype && *datatype != DType::kUInt8 ? *datatype : DType::kFloat32;
   RVAE_ASSIGN_OR_RETURN(std::shared_ptr<RawLatents> raw,

@@ -20,7 +20,9 @@ class OpenInferenceStreamSink final : public transport::ReplySink {
  public:
   OpenInferenceStreamSink(std::shared_ptr<ReplyStreamer> streamer,
                           std::shared_ptr<SplitReplySink> whole, std::size_t max_header_bytes)
-      : streamer_(std::move(streamer)), whole_(std::move(whole)), max_header_bytes_(max_header_bytes) {}
+      : streamer_(std::move(streamer)),
+        whole_(std::move(whole)),
+        max_header_bytes_(max_header_bytes) {}
 
   /// The plan of the infer request, before it starts (again after a re-plan).
   void set_plan(std::shared_ptr<const protocol::oip::DecodePlan> plan) { plan_ = std::move(plan); }

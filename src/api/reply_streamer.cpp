@@ -39,12 +39,26 @@ Error callback_error(const char* what, const std::exception& thrown) {
 
 }  // namespace
 
+const char* ReplyStreamer::callback_name(Item::Kind kind) {
+  switch (kind) {
+    case Item::Kind::kLayout:
+      return "the layout callback";
+    case Item::Kind::kFrame:
+      return "the frame callback";
+    case Item::Kind::kChunk:
+      break;
+  }
+  return "the chunk callback";
+}
+
 ReplyStreamer::ReplyStreamer(ReplyStream stream, std::shared_ptr<WorkerPool> workers,
-                             std::shared_ptr<BufferPool> buffers, CancelToken cancel)
+                             std::shared_ptr<BufferPool> buffers, CancelToken cancel,
+                             std::uint64_t max_unsized_bytes)
     : stream_(std::move(stream)),
       workers_(std::move(workers)),
       buffers_(std::move(buffers)),
-      cancel_(std::move(cancel)) {}
+      cancel_(std::move(cancel)),
+      max_unsized_bytes_(max_unsized_bytes) {}
 
 Result<void> ReplyStreamer::check_request(const ReplyStream& stream, const ReplyLayout& layout) {
   const int set = (stream.on_frame ? 1 : 0) + (stream.on_chunk ? 1 : 0) + (stream.into ? 1 : 0);
@@ -67,10 +81,10 @@ Result<void> ReplyStreamer::check_request(const ReplyStream& stream, const Reply
                    "an MP4 reply's size is unknown before it arrives: use a chunk callback");
     }
     if (stream.into_size < layout.bytes) {
-      return Error(ErrorCode::kInvalidArgument,
-                   "the buffer to decode into holds " + std::to_string(stream.into_size) +
-                       " bytes; the reply " + layout_text(layout) + " needs " +
-                       std::to_string(layout.bytes));
+      return Error(ErrorCode::kInvalidArgument, "the buffer to decode into holds " +
+                                                    std::to_string(stream.into_size) +
+                                                    " bytes; the reply " + layout_text(layout) +
+                                                    " needs " + std::to_string(layout.bytes));
     }
   }
   return {};
@@ -110,8 +124,8 @@ Result<void> ReplyStreamer::begin_attempt(const ReplyLayout& layout, transport::
   return {};
 }
 
-Result<transport::ReplySink::Flow> ReplyStreamer::write(const std::uint8_t* data,
-                                                         std::size_t size, bool may_pause) {
+Result<transport::ReplySink::Flow> ReplyStreamer::write(const std::uint8_t* data, std::size_t size,
+                                                        bool may_pause) {
   const ReplyLayout& layout = *layout_;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -120,6 +134,11 @@ Result<transport::ReplySink::Flow> ReplyStreamer::write(const std::uint8_t* data
   if (layout.bytes > 0 && size > layout.bytes - received_) {
     return data_loss("the decode reply runs past the " + std::to_string(layout.bytes) +
                      " bytes its header declares (" + layout_text(layout) + ")");
+  }
+  if (layout.bytes == 0 && size > max_unsized_bytes_ - std::min(max_unsized_bytes_, received_)) {
+    return Error(ErrorCode::kResourceExhausted,
+                 "the decode reply grew past the client's reply limit of " +
+                     std::to_string(max_unsized_bytes_) + " bytes");
   }
   if (stream_.into != nullptr) {
     // The buffer is the caller's: bytes land where they belong, and a retry rewrites them.
@@ -202,6 +221,7 @@ void ReplyStreamer::drain() {
     Item item = std::move(queue_.front());
     queue_.pop_front();
     const bool skip = error_.has_value() || cancel_.cancelled();
+    if (skip && !error_ && item.kind != Item::Kind::kLayout) cancelled_ = true;
     lock.unlock();
     if (!skip) deliver(item.kind, item.bytes.data(), item.bytes.size(), item.offset, item.index);
     const std::size_t size = item.bytes.size();
@@ -242,12 +262,11 @@ void ReplyStreamer::deliver(Item::Kind kind, const std::uint8_t* data, std::size
     }
   } catch (const std::exception& thrown) {
     std::lock_guard<std::mutex> lock(mutex_);
-    fail_locked(callback_error(stream_.on_frame ? "the frame callback" : "the chunk callback",
-                               thrown));
+    fail_locked(callback_error(callback_name(kind), thrown));
     return;
   } catch (...) {
     std::lock_guard<std::mutex> lock(mutex_);
-    fail_locked(Error(ErrorCode::kInvalidArgument, "a decode stream callback threw"));
+    fail_locked(Error(ErrorCode::kInvalidArgument, std::string(callback_name(kind)) + " threw"));
     return;
   }
   std::lock_guard<std::mutex> lock(mutex_);
@@ -292,10 +311,11 @@ Result<Delivered> ReplyStreamer::finish(bool complete) {
     const ReplyLayout& layout = *layout_;
     if (layout.bytes > 0 && received_ < layout.bytes) {
       fail_locked(data_loss("the decode reply ended after " + std::to_string(received_) +
-                            " of the " + std::to_string(layout.bytes) + " bytes its header declares"));
+                            " of the " + std::to_string(layout.bytes) +
+                            " bytes its header declares"));
     } else if (layout.type == OutputType::kMp4 && received_ < 8) {
-      fail_locked(data_loss("decode reply is not an MP4 file (" + std::to_string(received_) +
-                            " bytes)"));
+      fail_locked(
+          data_loss("decode reply is not an MP4 file (" + std::to_string(received_) + " bytes)"));
     } else if (!staging_.empty() && stream_.into == nullptr) {
       // The last block of a chunked reply (a frame reply ends on a frame boundary).
       Item item;
@@ -320,6 +340,7 @@ Result<Delivered> ReplyStreamer::finish(bool complete) {
     idle_.wait(lock, [this] { return queue_.empty() && !draining_ && !scheduled_; });
   }
   if (error_) return *error_;
+  if (cancelled_) return Error(ErrorCode::kCancelled, "the decode was cancelled");
   return delivered_;
 }
 
@@ -354,10 +375,15 @@ Result<Delivered> ReplyStreamer::deliver_whole(const DecodeOutput& output) {
   std::int64_t index = 0;
   // What an earlier, streamed attempt handed out is not handed out again.
   const std::uint64_t skip = stream_.into != nullptr ? 0 : handed_;
+  bool stopped = false;  // By a cancel, before everything was handed out.
   for (auto [data, size] : parts) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (error_ || cancel_.cancelled()) break;
+      if (error_) break;
+      if (cancel_.cancelled()) {
+        stopped = true;
+        break;
+      }
     }
     if (offset + size <= skip) {
       offset += size;
@@ -383,7 +409,11 @@ Result<Delivered> ReplyStreamer::deliver_whole(const DecodeOutput& output) {
       for (std::size_t at = 0; at < size; at += unit) {
         deliver(Item::Kind::kChunk, data + at, std::min(unit, size - at), offset + at, 0);
         std::lock_guard<std::mutex> lock(mutex_);
-        if (error_ || cancel_.cancelled()) break;
+        if (error_) break;
+        if (cancel_.cancelled() && at + unit < size) {
+          stopped = true;
+          break;
+        }
       }
     }
     offset += size;
@@ -391,6 +421,7 @@ Result<Delivered> ReplyStreamer::deliver_whole(const DecodeOutput& output) {
   }
   std::lock_guard<std::mutex> lock(mutex_);
   if (error_) return *error_;
+  if (stopped) return Error(ErrorCode::kCancelled, "the decode was cancelled");
   return delivered_;
 }
 

@@ -27,9 +27,11 @@ class ReplyStreamer : public std::enable_shared_from_this<ReplyStreamer> {
  public:
   using Clock = transport::Clock;
 
-  /// `cancel` is the call's token: once cancelled nothing more is handed out.
+  /// `cancel` is the call's token: once cancelled nothing more is handed out. A reply whose size
+  /// its header does not fix (an MP4) is cut at `max_unsized_bytes`.
   ReplyStreamer(ReplyStream stream, std::shared_ptr<WorkerPool> workers,
-                std::shared_ptr<BufferPool> buffers, CancelToken cancel);
+                std::shared_ptr<BufferPool> buffers, CancelToken cancel,
+                std::uint64_t max_unsized_bytes = std::uint64_t{2} << 30);
 
   const ReplyStream& stream() const noexcept { return stream_; }
   /// Follows the call's own token too (set before the call starts).
@@ -76,6 +78,7 @@ class ReplyStreamer : public std::enable_shared_from_this<ReplyStreamer> {
     std::int64_t index = 0;
   };
 
+  static const char* callback_name(Item::Kind kind);
   std::size_t unit_bytes() const;
   // Under mutex_: queues the filled staging buffer; starts a drain when none runs.
   void enqueue_locked(Item item);
@@ -90,6 +93,7 @@ class ReplyStreamer : public std::enable_shared_from_this<ReplyStreamer> {
   const std::shared_ptr<WorkerPool> workers_;
   const std::shared_ptr<BufferPool> buffers_;
   CancelToken cancel_;
+  const std::uint64_t max_unsized_bytes_;
 
   mutable std::mutex mutex_;
   std::condition_variable idle_;
@@ -101,6 +105,7 @@ class ReplyStreamer : public std::enable_shared_from_this<ReplyStreamer> {
   bool scheduled_ = false;
   bool draining_ = false;
   std::optional<Error> error_;
+  bool cancelled_ = false;  // Something was not handed out because the call was cancelled.
 
   // Network thread only (and finish(), after the last transfer).
   Bytes staging_;

@@ -23,15 +23,17 @@ Result<DecodeOutput> finish_streamed_decode(transport::TransferResult&& result,
   const auto start = Clock::now();
   const bool complete = result.response && result.response->status == 200;
   Result<Delivered> delivered = streamer.finish(complete);
+  // A callback that failed (or stopped the call) ended the transfer: its error is the cause, not
+  // what the transfer ended with.
+  if (!delivered) {
+    return annotate_failure(with_delivery_note(std::move(delivered).error(), streamer), info);
+  }
   if (!result.response) {
     return annotate_failure(with_delivery_note(std::move(result.response).error(), streamer), info);
   }
   if (result.response->status != 200) {
     return annotate_failure(
         with_delivery_note(protocol::error_from_reply(*result.response), streamer), info);
-  }
-  if (!delivered) {
-    return annotate_failure(with_delivery_note(std::move(delivered).error(), streamer), info);
   }
   DecodeOutput output;
   output.layout = streamer.layout();

@@ -15,6 +15,7 @@
 #include "rvae/image.hpp"
 #include "rvae/options.hpp"
 #include "rvae/presets.hpp"
+#include "rvae/reply_stream.hpp"
 #include "rvae/rvae.h"
 #include "rvae/tensor.hpp"
 #include "rvae/tiling.hpp"
@@ -157,10 +158,24 @@ Result<EncodeOptions> encode_options_of(const rvae_encode_params& params, const 
 /// The rvae_progress of one call's transfer.
 rvae_progress progress_of(const TransferProgress& transfer) noexcept;
 
+/// The C values of C++ enums.
+rvae_dtype c_dtype(DType dtype);
+rvae_output_type c_output_type(OutputType type);
+
+/// Whether any stream field of the params is set (a callback, `into` or into_size).
+bool stream_requested(const rvae_decode_params& p) noexcept;
+/// The stream fields as a ReplyStream (inactive when none is set), checked: at most one of the
+/// frame callback, chunk callback and `into`, each with an output type it can serve. A C
+/// callback's nonzero return throws the Cancelled error that ends the call.
+Result<ReplyStream> stream_of(const rvae_decode_params& p, const char* function);
+/// Fills the fields of *out that fit in out->struct_size (already checked) from `layout`.
+void fill_layout(const ReplyLayout& layout, rvae_reply_layout* out);
+
 /// Copies into library-allocated C results; throw std::bad_alloc when memory runs out (and
-/// leave nothing allocated then).
+/// leave nothing allocated then). `streamed`: the output of a streamed decode, whose delivery is
+/// reported in the result.
 void copy_image(const Image& image, rvae_image* out);
 void copy_tensor(const Tensor& tensor, rvae_tensor* out);
-rvae_decode_result* copy_decode_output(const DecodeOutput& output);
+rvae_decode_result* copy_decode_output(const DecodeOutput& output, bool streamed = false);
 
 }  // namespace rvae::capi

@@ -24,6 +24,29 @@ void* checked_malloc(std::size_t size) {
   return p;
 }
 
+Result<RequestControl> control_of(int64_t deadline_ms, rvae_cancel_token* cancel,
+                                  rvae_progress_fn progress, void* user_data,
+                                  const char* function) {
+  if (deadline_ms < 0) return invalid(function, "deadline_ms must not be negative");
+  RequestControl control;
+  if (deadline_ms > 0) control.deadline = std::chrono::milliseconds(deadline_ms);
+  if (cancel != nullptr) control.cancel = cancel->token;
+  if (progress != nullptr) {
+    control.on_progress = [progress, user_data](const TransferProgress& transfer) {
+      const rvae_progress p = progress_of(transfer);
+      progress(&p, user_data);
+    };
+  }
+  return control;
+}
+
+// Frees what copy_decode_output built so far when a later allocation fails.
+struct ResultDeleter {
+  void operator()(rvae_decode_result* r) const noexcept { rvae_decode_result_free(r); }
+};
+
+}  // namespace
+
 rvae_dtype c_dtype(DType dtype) {
   switch (dtype) {
     case DType::kFloat32:
@@ -51,29 +74,6 @@ rvae_output_type c_output_type(OutputType type) {
   }
   return RVAE_OUTPUT_IMAGE;
 }
-
-Result<RequestControl> control_of(int64_t deadline_ms, rvae_cancel_token* cancel,
-                                  rvae_progress_fn progress, void* user_data,
-                                  const char* function) {
-  if (deadline_ms < 0) return invalid(function, "deadline_ms must not be negative");
-  RequestControl control;
-  if (deadline_ms > 0) control.deadline = std::chrono::milliseconds(deadline_ms);
-  if (cancel != nullptr) control.cancel = cancel->token;
-  if (progress != nullptr) {
-    control.on_progress = [progress, user_data](const TransferProgress& transfer) {
-      const rvae_progress p = progress_of(transfer);
-      progress(&p, user_data);
-    };
-  }
-  return control;
-}
-
-// Frees what copy_decode_output built so far when a later allocation fails.
-struct ResultDeleter {
-  void operator()(rvae_decode_result* r) const noexcept { rvae_decode_result_free(r); }
-};
-
-}  // namespace
 
 Result<TensorView> tensor_view_of(const rvae_tensor_view* view, const char* function) {
   if (view == nullptr) return invalid(function, "latents is NULL");
@@ -215,6 +215,9 @@ Result<DecodeOptions> decode_options_of(const rvae_decode_params& p, const char*
       control_of(p.deadline_ms, p.cancel, p.progress, p.progress_user_data, function);
   if (!control) return control.error();
   options.control = std::move(*control);
+  Result<ReplyStream> stream = stream_of(p, function);
+  if (!stream) return stream.error();
+  options.stream = std::move(*stream);
   return options;
 }
 
@@ -271,7 +274,7 @@ void copy_tensor(const Tensor& tensor, rvae_tensor* out) {
   out->dtype = c_dtype(tensor.dtype());
 }
 
-rvae_decode_result* copy_decode_output(const DecodeOutput& output) {
+rvae_decode_result* copy_decode_output(const DecodeOutput& output, bool streamed) {
   std::unique_ptr<rvae_decode_result, ResultDeleter> result(
       static_cast<rvae_decode_result*>(std::calloc(1, sizeof(rvae_decode_result))));
   if (!result) throw std::bad_alloc();
@@ -290,6 +293,14 @@ rvae_decode_result* copy_decode_output(const DecodeOutput& output) {
     result->bytes = static_cast<uint8_t*>(checked_malloc(output.encoded.size()));
     std::memcpy(result->bytes, output.encoded.data(), output.encoded.size());
     result->bytes_size = output.encoded.size();
+  }
+  if (streamed) {
+    result->streamed = 1;
+    result->frames_delivered = output.delivered.frames;
+    result->bytes_delivered = output.delivered.bytes;
+    result->first_delivery_us = output.delivered.first_delivery.count();
+    result->has_dtype = output.layout.dtype ? 1 : 0;
+    result->dtype = output.layout.dtype ? c_dtype(*output.layout.dtype) : RVAE_DTYPE_FLOAT32;
   }
   return result.release();
 }

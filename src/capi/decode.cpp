@@ -1,6 +1,9 @@
 // rvae_decode, rvae_decode_full and rvae_decode_batch over rvae::Client::decode(_batch).
 #include <cstddef>
+#include <future>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capi/capi.hpp"
@@ -17,6 +20,19 @@ constexpr std::size_t kDecodeParamsV1 =
 static_assert(sizeof(void*) != 8 || kDecodeParamsV1 == 112, "the first version's layout moved");
 static_assert(rvae::capi::starts_after_padding(kDecodeParamsV1, alignof(rvae_decode_params),
                                                offsetof(rvae_decode_params, tile_mode)));
+// The version before the stream fields ended with output_name; its programs' structs leave the
+// stream fields unset (a reply held whole, as those programs expect).
+constexpr std::size_t kDecodeParamsProtocol =
+    RVAE_CAPI_SIZE_THROUGH(rvae_decode_params, output_name);
+static_assert(sizeof(void*) != 8 || kDecodeParamsProtocol == 168,
+              "the protocol version's layout moved");
+static_assert(rvae::capi::starts_after_padding(kDecodeParamsProtocol, alignof(rvae_decode_params),
+                                               offsetof(rvae_decode_params, frame_callback)));
+
+// rvae_reply_layout's first version is today's whole struct.
+constexpr std::size_t kReplyLayoutV1 = sizeof(rvae_reply_layout);
+static_assert(sizeof(void*) != 8 || kReplyLayoutV1 == 88, "rvae_reply_layout's layout moved");
+static_assert(RVAE_MAX_DIMS >= 5, "a video tensor reply [B,3,F,H,W] has 5 dims");
 
 // Everything one decode call needs, checked.
 struct DecodeCall {
@@ -49,6 +65,43 @@ rvae::Result<DecodeCall> prepare(rvae_client* c, const char* endpoint, const rva
   if (!where) return where.error();
   call.endpoint = std::move(*where);
   return call;
+}
+
+// Refuses, before sending, a buffer too small for the reply `layout`.
+rvae::Result<void> check_streamed(const DecodeCall& call, const rvae::ReplyLayout& layout,
+                                  const char* function) {
+  if (call.params.into != nullptr && call.params.into_size < layout.bytes) {
+    return rvae::Error(ErrorCode::kInvalidArgument,
+                       std::string(function) + ": params->into_size is " +
+                           std::to_string(call.params.into_size) + " bytes; the reply " +
+                           rvae::shape_to_string(layout.shape) + " needs " +
+                           std::to_string(layout.bytes) + " (see rvae_decode_reply_layout)");
+  }
+  return {};
+}
+
+// A streamed decode, finished on a library worker: a blocking get() parses the reply on the
+// calling thread, and a reply the library must hold whole before handing it out (an Open
+// Inference reply in the JSON form, or float pixels quantised here) would then run the stream
+// callbacks there, against what rvae.h promises.
+rvae::Result<rvae::DecodeOutput> decode_on_worker(rvae_client& c, const DecodeCall& call,
+                                                  const rvae::TensorView& latents) {
+  auto done = std::make_shared<std::promise<rvae::Result<rvae::DecodeOutput>>>();
+  std::future<rvae::Result<rvae::DecodeOutput>> result = done->get_future();
+  c.client.decode_async(call.endpoint, latents, call.options)
+      .then([done](rvae::Result<rvae::DecodeOutput> decoded) {
+        done->set_value(std::move(decoded));
+      });
+  return result.get();
+}
+
+// Refuses the stream fields in calls that hold their replies (rvae_decode, rvae_decode_batch).
+rvae::Result<void> refuse_stream(const DecodeCall& call, const char* function) {
+  if (!rvae::capi::stream_requested(call.params)) return {};
+  return rvae::Error(ErrorCode::kInvalidArgument,
+                     std::string(function) +
+                         ": the stream fields of params (frame_callback, chunk_callback, "
+                         "layout_callback, into) are for rvae_decode_full");
 }
 
 }  // namespace
@@ -103,10 +156,47 @@ int rvae_decode_full(rvae_client* c, const char* endpoint, const rvae_tensor_vie
     if (!call) return fail(err, call.error());
     rvae::Result<rvae::TensorView> view = rvae::capi::tensor_view_of(latents, fn);
     if (!view) return fail(err, view.error());
+    const bool streamed = call->options.stream.active();
+    if (streamed) {
+      rvae::Result<rvae::ReplyLayout> layout =
+          c->client.reply_layout(call->endpoint, *view, call->options);
+      if (!layout) return fail(err, layout.error());
+      if (rvae::Result<void> ok = check_streamed(*call, *layout, fn); !ok) {
+        return fail(err, ok.error());
+      }
+    }
     rvae::Result<rvae::DecodeOutput> decoded =
-        c->client.decode(call->endpoint, *view, call->options);
+        streamed ? decode_on_worker(*c, *call, *view)
+                 : c->client.decode(call->endpoint, *view, call->options);
     if (!decoded) return fail(err, decoded.error());
-    *out = rvae::capi::copy_decode_output(*decoded);
+    *out = rvae::capi::copy_decode_output(*decoded, streamed);
+    return rvae::capi::succeed(err);
+  });
+}
+
+int rvae_decode_reply_layout(rvae_client* c, const char* endpoint, const rvae_tensor_view* latents,
+                             const rvae_decode_params* p, rvae_reply_layout* out,
+                             rvae_error** err) {
+  const char* fn = "rvae_decode_reply_layout";
+  return rvae::capi::guarded(err, fn, [&] {
+    if (out == nullptr) {
+      return fail(err, ErrorCode::kInvalidArgument, "rvae_decode_reply_layout: out is NULL");
+    }
+    // The library fills this struct, so it may grow: any size from the first version on.
+    if (out->struct_size < kReplyLayoutV1) {
+      return fail(err, ErrorCode::kInvalidArgument,
+                  "rvae_decode_reply_layout: out->struct_size is " +
+                      std::to_string(out->struct_size) + ", expected at least " +
+                      std::to_string(kReplyLayoutV1) + " (set it to sizeof(rvae_reply_layout))");
+    }
+    rvae::Result<DecodeCall> call = prepare(c, endpoint, p, fn);
+    if (!call) return fail(err, call.error());
+    rvae::Result<rvae::TensorView> view = rvae::capi::tensor_view_of(latents, fn);
+    if (!view) return fail(err, view.error());
+    rvae::Result<rvae::ReplyLayout> layout =
+        c->client.reply_layout(call->endpoint, *view, call->options);
+    if (!layout) return fail(err, layout.error());
+    rvae::capi::fill_layout(*layout, out);
     return rvae::capi::succeed(err);
   });
 }
@@ -119,6 +209,7 @@ int rvae_decode(rvae_client* c, const char* endpoint, const rvae_tensor_view* la
     *out = rvae_image{};
     rvae::Result<DecodeCall> call = prepare(c, endpoint, p, fn);
     if (!call) return fail(err, call.error());
+    if (rvae::Result<void> held = refuse_stream(*call, fn); !held) return fail(err, held.error());
     const int output_type = rvae::capi::raw_enum(call->params.output_type);
     if (output_type != RVAE_OUTPUT_IMAGE && output_type != RVAE_OUTPUT_UINT8) {
       return fail(err, ErrorCode::kInvalidArgument,
@@ -166,6 +257,7 @@ int rvae_decode_batch(rvae_client* c, const char* endpoint, const rvae_tensor_vi
     }
     rvae::Result<DecodeCall> call = prepare(c, endpoint, p, fn);
     if (!call) return fail(err, call.error());
+    if (rvae::Result<void> held = refuse_stream(*call, fn); !held) return fail(err, held.error());
     if (call->params.batch_max_in_flight < 1) {
       return fail(err, ErrorCode::kInvalidArgument,
                   "rvae_decode_batch: params->batch_max_in_flight must be at least 1");

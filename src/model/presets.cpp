@@ -42,7 +42,16 @@ struct BuiltinPreset {
   // form.
   const double* latents_mean;
   const double* latents_std;
+  std::uint64_t reply_budget_bytes;  // video models: see kHunyuanReplyBudget
+  bool stateful_decoder;             // Wan 2.1's decoder caches features across frames
 };
+
+// HunyuanVideo's per-request reply budget for temporal chunking. 256 MiB keeps its 544x960
+// 129-frame clip (202 MB as uint8) in one request, while the 720p clip (356 MB uint8, 713 MB
+// float16) is chunked: then no single reply, and so neither the server's decode nor the client's
+// copy of it, holds the whole 720p video, and the window of chunks in flight stays a few hundred
+// MB on a 16 GB machine (issue 21). A 17-frame 720p chunk is 47 MB as uint8.
+constexpr std::uint64_t kHunyuanReplyBudget = std::uint64_t{256} << 20;
 
 // Wan 2.1's VAE statistics, which Qwen-Image's VAE shares (PROTOCOL.md §9).
 constexpr double kWanMean[16] = {-0.7571, -0.7089, -0.9113, 0.1075,  -0.1745, 0.9653,
@@ -55,23 +64,23 @@ constexpr BuiltinPreset kBuiltinPresets[] = {
     {"sd15", "stabilityai/sd-vae-ft-mse",
      "https://q1bj3bpq6kzilnsu.us-east-1.aws.endpoints.huggingface.cloud/",
      "https://qc6479g0aac6qwy9.us-east-1.aws.endpoints.huggingface.cloud/", 4, 0.18215, false, 0.0,
-     DType::kFloat16, 8, 1, false, nullptr, nullptr},
+     DType::kFloat16, 8, 1, false, nullptr, nullptr, 0, false},
     {"sdxl", "madebyollin/sdxl-vae-fp16-fix",
      "https://x2dmsqunjd6k9prw.us-east-1.aws.endpoints.huggingface.cloud/",
      "https://xjqqhmyn62rog84g.us-east-1.aws.endpoints.huggingface.cloud/", 4, 0.13025, false, 0.0,
-     DType::kFloat16, 8, 1, false, nullptr, nullptr},
+     DType::kFloat16, 8, 1, false, nullptr, nullptr, 0, false},
     {"flux", "black-forest-labs/FLUX.1-schnell",
      "https://whhx50ex1aryqvw6.us-east-1.aws.endpoints.huggingface.cloud/",
      "https://ptccx55jz97f9zgo.us-east-1.aws.endpoints.huggingface.cloud/", 16, 0.3611, true,
-     0.1159, DType::kBFloat16, 8, 1, true, nullptr, nullptr},
+     0.1159, DType::kBFloat16, 8, 1, true, nullptr, nullptr, 0, false},
     {"hunyuan-video", "hunyuanvideo-community/HunyuanVideo",
      "https://o7ywnmrahorts457.us-east-1.aws.endpoints.huggingface.cloud/", "", 16, 0.476986, false,
-     0.0, DType::kFloat16, 8, 4, false, nullptr, nullptr},
+     0.0, DType::kFloat16, 8, 4, false, nullptr, nullptr, kHunyuanReplyBudget, false},
     // No public endpoint serves these: the caller names one (a Triton/KServe model or their own).
     {"wan2.1", "Wan-AI/Wan2.1-T2V-14B-Diffusers", "", "", 16, 1.0, false, 0.0, DType::kBFloat16, 8,
-     4, false, kWanMean, kWanStd},
+     4, false, kWanMean, kWanStd, 0, true},
     {"qwen-image", "Qwen/Qwen-Image", "", "", 16, 1.0, false, 0.0, DType::kBFloat16, 8, 1, true,
-     kWanMean, kWanStd},
+     kWanMean, kWanStd, 0, false},
 };
 
 // Limits on user-supplied values: wide enough for any plausible VAE, narrow enough to catch
@@ -215,6 +224,15 @@ Result<void> apply_fields(const Json& fields, ModelPreset& preset) {
       preset.dtype = *dtype;
     } else if (key == "max_image_side") {
       RVAE_ASSIGN_OR_RETURN(preset.max_image_side, get_int(value, name, key, 8, kMaxImageSide));
+    } else if (key == "reply_budget_bytes") {
+      if (!value.is_number_unsigned() &&
+          !(value.is_number_integer() && value.get<std::int64_t>() == 0)) {
+        return invalid(where(name, key) + " must be a non-negative integer (bytes; 0: no budget)");
+      }
+      preset.reply_budget_bytes = value.get<std::uint64_t>();
+    } else if (key == "stateful_decoder") {
+      if (!value.is_boolean()) return invalid(where(name, key) + " must be true or false");
+      preset.stateful_decoder = value.get<bool>();
     } else if (key == "packed_latents") {
       if (!value.is_boolean()) return invalid(where(name, key) + " must be true or false");
       preset.packed_latents = value.get<bool>();
@@ -246,6 +264,8 @@ DecodeOptions ModelPreset::decode_options() const {
   set_normalization(*this, options);
   if (is_video()) options.temporal_compression = temporal_compression;
   options.tiling.max_image_side = max_image_side;
+  options.tiling.reply_budget_bytes = reply_budget_bytes;
+  options.tiling.stateful_decoder = stateful_decoder;
   return options;
 }
 
@@ -271,6 +291,8 @@ PresetRegistry PresetRegistry::builtin() {
     preset.spatial_compression = row.spatial_compression;
     preset.temporal_compression = row.temporal_compression;
     preset.packed_latents = row.packed_latents;
+    preset.reply_budget_bytes = row.reply_budget_bytes;
+    preset.stateful_decoder = row.stateful_decoder;
     if (row.latents_mean != nullptr) {
       const auto channels = static_cast<std::size_t>(row.latent_channels);
       preset.latents_mean.assign(row.latents_mean, row.latents_mean + channels);

@@ -144,8 +144,8 @@ ReplyLayout reply_layout(const DecodePlan& plan) {
     layout.dtype = DType::kUInt8;
     layout.frames = expect.batch * frames;
     layout.shape = {layout.frames, expect.height, expect.width, 3};
-    layout.frame_bytes = static_cast<std::uint64_t>(expect.height) *
-                         static_cast<std::uint64_t>(expect.width) * 3;
+    layout.frame_bytes =
+        static_cast<std::uint64_t>(expect.height) * static_cast<std::uint64_t>(expect.width) * 3;
     layout.bytes = layout.frame_bytes * static_cast<std::uint64_t>(layout.frames);
   } else if (expect.type == OutputType::kFloatTensor) {
     layout.dtype = plan.infer.dtype;

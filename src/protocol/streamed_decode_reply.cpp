@@ -18,8 +18,8 @@ ReplyLayout uint8_layout(const DecodeExpectation& expect, std::int64_t count) {
   layout.dtype = DType::kUInt8;
   layout.shape = {count, expect.height, expect.width, 3};
   layout.frames = count;
-  layout.frame_bytes = static_cast<std::uint64_t>(expect.height) *
-                       static_cast<std::uint64_t>(expect.width) * 3;
+  layout.frame_bytes =
+      static_cast<std::uint64_t>(expect.height) * static_cast<std::uint64_t>(expect.width) * 3;
   layout.bytes = layout.frame_bytes * static_cast<std::uint64_t>(count);
   return layout;
 }
@@ -35,8 +35,8 @@ Result<ReplyLayout> decode_reply_layout(const DecodeExpectation& expect) {
                                   expect.height, expect.width, 3}
                           : internal::float_reply_shape(expect);
   // The same overflow checks as any tensor's; float32 bounds every float dtype's size.
-  auto bytes = checked_byte_size(shape, expect.type == OutputType::kUInt8 ? DType::kUInt8
-                                                                          : DType::kFloat32);
+  auto bytes =
+      checked_byte_size(shape, expect.type == OutputType::kUInt8 ? DType::kUInt8 : DType::kFloat32);
   if (!bytes) {
     return Error(ErrorCode::kInvalidArgument,
                  "the decode reply would be impossibly large: " + bytes.error().message());

@@ -199,6 +199,9 @@ Result<Latents> normalise_latents(const StandInVae& vae, Tensor tensor, const De
                        std::to_string(limits.max_image_side) + "x" +
                        std::to_string(limits.max_image_side) + ".");
   }
+  if (vae.is_video()) {
+    RVAE_TRY(check_frame_cap(output_frames(vae, static_cast<std::size_t>(latents.frames)), limits));
+  }
   RVAE_ASSIGN_OR_RETURN(latents.values, convert(tensor.view(), DType::kFloat32));
   return latents;
 }
@@ -251,6 +254,15 @@ Result<InferenceReply> mp4_reply(Bytes frames_rgb, std::size_t frames, std::int6
 }
 
 }  // namespace
+
+Result<void> check_frame_cap(std::size_t frames, const InferenceLimits& limits) {
+  if (limits.max_frames > 0 && frames > static_cast<std::size_t>(limits.max_frames)) {
+    return bad_request("Output of " + std::to_string(frames) +
+                       " frames exceeds the service cap of " + std::to_string(limits.max_frames) +
+                       " frames per request.");
+  }
+  return {};
+}
 
 Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest& request,
                                   const InferenceLimits& limits) {
@@ -330,8 +342,8 @@ Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest&
   grid.height = static_cast<std::size_t>(latents.height);
   grid.width = static_cast<std::size_t>(latents.width);
   grid.values = latents.values.data_as<float>();
-  const std::vector<float> rgb = latent_rgb(vae, grid, request_factors(vae, p),
-                                            limits.spatial_context, limits.temporal_context);
+  const std::vector<float> rgb =
+      latent_rgb(vae, grid, request_factors(vae, p), limits.spatial_context);
   const auto frames = static_cast<std::size_t>(out_frames);
   Bytes pixels(*reply_bytes);
   if (p.kind == ReplyKind::kFloat) {

@@ -30,11 +30,11 @@ struct InferenceLimits {
   int max_image_side = 2048;
   std::size_t max_body_bytes = std::size_t{256} << 20;
   std::size_t max_reply_bytes = std::size_t{1} << 30;
-  /// Not a cap: PROTOCOL.md §7's spatial context (blur and per-request mean), carried here so
-  /// the handlers keep one settings argument.
+  /// Output frames of one decode (ReferenceEndpointOptions::max_frames); 0: no cap.
+  int max_frames = 0;
+  /// Not a cap: PROTOCOL.md §7's spatial context (blur and per-request mean; §7.1 for video),
+  /// carried here so the handlers keep one settings argument.
   bool spatial_context = false;
-  /// With spatial_context: PROTOCOL.md §7.1 over a video model's whole clip.
-  bool temporal_context = false;
 };
 
 /// A successful reply.
@@ -52,6 +52,10 @@ struct InferenceReply {
 /// checked against them.
 Result<Tensor> parse_tensor_body(const QueryParams& params, std::string_view body,
                                  std::size_t max_bytes);
+
+/// InvalidArgument (HTTP 400) when a decode producing `frames` output frames exceeds
+/// limits.max_frames, worded as the size cap is.
+Result<void> check_frame_cap(std::size_t frames, const InferenceLimits& limits);
 
 /// POST .../decode (PROTOCOL.md §3 with the stand-in VAE of §6).
 Result<InferenceReply> run_decode(const StandInVae& vae, const InferenceRequest& request,

@@ -19,6 +19,7 @@
 
 #include "core/try.hpp"
 #include "rvae/tensor.hpp"
+#include "testing/inference.hpp"
 #include "testing/inference_util.hpp"
 #include "testing/stand_in_compute.hpp"
 
@@ -128,6 +129,7 @@ Result<Output> run_decoder(const OipModel& model, const OipDatatypes& datatypes,
                        std::to_string(grid.height * 8) + " pixels exceeds the service cap of " +
                        cap_text(limits) + ".");
   }
+  RVAE_TRY(check_frame_cap(output_frames(vae, grid.frames), limits));
   Output out;
   out.spec = oip_output_spec(model, datatypes);
   const auto b = static_cast<std::int64_t>(grid.batch);
@@ -147,8 +149,7 @@ Result<Output> run_decoder(const OipModel& model, const OipDatatypes& datatypes,
                        " would exceed the server's cap of " +
                        std::to_string(limits.max_reply_bytes) + " bytes.");
   }
-  const std::vector<float> rgb =
-      latent_rgb(vae, grid, RequestFactors{}, limits.spatial_context, limits.temporal_context);
+  const std::vector<float> rgb = latent_rgb(vae, grid, RequestFactors{}, limits.spatial_context);
   out.bytes.resize(*bytes);
   if (out.spec.dtype == DType::kUInt8) {
     write_uint8_pixels(vae, rgb, grid, out.bytes.data());

@@ -394,6 +394,10 @@ Result<void> ReferenceEndpoint::Impl::check_options() const {
     return Error(ErrorCode::kInvalidArgument, "max_image_side must be at least 8, got " +
                                                   std::to_string(options.max_image_side));
   }
+  if (options.max_frames < 0) {
+    return Error(ErrorCode::kInvalidArgument, "max_frames must be 0 (no cap) or more, got " +
+                                                  std::to_string(options.max_frames));
+  }
   if (options.port < 0 || options.port > 65535) {
     return Error(ErrorCode::kInvalidArgument,
                  "port must be 0..65535, got " + std::to_string(options.port));
@@ -675,7 +679,7 @@ MHD_Result ReferenceEndpoint::Impl::serve_inference(MHD_Connection* connection,
   limits.max_body_bytes = options.max_body_bytes;
   limits.max_reply_bytes = options.max_reply_bytes;
   limits.spatial_context = options.spatial_context;
-  limits.temporal_context = options.temporal_context;
+  limits.max_frames = options.max_frames;
   acquire_compute_slot();
   Result<InferenceReply> reply = Error(ErrorCode::kInternal, "not run");
   try {

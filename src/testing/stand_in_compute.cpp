@@ -42,8 +42,7 @@ std::size_t latent_frames_of(const StandInVae& vae, std::size_t frames) noexcept
 }
 
 std::vector<float> latent_rgb(const StandInVae& vae, const LatentGrid& latents,
-                              const RequestFactors& factors, bool spatial_context,
-                              bool clip_context) {
+                              const RequestFactors& factors, bool spatial_context) {
   const std::size_t channels = latents.channels;
   const std::size_t plane = latents.height * latents.width;
   const std::size_t frames = latents.frames;
@@ -51,8 +50,8 @@ std::vector<float> latent_rgb(const StandInVae& vae, const LatentGrid& latents,
   const std::size_t frame_size = channels * plane;
   std::vector<float> rgb(latents.batch * frames * plane * 3);
   // A video model's context (§7.1) sees the whole clip: the normalised latent of one batch item,
-  // [T][C][h][w]. Otherwise one frame at a time, [C][h][w], is all §7 needs.
-  const bool whole_clip = spatial_context && clip_context && vae.is_video();
+  // [T][C][h][w]. Otherwise one image at a time, [C][h][w], is all §7 needs.
+  const bool whole_clip = spatial_context && vae.is_video();
   std::vector<double> x((whole_clip ? frames : 1) * frame_size);
   auto normalise_frame = [&](const float* item, std::size_t t, double* dst) {
     for (std::size_t c = 0; c < channels; ++c) {

@@ -29,11 +29,10 @@ struct RequestFactors {
 std::size_t output_frames(const StandInVae& vae, std::size_t latent_frames) noexcept;
 
 /// Every latent pixel's rgb in [-1, 1], as [B, T, h, w, 3]: the request's factors undone, then
-/// §6/§9's normalisation, context mode when asked (§7 per image or frame; with `clip_context`,
-/// §7.1 over a video model's whole clip), clamp(F^T x + b, -1, 1).
+/// §6/§9's normalisation, context mode when asked (§7 per image; §7.1 over a video model's whole
+/// clip), clamp(F^T x + b, -1, 1).
 std::vector<float> latent_rgb(const StandInVae& vae, const LatentGrid& latents,
-                              const RequestFactors& factors, bool spatial_context,
-                              bool clip_context);
+                              const RequestFactors& factors, bool spatial_context);
 
 /// The decoder's float output [B, 3, F, H, W] (image models: F = 1, i.e. [B, 3, H, W]) in
 /// `dtype` (a float dtype): each latent pixel fills an 8x8 block; `dst` holds the whole tensor.

@@ -35,6 +35,24 @@ LevelTable shifted_levels(const float* offset) noexcept {
   return table;
 }
 
+namespace {
+constexpr float kClipBound = 1.0f - 0.5f / 127.5f;  // within half a level of -1 or 1
+}  // namespace
+
+bool clipped_inwards(float value, float offset) noexcept {
+  return (value <= -kClipBound && offset > 0.0f) || (value >= kClipBound && offset < 0.0f);
+}
+
+float shift_sample(float value, float offset, const float* reference) noexcept {
+  if (!clipped_inwards(value, offset)) return value + offset;
+  const float bound = value > 0.0f ? 1.0f : -1.0f;
+  if (reference != nullptr && std::abs(*reference) >= kClipBound &&
+      (*reference > 0.0f) == (bound > 0.0f)) {
+    return bound;
+  }
+  return bound + offset / 2.0f;
+}
+
 Result<TilePixels> TilePixels::from(DecodeOutput&& reply, std::int64_t batch) {
   TilePixels pixels;
   if (!reply.images.empty()) {

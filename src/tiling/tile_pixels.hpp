@@ -22,6 +22,17 @@ using LevelTable = std::array<std::array<std::uint8_t, 256>, 3>;
 /// weight, is then one lookup per sample, the same value write_row gives.
 LevelTable shifted_levels(const float* offset) noexcept;
 
+/// True when a sample at `value` (in [-1, 1]) was clipped by the decoder at -1 or 1 and a shift
+/// by `offset` would move it inwards: its true value is then only known to lie between the bound
+/// and the bound plus the offset (a request darker than the whole clips sooner).
+bool clipped_inwards(float value, float offset) noexcept;
+
+/// `value` shifted by `offset`, or for a sample clipped_inwards: the bound when the colour
+/// reference (`reference`, the same pixel in the reference, if any) is clipped there too, else
+/// the middle of the interval, which errs by at most half the offset (a downsampled reference
+/// cannot place the value within it more finely).
+float shift_sample(float value, float offset, const float* reference) noexcept;
+
 /// One decode reply (uint8 images or a float tensor) as N items of height x width RGB, where an
 /// item is one batch entry's image or one video frame. Owns the reply.
 class TilePixels {

@@ -9,12 +9,15 @@
 // only about two rows of tiles are ever in memory.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "api/reply_streamer.hpp"
 #include "core/try.hpp"
 #include "rvae/tiled.hpp"
 #include "tiling/tile_latents.hpp"
@@ -252,6 +255,24 @@ class TiledDecode {
         slot.offsets[n * 3 + k] = static_cast<float>(ref_mean[k] - slot.interior_means[n * 3 + k]);
       }
     }
+    if (grid_.form() == LatentForm::kVideo) share_offsets_over_clip(slot, ref_items);
+  }
+
+  // A video VAE's GroupNorm takes its statistics over the whole clip (PROTOCOL.md §7.1), so a
+  // tile's colour shift is one per clip and channel: the mean of the per-frame estimates, which
+  // averages out the downsampled reference's per-frame errors.
+  void share_offsets_over_clip(TileSlot& slot, std::size_t items) const {
+    const auto frames = static_cast<std::size_t>(std::max<std::int64_t>(1, slot.pixels->frames()));
+    for (std::size_t first = 0; first + frames <= items; first += frames) {
+      for (std::size_t k = 0; k < 3; ++k) {
+        double sum = 0.0;
+        for (std::size_t f = 0; f < frames; ++f)
+          sum += slot.offsets[(first + f) * 3 + k];
+        const auto mean = static_cast<float>(sum / static_cast<double>(frames));
+        for (std::size_t f = 0; f < frames; ++f)
+          slot.offsets[(first + f) * 3 + k] = mean;
+      }
+    }
   }
 
   bool arrived(std::size_t r, std::size_t c) const {
@@ -329,12 +350,44 @@ class TiledDecode {
           if (a > x) blend(r, c, n, y, x, a);
           const int ty = y - plan_.rows.tiles[*alone].start * 8;
           const int tx = a - plan_.cols.tiles[cc].start * 8;
-          sink_->write_levels(n, y, a, b - a, slots_[slot_of(*alone, cc)].pixels->bytes(n, ty, tx),
-                              levels(*alone, cc, n));
+          const std::uint8_t* source = slots_[slot_of(*alone, cc)].pixels->bytes(n, ty, tx);
+          sink_->write_levels(n, y, a, b - a, source, levels(*alone, cc, n));
+          rewrite_clipped(n, y, a, b - a, source,
+                          slots_[slot_of(*alone, cc)].offsets.data() + n * 3);
           x = b;
         }
         if (x < ox1) blend(r, c, n, y, x, ox1);
       }
+    }
+  }
+
+  // Sample k of pixel (y, x) of item n plus its tile's shift, with shift_sample's rule for a
+  // sample the tile clipped.
+  float shifted(std::size_t n, int y, int x, std::size_t k, float value, float offset) const {
+    if (!detail::clipped_inwards(value, offset)) return value + offset;
+    if (!reference_ || n >= reference_->items())
+      return detail::shift_sample(value, offset, nullptr);
+    const int ry = std::min(reference_->height() - 1, y / factor_);
+    const int rx = std::min(reference_->width() - 1, x / factor_);
+    float rgb[3];
+    reference_->read_row(n, ry, rx, 1, rgb);
+    return detail::shift_sample(value, offset, &rgb[k]);
+  }
+
+  // After a row was written through a level table: its clipped samples again, by shifted().
+  void rewrite_clipped(std::size_t n, int y, int x0, int count, const std::uint8_t* source,
+                       const float* offset) {
+    for (int i = 0; i < count; ++i) {
+      const std::uint8_t* pixel = source + static_cast<std::size_t>(i) * 3;
+      bool clipped = false;
+      for (std::size_t k = 0; k < 3; ++k)
+        clipped =
+            clipped || (pixel[k] == 0 && offset[k] > 0.0f) || (pixel[k] == 255 && offset[k] < 0.0f);
+      if (!clipped) continue;
+      float rgb[3];
+      for (std::size_t k = 0; k < 3; ++k)
+        rgb[k] = shifted(n, y, x0 + i, k, static_cast<float>(pixel[k]) / 127.5f - 1.0f, offset[k]);
+      sink_->write_row(n, y, x0 + i, 1, rgb);
     }
   }
 
@@ -362,7 +415,7 @@ class TiledDecode {
           const std::size_t src = static_cast<std::size_t>(x - a) * 3;
           const std::size_t dst = static_cast<std::size_t>(x - x0) * 3;
           for (std::size_t k = 0; k < 3; ++k)
-            acc_[dst + k] += w * (row_[src + k] + off[k]);
+            acc_[dst + k] += w * shifted(n, y, x, k, row_[src + k], off[k]);
         }
       }
     }
@@ -393,6 +446,7 @@ class TiledDecode {
 }  // namespace
 
 bool decode_needs_tiling(const TensorView& latents, const DecodeOptions& options) noexcept {
+  if (decode_needs_chunking(latents, options)) return true;
   if (options.tiling.mode == TileMode::kOff) return false;
   if (options.tiling.mode == TileMode::kOn) return true;
   const auto size = output_size(latents, options);
@@ -403,6 +457,9 @@ bool decode_needs_tiling(const TensorView& latents, const DecodeOptions& options
 
 Result<DecodeOutput> detail::tiled_decode(Engine& engine, const Endpoint& endpoint,
                                           const TensorView& latents, const DecodeOptions& options) {
+  if (decode_needs_chunking(latents, options)) {
+    return chunked_decode(engine, endpoint, latents, options);
+  }
   if (options.output_type == OutputType::kMp4) {
     return invalid(
         "MP4 output cannot be tiled: decode the frames tiled with OutputType::kUInt8 and encode "
@@ -422,8 +479,28 @@ Result<DecodeOutput> detail::tiled_decode(Engine& engine, const Endpoint& endpoi
     one.tiling.mode = TileMode::kOff;
     return engine.decode_async(endpoint, latents, one).get();
   }
-  TiledDecode call(engine, endpoint, options, std::move(grid), std::move(plan));
-  return call.run();
+  if (!options.stream.active()) {
+    TiledDecode call(engine, endpoint, options, std::move(grid), std::move(plan));
+    return call.run();
+  }
+  // A stream gets the joined output: the tiles' replies are not the caller's frames. What the
+  // stream cannot serve is refused before anything is sent.
+  RVAE_ASSIGN_OR_RETURN(ReplyLayout layout, engine.reply_layout(endpoint, latents, options));
+  RVAE_TRY(detail::ReplyStreamer::check_request(options.stream, layout));
+  DecodeOptions joined = options;
+  joined.stream = {};
+  TiledDecode call(engine, endpoint, joined, std::move(grid), std::move(plan));
+  RVAE_ASSIGN_OR_RETURN(DecodeOutput output, call.run());
+  output.layout = layout;
+  detail::ReplyStreamer streamer(options.stream, engine.workers(), nullptr,
+                                 options.control.cancel.value_or(CancelToken()));
+  RVAE_ASSIGN_OR_RETURN(Delivered delivered, streamer.deliver_whole(output));
+  DecodeOutput streamed;
+  streamed.type = output.type;
+  streamed.layout = streamer.layout();
+  streamed.delivered = delivered;
+  streamed.timings = output.timings;
+  return streamed;
 }
 
 }  // namespace rvae

@@ -23,6 +23,14 @@ namespace rvae::detail {
 /// DeadlineExceeded. Runs on the calling thread.
 Result<DecodeOutput> tiled_decode(Engine& engine, const Endpoint& endpoint,
                                   const TensorView& latents, const DecodeOptions& options);
+/// Decodes video `latents` in temporal chunks (rvae/tiling.hpp: diffusers' scheme, colour-matched
+/// to a downsampled decode of the whole clip), each chunk tiled in space when it must be. One
+/// chunk is exactly one plain request (or the spatial tiler's call). Errors: InvalidArgument for
+/// a stateful decoder, MP4 or image output, stream.on_chunk/into; the first failing request's
+/// error prefixed with its position ("chunk 2 of 5 (latent frames 3..7)"); Cancelled;
+/// DeadlineExceeded. Runs on the calling thread.
+Result<DecodeOutput> chunked_decode(Engine& engine, const Endpoint& endpoint,
+                                    const TensorView& latents, const DecodeOptions& options);
 /// Encodes an image as overlapping tiles whose latents are blended and colour-matched.
 Result<EncodeOutput> tiled_encode(Engine& engine, const Endpoint& endpoint, const Image& image,
                                   const EncodeOptions& options);

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -221,6 +222,29 @@ TEST(ReplyStreamer, AReplyEndingEarlyOrRunningLongIsDataLoss) {
                 IsError(ErrorCode::kDataLoss, HasSubstr("runs past the 96 bytes")));
     EXPECT_EQ(buffer[90], 0) << "nothing past the layout is written";
   }
+}
+
+TEST(ReplyStreamer, AnMp4IsCutAtTheClientsReplyLimit) {
+  Fixture f;
+  ReplyLayout mp4;
+  mp4.type = OutputType::kMp4;
+  std::vector<std::uint8_t> file(100, 0);
+  std::memcpy(file.data() + 4, "ftyp", 4);
+  ReplyStream stream;
+  stream.on_chunk = [](const ReplyChunk&) {};
+  auto streamer = std::make_shared<ReplyStreamer>(stream, f.workers, f.buffers, CancelToken(), 150);
+  ASSERT_THAT(streamer->begin_attempt(mp4, nullptr), IsOk());
+  ASSERT_THAT(streamer->write(file.data(), file.size()), IsOk());
+  EXPECT_THAT(streamer->write(file.data(), file.size()),
+              IsError(ErrorCode::kResourceExhausted, HasSubstr("reply limit of 150 bytes")));
+  EXPECT_THAT(streamer->finish(false), IsOk());
+  // And a file that is not an MP4 is refused as soon as its first 8 bytes are in.
+  auto other = std::make_shared<ReplyStreamer>(stream, f.workers, f.buffers, CancelToken());
+  ASSERT_THAT(other->begin_attempt(mp4, nullptr), IsOk());
+  const std::vector<std::uint8_t> html{'<', 'h', 't', 'm', 'l', '>', '<', 'b', 'o'};
+  EXPECT_THAT(other->write(html.data(), html.size()),
+              IsError(ErrorCode::kDataLoss, HasSubstr("not an MP4")));
+  EXPECT_THAT(other->finish(false), IsOk());
 }
 
 TEST(ReplyStreamer, RequestsAStreamCannotServeAreRefused) {

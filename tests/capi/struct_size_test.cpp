@@ -20,6 +20,9 @@ constexpr std::size_t kFirstDecodeParams =
 constexpr std::size_t kFirstEncodeParams =
     offsetof(rvae_encode_params, progress_user_data) + sizeof(void*);
 constexpr std::size_t kFirstPreset = offsetof(rvae_preset, packed_latents) + sizeof(int);
+// rvae_decode_params before the stream fields ended with output_name.
+constexpr std::size_t kProtocolDecodeParams =
+    offsetof(rvae_decode_params, output_name) + sizeof(const char*);
 
 // Fills every byte past `size` with 0xA5: a field the library reads from there is garbage, as
 // it would be past the end of an older program's struct.
@@ -27,6 +30,20 @@ template <typename Struct>
 void poison_after(Struct* s, std::size_t size) {
   std::memset(reinterpret_cast<unsigned char*>(s) + size, 0xA5, sizeof(Struct) - size);
 }
+
+// A struct of the first version, with guard bytes where a newer struct's fields would be.
+template <typename Struct>
+struct Guarded {
+  alignas(Struct) unsigned char bytes[sizeof(Struct) + 64];
+  Guarded() { std::memset(bytes, 0xA5, sizeof bytes); }
+  Struct* get() { return reinterpret_cast<Struct*>(bytes); }
+  bool untouched_from(std::size_t offset) const {
+    for (std::size_t i = offset; i < sizeof bytes; ++i) {
+      if (bytes[i] != 0xA5) return false;
+    }
+    return true;
+  }
+};
 
 TEST_F(CapiTest, DecodeParamsOfTheFirstHeaderAreAccepted) {
   const Latents latents({1, 4, 8, 6});
@@ -47,6 +64,33 @@ TEST_F(CapiTest, DecodeParamsOfTheFirstHeaderAreAccepted) {
   params.struct_size = kFirstDecodeParams - 1;
   expect_error(rvae_decode(client_, url("/sd15/decode/").c_str(), &view, &params, &image, &err),
                err, RVAE_ERR_INVALID_ARGUMENT, "struct_size");
+}
+
+// A program built before the stream fields: its replies are held whole, whatever lies past its
+// struct (garbage callbacks there would crash if read).
+TEST_F(CapiTest, DecodeParamsWithoutTheStreamFieldsHoldTheReply) {
+  const Latents latents({2, 4, 8, 6});
+  const rvae_tensor_view view = latents.view();
+  rvae_decode_params params;
+  rvae_decode_params_init(&params, "sd15");
+  params.output_type = RVAE_OUTPUT_UINT8;
+  params.struct_size = kProtocolDecodeParams;
+  poison_after(&params, kProtocolDecodeParams);
+  rvae_decode_result* raw = nullptr;
+  rvae_error* err = nullptr;
+  ASSERT_EQ(rvae_decode_full(client_, url("/sd15/decode/").c_str(), &view, &params, &raw, &err),
+            RVAE_OK)
+      << rvae_error_message(err);
+  rvae_capi_test::ResultPtr result(raw);
+  EXPECT_EQ(result->image_count, 2u);
+  EXPECT_EQ(result->streamed, 0);
+  EXPECT_EQ(result->frames_delivered, 0);
+
+  // The sized init of such a program writes nothing past its struct.
+  Guarded<rvae_decode_params> old;
+  rvae_decode_params_init_sized(old.get(), kProtocolDecodeParams, "sd15");
+  EXPECT_TRUE(old.untouched_from(kProtocolDecodeParams));
+  EXPECT_EQ(old.get()->struct_size, kProtocolDecodeParams);
 }
 
 TEST_F(CapiTest, EncodeParamsOfTheFirstHeaderAreAccepted) {
@@ -120,20 +164,6 @@ TEST(CapiPresetSize, BelowTheFirstVersionIsRefused) {
   expect_error(rvae_preset_get("sd15", &preset, &err), err, RVAE_ERR_INVALID_ARGUMENT,
                "struct_size");
 }
-
-// A struct of the first version, with guard bytes where a newer struct's fields would be.
-template <typename Struct>
-struct Guarded {
-  alignas(Struct) unsigned char bytes[sizeof(Struct) + 64];
-  Guarded() { std::memset(bytes, 0xA5, sizeof bytes); }
-  Struct* get() { return reinterpret_cast<Struct*>(bytes); }
-  bool untouched_from(std::size_t offset) const {
-    for (std::size_t i = offset; i < sizeof bytes; ++i) {
-      if (bytes[i] != 0xA5) return false;
-    }
-    return true;
-  }
-};
 
 // A program built against an older rvae.h calls the plain exported init with its smaller
 // struct: nothing past the first version may be written (the init used to write the whole

@@ -1,6 +1,7 @@
 /* The C API as a C program uses it: decode and encode against the endpoint named by
- * RVAE_TEST_ENDPOINT, plus the full result, a batch and an argument error. Built as C99 with
- * -Wall -Wextra -Werror -pedantic (and under AddressSanitizer with leak checks in rvae's own
+ * RVAE_TEST_ENDPOINT, plus the full result, a batch, a video streamed frame by frame through a
+ * callback and into a buffer sized by rvae_decode_reply_layout, and an argument error. Built as C99
+ * with -Wall -Wextra -Werror -pedantic (and under AddressSanitizer with leak checks in rvae's own
  * suite), so it also proves rvae.h is plain C and that a run frees everything it is given.
  * Prints "c api ok" on success. */
 #include <stdint.h>
@@ -15,6 +16,84 @@ static int failed(const char* what, int status, rvae_error* err) {
           rvae_error_message(err));
   rvae_error_free(err);
   return 1;
+}
+
+/* What the frame callback saw: frames in order, each complete. */
+typedef struct {
+  int64_t next_index;
+  int bad;
+} frames_seen;
+
+static int on_frame(const rvae_frame* frame, void* user_data) {
+  frames_seen* seen = (frames_seen*)user_data;
+  if (frame->index != seen->next_index || frame->width != 32 || frame->height != 32 ||
+      frame->channels != 3 || frame->size != 32 * 32 * 3 || frame->pixels == NULL) {
+    seen->bad = 1;
+    return 1; /* stops the decode */
+  }
+  ++seen->next_index;
+  return 0;
+}
+
+/* A hunyuan-video decode of [1,16,2,4,4] latents (5 frames of 32x32): frames through a callback,
+ * then the same reply into a buffer of the size rvae_decode_reply_layout gives. */
+static int stream_video(rvae_client* client, const char* base) {
+  static float values[1 * 16 * 2 * 4 * 4];
+  const int64_t shape[5] = {1, 16, 2, 4, 4};
+  char url[256];
+  rvae_tensor_view latents;
+  rvae_decode_params params;
+  rvae_reply_layout layout;
+  rvae_decode_result* result = NULL;
+  rvae_error* err = NULL;
+  frames_seen seen = {0, 0};
+  uint8_t* buffer;
+  size_t i;
+  int status;
+
+  snprintf(url, sizeof url, "%s/hunyuan-video/decode/", base);
+  for (i = 0; i < sizeof values / sizeof values[0]; ++i)
+    values[i] = (float)(i % 9) * 0.05f;
+  latents.data = values;
+  latents.shape = shape;
+  latents.ndim = 5;
+  latents.dtype = RVAE_DTYPE_FLOAT32;
+
+  rvae_decode_params_init(&params, "hunyuan-video");
+  params.output_type = RVAE_OUTPUT_UINT8;
+  params.frame_callback = on_frame;
+  params.stream_user_data = &seen;
+  status = rvae_decode_full(client, url, &latents, &params, &result, &err);
+  if (status != RVAE_OK) return failed("rvae_decode_full (frame_callback)", status, err);
+  if (seen.bad || seen.next_index != 5 || result->streamed != 1 || result->frames_delivered != 5 ||
+      result->image_count != 0) {
+    fprintf(stderr, "frame_callback: %d frames, streamed %d\n", (int)seen.next_index,
+            result->streamed);
+    return 1;
+  }
+  rvae_decode_result_free(result);
+
+  params.frame_callback = NULL;
+  layout.struct_size = sizeof layout;
+  status = rvae_decode_reply_layout(client, url, &latents, &params, &layout, &err);
+  if (status != RVAE_OK) return failed("rvae_decode_reply_layout", status, err);
+  if (layout.ndim != 4 || layout.frames != 5 || layout.bytes != 5 * 32 * 32 * 3) {
+    fprintf(stderr, "rvae_decode_reply_layout: unexpected layout\n");
+    return 1;
+  }
+  buffer = (uint8_t*)malloc((size_t)layout.bytes);
+  if (buffer == NULL) return 1;
+  params.into = buffer;
+  params.into_size = (size_t)layout.bytes;
+  status = rvae_decode_full(client, url, &latents, &params, &result, &err);
+  free(buffer);
+  if (status != RVAE_OK) return failed("rvae_decode_full (into)", status, err);
+  if (result->bytes_delivered != layout.bytes) {
+    fprintf(stderr, "into: %u bytes delivered\n", (unsigned)result->bytes_delivered);
+    return 1;
+  }
+  rvae_decode_result_free(result);
+  return 0;
 }
 
 int main(void) {
@@ -106,6 +185,8 @@ int main(void) {
     }
     rvae_decode_result_free(batch[i]);
   }
+
+  if (stream_video(client, base) != 0) return 1;
 
   /* Bad input is an error code and a message, never a crash. */
   latents.data = NULL;

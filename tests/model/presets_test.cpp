@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,25 @@ TEST(PresetRegistry, MergeSetsEveryField) {
   EXPECT_EQ(registry.all().size(), kBuiltins + 1);
 }
 
+// Temporal chunking's preset fields: HunyuanVideo's reply budget, Wan 2.1's stateful decoder,
+// both reaching DecodeOptions::tiling and settable from JSON.
+TEST(PresetRegistry, ChunkingFieldsReachTheDecodeOptions) {
+  PresetRegistry registry = PresetRegistry::builtin();
+  const ModelPreset* hunyuan = registry.find("hunyuan-video");
+  EXPECT_EQ(hunyuan->reply_budget_bytes, std::uint64_t{256} << 20);
+  EXPECT_FALSE(hunyuan->stateful_decoder);
+  EXPECT_EQ(hunyuan->decode_options().tiling.reply_budget_bytes, std::uint64_t{256} << 20);
+  EXPECT_TRUE(registry.find("wan2.1")->stateful_decoder);
+  EXPECT_TRUE(registry.find("wan2.1")->decode_options().tiling.stateful_decoder);
+  EXPECT_FALSE(registry.find("sdxl")->decode_options().tiling.stateful_decoder);
+  ASSERT_TRUE(registry.merge_json(
+      R"({"wan2.1": {"stateful_decoder": false, "reply_budget_bytes": 1000}})"));
+  EXPECT_FALSE(registry.find("wan2.1")->decode_options().tiling.stateful_decoder);
+  EXPECT_EQ(registry.find("wan2.1")->decode_options().tiling.reply_budget_bytes, 1000u);
+  ASSERT_TRUE(registry.merge_json(R"({"wan2.1": {"reply_budget_bytes": 0}})"));
+  EXPECT_EQ(registry.find("wan2.1")->reply_budget_bytes, 0u);
+}
+
 TEST(PresetRegistry, MergeAcceptsRangeLimits) {
   PresetRegistry registry;
   ASSERT_TRUE(registry.merge_json(R"({"lo": {"latent_channels": 1, "scaling_factor": 1e-300},
@@ -165,6 +185,9 @@ TEST(PresetRegistry, MergeErrorsNameTheProblem) {
       {R"({"sdxl": {"dtype": "fp16"}})", "'fp16' is not one of"},
       {R"({"sdxl": {"dtype": 16}})", "'dtype' must be a string"},
       {R"({"sdxl": {"packed_latents": "yes"}})", "'packed_latents' must be true or false"},
+      {R"({"sdxl": {"reply_budget_bytes": -1}})", "'reply_budget_bytes' must be a non-negative"},
+      {R"({"sdxl": {"reply_budget_bytes": 1.5}})", "'reply_budget_bytes' must be a non-negative"},
+      {R"({"sdxl": {"stateful_decoder": 1}})", "'stateful_decoder' must be true or false"},
       {R"({"new": {"decode_endpoint": "https://x/"}})",
        "new preset 'new' must give latent_channels and scaling_factor"},
       {R"({"new": {"latent_channels": 4}})", "must give latent_channels and scaling_factor"},

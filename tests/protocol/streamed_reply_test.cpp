@@ -61,8 +61,8 @@ TEST(StreamedReplyHeaders, AgreeingHeadersGiveTheLayoutWithTheDtypeReceived) {
       check_streamed_decode_reply(headers("[17, 32, 40, 3]", "uint8"), video(OutputType::kUInt8));
   ASSERT_THAT(frames, IsOk());
   EXPECT_EQ(frames->bytes, 17u * 32 * 40 * 3);
-  Result<ReplyLayout> floats = check_streamed_decode_reply(headers("[1, 3, 17, 32, 40]", "bfloat16"),
-                                                           video(OutputType::kFloatTensor));
+  Result<ReplyLayout> floats = check_streamed_decode_reply(
+      headers("[1, 3, 17, 32, 40]", "bfloat16"), video(OutputType::kFloatTensor));
   ASSERT_THAT(floats, IsOk());
   EXPECT_EQ(floats->dtype, DType::kBFloat16);
   EXPECT_EQ(floats->bytes, 17u * 32 * 40 * 3 * 2);

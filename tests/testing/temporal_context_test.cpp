@@ -1,7 +1,8 @@
 // PROTOCOL.md §7.1, context mode over a video clip: the causal temporal mix and the clip-wide
 // colour drift, against the formula written out here. Each latent frame is constant over its
 // plane, so §7's blur (checked in tests/tiling) leaves it as it is and only §7.1's time steps
-// and the mean remain to compute. Without the option, each frame is its own §7 image.
+// and the mean remain to compute. An image model's 5-D latent stays a §7 image; the frame cap
+// refuses long decodes on both protocols.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -42,7 +43,6 @@ class TemporalContextTest : public EndpointTest {
   void SetUp() override {
     rvae::reference::ReferenceEndpointOptions options;
     options.spatial_context = true;
-    options.temporal_context = true;
     options.oip_input_datatype = rvae::DType::kFloat32;
     start_with(options);
   }
@@ -129,19 +129,50 @@ TEST_F(TemporalContextTest, Wan21ClipWorksOnTheNormalisedLatent) {
   expect_frames(decode("wan2.1_decoder", raw, frames), rgb, frames);
 }
 
-// Without temporal_context a video's frames are each a §7 image: a constant plane loses its own
-// mean, so every pixel is clamp(b).
-TEST_F(TemporalContextTest, WithoutTheOptionEachFrameIsItsOwnImage) {
+// The frame cap counts output frames, 4(T-1)+1, and refuses past it with 400 on both protocols,
+// in the words of the size cap.
+TEST_F(TemporalContextTest, FrameCapRefusesLongDecodesOnBothProtocols) {
   rvae::reference::ReferenceEndpointOptions options;
   options.spatial_context = true;
+  options.max_frames = 5;
   options.oip_input_datatype = rvae::DType::kFloat32;
   start_with(options);
-  const ModelTable& t = table("hunyuan-video");
-  std::vector<float> z(16 * 2);
-  for (std::size_t i = 0; i < z.size(); ++i)
-    z[i] = static_cast<float>(static_cast<double>(i % 7) - 3.0);
-  const std::vector<double> b = {t.b[0], t.b[1], t.b[2]};
-  expect_frames(decode("hunyuan-video_decoder", z, 2), {b, b}, 2);
+  const std::vector<float> two(16 * 2 * 4, 0.25f), three(16 * 3 * 4, 0.25f);
+  const std::string query = "&dtype=float32&output_type=pt&partial_postprocess=True";
+  auto ok = post("/hunyuan-video/decode/?" + shape_query({1, 16, 2, 2, 2}) + query, to_body(two),
+                 "tensor/binary", "tensor/binary");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  auto refused = post("/hunyuan-video/decode/?" + shape_query({1, 16, 3, 2, 2}) + query,
+                      to_body(three), "tensor/binary", "tensor/binary");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(error_text(refused->body),
+            "Output of 9 frames exceeds the service cap of 5 frames per request.");
+
+  nlohmann::json header =
+      oip::binary_header("latent_sample", "FP32", {1, 16, 3, 2, 2}, three.size() * 4);
+  const oip::InferReply over = oip::take_apart(
+      oip::post_binary(*http_, "/v2/models/wan2.1_decoder/infer", header.dump(), to_body(three)));
+  EXPECT_EQ(over.status, 400);
+  EXPECT_NE(over.raw.find("Output of 9 frames exceeds the service cap of 5 frames per request."),
+            std::string::npos)
+      << over.raw;
+  header = oip::binary_header("latent_sample", "FP32", {1, 16, 2, 2, 2}, two.size() * 4);
+  EXPECT_EQ(oip::take_apart(oip::post_binary(*http_, "/v2/models/wan2.1_decoder/infer",
+                                             header.dump(), to_body(two)))
+                .status,
+            200);
+}
+
+TEST_F(TemporalContextTest, NegativeFrameCapIsRefusedAtStart) {
+  rvae::reference::ReferenceEndpointOptions options;
+  options.max_frames = -1;
+  rvae::reference::ReferenceEndpoint endpoint(options);
+  const rvae::Result<void> started = endpoint.start();
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error().code(), rvae::ErrorCode::kInvalidArgument);
+  EXPECT_NE(started.error().message().find("max_frames"), std::string::npos);
 }
 
 }  // namespace

@@ -111,6 +111,44 @@ TEST_F(TiledDecodeTest, VideoLatentsTileOverEveryFrame) {
   expect_seamless(c, c.latents.view(), c.options);
 }
 
+TEST_F(TiledDecodeTest, AStreamGetsTheJoinedFramesInOrder) {
+  Case c = make_case("hunyuan-video", 80, 72, 3, DType::kFloat16);
+  c.options.output_type = OutputType::kUInt8;
+  Result<DecodeOutput> held = tiled(c, c.latents.view(), c.options);
+  ASSERT_TRUE(held) << held.error().what();
+  ASSERT_EQ(held->images.size(), 9u);
+  std::vector<std::int64_t> indices;
+  std::vector<Bytes> frames;
+  DecodeOptions streamed = c.options;
+  streamed.stream.on_frame = [&](const FrameView& frame) {
+    indices.push_back(frame.index);
+    EXPECT_EQ(frame.image.width, 576);
+    EXPECT_EQ(frame.image.height, 640);
+    frames.emplace_back(frame.image.pixels, frame.image.pixels + frame.image.size_bytes);
+  };
+  const std::uint64_t before = servers_.capped().stats().inference_requests;
+  Result<DecodeOutput> out = tiled(c, c.latents.view(), streamed);
+  ASSERT_TRUE(out) << out.error().what();
+  EXPECT_GT(servers_.capped().stats().inference_requests - before, 2u) << "not tiled";
+  EXPECT_TRUE(out->images.empty());
+  EXPECT_EQ(out->delivered.frames, 9);
+  ASSERT_EQ(frames.size(), 9u);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(indices[i], static_cast<std::int64_t>(i));
+    EXPECT_TRUE(frames[i] == held->images[i].pixels) << "frame " << i;
+  }
+  // A buffer too small for the joined output is refused before any tile is sent.
+  std::vector<std::uint8_t> small(100);
+  DecodeOptions into = c.options;
+  into.stream.into = small.data();
+  into.stream.into_size = small.size();
+  const std::uint64_t sent = servers_.capped().stats().inference_requests;
+  Result<DecodeOutput> refused = tiled(c, c.latents.view(), into);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(servers_.capped().stats().inference_requests, sent);
+}
+
 TEST_F(TiledDecodeTest, NonSquareSizeNotAMultipleOfTheTile) {
   // 125 x 75 latent pixels: 1000 x 600, cut by tiles of at most 400 pixels.
   Case c = make_case("sdxl", 75, 125);

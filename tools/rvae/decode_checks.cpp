@@ -28,6 +28,12 @@ void check_decodable(const Shape& shape, const DecodeOptions& options) {
     refuse("latents " + shape_text +
            " are not video latents [B,C,T,h,w]; an .mp4 needs a video model's latents");
   }
+  if (video && options.tiling.chunk_mode == ChunkMode::kOn && options.tiling.stateful_decoder) {
+    refuse(
+        "--frames-per-request cannot split this model's videos: its decoder carries state "
+        "across frames, so chunks decoded as separate requests would not match the whole "
+        "video; leave the flag out");
+  }
   if (!video && options.output_type == OutputType::kImage && !shape.empty() && shape[0] != 1) {
     refuse("latents " + shape_text + " hold a batch of " + std::to_string(shape[0]) +
            " images; write them with -o DIR/ (one PNG each)");

@@ -202,12 +202,13 @@ int decode_command(const std::vector<std::string>& argv) {
   value_options.insert(
       {"output-type", "format", "height", "width", "scaling-factor", "shift-factor", "name"});
   value_options.insert(kTileValueOptions.begin(), kTileValueOptions.end());
+  value_options.insert(kChunkValueOptions.begin(), kChunkValueOptions.end());
   std::set<std::string> flags = kReportFlags;
   flags.insert("no-scaling");
   flags.insert(kClientFlags.begin(), kClientFlags.end());
   const Args args(argv, value_options, flags);
   if (args.has("help")) {
-    std::cout << kUsage << kTileUsage;
+    std::cout << kUsage << kTileUsage << kChunkUsage;
     return 0;
   }
   if (args.positionals().empty())
@@ -242,6 +243,7 @@ int decode_command(const std::vector<std::string>& argv) {
     options.output_type = output_type_for(args, *output);
     options.image_format = image_format_for(args, *output);
   }
+  apply_chunk_flags(args, options, std::cerr);
   // Every input's output is known before anything is sent, so clashes are refused up front.
   std::vector<std::string> targets;
   for (const std::string& input : inputs) {

@@ -25,7 +25,7 @@ namespace {
 
 const char* const kUsage =
     "usage: rvae serve [--host 127.0.0.1] [--port 8000] [--model M --role decode|encode]\n"
-    "                  [--latency-ms N] [--context [--temporal-context]] [--max-side N]\n"
+    "                  [--latency-ms N] [--context] [--max-side N] [--max-frames N]\n"
     "                  [--oip-input-datatype FP16|FP32|BF16]\n"
     "                  [--oip-output-datatype FP32|FP16|UINT8]\n"
     "\n"
@@ -36,9 +36,10 @@ const char* const kUsage =
     "/v2/models/<model>_decoder and /v2/models/<model>_encoder. --port 0 picks a free port.\n"
     "Prints the URL once listening; stops on SIGINT or SIGTERM.\n"
     "--context serves the stand-in with spatial context (PROTOCOL.md section 7: a blur and a\n"
-    "per-request colour drift, as real VAEs have), to test tiling; --max-side N changes the cap\n"
-    "on image sides (default 2048, as the service). --temporal-context makes the context of a\n"
-    "video span its whole clip (section 7.1: causal in time, the clip's colour drift).\n"
+    "per-request colour drift, as real VAEs have; for video, section 7.1: causal in time, the\n"
+    "whole clip's colour drift), to test tiling and temporal chunking; --max-side N changes the\n"
+    "cap on image sides (default 2048, as the service); --max-frames N refuses decodes of more\n"
+    "than N output frames (default 0: no cap).\n"
     "--oip-input-datatype names the datatype every Open Inference model takes (default FP16;\n"
     "others are refused, as Triton does); --oip-output-datatype the decoders' output (default\n"
     "FP32; UINT8 gives post-processed pixels, channels last).\n";
@@ -89,9 +90,9 @@ DType datatype_flag(const Args& args, const std::string& flag,
 
 int serve_command(const std::vector<std::string>& argv) {
   const Args args(argv,
-                  {"host", "port", "model", "role", "latency-ms", "max-side", "oip-input-datatype",
-                   "oip-output-datatype"},
-                  {"help", "context", "temporal-context"});
+                  {"host", "port", "model", "role", "latency-ms", "max-side", "max-frames",
+                   "oip-input-datatype", "oip-output-datatype"},
+                  {"help", "context"});
   if (args.has("help")) {
     std::cout << kUsage;
     return 0;
@@ -101,11 +102,8 @@ int serve_command(const std::vector<std::string>& argv) {
   options.host = args.get("host").value_or("127.0.0.1");
   options.port = args.get_int("port", 0, 65535).value_or(8000);
   options.spatial_context = args.has("context");
-  options.temporal_context = args.has("temporal-context");
-  if (options.temporal_context && !options.spatial_context) {
-    throw UsageError{"--temporal-context goes with --context"};
-  }
   options.max_image_side = args.get_int("max-side", 8, 65536).value_or(options.max_image_side);
+  options.max_frames = args.get_int("max-frames", 0, 1 << 20).value_or(0);
   options.oip_input_datatype =
       datatype_flag(args, "oip-input-datatype", {"FP16", "FP32", "BF16"}, DType::kFloat16);
   options.oip_decoder_output_datatype =

@@ -1,6 +1,9 @@
 #include "tile_flags.hpp"
 
 #include <algorithm>
+#include <string>
+
+#include "rvae/tiled.hpp"
 
 namespace rvae::cli {
 
@@ -32,6 +35,49 @@ void apply_tile_flags(const Args& args, TilingOptions& tiling) {
   }
   if (std::optional<int> overlap = args.get_int("tile-overlap", 0, 4096)) {
     tiling.overlap = *overlap;
+  }
+}
+
+const std::set<std::string> kChunkValueOptions = {"frames-per-request"};
+
+const char* const kChunkUsage =
+    "Long videos are decoded in temporal chunks sent at once (diffusers' HunyuanVideo scheme:\n"
+    "chunks of 16 frames at a stride of 12, blended over 4, colour-matched to a small decode of\n"
+    "the whole clip): --frames-per-request auto (default: when the reply would exceed the\n"
+    "preset's reply budget), off, or N (chunks of N frames, snapped to a multiple of 4; each\n"
+    "request returns N + 1). Not with MP4 output (-o out.mp4): write frames with -o frames/.\n"
+    "Refused for models whose decoder carries state across frames (wan2.1).\n";
+
+void apply_chunk_flags(const Args& args, DecodeOptions& options, std::ostream& notes) {
+  const std::optional<std::string> value = args.get("frames-per-request");
+  if (!value) return;
+  if (*value == "auto") {
+    options.tiling.chunk_mode = ChunkMode::kAuto;
+    return;
+  }
+  if (*value == "off") {
+    options.tiling.chunk_mode = ChunkMode::kOff;
+    return;
+  }
+  std::optional<int> frames;
+  try {
+    frames = args.get_int("frames-per-request", 1, 1 << 16);
+  } catch (const UsageError&) {
+    throw UsageError{"--frames-per-request must be auto, off or a number of frames, got '" +
+                     *value + "'"};
+  }
+  if (options.output_type == OutputType::kMp4) {
+    throw UsageError{
+        "--frames-per-request cannot make an MP4: the chunks would need a video encoder here; "
+        "write the frames with -o frames/ (or --output-type uint8) and encode them yourself"};
+  }
+  options.tiling.chunk_mode = ChunkMode::kOn;
+  options.tiling.frames_per_request = *frames;
+  const int snapped = snap_frames_per_request(*frames, options.temporal_compression);
+  if (snapped != *frames) {
+    notes << "note: --frames-per-request " << *frames << " snapped to " << snapped
+          << " (chunks are a multiple of " << options.temporal_compression
+          << " frames, at least two; each request returns " << snapped + 1 << " frames)\n";
   }
 }
 

@@ -53,13 +53,14 @@ struct ReferenceEndpointOptions {
   int max_image_side = 2048;
   /// PROTOCOL.md §7: the stand-in with spatial context (a blur of reach 4 latent pixels and a
   /// per-request mean subtraction), so tiled decode and encode show seams and colour drift as
-  /// real VAEs do. Off by default. Raise max_image_side too to compute the whole-image reference.
+  /// real VAEs do; video latents follow §7.1 (causal in time, the whole clip's mean), so temporal
+  /// chunks show theirs. Off by default. Raise max_image_side (and max_frames) too to compute the
+  /// whole reference.
   bool spatial_context = false;
-  /// With spatial_context, video models get PROTOCOL.md §7.1 instead of §7 on each frame alone: a
-  /// causal mix with the previous latent frame and the colour drift of the whole clip's mean, as
-  /// real video VAEs have, to test temporal chunking. Off by default for now: rvae's spatial
-  /// tiler of videos is tuned to the per-frame drift.
-  bool temporal_context = false;
+  /// Largest number of output frames one decode request may produce (a video of T latent frames
+  /// gives 4(T-1)+1), as a service that caps the GPU memory of one request would; larger requests
+  /// get HTTP 400 like the size cap. 0: no cap. Lets temporal chunking be tested.
+  int max_frames = 0;
   /// Largest reply the server will build (batches can multiply a small body into a huge
   /// reply); larger requests get HTTP 400.
   std::size_t max_reply_bytes = std::size_t{1} << 30;

@@ -6,8 +6,8 @@ _rvae_flags() {
   case "$1" in
     decode) echo "--model --endpoint --output-type --format --height --width --scaling-factor
                   --shift-factor --no-scaling --name --timeout --attempts --presets --token-file
-                  --jobs --verbose --quiet --json --tile --tile-overlap --output --help
-                  --protocol --input-name --output-name --allow-http-token
+                  --jobs --verbose --quiet --json --tile --tile-overlap --frames-per-request
+                  --output --help --protocol --input-name --output-name --allow-http-token
                   -o -j -v -q -h" ;;
     encode) echo "--model --endpoint --fit --scaling-factor --shift-factor --no-scaling --timeout
                   --attempts --presets --token-file --jobs --verbose --quiet --json --tile
@@ -16,7 +16,7 @@ _rvae_flags() {
     check) echo "--protocol --timeout --token-file --allow-http-token --json --help -h" ;;
     preview) echo "--model --scale --frame --height --width --name --presets --output --help -o -h" ;;
     presets) echo "--presets --json --help -h" ;;
-    serve) echo "--host --port --model --role --latency-ms --context --temporal-context --max-side --oip-input-datatype --oip-output-datatype --help -h" ;;
+    serve) echo "--host --port --model --role --latency-ms --context --max-side --max-frames --oip-input-datatype --oip-output-datatype --help -h" ;;
     demo) echo "--out --images --tiled-side --help -h" ;;
     bench) echo "--latency-ms --in-flight --requests-per-slot --sequential --help -h" ;;
     tile-bench) echo "--size --latency-ms --runs --rss --endpoint --model --context --help -h" ;;
@@ -44,14 +44,14 @@ _rvae() {
       COMPREPLY=($(compgen -W "crop resize" -- "$cur")); return ;;
     --role)
       COMPREPLY=($(compgen -W "decode encode" -- "$cur")); return ;;
-    --tile)
+    --tile|--frames-per-request)
       COMPREPLY=($(compgen -W "auto off" -- "$cur")); return ;;
     --protocol)
       COMPREPLY=($(compgen -W "auto hf open-inference" -- "$cur")); return ;;
     -o|--output|--presets|--token-file|--out|--images)
       COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null; return ;;
     --endpoint|--height|--width|--scaling-factor|--shift-factor|--name|--timeout|--attempts|\
-    --jobs|-j|--tile-overlap|--input-name|--output-name|--scale|--frame|--host|--port|--latency-ms|--max-side|--in-flight|\
+    --jobs|-j|--tile-overlap|--input-name|--output-name|--scale|--frame|--host|--port|--latency-ms|--max-side|--max-frames|--in-flight|\
     --requests-per-slot|--sequential|--size|--runs)
       return ;;  # A value the user types.
   esac
