@@ -255,6 +255,41 @@ TEST_F(StreamTest, FloatNpyStreamedIsByteIdenticalToTheReplyHeldWhole) {
                          tensors[0].tensor.data() + tensors[0].tensor.size_bytes()));
 }
 
+TEST_F(StreamTest, AFloatTensorDecodedInTemporalChunksIsHeldWholeAndWritten) {
+  // [1, 16, 9, 8, 8] -> 33 frames, in chunks of 12 frames.
+  const Tensor long_latents = smooth_latents({1, 16, 9, 8, 8});
+  ASSERT_TRUE(write_npy(dir_ / "long.npy", long_latents.view()));
+  const std::vector<std::string> base = {kRvae,
+                                         "decode",
+                                         "--model",
+                                         "hunyuan-video",
+                                         "--endpoint",
+                                         endpoint_.url("/hunyuan-video/decode/"),
+                                         dir_ / "long.npy",
+                                         "--frames-per-request",
+                                         "12"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = base;
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+  };
+  // Chunks hand out whole frames only: the tensor is held and written at the end.
+  const Outcome chunked = run(with({"--output-type", "tensor", "-o", dir_ / "chunked.npy"}));
+  ASSERT_EQ(chunked.exit_code, 0) << chunked.err;
+  EXPECT_GT(endpoint_.stats().inference_requests, 2u);  // Chunked indeed.
+  const Outcome whole = run(with({"--output-type", "tensor", "-o", "-"}));
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  const Bytes file = read_file(dir_ / "chunked.npy").value();
+  EXPECT_EQ(std::string(file.begin(), file.end()), whole.out);
+  EXPECT_EQ(read_npy(dir_ / "chunked.npy").value().shape(), (Shape{1, 3, 33, 64, 64}));
+
+  // Frames of chunks stream as their blend completes.
+  const Outcome frames = run(with({"--json", "-o", dir_ / "frames/"}));
+  ASSERT_EQ(frames.exit_code, 0) << frames.err;
+  EXPECT_EQ(nlohmann::json::parse(frames.out).at("frames_written"), 33);
+  EXPECT_EQ(list_dir(dir_ / "frames").size(), 33u);
+}
+
 TEST_F(StreamTest, ABfloat16ReplyIsWidenedInTheNpyAsWhenHeldWhole) {
   // Flux's decoder answers float tensors in bfloat16, which .npy cannot hold.
   const Tensor image_latents = smooth_latents({1, 16, 4, 6});

@@ -2,6 +2,7 @@
 
 #include "common.hpp"
 #include "output_files.hpp"
+#include "rvae/tiled.hpp"
 
 namespace rvae::cli {
 namespace {
@@ -39,6 +40,9 @@ std::unique_ptr<StreamedOutput> StreamedOutput::open(Client& client, const Endpo
       return out;
     }
     case OutputType::kFloatTensor: {
+      // Temporal chunks hand out whole frames only (rvae/tiled.hpp): such a tensor is held whole
+      // and written at the end, as before.
+      if (decode_needs_chunking(latents, options)) return nullptr;
       const std::string extension = extension_of(target);
       if (extension != ".npy" && extension != ".safetensors") {
         throw Error(ErrorCode::kInvalidArgument,
@@ -87,7 +91,8 @@ void StreamedOutput::finish(const DecodeOutput& result, InputReport& report) {
       throw fail(Error(ErrorCode::kDataLoss, "the reply ended before its last frame"), report);
     }
     report.output = target_;
-    report.shape = result.layout.shape;
+    // As received; a call that does not fill it (a tiled one) has the layout asked before.
+    report.shape = result.layout.shape.empty() ? layout_.shape : result.layout.shape;
     report.bytes = bytes_on_disk(target_);
     report.frames_written = frames_->written();
     // From the reply's first body byte until the first frame was handed over and our callback

@@ -1,7 +1,8 @@
 // Where one input's decode reply streams to, chosen before the request is sent: the frames of a
 // uint8 reply to their files (FrameFiles), a float tensor to its .npy/.safetensors, an MP4 to its
 // file (StreamedFile). Replies that are not streamed: an encoded image (decoded whole by the
-// library) and anything written to standard output, which `-o -` holds whole.
+// library), anything written to standard output, which `-o -` holds whole, and a float tensor
+// decoded in temporal chunks (the library hands those out frame by frame only).
 #pragma once
 
 #include <chrono>
