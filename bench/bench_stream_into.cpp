@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   rvae::DecodeOptions options =
       rvae::PresetRegistry::builtin().find("hunyuan-video")->decode_options();
   options.output_type = rvae::OutputType::kUInt8;
+  // One request, received whole into the buffer (temporal chunks cannot fill a caller's buffer).
+  options.tiling.chunk_mode = rvae::ChunkMode::kOff;
   const rvae::Endpoint endpoint(argv[1]);
   rvae::Result<rvae::ReplyLayout> layout = client.reply_layout(endpoint, latents->view(), options);
   if (!layout) {

@@ -11,7 +11,8 @@
 # last byte): that is the baseline.
 #   scripts/bench-video-stream.sh [BUILD_DIR]   (default build/bench, configured Release here)
 #   RUNS=N repeats each measurement (medians printed); RVAE_BENCH_NO_BUILD=1 skips the build;
-#   RVAE=PATH measures another rvae binary (e.g. one built from main before streaming).
+#   RVAE=PATH measures another rvae binary (e.g. one built from main before streaming);
+#   CHUNKS=auto lets the CLI chunk the clip in time as it does by default (default here: off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,7 +74,14 @@ PY
   fi
 }
 
-decode=("$rvae" decode --model hunyuan-video --json --endpoint)
+decode=("$rvae" decode --model hunyuan-video --json)
+# One request per decode, streamed: this is issue 21's streaming measurement. Since temporal
+# chunking, the preset's reply budget would split this clip into chunks by default
+# (CHUNKS=auto measures that instead); a CLI from before chunking has no such flag.
+if "$rvae" decode --help | grep -q -- --frames-per-request; then
+  decode+=(--frames-per-request "${CHUNKS:-off}")
+fi
+decode+=(--endpoint)
 have_mp4=1
 for run in $(seq "$runs"); do
   measure frames "${decode[@]}" "${url}hunyuan-video/decode/" "$latents" \
