@@ -139,6 +139,38 @@ TEST(CliProgressTest, BarFitsAnEightyColumnTerminalAndFollowsItsWidth) {
   EXPECT_THAT(bar.output, HasSubstr("24/24"));
 }
 
+TEST(CliProgressTest, ASingleVideoShowsTheFramesWritten) {
+  Serve serve;
+  ASSERT_FALSE(serve.url().empty());
+  TempDir dir;
+  // [1, 16, 3, 2, 2] -> 4 * (3 - 1) + 1 = 9 frames.
+  const Tensor latents = Tensor::zeros({1, 16, 3, 2, 2}, DType::kFloat32).value();
+  ASSERT_TRUE(write_npy(dir / "video.npy", latents.view()));
+  const PtyRun shown =
+      run_on_pty({kRvae, "decode", "--model", "hunyuan-video", "--endpoint",
+                  serve.url() + "hunyuan-video/decode/", dir / "video.npy", "-o", dir / "frames/"},
+                 80, 0, 80);
+  ASSERT_FALSE(shown.timed_out);
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  std::string last_bar;
+  for (const std::string& piece : segments(shown.output)) {
+    if (piece.rfind("decode [", 0) == 0) last_bar = piece;
+  }
+  // The last redraw: every frame written, and the bar (of frames) full.
+  EXPECT_THAT(last_bar, HasSubstr("frames 9/9"));
+  const std::size_t open = last_bar.find('[');
+  const std::size_t close = last_bar.find(']');
+  ASSERT_NE(close, std::string::npos) << last_bar;
+  EXPECT_EQ(last_bar.substr(open + 1, close - open - 1), std::string(close - open - 1, '='));
+
+  // Not on a terminal, a single input prints no progress lines.
+  const Outcome plain =
+      run({kRvae, "decode", "--model", "hunyuan-video", "--endpoint",
+           serve.url() + "hunyuan-video/decode/", dir / "video.npy", "-o", dir / "again/"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.err, "");
+}
+
 TEST(CliProgressTest, PlainLinesWhenStderrIsNotATerminal) {
   Serve serve;
   ASSERT_FALSE(serve.url().empty());

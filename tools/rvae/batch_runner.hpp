@@ -27,11 +27,14 @@ struct BatchSummary {
 /// (an rvae::Error thrown there fails that input alone, handed to `finish`); `finish(i, result)`
 /// writes and reports input i's result on this thread and returns whether it succeeded (a write
 /// may still fail). Runs on the library's call window: each result is handed over as it lands.
+/// `sample`, when given, adds what only the caller can count (frames written) to the counts
+/// before each redraw.
 template <typename T>
 BatchSummary run_batch(std::size_t total, std::size_t jobs,
                        const std::function<Pending<T>(std::size_t, const CancelToken&)>& start,
                        const std::function<bool(std::size_t, Result<T>)>& finish,
-                       ProgressDisplay& display) {
+                       ProgressDisplay& display,
+                       const std::function<void(ProgressCounts&)>& sample = {}) {
   InterruptGuard interrupt;
   BatchSummary summary;
   summary.total = total;
@@ -69,6 +72,7 @@ BatchSummary run_batch(std::size_t total, std::size_t jobs,
     }
     counts.succeeded = summary.succeeded;
     counts.failed = summary.failed;
+    if (sample) sample(counts);
     display.update(counts);
     return InterruptGuard::received() != 0 ? WindowStep::kStop : WindowStep::kGoOn;
   };
@@ -76,6 +80,7 @@ BatchSummary run_batch(std::size_t total, std::size_t jobs,
   // progress display moving); results themselves arrive through the window's callbacks.
   window.tick = std::chrono::milliseconds(20);
   window.on_tick = [&] {
+    if (sample) sample(counts);
     display.update(counts);
     return InterruptGuard::received() != 0 ? WindowStep::kStop : WindowStep::kGoOn;
   };
@@ -86,6 +91,7 @@ BatchSummary run_batch(std::size_t total, std::size_t jobs,
     summary.not_done += total - ran.started;
   }
   counts.in_flight = 0;
+  if (sample) sample(counts);
   display.finish(counts);
   return summary;
 }

@@ -1,4 +1,6 @@
 // rvae decode: latents file(s) in, image / tensor / frames / MP4 out.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "batch_io.hpp"
@@ -9,6 +11,7 @@
 #include "output_files.hpp"
 #include "report.hpp"
 #include "rvae/tiled.hpp"
+#include "streamed_output.hpp"
 #include "tile_flags.hpp"
 
 namespace rvae::cli {
@@ -29,11 +32,19 @@ const char* const kUsage =
     "(float tensor), .mp4 (video models), a directory ending in '/' (one PNG per image or\n"
     "frame), or '-' for standard output (PNG, or --format jpg; .npy for --output-type tensor).\n"
     "'-' as the input reads one .npy or .safetensors from standard input.\n"
+    "Replies stream to their files as they arrive: each frame's PNG is written while the next\n"
+    "frames arrive, a float tensor or an MP4 goes to its file as received (under a hidden\n"
+    "temporary name until complete). After a failure the complete frames stay and the error\n"
+    "says which are missing; no partial file is left. '-o -' holds a float tensor whole in\n"
+    "memory before writing it (give a file to stream it), as does a float tensor decoded in\n"
+    "temporal chunks.\n"
     "Several inputs (or a directory of them) are decoded --jobs at a time (default 4) into the\n"
     "directory OUT, one file per input named after it, each written as soon as it arrives (an\n"
-    "interrupted batch keeps what finished), with a progress bar on a terminal.\n"
+    "interrupted batch keeps what finished), with a progress bar on a terminal (which counts\n"
+    "frames written too, also for a single video).\n"
     "--verbose prints where each request's time went; --json prints one JSON object per input on\n"
-    "standard output (and nothing else there); --quiet prints only errors.\n"
+    "standard output (and nothing else there; frames_written and first_frame_ms, from the\n"
+    "reply's first byte to the first frame file, for frames); --quiet prints only errors.\n"
     "Without --endpoint, RVAE_ENDPOINT or the model's public endpoint is used; the model's\n"
     "scaling factors are sent unless overridden or --no-scaling is given.\n"
     "An endpoint whose path ends in /v2/models/NAME (Triton, KServe, OpenVINO Model Server,\n"
@@ -121,7 +132,10 @@ std::uint64_t write_decoded(const DecodeOutput& result, const std::string& outpu
   if (output == "-") {
     Bytes bytes;
     if (result.type == OutputType::kFloatTensor) {
-      bytes = take(serialize_npy(result.tensor.view()));
+      // .npy has no bfloat16: widened to float32 (exact), as write_tensor does for a file.
+      bytes = result.tensor.dtype() == DType::kBFloat16
+                  ? take(serialize_npy(take(convert(result.tensor.view(), DType::kFloat32)).view()))
+                  : take(serialize_npy(result.tensor.view()));
     } else if (result.type == OutputType::kUInt8) {
       if (result.images.size() != 1) {
         throw Error(ErrorCode::kInvalidArgument,
@@ -237,6 +251,12 @@ int decode_command(const std::vector<std::string>& argv) {
     targets.push_back(many ? join_path(*output, stem_of(input) + extension_for(options)) : *output);
   }
   check_output_collisions(inputs, targets);
+  if (options.output_type == OutputType::kFloatTensor && *output != "-") {
+    const std::string extension = extension_of(targets[0]);
+    if (extension != ".npy" && extension != ".safetensors") {
+      throw UsageError{"tensor output must be .safetensors or .npy: " + targets[0]};
+    }
+  }
   const std::string endpoint_url = choose_endpoint(args, preset, /*decode=*/true);
   const Endpoint endpoint = make_endpoint(args, endpoint_url);
   require_known_normalization(args, endpoint);
@@ -247,10 +267,16 @@ int decode_command(const std::vector<std::string>& argv) {
   client.max_in_flight = requests_in_flight(jobs, options.tiling);
   Client decoder(client);
   const Reporter reporter("decode", style, args.has("verbose"), many);
-  ProgressDisplay display(stderr, "decode", many && style != ReportStyle::kQuiet);
+  // A single video streaming to frames gets a bar of its frames on a terminal.
+  const bool frames_bar = !many && options.output_type == OutputType::kUInt8 &&
+                          is_directory_target(*output) && ::isatty(STDERR_FILENO) != 0;
+  ProgressDisplay display(stderr, "decode", (many || frames_bar) && style != ReportStyle::kQuiet);
   const std::string tensor_name = args.get("name").value_or("");
   // Each input's latents stay alive until its request is done (they are sent without a copy).
   std::vector<Tensor> latents(inputs.size());
+  // Where each input's reply streams to; alive until the end, for the progress counts.
+  std::vector<std::unique_ptr<StreamedOutput>> streamed(inputs.size());
+  std::vector<bool> reported(inputs.size(), false);
 
   const BatchSummary summary = run_batch<DecodeOutput>(
       inputs.size(), static_cast<std::size_t>(jobs),
@@ -259,6 +285,12 @@ int decode_command(const std::vector<std::string>& argv) {
         check_decodable(latents[i].shape(), options);
         DecodeOptions one = options;
         one.control.cancel = cancel;
+        // A video decoded to frames in a batch gets a directory of its own.
+        const std::string video_directory =
+            many ? join_path(*output, stem_of(inputs[i])) + "/" : "";
+        streamed[i] = StreamedOutput::open(decoder, endpoint, latents[i].view(), one, targets[i],
+                                           video_directory);
+        if (streamed[i]) one.stream = streamed[i]->stream();
         return decoder.decode_async(endpoint, latents[i].view(), one);
       },
       [&](std::size_t i, Result<DecodeOutput> result) {
@@ -275,8 +307,12 @@ int decode_command(const std::vector<std::string>& argv) {
             target = join_path(*output, stem_of(inputs[i])) + "/";
           }
           try {
-            const std::uint64_t bytes = write_decoded(*result, target, options);
-            describe_output(*result, target, bytes, report);
+            if (streamed[i]) {
+              streamed[i]->finish(*result, report);
+            } else {
+              const std::uint64_t bytes = write_decoded(*result, target, options);
+              describe_output(*result, target, bytes, report);
+            }
             // The next replies, and the images decoded from them, are received into these
             // pages instead of freshly faulted ones.
             for (Image& image : result->images)
@@ -285,13 +321,31 @@ int decode_command(const std::vector<std::string>& argv) {
           } catch (const Error& error) {
             report.error = error;
           }
+        } else if (streamed[i]) {
+          report.error = streamed[i]->fail(result.error(), report);
         } else {
           report.error = result.error();
         }
         reporter.report(report);
+        reported[i] = true;
         return !report.error.has_value();
       },
-      display);
+      display,
+      [&](ProgressCounts& counts) {
+        counts.frames_written = 0;
+        counts.frames_total = 0;
+        for (const std::unique_ptr<StreamedOutput>& one : streamed) {
+          if (!one) continue;
+          counts.frames_written += one->frames_written();
+          counts.frames_total += one->frames_total();
+        }
+      });
+  // An interrupted video keeps the frames it wrote: say which, as a failure would.
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (reported[i] || !streamed[i] || streamed[i]->frames_written() == 0) continue;
+    std::cerr << "rvae decode: " << (many ? inputs[i] + ": " : "")
+              << "interrupted: " << streamed[i]->missing_text() << std::endl;
+  }
   return reporter.conclude(summary);
 }
 

@@ -42,6 +42,10 @@ std::string progress_bar_text(const std::string& what, const ProgressCounts& cou
   // Parts in the order they are given up when the line is too narrow: the last first.
   std::vector<std::string> parts = {count, std::string(rate_text), "ETA " + eta};
   if (counts.failed > 0) parts.insert(parts.begin() + 1, std::to_string(counts.failed) + " failed");
+  if (counts.frames_total > 0) {
+    parts.insert(parts.begin() + 1, "frames " + std::to_string(counts.frames_written) + "/" +
+                                        std::to_string(counts.frames_total));
+  }
   parts.push_back(std::to_string(counts.in_flight) + " in flight");
   parts.push_back(megabytes(counts.bytes_sent) + " MB up, " + megabytes(counts.bytes_received) +
                   " MB down");
@@ -56,9 +60,13 @@ std::string progress_bar_text(const std::string& what, const ProgressCounts& cou
     const int room = limit - static_cast<int>(what.size() + 3 + tail.size());
     if (room < kMinBar) continue;
     const int width = std::min(room, kMaxBar);
-    const int filled =
-        counts.total == 0 ? width
-                          : static_cast<int>(done * static_cast<std::size_t>(width) / counts.total);
+    // One input gives a bar of its frames; a batch, of its inputs.
+    const bool by_frames = counts.total == 1 && counts.frames_total > 0;
+    const auto part = static_cast<std::uint64_t>(by_frames ? counts.frames_written : done);
+    const auto whole = static_cast<std::uint64_t>(by_frames ? counts.frames_total : counts.total);
+    const int filled = whole == 0 ? width
+                                  : static_cast<int>(std::min<std::uint64_t>(part, whole) *
+                                                     static_cast<std::uint64_t>(width) / whole);
     std::string bar(static_cast<std::size_t>(filled), '=');
     if (filled < width) bar += '>';
     bar.resize(static_cast<std::size_t>(width), ' ');

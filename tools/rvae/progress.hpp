@@ -19,16 +19,21 @@ struct ProgressCounts {
   std::size_t in_flight = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
+  /// Frames written so far and in all, of the inputs whose frames stream to files (0 when none).
+  std::int64_t frames_written = 0;
+  std::int64_t frames_total = 0;
 };
 
 /// The bar's text for a terminal `columns` wide: never longer than columns - 1 (so the cursor
-/// never wraps), dropping the less important parts first. Pure, for tests.
+/// never wraps), dropping the less important parts first. With frames streaming, "frames 42/129"
+/// follows the count, and a single input's bar fills by frames. Pure, for tests.
 std::string progress_bar_text(const std::string& what, const ProgressCounts& counts,
                               double elapsed_seconds, int columns);
 
 class ProgressDisplay {
  public:
-  /// `enabled` false shows nothing (--quiet, --json with a terminal, or a single input).
+  /// `enabled` false shows nothing (--quiet, --json with a terminal, or a single input that is
+  /// not a video streaming to frames on a terminal).
   ProgressDisplay(std::FILE* stream, std::string what, bool enabled);
   /// Redraws (terminal, at most every 100 ms unless something finished) or prints a line for
   /// each newly finished input (otherwise).

@@ -43,6 +43,10 @@ std::string report_json(const InputReport& report) {
   object["dtype"] =
       report.dtype.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(report.dtype);
   object["bytes"] = report.bytes;
+  object["frames_written"] = report.frames_written ? nlohmann::ordered_json(*report.frames_written)
+                                                   : nlohmann::ordered_json(nullptr);
+  object["first_frame_ms"] = report.first_frame_ms ? nlohmann::ordered_json(*report.first_frame_ms)
+                                                   : nlohmann::ordered_json(nullptr);
   if (report.timings) {
     const RequestTimings& t = *report.timings;
     object["attempts"] = t.attempts;

@@ -21,6 +21,10 @@ struct InputReport {
   Shape shape;              ///< Of what was written (latents for encode, pixels for decode).
   std::string dtype;        ///< Of what was written, when it is a tensor.
   std::uint64_t bytes = 0;  ///< Bytes written.
+  /// Decode to frames: how many frame files were written (also when the call failed).
+  std::optional<std::int64_t> frames_written;
+  /// Decode to frames: from the reply's first byte to the first frame's file written.
+  std::optional<double> first_frame_ms;
   std::optional<RequestTimings> timings;
   std::optional<Error> error;
 };
