@@ -104,8 +104,9 @@ struct ReplyStream {
 struct Delivered {
   std::int64_t frames = 0;  ///< Frames handed to on_frame (or complete in `into`).
   std::uint64_t bytes = 0;  ///< Body bytes handed out (tensor data, or the MP4 file).
-  /// From the reply's first body byte (of the attempt that delivered it) to the first frame (or
-  /// chunk) handed out; zero when none was.
+  /// From the reply's first body byte (of the attempt that delivered it) until the callback
+  /// given the first frame (or chunk) returned, e.g. with that frame's file written; zero when
+  /// none was.
   std::chrono::microseconds first_delivery{0};
 };
 
