@@ -96,6 +96,14 @@ std::size_t ReplyStreamer::unit_bytes() const {
 }
 
 Result<void> ReplyStreamer::begin_attempt(const ReplyLayout& layout, transport::Resume resume) {
+  bool post = false;
+  Result<void> begun = begin_locked(layout, std::move(resume), post);
+  if (post) post_drain();
+  return begun;
+}
+
+Result<void> ReplyStreamer::begin_locked(const ReplyLayout& layout, transport::Resume resume,
+                                         bool& post) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (error_) return *error_;
   if (layout_) {
@@ -113,7 +121,7 @@ Result<void> ReplyStreamer::begin_attempt(const ReplyLayout& layout, transport::
     if (stream_.on_layout) {
       Item item;
       item.kind = Item::Kind::kLayout;
-      enqueue_locked(std::move(item));
+      post = enqueue_locked(std::move(item));
     }
   }
   resume_ = std::move(resume);
@@ -193,22 +201,29 @@ Result<transport::ReplySink::Flow> ReplyStreamer::write(const std::uint8_t* data
       if (stream_.on_frame) ++next_frame_;
       item.bytes = std::move(staging_);
       staging_ = Bytes();
-      std::lock_guard<std::mutex> lock(mutex_);
-      enqueue_locked(std::move(item));
+      std::unique_lock<std::mutex> lock(mutex_);
+      const bool post = enqueue_locked(std::move(item));
+      lock.unlock();
+      if (post) post_drain();
     }
   }
   return Flow::kTaken;
 }
 
-void ReplyStreamer::enqueue_locked(Item item) {
+bool ReplyStreamer::enqueue_locked(Item item) {
   queued_bytes_ += item.bytes.size();
   queue_.push_back(std::move(item));
-  schedule_locked();
+  return schedule_locked();
 }
 
-void ReplyStreamer::schedule_locked() {
-  if (scheduled_ || draining_) return;
+bool ReplyStreamer::schedule_locked() {
+  if (scheduled_ || draining_) return false;
   scheduled_ = true;
+  return true;
+}
+
+void ReplyStreamer::post_drain() {
+  // Never under mutex_: a pool that has shut down (the Client is gone) runs the job right here.
   workers_->post([self = shared_from_this()] { self->drain(); });
 }
 
@@ -324,7 +339,11 @@ Result<Delivered> ReplyStreamer::finish(bool complete) {
       handed_ += staging_.size();
       item.bytes = std::move(staging_);
       staging_ = Bytes();
-      enqueue_locked(std::move(item));
+      if (enqueue_locked(std::move(item))) {
+        lock.unlock();
+        post_drain();
+        lock.lock();
+      }
     }
   }
   if (!staging_.empty()) buffers_->give(std::move(staging_));
@@ -336,7 +355,11 @@ Result<Delivered> ReplyStreamer::finish(bool complete) {
     drain();
     lock.lock();
   } else {
-    schedule_locked();
+    if (schedule_locked()) {
+      lock.unlock();
+      post_drain();
+      lock.lock();
+    }
     idle_.wait(lock, [this] { return queue_.empty() && !draining_ && !scheduled_; });
   }
   if (error_) return *error_;

@@ -80,9 +80,12 @@ class ReplyStreamer : public std::enable_shared_from_this<ReplyStreamer> {
 
   static const char* callback_name(Item::Kind kind);
   std::size_t unit_bytes() const;
-  // Under mutex_: queues the filled staging buffer; starts a drain when none runs.
-  void enqueue_locked(Item item);
-  void schedule_locked();
+  Result<void> begin_locked(const ReplyLayout& layout, transport::Resume resume, bool& post);
+  // Under mutex_: queues `item`, or marks a drain as scheduled; true when the caller must
+  // post_drain() once it released the lock.
+  bool enqueue_locked(Item item);
+  bool schedule_locked();
+  void post_drain();
   void drain();
   // Delivers one item (outside the lock); records a callback's failure.
   void deliver(Item::Kind kind, const std::uint8_t* data, std::size_t size, std::uint64_t offset,

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -396,6 +398,25 @@ TEST_F(StreamingTest, ASlowConsumerPausesItsTransferWhileOthersGoOn) {
   ASSERT_THAT(out, IsOk());
   EXPECT_EQ(out->delivered.frames, 33);
   EXPECT_TRUE(other_done_while_streaming.load());
+}
+
+TEST_F(StreamingTest, APendingStreamTakenAfterItsClientIsGoneGivesCancelled) {
+  const Tensor latents = video_latents();
+  endpoint_.set_reply_fault(ReplyFault::kStallMidBody, 1);
+  auto client = std::make_unique<Client>(quiet_options());
+  std::atomic<int> frames{0};
+  DecodeOptions options = video_options(OutputType::kUInt8);
+  options.stream.on_frame = [&](const FrameView&) { ++frames; };
+  Pending<DecodeOutput> pending = client->decode_async(hf(), latents.view(), options);
+  ASSERT_TRUE(endpoint_.wait_until_stalled(1, std::chrono::seconds(10)));
+  client.reset();  // Its workers are gone: the result is finished on this thread.
+  auto taken = std::async(std::launch::async, [&] { return pending.get(); });
+  ASSERT_EQ(taken.wait_for(std::chrono::seconds(20)), std::future_status::ready) << "hangs";
+  Result<DecodeOutput> out = taken.get();
+  ASSERT_FALSE(out.has_value());
+  EXPECT_EQ(out.error().code(), ErrorCode::kCancelled);
+  EXPECT_LE(frames.load(), 8);
+  endpoint_.clear_faults();
 }
 
 TEST_F(StreamingTest, AnMp4StreamsToTheChunkCallback) {
