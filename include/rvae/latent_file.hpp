@@ -58,4 +58,9 @@ Result<Bytes> read_file(const std::string& path, std::size_t max_bytes = SIZE_MA
 /// when the disk or a quota is full; InvalidArgument for a directory in the way.
 Result<void> write_file(const std::string& path, const std::uint8_t* data, std::size_t size);
 
+/// The error read_file and write_file give when a system call on `path` fails with errno
+/// `error` during `action` ("write", "open", ...): "cannot <action> '<path>': <the system's
+/// text>", coded as above, for programs that do their own file I/O and report it alike.
+Error file_error(int error, const std::string& action, const std::string& path);
+
 }  // namespace rvae

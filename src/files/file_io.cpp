@@ -19,4 +19,8 @@ Result<void> write_file(const std::string& path, const std::uint8_t* data, std::
   return detail::write_file_atomically(path, data, size);
 }
 
+Error file_error(int error, const std::string& action, const std::string& path) {
+  return detail::errno_error(error, action, path);
+}
+
 }  // namespace rvae

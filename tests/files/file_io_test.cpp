@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -63,6 +64,21 @@ Bytes all_byte_values() {
   for (int i = 0; i < 1000; ++i)
     bytes.push_back(static_cast<std::uint8_t>(i * 7 % 256));
   return bytes;
+}
+
+TEST(FileError, CodesAndWordsASystemErrorAsTheFileRoutinesDo) {
+  const Error full = file_error(ENOSPC, "write", "out/t.npy");
+  EXPECT_EQ(full.code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(full.message(), "cannot write 'out/t.npy': No space left on device");
+  EXPECT_EQ(file_error(ENOMEM, "write", "x").code(), ErrorCode::kResourceExhausted);
+  EXPECT_EQ(file_error(ENOENT, "open", "x").code(), ErrorCode::kNotFound);
+  EXPECT_EQ(file_error(EACCES, "open", "x").code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(file_error(EIO, "write", "x").code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(file_error(EISDIR, "open", "x").code(), ErrorCode::kInvalidArgument);
+  // The same code as a real failure of write_file for the same cause.
+  const Result<void> missing = write_file("/nonexistent-dir-for-rvae/f", nullptr, 0);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), file_error(ENOENT, "write", "x").code());
 }
 
 TEST_F(FileIoTest, WriteThenReadRoundTripsEveryByteValue) {

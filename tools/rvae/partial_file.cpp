@@ -5,43 +5,11 @@
 
 #include <atomic>
 #include <cerrno>
-#include <system_error>
 
 #include "rvae/error.hpp"
+#include "rvae/latent_file.hpp"
 
 namespace rvae::cli {
-namespace {
-
-// The codes the library's file routine gives for the same causes (rvae/latent_file.hpp).
-ErrorCode code_for(int error) {
-  switch (error) {
-    case ENOENT:
-    case ENOTDIR:
-      return ErrorCode::kNotFound;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return ErrorCode::kPermissionDenied;
-    case ENOSPC:
-#ifdef EDQUOT
-    case EDQUOT:
-#endif
-    case EFBIG:
-      return ErrorCode::kResourceExhausted;
-    case EIO:
-      return ErrorCode::kDataLoss;
-    default:
-      return ErrorCode::kInvalidArgument;
-  }
-}
-
-Error file_error(int error, const char* action, const std::string& path) {
-  return Error(code_for(error), std::string("cannot ") + action + " '" + path +
-                                    "': " + std::generic_category().message(error));
-}
-
-}  // namespace
-
 PartialFile::PartialFile(std::string path) : path_(std::move(path)) {
   // Hidden and beside the target, as the library names its temporaries: a listing or glob of the
   // directory never picks it up, and the rename stays within one file system.
