@@ -133,6 +133,7 @@ set(RVAE_LAYER_DEPS_tiling core tensor codec api request)
 set(RVAE_SOURCES_tiling
   src/tiling/chunk_latents.cpp
   src/tiling/chunk_plan.cpp
+  src/tiling/clip_mosaic.cpp
   src/tiling/chunked_decode.cpp
   src/tiling/joined_stream.cpp
   src/tiling/tile_images.cpp

@@ -3,7 +3,8 @@
 // written (or handed to DecodeOptions::stream.on_frame) as soon as the chunks it blends and the
 // colour reference are in. Each chunk's GroupNorm sees only its own frames, so each comes back
 // with its own colour; it is shifted so that its per-channel mean matches that of one decode of
-// the whole clip, downsampled in space (and in time, to fit a frame cap).
+// the whole clip, downsampled in space (and laid out as a mosaic of few frames under a frame
+// cap: tiling/clip_mosaic.hpp).
 //
 // Memory: a chunk is freed once the frames that read it are written; requests wait while
 // max_in_flight chunks are held. Streaming keeps one frame of output at a time.
@@ -23,6 +24,7 @@
 #include "rvae/tiled.hpp"
 #include "tiling/chunk_latents.hpp"
 #include "tiling/chunk_plan.hpp"
+#include "tiling/clip_mosaic.hpp"
 #include "tiling/joined_stream.hpp"
 #include "tiling/tile_latents.hpp"
 #include "tiling/tile_pixels.hpp"
@@ -110,11 +112,7 @@ class ChunkedDecode {
     // Chunks too wide for the cap are tiled in space; the others are plain requests.
     spatial_ = decode_needs_tiling(latents, chunk_options_);
     if (!spatial_) chunk_options_.tiling.mode = TileMode::kOff;
-    std::tie(space_factor_, time_factor_) = reference_factors();
-    // A reference averaged in time cannot say which frames have which colour, only the clip's:
-    // chunks are then chained to each other and the chain to the reference, once all are in.
-    chained_ = use_reference_ && time_factor_ > 1;
-    if (chained_) hold_limit_ = slots_.size();
+    plan_reference();
   }
 
   Result<DecodeOutput> run() {
@@ -150,35 +148,59 @@ class ChunkedDecode {
            std::to_string(c.latent_start + c.latent_count - 1) + ")";
   }
 
-  // The reference's factors: in space at least 4 (it only needs means) and enough to fit the
-  // cap and the budget; in time enough to fit the frame cap, or, when chunks were forced (kOn)
-  // with no cap given, the frames of one chunk's request (the endpoint takes those).
-  std::pair<int, int> reference_factors() const {
+  // The reference: in space downsampled by at least 4 (it only needs means) and enough to fit
+  // the cap and the budget. When the clip's frames do not fit one request (the frame cap, or,
+  // when chunks were forced (kOn) with no cap given, one chunk's request: the endpoint takes
+  // those), they go as a mosaic of the cap's frames.
+  void plan_reference() {
     const Shape& s = latents_.shape;
     const auto latent_frames = static_cast<int>(s[2]);
-    int time = 1;
     int cap = options_.tiling.max_frames;
     if (cap == 0 && options_.tiling.chunk_mode == ChunkMode::kOn) cap = plan_.chunks[0].frames;
-    // Runs of equal length, so that the reference's own statistics weigh every frame alike.
-    while (time < latent_frames &&
-           ((cap > 0 && output_frames((latent_frames + time - 1) / time, tc_) > cap) ||
-            (time > 1 && latent_frames % time != 0)))
-      ++time;
-    const int frames = output_frames((latent_frames + time - 1) / time, tc_);
+    const bool mosaic = cap > 0 && output_frames(latent_frames, tc_) > cap;
+    const int request_frames = (cap - 1) / tc_ + 1;
+    // The spatial tiler's assumption: the decoder reaches a quarter of its overlap.
+    const int gutter = std::max(0, options_.tiling.overlap / 4);
     const int h = static_cast<int>(s[3]), w = static_cast<int>(s[4]);
-    int space = std::min(4, std::max(1, std::min(h, w)));
     const int max_latent = std::max(1, options_.tiling.max_image_side / 8);
+    auto layout = [&](int f) {
+      return detail::ClipMosaic::plan(latent_frames, request_frames, detail::ceil_div(h, f),
+                                      detail::ceil_div(w, f), gutter, tc_);
+    };
     auto fits = [&](int f) {
-      const int rh = detail::ceil_div(h, f), rw = detail::ceil_div(w, f);
+      int rh = detail::ceil_div(h, f), rw = detail::ceil_div(w, f);
+      int frames = plan_.total_frames;
+      if (mosaic) {
+        const detail::ClipMosaic m = layout(f);
+        rh = m.height();
+        rw = m.width();
+        frames = m.output_frames();
+      }
       const auto bytes = static_cast<std::uint64_t>(s[0]) * static_cast<std::uint64_t>(frames) *
                          static_cast<std::uint64_t>(rh * rw) * 64 * 3 *
                          sample_bytes(options_.output_type, latents_.dtype);
       const std::uint64_t budget = options_.tiling.reply_budget_bytes;
       return rh <= max_latent && rw <= max_latent && (budget == 0 || bytes <= budget);
     };
-    while (!fits(space) && space < std::max(h, w))
-      ++space;
-    return {space, time};
+    space_factor_ = std::min(4, std::max(1, std::min(h, w)));
+    while (!fits(space_factor_) && space_factor_ < std::max(h, w))
+      ++space_factor_;
+    reference_height_ = detail::ceil_div(h, space_factor_) * 8;
+    reference_width_ = detail::ceil_div(w, space_factor_) * 8;
+    if (mosaic) mosaic_ = layout(space_factor_);
+  }
+
+  // Where output frame g of batch item b is in the reference's reply: item, and the top-left
+  // pixel of its reference_height_ x reference_width_ area.
+  detail::ClipMosaic::Spot reference_spot(std::size_t b, int g, std::size_t& item) const {
+    if (!mosaic_) {
+      item = b * static_cast<std::size_t>(plan_.total_frames) + static_cast<std::size_t>(g);
+      return {};
+    }
+    const detail::ClipMosaic::Spot spot = mosaic_->locate(g);
+    item = b * static_cast<std::size_t>(mosaic_->output_frames()) +
+           static_cast<std::size_t>(spot.frame);
+    return spot;
   }
 
   Result<Pending<DecodeOutput>> start(std::size_t i, const RequestControl& control) {
@@ -188,8 +210,8 @@ class ChunkedDecode {
       one.tiling.mode = TileMode::kOff;
       RVAE_ASSIGN_OR_RETURN(detail::LatentGrid grid, detail::LatentGrid::from(latents_, one));
       RVAE_ASSIGN_OR_RETURN(Tensor small, grid.downsample(space_factor_, one));
-      if (time_factor_ > 1) {
-        RVAE_ASSIGN_OR_RETURN(small, detail::average_frames(small.view(), time_factor_));
+      if (mosaic_) {
+        RVAE_ASSIGN_OR_RETURN(small, mosaic_->build(small.view(), latents_));
       }
       reference_latents_ = std::move(small);
       return engine_.decode_async(endpoint_, reference_latents_.view(), one);
@@ -221,120 +243,33 @@ class ChunkedDecode {
   Result<void> take_reference(DecodeOutput&& out) {
     RVAE_ASSIGN_OR_RETURN(TilePixels pixels,
                           TilePixels::from(std::move(out), static_cast<std::int64_t>(batch_)));
-    const std::int64_t latent_frames = latents_.shape[2];
-    const int expected = output_frames((latent_frames + time_factor_ - 1) / time_factor_, tc_);
+    const int expected = mosaic_ ? mosaic_->output_frames() : plan_.total_frames;
+    const int height = mosaic_ ? mosaic_->height() * 8 : reference_height_;
+    const int width = mosaic_ ? mosaic_->width() * 8 : reference_width_;
     if (pixels.frames() != expected ||
-        pixels.items() != batch_ * static_cast<std::size_t>(expected)) {
+        pixels.items() != batch_ * static_cast<std::size_t>(expected) ||
+        pixels.height() != height || pixels.width() != width) {
       return Error(ErrorCode::kDataLoss,
-                   "the reply has " + std::to_string(pixels.items()) + " frames; expected " +
-                       std::to_string(batch_ * static_cast<std::size_t>(expected)));
+                   "the reply has " + std::to_string(pixels.items()) + " frames of " +
+                       std::to_string(pixels.width()) + "x" + std::to_string(pixels.height()) +
+                       "; expected " + std::to_string(batch_ * static_cast<std::size_t>(expected)) +
+                       " of " + std::to_string(width) + "x" + std::to_string(height));
     }
-    const auto frames = static_cast<std::size_t>(expected);
-    std::vector<double> frame_means(batch_ * frames * 3);
-    for (std::size_t n = 0; n < batch_ * frames; ++n)
-      pixels.mean(n, 0, 0, pixels.height(), pixels.width(), &frame_means[n * 3]);
+    const auto total = static_cast<std::size_t>(plan_.total_frames);
+    reference_means_.assign(batch_ * total * 3, 0.0);
+    for (std::size_t b = 0; b < batch_; ++b) {
+      for (int g = 0; g < plan_.total_frames; ++g) {
+        std::size_t item = 0;
+        const detail::ClipMosaic::Spot spot = reference_spot(b, g, item);
+        pixels.mean(item, spot.y, spot.x, reference_height_, reference_width_,
+                    &reference_means_[(b * total + static_cast<std::size_t>(g)) * 3]);
+      }
+    }
     have_reference_ = true;
-    if (chained_) {
-      clip_means(frame_means, frames);
-      return chain_if_complete();
-    }
-    reference_means_ = std::move(frame_means);
     reference_pixels_.emplace(std::move(pixels));
     for (std::size_t k = 0; k < slots_.size(); ++k)
       if (slots_[k].pixels) colour_match(k);
     return {};
-  }
-
-  // The reference's mean over the whole clip, per batch item: each of its frames weighed by the
-  // frames of the clip it stands for (latent frame 0 decodes to one frame, the others to tc).
-  void clip_means(const std::vector<double>& frame_means, std::size_t frames) {
-    const auto tc = static_cast<std::size_t>(tc_);
-    const auto f = static_cast<std::size_t>(time_factor_);
-    reference_means_.assign(batch_ * 3, 0.0);
-    const double total = plan_.total_frames;
-    for (std::size_t b = 0; b < batch_; ++b) {
-      for (std::size_t j = 0; j * tc < frames; ++j) {
-        const std::size_t first = j == 0 ? 0 : tc * (j - 1) + 1;
-        const std::size_t last = j == 0 ? 1 : first + tc;
-        const double stands_for =
-            j == 0 ? static_cast<double>(1 + tc * (f - 1)) : static_cast<double>(tc * f);
-        for (std::size_t g = first; g < last; ++g)
-          for (std::size_t k = 0; k < 3; ++k)
-            reference_means_[b * 3 + k] += frame_means[(b * frames + g) * 3 + k] * stands_for /
-                                           static_cast<double>(last - first) / total;
-      }
-    }
-  }
-
-  // Chained colour: neighbouring chunks decode the frames they blend from the same latents with
-  // the same past (the extra frame), so there they differ only by their colours; the mean
-  // difference over samples neither clipped gives chunk k's shift relative to chunk k-1. One
-  // shift for the whole chain then brings its mean over the clip to the reference's.
-  Result<void> chain_if_complete() {
-    if (!have_reference_) return {};
-    for (const ChunkSlot& slot : slots_)
-      if (!slot.pixels) return {};
-    std::vector<double> shift(slots_.size() * batch_ * 3, 0.0);
-    for (std::size_t k = 1; k < slots_.size(); ++k) {
-      for (std::size_t b = 0; b < batch_; ++b) {
-        double difference[3];
-        overlap_difference(k, b, difference);
-        for (std::size_t j = 0; j < 3; ++j)
-          shift[(k * batch_ + b) * 3 + j] = shift[((k - 1) * batch_ + b) * 3 + j] + difference[j];
-      }
-    }
-    const auto total = static_cast<double>(plan_.total_frames);
-    for (std::size_t b = 0; b < batch_; ++b) {
-      double chained[3] = {0.0, 0.0, 0.0};
-      for (std::size_t k = 0; k < slots_.size(); ++k) {
-        const detail::Chunk& c = plan_.chunks[k];
-        const double owned = c.own_end - c.own_begin;
-        for (std::size_t j = 0; j < 3; ++j) {
-          double sum = 0.0;
-          for (int g = c.own_begin; g < c.own_end; ++g)
-            sum += slots_[k].frame_means[(b * static_cast<std::size_t>(c.frames) +
-                                          static_cast<std::size_t>(g - c.first_frame)) *
-                                             3 +
-                                         j];
-          chained[j] += (sum + owned * shift[(k * batch_ + b) * 3 + j]) / total;
-        }
-      }
-      for (std::size_t k = 0; k < slots_.size(); ++k) {
-        slots_[k].offsets.resize(batch_ * 3);
-        for (std::size_t j = 0; j < 3; ++j)
-          slots_[k].offsets[b * 3 + j] = static_cast<float>(
-              shift[(k * batch_ + b) * 3 + j] + reference_means_[b * 3 + j] - chained[j]);
-      }
-    }
-    return {};
-  }
-
-  // Mean of chunk k-1 less chunk k over the frames they blend, per channel, counting only
-  // samples that neither chunk clipped (where a shift is not a difference of values).
-  void overlap_difference(std::size_t k, std::size_t b, double* difference) {
-    const detail::Chunk& c = plan_.chunks[k];
-    const detail::Chunk& p = plan_.chunks[k - 1];
-    const auto width = static_cast<std::size_t>(width_);
-    acc_.resize(width * 3);
-    row_.resize(width * 3);
-    double sum[3] = {0, 0, 0};
-    double count[3] = {0, 0, 0};
-    const float edge = 1.0f - 1.0f / 255.0f;
-    for (int g = c.own_begin; g < c.own_begin + c.blend; ++g) {
-      const std::size_t own = item_of(b, g - c.first_frame + c.drop, c.frames + c.drop);
-      const std::size_t before = item_of(b, g - p.first_frame + p.drop, p.frames + p.drop);
-      for (int y = 0; y < height_; ++y) {
-        slots_[k].pixels->read_row(own, y, 0, width_, acc_.data());
-        slots_[k - 1].pixels->read_row(before, y, 0, width_, row_.data());
-        for (std::size_t i = 0; i < acc_.size(); ++i) {
-          if (std::abs(acc_[i]) >= edge || std::abs(row_[i]) >= edge) continue;
-          sum[i % 3] += static_cast<double>(row_[i]) - static_cast<double>(acc_[i]);
-          count[i % 3] += 1.0;
-        }
-      }
-    }
-    for (std::size_t j = 0; j < 3; ++j)
-      difference[j] = count[j] > 0 ? sum[j] / count[j] : 0.0;
   }
 
   Result<void> take_chunk(std::size_t k, DecodeOutput&& out) {
@@ -371,7 +306,6 @@ class ChunkedDecode {
     }
     slot.pixels.emplace(std::move(pixels));
     if (!use_reference_) slot.offsets.assign(batch_ * 3, 0.0f);
-    if (chained_) return chain_if_complete();
     if (have_reference_) colour_match(k);
     return {};
   }
@@ -441,16 +375,16 @@ class ChunkedDecode {
   }
 
   // Sample i of row y of frame g (batch item b) plus its chunk's shift, by shift_sample's rule
-  // for a sample the chunk clipped (the reference's pixel when it has every frame).
+  // for a sample the chunk clipped (the reference's pixel, when there is a reference).
   float shifted(std::size_t b, int g, int y, std::size_t i, float value, float offset) const {
     if (!detail::clipped_inwards(value, offset)) return value + offset;
     if (!reference_pixels_) return detail::shift_sample(value, offset, nullptr);
-    const TilePixels& r = *reference_pixels_;
-    const int ry = std::min(r.height() - 1, y / space_factor_);
-    const int rx = std::min(r.width() - 1, static_cast<int>(i / 3) / space_factor_);
+    std::size_t item = 0;
+    const detail::ClipMosaic::Spot spot = reference_spot(b, g, item);
+    const int ry = std::min(reference_height_ - 1, y / space_factor_);
+    const int rx = std::min(reference_width_ - 1, static_cast<int>(i / 3) / space_factor_);
     float rgb[3];
-    r.read_row(b * static_cast<std::size_t>(plan_.total_frames) + static_cast<std::size_t>(g), ry,
-               rx, 1, rgb);
+    reference_pixels_->read_row(item, spot.y + ry, spot.x + rx, 1, rgb);
     return detail::shift_sample(value, offset, &rgb[i % 3]);
   }
 
@@ -570,14 +504,14 @@ class ChunkedDecode {
   std::size_t first_chunk_ = 1;
   std::size_t hold_limit_ = 3;
   std::size_t held_ = 0;
-  int time_factor_ = 1;
   int space_factor_ = 1;
-  bool chained_ = false;
+  int reference_height_ = 0, reference_width_ = 0;  // output pixels of one reference frame
+  std::optional<detail::ClipMosaic> mosaic_;
   int next_frame_ = 0;
   bool have_reference_ = false;
   Tensor reference_latents_;
   std::vector<double> reference_means_;
-  std::optional<TilePixels> reference_pixels_;  // kept when it has every frame
+  std::optional<TilePixels> reference_pixels_;
   std::optional<detail::PixelSink> sink_;
   std::vector<float> acc_, row_;
   Delivered delivered_;
