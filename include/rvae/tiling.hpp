@@ -79,11 +79,11 @@ struct TilingOptions {
   /// replies counted at the latents' sample size). 0: no budget. ModelPreset::reply_budget_bytes.
   std::uint64_t reply_budget_bytes = 0;
   /// The endpoint's cap on output frames of one request (0: none). kAuto chunks above it, and
-  /// the colour reference is averaged in time to fit it.
+  /// the colour reference then lays the clip's frames side by side in a request of that many.
   int max_frames = 0;
-  /// The temporal colour reference: one extra request of the whole clip downsampled in space (and
-  /// in time when max_frames asks), and each chunk shifted so that its per-channel mean matches
-  /// the reference's over the same frames. Corrects the per-request GroupNorm statistics that
+  /// The temporal colour reference: one extra request of the whole clip downsampled in space (as
+  /// a mosaic of few frames when max_frames asks), and each chunk shifted so that its
+  /// per-channel mean matches the reference's over the same frames. Corrects the per-request GroupNorm statistics that
   /// give each chunk its own colour. false gives diffusers' plain scheme (for comparison).
   bool temporal_colour_reference = true;
   /// True for models whose decoder carries state across frames (Wan 2.1's causal cache): chunks

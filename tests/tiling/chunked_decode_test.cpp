@@ -295,7 +295,7 @@ TEST_F(ChunkedDecodeTest, AutoChunksAtTheFrameCapAndTheReplyBudget) {
   c.options.tiling.chunk_mode = ChunkMode::kAuto;
   c.options.tiling.max_frames = kFrameCap;
   EXPECT_TRUE(decode_needs_tiling(c.latents.view(), c.options));
-  expect_matches_whole(c, c.options, 5);  // 4 chunks, the reference averaged in time
+  expect_matches_whole(c, c.options, 5);  // 4 chunks, the reference as a mosaic
 
   // The budget alone (an endpoint without a frame cap): 17 frames of 64 x 64 uint8 fit, 49 do
   // not; the reference, all 49 frames at a quarter of the size, fits too.
