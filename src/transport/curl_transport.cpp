@@ -90,6 +90,13 @@ std::chrono::microseconds since(Clock::time_point start, Clock::time_point momen
   return std::chrono::duration_cast<std::chrono::microseconds>(moment - start);
 }
 
+// A libcurl built without HTTP/2 (no nghttp2) refuses to be asked for it, which would fail every
+// request: there the transport keeps libcurl's default, HTTP/1.1.
+bool libcurl_has_http2() {
+  const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+  return info != nullptr && (info->features & CURL_VERSION_HTTP2) != 0;
+}
+
 bool is_https(std::string_view url) {
   return url.size() >= 8 && http::iequals(url.substr(0, 8), "https://");
 }
@@ -158,6 +165,7 @@ class CurlTransport final : public Transport {
       init_error_ = std::move(ready).error();
       return;
     }
+    http2_ = libcurl_has_http2();
     multi_ = curl_multi_init();
     if (multi_ == nullptr) {
       init_error_ = Error(ErrorCode::kResourceExhausted,
@@ -443,10 +451,10 @@ class CurlTransport final : public Transport {
     set(CURLOPT_USERAGENT, config_.user_agent.c_str());
     set(CURLOPT_HTTPHEADER, transfer.headers.get());
     set(CURLOPT_BUFFERSIZE, kReceiveBufferBytes);
-    set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    if (http2_) set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
     // Waiting for a multiplexed stream only pays where one can come (HTTP/2 over TLS); over
     // plain HTTP/1.1 it makes every transfer wait for the first connection's reply.
-    set(CURLOPT_PIPEWAIT, is_https(transfer.url) ? 1L : 0L);
+    set(CURLOPT_PIPEWAIT, http2_ && is_https(transfer.url) ? 1L : 0L);
     // Redirects are followed by this transport (redirect.hpp), never by libcurl.
     set(CURLOPT_FOLLOWLOCATION, 0L);
     set(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -653,6 +661,7 @@ class CurlTransport final : public Transport {
   std::shared_ptr<detail::BufferPool> pool_;
   std::string authorization_;
   std::size_t max_in_flight_ = 1;
+  bool http2_ = false;  // HTTP/2 over TLS is asked for (libcurl_has_http2), decided once.
   std::optional<Error> init_error_;
   CURLM* multi_ = nullptr;
   std::shared_ptr<Waker> waker_ = std::make_shared<Waker>();
