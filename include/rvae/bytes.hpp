@@ -6,7 +6,7 @@
 
 #include "rvae/export.h"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// An owned, contiguous byte buffer (file contents, HTTP bodies, tensor storage).
 using Bytes = std::vector<std::uint8_t>;

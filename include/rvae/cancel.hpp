@@ -7,12 +7,12 @@
 
 #include "rvae/export.h"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// A flag that cancels every request it was given to; the requests end promptly with
 /// ErrorCode::kCancelled. Copies share one flag. Thread-safe; cancel() may be called from any
 /// thread (not from a signal handler).
-class CancelToken {
+class RVAE_API CancelToken {
  public:
   /// A new, uncancelled flag.
   CancelToken();

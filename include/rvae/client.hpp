@@ -23,7 +23,7 @@
 #include "rvae/pending.hpp"
 #include "rvae/tensor.hpp"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 namespace detail {
 struct ClientFactory;
@@ -38,7 +38,7 @@ struct ClientFactory;
 /// Client cancels what is still running (its Pendings then give Cancelled, their callbacks
 /// still run); do not destroy it inside one of its callbacks. Not copyable; movable: a
 /// moved-from Client answers every call with InvalidArgument.
-class Client {
+class RVAE_API Client {
  public:
   /// Starts the client's network thread; looks up the token once (see ClientOptions::token).
   explicit Client(ClientOptions options = {});
@@ -124,23 +124,23 @@ class Client {
 };
 
 /// A process-wide Client with default options, created on first use.
-Client& default_client();
+RVAE_API Client& default_client();
 
 /// The protocol `endpoint` speaks: kHuggingFace or kOpenInference, as it says or as its URLs'
 /// paths tell (Endpoint's WireProtocol::kAuto). InvalidArgument when its replicas disagree.
-Result<WireProtocol> protocol_of(const Endpoint& endpoint);
+RVAE_API Result<WireProtocol> protocol_of(const Endpoint& endpoint);
 
 /// default_client().decode(...)
-Result<DecodeOutput> remote_decode(const Endpoint& endpoint, const TensorView& latents,
-                                   const DecodeOptions& options = {});
+RVAE_API Result<DecodeOutput> remote_decode(const Endpoint& endpoint, const TensorView& latents,
+                                            const DecodeOptions& options = {});
 /// default_client().encode(...) for an image.
-Result<EncodeOutput> remote_encode(const Endpoint& endpoint, ImageView image,
-                                   const EncodeOptions& options = {});
+RVAE_API Result<EncodeOutput> remote_encode(const Endpoint& endpoint, ImageView image,
+                                            const EncodeOptions& options = {});
 /// default_client().encode(...) for a pixel tensor.
-Result<EncodeOutput> remote_encode(const Endpoint& endpoint, const TensorView& pixels,
-                                   const EncodeOptions& options = {});
+RVAE_API Result<EncodeOutput> remote_encode(const Endpoint& endpoint, const TensorView& pixels,
+                                            const EncodeOptions& options = {});
 
 /// "0.1.0"
-const char* version() noexcept;
+RVAE_API const char* version() noexcept;
 
 }  // namespace rvae

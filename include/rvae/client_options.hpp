@@ -15,7 +15,7 @@
 #include "rvae/export.h"
 #include "rvae/retry.hpp"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// Severity of a log message.
 enum class LogLevel { kDebug, kInfo, kWarning };

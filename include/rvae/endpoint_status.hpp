@@ -10,7 +10,7 @@
 #include "rvae/client_options.hpp"
 #include "rvae/export.h"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// One tensor of a model, as its metadata describes it.
 struct TensorInfo {

@@ -10,7 +10,7 @@
 
 #include "rvae/export.h"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// Canonical error codes (abseil's vocabulary). Each tells the caller what to do next.
 enum class ErrorCode {
@@ -27,11 +27,11 @@ enum class ErrorCode {
 };
 
 /// Stable name of a code, e.g. "InvalidArgument".
-const char* to_string(ErrorCode code) noexcept;
+RVAE_API const char* to_string(ErrorCode code) noexcept;
 
 /// What went wrong. Copyable; also thrown by Result::value() on an error, so it derives from
 /// std::exception. Messages never contain secrets (tokens, Authorization headers).
-class Error : public std::exception {
+class RVAE_API Error : public std::exception {
  public:
   /// An error with a code and a one-line message naming the cause (no secrets in it).
   Error(ErrorCode code, std::string message);

@@ -10,10 +10,10 @@
 #include "rvae/error.hpp"
 #include "rvae/export.h"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// An 8-bit image, rows top to bottom, channels interleaved (HWC): RGB (3) or RGBA (4).
-struct Image {
+struct RVAE_API Image {
   int width = 0;
   int height = 0;
   int channels = 0;
@@ -26,7 +26,7 @@ struct Image {
 /// Borrowed pixels in Image's layout, so encoding a caller's frame (a video frame, a buffer from
 /// C) needs no copy. The caller keeps `pixels` alive while the view is used. An Image converts
 /// to it implicitly. Not validated at construction; validate() or the functions taking it check.
-struct ImageView {
+struct RVAE_API ImageView {
   int width = 0;
   int height = 0;
   int channels = 0;
@@ -52,7 +52,8 @@ enum class ImageFormat { kJpeg, kPng };
 
 /// Recognises PNG (89 50 4E 47 0D 0A 1A 0A) or JPEG (FF D8) by magic bytes, as the upstream
 /// client does.
-std::optional<ImageFormat> sniff_image_format(const std::uint8_t* data, std::size_t size) noexcept;
+RVAE_API std::optional<ImageFormat> sniff_image_format(const std::uint8_t* data,
+                                                       std::size_t size) noexcept;
 
 /// Limits for decoding untrusted images.
 struct ImageDecodeOptions {
@@ -68,17 +69,17 @@ struct ImageDecodeOptions {
 /// grayscale, palette and progressive inputs are converted. Errors: InvalidArgument for
 /// unsupported (e.g. CMYK JPEG) or corrupt data, DataLoss for truncated data,
 /// ResourceExhausted above max_pixels.
-Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
-                           const ImageDecodeOptions& options = {});
+RVAE_API Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
+                                    const ImageDecodeOptions& options = {});
 /// The same, decoding into `storage`'s memory: its contents are replaced and its capacity
 /// reused, so a buffer an earlier image filled (e.g. one given back to Client::recycle's pool)
 /// receives the pixels without the page faults of a fresh allocation.
-Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
-                           const ImageDecodeOptions& options, Bytes&& storage);
+RVAE_API Result<Image> decode_image(const std::uint8_t* data, std::size_t size,
+                                    const ImageDecodeOptions& options, Bytes&& storage);
 /// Reads and decodes an image file: a regular file of at most 2^31-1 bytes (a larger one is
 /// ResourceExhausted before anything is read; a directory, FIFO or device InvalidArgument).
 /// File errors as read_file gives them (NotFound, PermissionDenied, ...), then decode_image's.
-Result<Image> read_image(const std::string& path, const ImageDecodeOptions& options = {});
+RVAE_API Result<Image> read_image(const std::string& path, const ImageDecodeOptions& options = {});
 
 /// PNG compression effort. Both decode to the same pixels.
 enum class PngCompression {
@@ -87,14 +88,16 @@ enum class PngCompression {
 };
 
 /// Encodes PNG (lossless).
-Result<Bytes> encode_png(ImageView image, PngCompression compression = PngCompression::kFast);
+RVAE_API Result<Bytes> encode_png(ImageView image,
+                                  PngCompression compression = PngCompression::kFast);
 /// Encodes baseline JPEG; quality 1..100. Alpha is dropped.
-Result<Bytes> encode_jpeg(ImageView image, int quality = 95);
+RVAE_API Result<Bytes> encode_jpeg(ImageView image, int quality = 95);
 /// Writes PNG or JPEG chosen by the extension (.png, .jpg, .jpeg; case-insensitive), atomically
 /// and durably as write_file does: `path` is either as before or the whole new image.
-Result<void> write_image(const std::string& path, const Image& image, int jpeg_quality = 95);
+RVAE_API Result<void> write_image(const std::string& path, const Image& image,
+                                  int jpeg_quality = 95);
 
 /// Drops alpha (or copies) so the result has 3 channels.
-Image to_rgb(ImageView image);
+RVAE_API Image to_rgb(ImageView image);
 
 }  // namespace rvae

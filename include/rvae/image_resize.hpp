@@ -7,16 +7,16 @@
 #include "rvae/export.h"
 #include "rvae/image.hpp"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// The `width` x `height` rectangle of `image` whose top-left corner is (left, top).
 /// InvalidArgument when it does not lie inside the image or is empty.
-Result<Image> crop_image(const Image& image, int left, int top, int width, int height);
+RVAE_API Result<Image> crop_image(const Image& image, int left, int top, int width, int height);
 
 /// `image` resampled to `width` x `height` with a separable Lanczos-3 filter, widened by the
 /// scale factor when shrinking (so downscaling does not alias), values rounded and clamped to
 /// 0..255. Every channel is filtered alike. InvalidArgument for non-positive sizes or sides over
 /// 65536.
-Result<Image> resize_image_lanczos(const Image& image, int width, int height);
+RVAE_API Result<Image> resize_image_lanczos(const Image& image, int width, int height);
 
 }  // namespace rvae

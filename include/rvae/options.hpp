@@ -17,7 +17,7 @@
 #include "rvae/tensor.hpp"
 #include "rvae/tiling.hpp"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// What the decode endpoint should return (PROTOCOL.md §3, "Responses by request").
 enum class OutputType {

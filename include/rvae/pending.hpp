@@ -9,7 +9,7 @@
 #include "rvae/error.hpp"
 #include "rvae/export.h"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 namespace detail {
 /// The shared state behind a Pending (implemented by the library).

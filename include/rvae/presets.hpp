@@ -13,10 +13,10 @@
 #include "rvae/options.hpp"
 #include "rvae/tensor.hpp"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// Everything rvae knows about one model's endpoints.
-struct ModelPreset {
+struct RVAE_API ModelPreset {
   std::string name;             ///< Short key, e.g. "sdxl".
   std::string model_id;         ///< Hugging Face id of the VAE, for display.
   std::string decode_endpoint;  ///< Empty when the model has no decode endpoint.
@@ -56,7 +56,7 @@ struct ModelPreset {
 
 /// A set of presets, looked up by name. Copyable; not synchronised (copy one per thread or
 /// guard it when modifying while others read).
-class PresetRegistry {
+class RVAE_API PresetRegistry {
  public:
   /// An empty registry.
   PresetRegistry() = default;

@@ -13,7 +13,7 @@
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// One model's latent-to-RGB map: rgb = clamp(F^T x + b, -1, 1) for a scaled latent pixel x.
 struct LatentRgbFactors {
@@ -25,7 +25,7 @@ struct LatentRgbFactors {
 /// The built-in factors for a preset name (sd15, sdxl, flux, hunyuan-video, wan2.1,
 /// qwen-image); nullopt otherwise. For the per-channel models (PROTOCOL.md §9) they apply to the
 /// normalised latent x = (raw - mean) / std, which is what their pipelines hold.
-std::optional<LatentRgbFactors> latent_rgb_factors(std::string_view model);
+RVAE_API std::optional<LatentRgbFactors> latent_rgb_factors(std::string_view model);
 
 /// How preview_latents draws.
 struct PreviewOptions {
@@ -42,7 +42,7 @@ struct PreviewOptions {
 /// float16, bfloat16 or float32), each latent pixel mapped by `factors`. The reference endpoint's
 /// stand-in VAE decodes exactly this way, so with upscale 8 the preview equals its decode.
 /// InvalidArgument for a shape, dtype, channel count or option that does not fit.
-Result<Image> preview_latents(const TensorView& latents, const LatentRgbFactors& factors,
-                              const PreviewOptions& options = {});
+RVAE_API Result<Image> preview_latents(const TensorView& latents, const LatentRgbFactors& factors,
+                                       const PreviewOptions& options = {});
 
 }  // namespace rvae

@@ -6,7 +6,7 @@
 
 #include "rvae/export.h"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// Bytes moved so far by one request's current attempt (totals are 0 while unknown).
 struct TransferProgress {

@@ -14,7 +14,7 @@
 #include "rvae/image.hpp"
 #include "rvae/tensor.hpp"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 enum class OutputType;
 

@@ -5,7 +5,7 @@
 
 #include "rvae/export.h"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// Retries of one call. Only transient failures are retried: connection failures, timeouts, a
 /// broken or cut-short reply, and HTTP 408, 429, 502, 503, 504; never other 4xx. Delays grow

@@ -12,17 +12,17 @@
 #include "rvae/error.hpp"
 #include "rvae/export.h"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// Element types the wire protocol knows.
 enum class DType : std::uint8_t { kFloat32, kFloat16, kBFloat16, kUInt8 };
 
 /// Bytes per element: 4, 2, 2, 1.
-std::size_t dtype_size(DType dtype) noexcept;
+RVAE_API std::size_t dtype_size(DType dtype) noexcept;
 /// Wire name: "float32", "float16", "bfloat16", "uint8".
-std::string_view dtype_name(DType dtype) noexcept;
+RVAE_API std::string_view dtype_name(DType dtype) noexcept;
 /// Parses a wire name (exact spelling, as the server compares it); nullopt when unknown.
-std::optional<DType> dtype_from_name(std::string_view name) noexcept;
+RVAE_API std::optional<DType> dtype_from_name(std::string_view name) noexcept;
 
 /// Dimensions, outermost first (row-major / C order).
 using Shape = std::vector<std::int64_t>;
@@ -32,15 +32,15 @@ inline constexpr std::size_t kMaxDims = 5;
 
 /// Checks 1..kMaxDims dims, each > 0, and that product(shape) * dtype_size fits in size_t and
 /// in `max_bytes`. Returns the byte size. Overflow-safe.
-Result<std::size_t> checked_byte_size(const Shape& shape, DType dtype,
-                                      std::size_t max_bytes = SIZE_MAX);
+RVAE_API Result<std::size_t> checked_byte_size(const Shape& shape, DType dtype,
+                                               std::size_t max_bytes = SIZE_MAX);
 
 /// "[1,4,64,64]" — the compact JSON form the server uses in its `shape` header.
-std::string shape_to_string(const Shape& shape);
+RVAE_API std::string shape_to_string(const Shape& shape);
 
 /// A non-owning view of a caller's tensor bytes. The caller keeps `data` alive while the view
 /// is used. Not validated at construction; validate() or the functions taking it check it.
-struct TensorView {
+struct RVAE_API TensorView {
   const void* data = nullptr;
   std::size_t size_bytes = 0;
   Shape shape;
@@ -53,7 +53,7 @@ struct TensorView {
 };
 
 /// An owned tensor: one contiguous buffer, little-endian elements, row-major.
-class Tensor {
+class RVAE_API Tensor {
  public:
   /// An empty tensor (no dims, no bytes).
   Tensor() = default;
@@ -108,44 +108,48 @@ class Tensor {
 // ---- Scalar conversions (round to nearest even; NaN stays NaN, Inf stays Inf, subnormals
 // ---- are exact where representable).
 /// IEEE half bits to float (exact).
-float float16_to_float32(std::uint16_t bits) noexcept;
+RVAE_API float float16_to_float32(std::uint16_t bits) noexcept;
 /// Float to IEEE half bits, rounded to nearest even; overflow gives Inf.
-std::uint16_t float32_to_float16(float value) noexcept;
+RVAE_API std::uint16_t float32_to_float16(float value) noexcept;
 /// bfloat16 bits to float (exact).
-float bfloat16_to_float32(std::uint16_t bits) noexcept;
+RVAE_API float bfloat16_to_float32(std::uint16_t bits) noexcept;
 /// Float to bfloat16 bits, rounded to nearest even; NaN stays NaN.
-std::uint16_t float32_to_bfloat16(float value) noexcept;
+RVAE_API std::uint16_t float32_to_bfloat16(float value) noexcept;
 
 // ---- Bulk conversions over n elements; src and dst must not overlap. Written as plain loops
 // ---- over branch-free scalar code so the compiler vectorises them.
 /// n halves to floats.
-void convert_float16_to_float32(const std::uint16_t* src, float* dst, std::size_t n) noexcept;
+RVAE_API void convert_float16_to_float32(const std::uint16_t* src, float* dst,
+                                         std::size_t n) noexcept;
 /// n floats to halves.
-void convert_float32_to_float16(const float* src, std::uint16_t* dst, std::size_t n) noexcept;
+RVAE_API void convert_float32_to_float16(const float* src, std::uint16_t* dst,
+                                         std::size_t n) noexcept;
 /// n bfloat16 values to floats.
-void convert_bfloat16_to_float32(const std::uint16_t* src, float* dst, std::size_t n) noexcept;
+RVAE_API void convert_bfloat16_to_float32(const std::uint16_t* src, float* dst,
+                                          std::size_t n) noexcept;
 /// n floats to bfloat16 values.
-void convert_float32_to_bfloat16(const float* src, std::uint16_t* dst, std::size_t n) noexcept;
+RVAE_API void convert_float32_to_bfloat16(const float* src, std::uint16_t* dst,
+                                          std::size_t n) noexcept;
 
 /// Converts a tensor to another dtype. Float to uint8 rounds and clamps to 0..255; uint8 to float
 /// gives 0..255. Same dtype gives a copy.
-Result<Tensor> convert(const TensorView& src, DType to);
+RVAE_API Result<Tensor> convert(const TensorView& src, DType to);
 
 /// Flux packing: [B, C, h, w] latents (h, w even) to the transformer layout
 /// [B, (h/2)*(w/2), 4*C]. Any dtype.
-Result<Tensor> pack_latents(const TensorView& latents);
+RVAE_API Result<Tensor> pack_latents(const TensorView& latents);
 /// Inverse of pack_latents: [B, (H/16)*(W/16), 4*C] to [B, C, H/8, W/8] given the image size in
 /// pixels (multiples of 16). Fails when the sizes disagree with the shape.
-Result<Tensor> unpack_latents(const TensorView& packed, int height, int width);
+RVAE_API Result<Tensor> unpack_latents(const TensorView& packed, int height, int width);
 
 /// Client-side unscaling, what the server would do with factors: x / scaling_factor +
 /// shift_factor, element-wise, result in the input's (float) dtype. Fails for uint8 input, a
 /// zero or non-finite scaling factor, or a non-finite shift.
-Result<Tensor> unscale_latents(const TensorView& latents, double scaling_factor,
-                               double shift_factor = 0.0);
+RVAE_API Result<Tensor> unscale_latents(const TensorView& latents, double scaling_factor,
+                                        double shift_factor = 0.0);
 /// The inverse, what encode applies: (x - shift_factor) * scaling_factor.
-Result<Tensor> scale_latents(const TensorView& latents, double scaling_factor,
-                             double shift_factor = 0.0);
+RVAE_API Result<Tensor> scale_latents(const TensorView& latents, double scaling_factor,
+                                      double shift_factor = 0.0);
 
 /// How a diffusion model's latents relate to its VAE's raw latents (PROTOCOL.md §9).
 struct LatentNormalization {
@@ -161,10 +165,11 @@ struct LatentNormalization {
 /// along axis 1 of [B, C, ...]. InvalidArgument for uint8 input or output, a channel count other
 /// than mean.size(), mean and std of different sizes, a zero or non-finite factor or std, a
 /// non-finite mean, or a shift beside per-channel statistics.
-Result<Tensor> denormalize_latents(const TensorView& latents, const LatentNormalization& norm,
-                                   DType to);
+RVAE_API Result<Tensor> denormalize_latents(const TensorView& latents,
+                                            const LatentNormalization& norm, DType to);
 /// The inverse: z = (raw - shift_factor) * scaling_factor, or
 /// z[c] = (raw[c] - mean[c]) * scaling_factor / std[c]; the same checks.
-Result<Tensor> normalize_latents(const TensorView& raw, const LatentNormalization& norm, DType to);
+RVAE_API Result<Tensor> normalize_latents(const TensorView& raw, const LatentNormalization& norm,
+                                          DType to);
 
 }  // namespace rvae

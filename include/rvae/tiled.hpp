@@ -24,21 +24,22 @@
 #include "rvae/tensor.hpp"
 #include "rvae/tiling.hpp"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// True when a decode of `latents` with `options` is split into tiles or temporal chunks: mode
 /// kOn, or kAuto and an output side above options.tiling.max_image_side, or
 /// decode_needs_chunking. False for malformed input (the request then reports it).
-bool decode_needs_tiling(const TensorView& latents, const DecodeOptions& options) noexcept;
+RVAE_API bool decode_needs_tiling(const TensorView& latents, const DecodeOptions& options) noexcept;
 /// True when a decode of video `latents` with `options` is split along time into chunks
 /// (TilingOptions::chunk_mode; kAuto: the whole reply above reply_budget_bytes or more frames than
 /// max_frames). False for image latents and malformed input.
-bool decode_needs_chunking(const TensorView& latents, const DecodeOptions& options) noexcept;
+RVAE_API bool decode_needs_chunking(const TensorView& latents,
+                                    const DecodeOptions& options) noexcept;
 /// TilingOptions::frames_per_request as used: rounded down to a multiple of
 /// `temporal_compression`, and at least twice it (the blend needs one stride). 0 for
 /// temporal_compression < 1.
-int snap_frames_per_request(int frames, int temporal_compression) noexcept;
+RVAE_API int snap_frames_per_request(int frames, int temporal_compression) noexcept;
 /// True when an encode of a width x height image with `options` is split into tiles.
-bool encode_needs_tiling(int width, int height, const EncodeOptions& options) noexcept;
+RVAE_API bool encode_needs_tiling(int width, int height, const EncodeOptions& options) noexcept;
 
 }  // namespace rvae

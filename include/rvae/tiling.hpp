@@ -10,7 +10,7 @@
 
 #include "rvae/export.h"
 
-namespace RVAE_API rvae {
+namespace rvae {
 
 /// When a call is tiled.
 enum class TileMode {
@@ -83,8 +83,9 @@ struct TilingOptions {
   int max_frames = 0;
   /// The temporal colour reference: one extra request of the whole clip downsampled in space (as
   /// a mosaic of few frames when max_frames asks), and each chunk shifted so that its
-  /// per-channel mean matches the reference's over the same frames. Corrects the per-request GroupNorm statistics that
-  /// give each chunk its own colour. false gives diffusers' plain scheme (for comparison).
+  /// per-channel mean matches the reference's over the same frames. Corrects the per-request
+  /// GroupNorm statistics that give each chunk its own colour. false gives diffusers' plain scheme
+  /// (for comparison).
   bool temporal_colour_reference = true;
   /// True for models whose decoder carries state across frames (Wan 2.1's causal cache): chunks
   /// decoded as independent requests cannot reproduce it, so chunking is refused
