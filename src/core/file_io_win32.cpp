@@ -23,6 +23,9 @@
 namespace rvae::detail {
 namespace {
 
+// ERROR_DISK_QUOTA_EXCEEDED, which mingw-w64's headers lack.
+constexpr DWORD kDiskQuotaExceeded = 1295;
+
 // ReadFile and WriteFile take a DWORD count: larger requests go in pieces of this size.
 constexpr std::size_t kMaxIo = std::size_t{1} << 30;
 
@@ -140,7 +143,7 @@ ErrorCode error_code_for_win32(unsigned long error) noexcept {
       return ErrorCode::kUnavailable;
     case ERROR_DISK_FULL:
     case ERROR_HANDLE_DISK_FULL:
-    case ERROR_DISK_QUOTA_EXCEEDED:
+    case kDiskQuotaExceeded:
     case ERROR_FILE_TOO_LARGE:
     case ERROR_NOT_ENOUGH_MEMORY:
     case ERROR_OUTOFMEMORY:
