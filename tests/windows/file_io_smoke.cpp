@@ -1,7 +1,8 @@
-// The Win32 file layer (src/core/file_io_win32.cpp) exercised as a Windows program: built with
-// mingw-w64 and run under wine (or on Windows) by scripts/windows/file-io-smoke.sh, by hand until
-// the port has a Windows CI job. Not part of the CMake suite. Prints one line per check and a
-// closing "N passed, N failed"; exits 1 when any failed.
+// The Win32 file layer (src/core/file_io_win32.cpp) and the token file's Windows location,
+// exercised as a Windows program: built with mingw-w64 and run under wine (or on Windows) by
+// scripts/windows/file-io-smoke.sh, by hand until the port has a Windows CI job. Not part of the
+// CMake suite. Prints one line per check and a closing "N passed, N failed"; exits 1 when any
+// failed.
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
@@ -14,9 +15,12 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 
+#include "api/token_source.hpp"
 #include "core/file_io.hpp"
 
 namespace {
@@ -200,6 +204,31 @@ int main() {
   check(disk_full.message().rfind("cannot write 'x.bin': ", 0) == 0 &&
             disk_full.message().back() != '.' && disk_full.message().back() != '\n',
         "Win32 messages name the action and the file", disk_full.message());
+
+  // The token file: the Windows default under the profile, and a token read through the layer
+  // from a UTF-8 HF_HOME (CR LF after the token, as Notepad writes it).
+  const rvae::detail::EnvLookup real_env = rvae::detail::process_env();
+  const std::optional<std::string> profile = real_env("USERPROFILE");
+  const std::optional<std::string> default_path = rvae::detail::token_file_path(real_env);
+  if (real_env("HF_TOKEN_PATH") || real_env("HF_HOME") || real_env("XDG_CACHE_HOME")) {
+    std::printf("skip the default token path: HF_TOKEN_PATH, HF_HOME or XDG_CACHE_HOME is set\n");
+  } else {
+    check(profile && default_path == *profile + "\\.cache\\huggingface\\token",
+          "the default token file is under %USERPROFILE%", default_path.value_or("none"));
+  }
+  const std::string hf_home = base + "hf d\xC3\xA9";
+  fs::create_directories(dir / std::wstring(L"hf d\u00e9"));
+  const std::string token_text = "hf_smoke\r\n";
+  wrote = write(hf_home + "\\token", Bytes(token_text.begin(), token_text.end()));
+  const std::map<std::string, std::string> vars = {{"HF_HOME", hf_home}};
+  const std::string token =
+      rvae::detail::resolve_token("", [&](const char* name) -> std::optional<std::string> {
+        const auto it = vars.find(name);
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+      });
+  check(wrote && token == "hf_smoke", "the token is read from %HF_HOME%\\token (a UTF-8 path)",
+        token.empty() ? describe(wrote) : "found");
 
   fs::remove_all(dir, ignored);
   std::printf("%d passed, %d failed\n", passed, failed);
