@@ -1,5 +1,6 @@
 // The portable part of core/file_io.hpp: the reading loop with its size cap, the messages, the
 // errno mapping (the public rvae::file_error uses it on every system) and the temporary's name.
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -102,7 +103,13 @@ std::string temporary_path(const std::string& path, std::string_view separators,
                            unsigned long long process_id, unsigned long long serial) {
   const std::size_t end_of_dir = path.find_last_of(separators);
   const std::size_t name_start = end_of_dir == std::string::npos ? 0 : end_of_dir + 1;
-  return path.substr(0, name_start) + "." + path.substr(name_start, 128) + ".tmp-" +
+  std::size_t end = std::min(path.size(), name_start + 128);
+  // Not inside a UTF-8 sequence: Windows must convert the name to UTF-16.
+  while (end > name_start && end < path.size() &&
+         (static_cast<unsigned char>(path[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return path.substr(0, name_start) + "." + path.substr(name_start, end - name_start) + ".tmp-" +
          std::to_string(process_id) + "-" + std::to_string(serial);
 }
 

@@ -37,7 +37,8 @@ Error is_a_directory(const std::string& path);
 /// The temporary write_file_atomically writes first: beside `path` (a replace is atomic only
 /// within one file system), hidden by a leading dot so a listing or a glob of the directory never
 /// picks up a half-written file, and unique per process (`process_id`) and call (`serial`). The
-/// target's name is cut to 128 bytes so a long name does not make the temporary's too long.
+/// target's name is cut to 128 bytes (at a UTF-8 character's start) so a long name does not make
+/// the temporary's too long.
 /// `separators` are the characters that end a directory in a path ("/", or "/\\" on Windows).
 std::string temporary_path(const std::string& path, std::string_view separators,
                            unsigned long long process_id, unsigned long long serial);

@@ -353,6 +353,11 @@ TEST(CoreFileIoTemporary, LongNamesAreCutSoTheTemporaryFits) {
   const std::string name(300, 'n');
   EXPECT_EQ(file_io::temporary_path("d/" + name, "/", 1, 0),
             "d/." + std::string(128, 'n') + ".tmp-1-0");
+  // 127 bytes and then "é" (2 bytes): cut before it, never inside.
+  EXPECT_EQ(file_io::temporary_path(std::string(127, 'n') + "\xC3\xA9xyz", "/", 1, 0),
+            "." + std::string(127, 'n') + ".tmp-1-0");
+  EXPECT_EQ(file_io::temporary_path(std::string(126, 'n') + "\xC3\xA9xyz", "/", 1, 0),
+            "." + std::string(126, 'n') + "\xC3\xA9.tmp-1-0");
 }
 
 // ---- the errno mapping ---------------------------------------------------------------------

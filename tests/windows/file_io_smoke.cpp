@@ -166,6 +166,12 @@ int main() {
   wrote = write(base + utf8_name, second);
   got = read(base + utf8_name);
   check(wrote && got && *got == second, "replace the UTF-8 path", describe(got));
+  // The temporary keeps 128 bytes of the name: here the cut falls inside "é", and must not.
+  const std::string long_name = std::string(127, 'n') + "\xC3\xA9.bin";
+  wrote = write(base + long_name, first);
+  got = read(base + long_name);
+  check(wrote && got && *got == first, "a long name with a character across the 128-byte cut",
+        describe(wrote));
   got = read(base + "bad\xC3.bin");
   check(fails_with(got, ErrorCode::kInvalidArgument, "not valid UTF-8"),
         "invalid UTF-8 is InvalidArgument", describe(got));
