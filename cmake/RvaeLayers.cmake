@@ -11,9 +11,15 @@ set(RVAE_SOURCES_core
   src/core/buffer_pool.cpp
   src/core/cancel.cpp
   src/core/error.cpp
-  src/core/file_io.cpp
+  src/core/file_io_common.cpp
   src/core/json_depth.cpp
 )
+# The file layer's system calls: one implementation per system.
+if(WIN32)
+  list(APPEND RVAE_SOURCES_core src/core/file_io_win32.cpp)
+else()
+  list(APPEND RVAE_SOURCES_core src/core/file_io_posix.cpp)
+endif()
 
 # dtypes, conversion, latent normalisation
 set(RVAE_LAYER_DEPS_tensor core)

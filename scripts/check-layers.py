@@ -50,6 +50,9 @@ def read_layers():
     text = open(os.path.join(ROOT, "cmake", "RvaeLayers.cmake")).read()
     text = re.sub(r"#[^\n]*", "", text)
     sets = {m.group(1): m.group(2).split() for m in re.finditer(r"set\((\w+)([^)]*)\)", text)}
+    # Per-system sources (`if(WIN32)`) are appended: both branches count as listed.
+    for m in re.finditer(r"list\(APPEND\s+(\w+)([^)]*)\)", text):
+        sets.setdefault(m.group(1), []).extend(m.group(2).split())
     layers = sets["RVAE_LAYERS"]
     deps = {layer: sets.get("RVAE_LAYER_DEPS_" + layer, []) for layer in layers}
     sources = {layer: sets.get("RVAE_SOURCES_" + layer, []) for layer in layers}

@@ -48,8 +48,9 @@ struct ClientOptions {
   std::size_t max_in_flight = 64;
   /// Bearer token sent as `Authorization: Bearer <token>`. When empty and
   /// `token_from_environment` is true: HF_TOKEN, else the file at $HF_TOKEN_PATH, else
-  /// $HF_HOME/token, else ~/.cache/huggingface/token. Never sent to another host after a
-  /// redirect; never in an error message or a log line.
+  /// $HF_HOME/token, else ~/.cache/huggingface/token (%USERPROFILE%\.cache\huggingface\token on
+  /// Windows). Never sent to another host after a redirect; never in an error message or a log
+  /// line.
   std::string token;
   bool token_from_environment = true;
   /// A token (given or found) is never sent over plain http to a host other than loopback

@@ -1,5 +1,6 @@
 // Token lookup. The file is read so that a FIFO or device planted at the token path cannot block
-// or flood us: it is opened non-blocking and read only if it is a regular file of bounded size.
+// or flood us: read_whole_file opens it without blocking and reads it only if it is a regular
+// file of bounded size.
 #include "api/token_source.hpp"
 
 #include <cstddef>
@@ -30,22 +31,35 @@ std::optional<std::string> clean(std::string_view raw) {
   return std::string(token);
 }
 
-// "~/x" -> "$HOME/x", as Python's expanduser does; unchanged when HOME is unknown.
-std::string expand_home(std::string path, const EnvLookup& env) {
-  if (path == "~" || path.compare(0, 2, "~/") == 0) {
-    if (const auto home = non_empty(env, "HOME")) path.replace(0, 1, *home);
-  }
+// The home directory as Python's os.path.expanduser sees it (Python 3.8 and later on Windows,
+// which no longer reads HOME there).
+std::optional<std::string> home_directory(const EnvLookup& env, PathRules rules) {
+  if (rules == PathRules::kPosix) return non_empty(env, "HOME");
+  if (auto profile = non_empty(env, "USERPROFILE")) return profile;
+  const auto drive = non_empty(env, "HOMEDRIVE");
+  const auto path = non_empty(env, "HOMEPATH");
+  if (drive && path) return *drive + *path;
+  return std::nullopt;
+}
+
+bool is_separator(char c, PathRules rules) {
+  return c == '/' || (rules == PathRules::kWindows && c == '\\');
+}
+
+// "~/x" -> "<home>/x", as expanduser does; unchanged when the home is unknown.
+std::string expand_home(std::string path, const EnvLookup& env, PathRules rules) {
+  if (path.empty() || path[0] != '~') return path;
+  if (path.size() > 1 && !is_separator(path[1], rules)) return path;  // "~user": not supported
+  if (const auto home = home_directory(env, rules)) path.replace(0, 1, *home);
   return path;
 }
 
-std::optional<std::string> token_file_path(const EnvLookup& env) {
-  if (auto path = non_empty(env, "HF_TOKEN_PATH")) return expand_home(std::move(*path), env);
-  if (auto home = non_empty(env, "HF_HOME")) return expand_home(std::move(*home), env) + "/token";
-  if (auto cache = non_empty(env, "XDG_CACHE_HOME")) {
-    return expand_home(std::move(*cache), env) + "/huggingface/token";
+// os.path.join(base, name): one separator between them.
+std::string join(std::string base, std::string_view name, PathRules rules) {
+  if (!base.empty() && !is_separator(base.back(), rules)) {
+    base += rules == PathRules::kWindows ? '\\' : '/';
   }
-  if (auto home = non_empty(env, "HOME")) return *home + "/.cache/huggingface/token";
-  return std::nullopt;
+  return base.append(name);
 }
 
 // The whole file, or nullopt when it is missing, unreadable, not a regular file (a FIFO is not
@@ -67,6 +81,23 @@ EnvLookup process_env() {
     if (value == nullptr) return std::nullopt;
     return std::string(value);
   };
+}
+
+std::optional<std::string> token_file_path(const EnvLookup& env, PathRules rules) {
+  if (auto path = non_empty(env, "HF_TOKEN_PATH")) return expand_home(std::move(*path), env, rules);
+  if (auto hf_home = non_empty(env, "HF_HOME")) {
+    return join(expand_home(std::move(*hf_home), env, rules), "token", rules);
+  }
+  // huggingface_hub: HF_HOME defaults to $XDG_CACHE_HOME/huggingface, on Windows too.
+  std::optional<std::string> cache = non_empty(env, "XDG_CACHE_HOME");
+  if (cache) {
+    cache = expand_home(std::move(*cache), env, rules);
+  } else if (const auto home = home_directory(env, rules)) {
+    cache = join(*home, ".cache", rules);
+  } else {
+    return std::nullopt;
+  }
+  return join(join(std::move(*cache), "huggingface", rules), "token", rules);
 }
 
 bool is_valid_token(std::string_view token) {
@@ -92,7 +123,7 @@ std::string resolve_token(const std::string& explicit_token, const EnvLookup& en
       if (auto token = clean(*value)) return std::move(*token);
     }
   }
-  if (const auto path = token_file_path(env)) {
+  if (const auto path = token_file_path(env, kNativePathRules)) {
     if (const auto contents = read_small_file(*path)) {
       if (auto token = clean(*contents)) return std::move(*token);
     }

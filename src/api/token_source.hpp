@@ -25,15 +25,30 @@ inline constexpr std::size_t kMaxTokenFileBytes = 64 * 1024;
 /// ASCII (0x21..0x7E) only, so no spaces, control characters (CR/LF injection) or non-ASCII.
 bool is_valid_token(std::string_view token);
 
+/// Whose rules make the token file's path: huggingface_hub's on POSIX or on Windows.
+enum class PathRules { kPosix, kWindows };
+
+#ifdef _WIN32
+inline constexpr PathRules kNativePathRules = PathRules::kWindows;
+#else
+inline constexpr PathRules kNativePathRules = PathRules::kPosix;
+#endif
+
+/// The token file huggingface_hub reads, or nullopt when neither a variable nor a home names
+/// one: $HF_TOKEN_PATH if set, else $HF_HOME/token, else $XDG_CACHE_HOME/huggingface/token,
+/// else HOME/.cache/huggingface/token. HOME and the separator follow `rules`, as Python's
+/// os.path does: on POSIX $HOME and "/"; on Windows %USERPROFILE% (else %HOMEDRIVE%%HOMEPATH%)
+/// and "\\". A leading "~" followed by a separator (or alone) in the variables means HOME.
+std::optional<std::string> token_file_path(const EnvLookup& env,
+                                           PathRules rules = kNativePathRules);
+
 /// The token to send, or "" for none. In order:
 ///  1. `explicit_token` when non-empty, returned unchanged (the caller checks is_valid_token and
 ///     reports a bad one rather than silently using another token);
 ///  2. $HF_TOKEN, else the legacy $HUGGING_FACE_HUB_TOKEN, when non-empty after trimming;
-///  3. the token file: $HF_TOKEN_PATH if set, else $HF_HOME/token, else
-///     $XDG_CACHE_HOME/huggingface/token, else $HOME/.cache/huggingface/token. As in
-///     huggingface_hub this is one path: a set HF_TOKEN_PATH whose file is missing does not fall
-///     back to HF_HOME. A leading "~/" in these paths means $HOME. The file must be a regular
-///     file of at most kMaxTokenFileBytes.
+///  3. the token file at token_file_path(env). As in huggingface_hub this is one path: a set
+///     HF_TOKEN_PATH whose file is missing does not fall back to HF_HOME. The file must be a
+///     regular file of at most kMaxTokenFileBytes.
 /// Candidates from steps 2 and 3 are trimmed of surrounding whitespace (spaces, tabs, CR, LF)
 /// and skipped when what is left is not is_valid_token. Empty environment values count as
 /// unset. Never logs and never reports why a candidate was skipped (that could echo a secret).

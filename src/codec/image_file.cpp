@@ -12,7 +12,7 @@ namespace rvae {
 namespace {
 
 std::string lowercase_extension(const std::string& path) {
-  const std::size_t slash = path.find_last_of('/');
+  const std::size_t slash = path.find_last_of(detail::kPathSeparators);  // "a.d/x" has none
   const std::size_t dot = path.find_last_of('.');
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
   std::string extension = path.substr(dot);

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -237,6 +238,95 @@ TEST_F(TokenSource, UnreadableDirectoryIsIgnored) {
   write("hfhome/token", "hf_home");
   lock(path("hfhome"));
   EXPECT_EQ(resolve(), "");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The token file's path, for both systems' rules: only strings, so both run everywhere.
+
+EnvLookup env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
+    const auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::optional<std::string> posix_path(std::map<std::string, std::string> vars) {
+  return token_file_path(env_of(std::move(vars)), PathRules::kPosix);
+}
+
+std::optional<std::string> windows_path(std::map<std::string, std::string> vars) {
+  return token_file_path(env_of(std::move(vars)), PathRules::kWindows);
+}
+
+TEST(TokenFilePath, NativeRulesAreThisSystems) {
+#ifdef _WIN32
+  EXPECT_EQ(kNativePathRules, PathRules::kWindows);
+#else
+  EXPECT_EQ(kNativePathRules, PathRules::kPosix);
+#endif
+}
+
+TEST(TokenFilePath, PosixOrderAndSeparators) {
+  const std::map<std::string, std::string> all = {{"HF_TOKEN_PATH", "/t/token.txt"},
+                                                  {"HF_HOME", "/hf"},
+                                                  {"XDG_CACHE_HOME", "/xdg"},
+                                                  {"HOME", "/home/ann"},
+                                                  {"USERPROFILE", "C:\\Users\\ann"}};
+  EXPECT_EQ(posix_path(all), "/t/token.txt");
+  auto vars = all;
+  vars.erase("HF_TOKEN_PATH");
+  EXPECT_EQ(posix_path(vars), "/hf/token");
+  vars.erase("HF_HOME");
+  EXPECT_EQ(posix_path(vars), "/xdg/huggingface/token");
+  vars.erase("XDG_CACHE_HOME");
+  EXPECT_EQ(posix_path(vars), "/home/ann/.cache/huggingface/token");
+  vars.erase("HOME");  // USERPROFILE means nothing on POSIX
+  EXPECT_EQ(posix_path(vars), std::nullopt);
+  EXPECT_EQ(posix_path({{"HF_HOME", "/hf/"}}), "/hf/token");
+}
+
+TEST(TokenFilePath, PosixTildeIsHomeBeforeASlashOnly) {
+  EXPECT_EQ(posix_path({{"HOME", "/home/ann"}, {"HF_HOME", "~/hub"}}), "/home/ann/hub/token");
+  EXPECT_EQ(posix_path({{"HOME", "/home/ann"}, {"HF_TOKEN_PATH", "~"}}), "/home/ann");
+  EXPECT_EQ(posix_path({{"HOME", "/home/ann"}, {"HF_HOME", "~\\hub"}}), "~\\hub/token");
+  EXPECT_EQ(posix_path({{"HOME", "/home/ann"}, {"HF_HOME", "~bob/hub"}}), "~bob/hub/token");
+  EXPECT_EQ(posix_path({{"HF_HOME", "~/hub"}}), "~/hub/token");  // no HOME: left as is
+}
+
+TEST(TokenFilePath, WindowsDefaultIsUnderUserProfile) {
+  EXPECT_EQ(windows_path({{"USERPROFILE", "C:\\Users\\ann"}, {"HOME", "/home/ann"}}),
+            "C:\\Users\\ann\\.cache\\huggingface\\token");
+  // Without USERPROFILE, HOMEDRIVE and HOMEPATH together, as Python's expanduser; HOME never.
+  EXPECT_EQ(windows_path({{"HOMEDRIVE", "D:"}, {"HOMEPATH", "\\Users\\ann"}}),
+            "D:\\Users\\ann\\.cache\\huggingface\\token");
+  EXPECT_EQ(windows_path({{"HOMEDRIVE", "D:"}, {"HOME", "C:\\home"}}), std::nullopt);
+  EXPECT_EQ(windows_path({}), std::nullopt);
+}
+
+TEST(TokenFilePath, WindowsHonoursTheSameVariablesInTheSameOrder) {
+  std::map<std::string, std::string> vars = {{"HF_TOKEN_PATH", "E:\\t\\token.txt"},
+                                             {"HF_HOME", "D:\\hf"},
+                                             {"XDG_CACHE_HOME", "F:\\xdg"},
+                                             {"USERPROFILE", "C:\\Users\\ann"}};
+  EXPECT_EQ(windows_path(vars), "E:\\t\\token.txt");
+  vars.erase("HF_TOKEN_PATH");
+  EXPECT_EQ(windows_path(vars), "D:\\hf\\token");
+  vars.erase("HF_HOME");
+  EXPECT_EQ(windows_path(vars), "F:\\xdg\\huggingface\\token");
+  EXPECT_EQ(windows_path({{"HF_HOME", "D:\\hf\\"}}), "D:\\hf\\token");
+  EXPECT_EQ(windows_path({{"HF_HOME", "D:/hf/"}}), "D:/hf/token");
+  EXPECT_EQ(windows_path({{"HF_HOME", ""}, {"USERPROFILE", "C:\\u"}}),
+            "C:\\u\\.cache\\huggingface\\token");
+}
+
+TEST(TokenFilePath, WindowsTildeIsTheProfileBeforeEitherSlash) {
+  const std::string profile = "C:\\Users\\ann";
+  EXPECT_EQ(windows_path({{"USERPROFILE", profile}, {"HF_HOME", "~\\hub"}}),
+            "C:\\Users\\ann\\hub\\token");
+  EXPECT_EQ(windows_path({{"USERPROFILE", profile}, {"HF_HOME", "~/hub"}}),
+            "C:\\Users\\ann/hub\\token");
+  EXPECT_EQ(windows_path({{"USERPROFILE", profile}, {"HF_TOKEN_PATH", "~bob\\t"}}), "~bob\\t");
 }
 
 // ---------------------------------------------------------------------------------------------

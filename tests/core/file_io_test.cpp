@@ -18,6 +18,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/file_io_parts.hpp"
+
 namespace rvae::detail {
 namespace {
 
@@ -327,6 +329,35 @@ TEST_F(CoreFileIo, RegularOnlyRefusesDevicesAndReadsFiles) {
   ASSERT_TRUE(write(path("f"), Bytes{4, 5}));
   EXPECT_EQ(read(path("f"), 2, true).value(), (Bytes{4, 5}));
   EXPECT_EQ(read(path("f"), 1, true).error().code(), ErrorCode::kResourceExhausted);
+}
+
+// ---- the temporary's name (shared by the POSIX and Win32 files) ----------------------------
+
+TEST(CoreFileIoTemporary, HiddenBesideTheTargetUniquePerProcessAndCall) {
+  EXPECT_EQ(file_io::temporary_path("out/x.png", "/", 42, 7), "out/.x.png.tmp-42-7");
+  EXPECT_EQ(file_io::temporary_path("x.png", "/", 42, 7), ".x.png.tmp-42-7");
+  EXPECT_EQ(file_io::temporary_path("/a/b/", "/", 1, 2), "/a/b/..tmp-1-2");
+  const unsigned long long first = file_io::next_temporary_serial();
+  EXPECT_NE(file_io::next_temporary_serial(), first);
+}
+
+TEST(CoreFileIoTemporary, WindowsSeparatorsEndTheDirectoryToo) {
+  EXPECT_EQ(file_io::temporary_path("C:\\out\\x.png", "/\\", 42, 7), "C:\\out\\.x.png.tmp-42-7");
+  EXPECT_EQ(file_io::temporary_path("C:\\out/sub\\x.png", "/\\", 1, 0),
+            "C:\\out/sub\\.x.png.tmp-1-0");
+  // On POSIX a backslash is part of the name.
+  EXPECT_EQ(file_io::temporary_path("out/a\\b", "/", 1, 0), "out/.a\\b.tmp-1-0");
+}
+
+TEST(CoreFileIoTemporary, LongNamesAreCutSoTheTemporaryFits) {
+  const std::string name(300, 'n');
+  EXPECT_EQ(file_io::temporary_path("d/" + name, "/", 1, 0),
+            "d/." + std::string(128, 'n') + ".tmp-1-0");
+  // 127 bytes and then "é" (2 bytes): cut before it, never inside.
+  EXPECT_EQ(file_io::temporary_path(std::string(127, 'n') + "\xC3\xA9xyz", "/", 1, 0),
+            "." + std::string(127, 'n') + ".tmp-1-0");
+  EXPECT_EQ(file_io::temporary_path(std::string(126, 'n') + "\xC3\xA9xyz", "/", 1, 0),
+            "." + std::string(126, 'n') + "\xC3\xA9.tmp-1-0");
 }
 
 // ---- the errno mapping ---------------------------------------------------------------------
