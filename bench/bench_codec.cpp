@@ -23,6 +23,13 @@
 #include "codec/stb_bridge.hpp"
 #include "rvae/image.hpp"
 
+#if defined(RVAE_HAVE_TURBOJPEG)
+#include <turbojpeg.h>
+#endif
+#if defined(RVAE_HAVE_LIBDEFLATE)
+#include <libdeflate.h>
+#endif
+
 namespace {
 
 rvae::Bytes read_file(const std::string& path) {
@@ -171,6 +178,30 @@ BENCHMARK_CAPTURE(BM_Decode, png_astronaut, "astronaut.png")->Unit(benchmark::kM
 BENCHMARK_CAPTURE(BM_Decode, png_coffee, "coffee.png")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Decode, png_logo_rgba, "logo.png")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_EncodeJpeg95, astronaut, "astronaut.png")->Unit(benchmark::kMillisecond);
+
+// What a decode's own library handle costs to make and free: jpeg_turbo.cpp and png_reader.cpp
+// make one per decode rather than keep one per thread (handle_pool.hpp says why). Compare with
+// the decode rows above.
+#if defined(RVAE_HAVE_TURBOJPEG)
+void BM_DecoderHandle_turbojpeg(benchmark::State& state) {
+  for (auto _ : state) {
+    tjhandle handle = tjInitDecompress();
+    benchmark::DoNotOptimize(handle);
+    tjDestroy(handle);
+  }
+}
+BENCHMARK(BM_DecoderHandle_turbojpeg);
+#endif
+#if defined(RVAE_HAVE_LIBDEFLATE)
+void BM_DecoderHandle_libdeflate(benchmark::State& state) {
+  for (auto _ : state) {
+    libdeflate_decompressor* decompressor = libdeflate_alloc_decompressor();
+    benchmark::DoNotOptimize(decompressor);
+    libdeflate_free_decompressor(decompressor);
+  }
+}
+BENCHMARK(BM_DecoderHandle_libdeflate);
+#endif
 
 // Registers the JPEG and PNG-encode rows for the test images and $RVAE_BENCH_DATA's files.
 int register_codec_benchmarks() {

@@ -63,6 +63,14 @@ set(RVAE_SOURCES_codec
   src/codec/stb_impl_png.cpp
   src/codec/stb_impl_write.cpp
 )
+# Where the two-thread JPEG decode runs its helper thread: the layer's one platform file.
+set(RVAE_SOURCES_codec_posix src/codec/pinned_thread_posix.cpp)
+set(RVAE_SOURCES_codec_win32 src/codec/pinned_thread_win32.cpp)
+if(WIN32)
+  list(APPEND RVAE_SOURCES_codec ${RVAE_SOURCES_codec_win32})
+else()
+  list(APPEND RVAE_SOURCES_codec ${RVAE_SOURCES_codec_posix})
+endif()
 
 # model knowledge: presets and preview factors, data with one home
 set(RVAE_LAYER_DEPS_model core tensor files codec request)

@@ -33,15 +33,11 @@ std::uint64_t split_decodes_started() noexcept {
 
 #if defined(RVAE_HAVE_JPEG_SPLIT)
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <algorithm>
 #include <climits>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
-#include <thread>
 
 // jpeglib.h needs FILE and size_t declared first.
 #include <jpeglib.h>
@@ -49,6 +45,7 @@ std::uint64_t split_decodes_started() noexcept {
 #include <jerror.h>
 
 #include "codec/jpeg_resume.hpp"
+#include "codec/pinned_thread.hpp"
 
 namespace rvae::codec_detail {
 namespace {
@@ -93,39 +90,6 @@ void set_reason(std::string* reason, const char* text) noexcept {
   } catch (...) {
     reason->clear();
   }
-}
-
-// The cores this thread may run on: what a split can use, under taskset or a cpuset too.
-unsigned usable_cores() noexcept {
-#if defined(__linux__)
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
-    return static_cast<unsigned>(CPU_COUNT(&allowed));
-  }
-#endif
-  return std::thread::hardware_concurrency();
-}
-
-// Starts the second part on another core than the caller's. Left to itself, Linux queues a new
-// thread on its parent's core, where it can wait most of a time slice for the idle core to pull
-// it over, a large part of the decode (BENCHMARKS.md, "Codecs and untrusted input"). The pin
-// lasts as long as the thread, one decode.
-bool start_elsewhere(pthread_t* thread, void* (*routine)(void*), void* argument) noexcept {
-  pthread_attr_t attributes;
-  if (pthread_attr_init(&attributes) != 0) return false;
-  bool can_start = true;
-#if defined(__linux__)
-  cpu_set_t others;
-  const int current = sched_getcpu();
-  if (current >= 0 && sched_getaffinity(0, sizeof others, &others) == 0) {
-    CPU_CLR(current, &others);
-    can_start = CPU_COUNT(&others) > 0 &&
-                pthread_attr_setaffinity_np(&attributes, sizeof others, &others) == 0;
-  }
-#endif
-  const bool started = can_start && pthread_create(thread, &attributes, routine, argument) == 0;
-  pthread_attr_destroy(&attributes);
-  return started;
 }
 
 // Where the first thread's rows end, decided while both threads run. Until the second thread
@@ -431,10 +395,15 @@ void decode_to_bottom(BalancedPart* part) noexcept {
   }
 }
 
-void* decode_bottom_part(void* part) noexcept {
+// The helper thread, on another core than the caller's when it can be (pinned_thread.hpp).
+void decode_bottom_part(void* part) noexcept {
   const RunningJpegDecode running;
   decode_to_bottom(static_cast<BalancedPart*>(part));
-  return nullptr;
+}
+
+void decode_top_part(void* part) noexcept {
+  note_split_started();
+  decode_from_top(static_cast<BalancedPart*>(part));
 }
 
 }  // namespace
@@ -474,14 +443,10 @@ bool balanced_decode_jpeg_rgb(const std::uint8_t* data, std::size_t size, const 
   const std::size_t stride = static_cast<std::size_t>(plan.width) * 3;
   BalancedPart top{data, size, &plan, rgb, stride, &boundary, 0, false, {}};
   BalancedPart bottom{data, size, &plan, rgb, stride, &boundary, 0, false, {}};
-  pthread_t helper;
-  if (!start_elsewhere(&helper, decode_bottom_part, &bottom)) {
+  if (!run_with_pinned_helper(decode_bottom_part, &bottom, decode_top_part, &top)) {
     set_reason(reason, "cannot start a decoding thread on another core");
     return false;
   }
-  note_split_started();
-  decode_from_top(&top);
-  pthread_join(helper, nullptr);
   if (second_from != nullptr) *second_from = bottom.took_from;
   // When the second thread took no rows, the first decoded them all and its result stands.
   const bool bottom_ok = bottom.ok || !boundary.taken();
