@@ -64,12 +64,10 @@ set(RVAE_SOURCES_codec
   src/codec/stb_impl_write.cpp
 )
 # Where the two-thread JPEG decode runs its helper thread: the layer's one platform file.
-set(RVAE_SOURCES_codec_posix src/codec/pinned_thread_posix.cpp)
-set(RVAE_SOURCES_codec_win32 src/codec/pinned_thread_win32.cpp)
 if(WIN32)
-  list(APPEND RVAE_SOURCES_codec ${RVAE_SOURCES_codec_win32})
+  list(APPEND RVAE_SOURCES_codec src/codec/pinned_thread_win32.cpp)
 else()
-  list(APPEND RVAE_SOURCES_codec ${RVAE_SOURCES_codec_posix})
+  list(APPEND RVAE_SOURCES_codec src/codec/pinned_thread_posix.cpp)
 endif()
 
 # model knowledge: presets and preview factors, data with one home

@@ -9,8 +9,8 @@ src/ shares one include root, so any include compiles; this is what keeps the la
   (src/testing) too, but for header-only helpers of the layers below the request engine (it is
   a separate library over rvae, so a non-inline internal function would not link against a
   shared librvae: the shared-library consumer test catches that);
-- every .cpp under src/<layer>/ is listed in RVAE_SOURCES_<layer> (or, for a file of one platform,
-  in RVAE_SOURCES_<layer>_<platform>), and every listed file exists.
+- every .cpp under src/<layer>/ is listed in RVAE_SOURCES_<layer> (a file of one platform in the
+  `list(APPEND ...)` of its `if(WIN32)` branch), and every listed file exists.
 Exits 1 and names each offending include.
 """
 import os
@@ -57,11 +57,6 @@ def read_layers():
     layers = sets["RVAE_LAYERS"]
     deps = {layer: sets.get("RVAE_LAYER_DEPS_" + layer, []) for layer in layers}
     sources = {layer: sets.get("RVAE_SOURCES_" + layer, []) for layer in layers}
-    # A layer's platform files (RVAE_SOURCES_<layer>_<platform>), of which CMake builds one.
-    for name, files in sets.items():
-        for layer in layers:
-            if name.startswith("RVAE_SOURCES_" + layer + "_"):
-                sources[layer] = sources[layer] + files
     deps["request"] = REQUEST_DEPS
     deps["testing"] = CLIENTS_OF_THE_PUBLIC_API["src/testing"]
     deps["everything"] = layers + ["request"]  # rvae/rvae.hpp, the one header for everything
