@@ -14,6 +14,12 @@ set(CMAKE_C_COMPILER ${RVAE_MINGW_TRIPLE}-gcc-posix)
 set(CMAKE_CXX_COMPILER ${RVAE_MINGW_TRIPLE}-g++-posix)
 set(CMAKE_RC_COMPILER ${RVAE_MINGW_TRIPLE}-windres)
 
+# Self-contained programs: libstdc++, libgcc and winpthreads linked in, so no mingw-w64 runtime
+# DLL has to be shipped beside them or found by wine.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
+set(CMAKE_SHARED_LINKER_FLAGS_INIT "-static-libgcc -static-libstdc++")
+set(CMAKE_MODULE_LINKER_FLAGS_INIT "-static-libgcc -static-libstdc++")
+
 # The prefix holding the cross-built dependencies: a cache variable, then the environment, then
 # the script's default (build/windows/prefix in this source tree).
 if(NOT RVAE_WINDOWS_PREFIX)
@@ -44,8 +50,10 @@ set(ENV{PKG_CONFIG_PATH} "")
 set(ENV{PKG_CONFIG_SYSROOT_DIR} "")
 
 # Test binaries run under wine. Debian keeps wine64 in /usr/lib/wine (its `wine` wrapper also
-# runs 64-bit programs, but complains that wine32 is missing).
+# runs 64-bit programs, but complains that wine32 is missing). winedbg is disabled: wine starts it
+# on a crash and then exits 0, so a crashed test would pass; without it the exit status is not 0.
 find_program(RVAE_WINE NAMES wine64 wine PATHS /usr/lib/wine NO_CMAKE_FIND_ROOT_PATH)
-if(RVAE_WINE)
-  set(CMAKE_CROSSCOMPILING_EMULATOR "${RVAE_WINE}")
+find_program(RVAE_ENV env)
+if(RVAE_WINE AND RVAE_ENV)
+  set(CMAKE_CROSSCOMPILING_EMULATOR "${RVAE_ENV};WINEDLLOVERRIDES=winedbg.exe=d;${RVAE_WINE}")
 endif()

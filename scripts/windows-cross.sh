@@ -313,18 +313,33 @@ stage_deps() {
   printf '   %s\n' "${summary[@]}"
 }
 
+# The wine prefix, created before anything runs under wine (gtest_discover_tests runs each test
+# binary at build time): creating it takes seconds, better not inside a test's timeout.
+wine_init() {
+  local wine
+  wine=$(command -v wine64 || true)
+  if [ -z "$wine" ] && [ -x /usr/lib/wine/wine64 ]; then wine=/usr/lib/wine/wine64; fi
+  [ -n "$wine" ] || wine=$(command -v wine)
+  if [ ! -f "$WINEPREFIX/system.reg" ]; then
+    log "creating the wine prefix $WINEPREFIX"
+    "$wine" wineboot --init >/dev/null 2>&1
+  fi
+}
+
 # ---- rvae ----------------------------------------------------------------------------------------
 stage_configure() {
   ensure_tools
-  cmake -S "$root" -B "$win/rvae" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
+  # --fresh: the toolchain file's initial flags apply to a new cache only.
+  cmake --fresh -S "$root" -B "$win/rvae" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
     -DRVAE_WINDOWS_PREFIX="$prefix" -DCMAKE_BUILD_TYPE="$build_type" \
     -DRVAE_BUILD_TESTS=ON -DRVAE_BUILD_CLI=ON -DRVAE_BUILD_BENCHMARKS=OFF \
-    -DRVAE_BUILD_EXAMPLES=ON
+    -DRVAE_BUILD_EXAMPLES=ON -DRVAE_WITH_FFMPEG=OFF
 }
 
 stage_build() {
   local keep=()
   [ "${KEEP_GOING:-0}" = "1" ] && keep=(-- -k 0)
+  wine_init
   nice cmake --build "$win/rvae" -j "$jobs" "${keep[@]}"
 }
 
@@ -333,8 +348,7 @@ stage_build() {
 stage_test() {
   local out=$win/ctest.log summary_file=$win/ctest-summary.txt status=0
   mkdir -p "$win"
-  # The first wine call creates the prefix (a few seconds): not inside a test's timeout.
-  wineboot -i >/dev/null 2>&1 || true
+  wine_init
   ctest --test-dir "$win/rvae" --output-on-failure -j "$jobs" 2>&1 | tee "$out" || status=$?
   grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$out" | tail -n 1 \
     >"$summary_file" || true
