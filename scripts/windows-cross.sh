@@ -322,7 +322,8 @@ wine_init() {
   [ -n "$wine" ] || wine=$(command -v wine)
   if [ ! -f "$WINEPREFIX/system.reg" ]; then
     log "creating the wine prefix $WINEPREFIX"
-    "$wine" wineboot --init >/dev/null 2>&1
+    # Without mscoree/mshtml, wineboot does not offer to install Mono and Gecko (a dialog).
+    WINEDLLOVERRIDES="mscoree,mshtml=" "$wine" wineboot --init >/dev/null 2>&1
   fi
 }
 
