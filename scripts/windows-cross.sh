@@ -324,6 +324,8 @@ wine_init() {
     log "creating the wine prefix $WINEPREFIX"
     # Without mscoree/mshtml, wineboot does not offer to install Mono and Gecko (a dialog).
     WINEDLLOVERRIDES="mscoree,mshtml=" "$wine" wineboot --init >/dev/null 2>&1
+    # The registry is written when wineserver exits, a few seconds after: wait for that.
+    "$(dirname "$wine")/wineserver" -w 2>/dev/null || wineserver -w 2>/dev/null || true
   fi
 }
 
