@@ -30,7 +30,6 @@ log() { printf '== %s\n' "$*"; }
 tools=(
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64
   wine wine64 dpkg-dev xz-utils cmake ninja-build make pkg-config nasm
-  autoconf automake libtool
   # Header-only dependencies copied from the host's packages.
   nlohmann-json3-dev libstb-dev
   # ctest's `layering` test runs the host's python3.
