@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Cross-builds rvae for 64-bit Windows with mingw-w64 and runs its test suite under wine.
 #
-# Usage: scripts/windows-cross.sh [deps|configure|build|test]...   (no stage: all four)
+# Usage: scripts/windows-cross.sh [deps|configure|build|exports|test]...   (no stage: all five)
 #   deps       fetch the dependencies' Debian source packages and build them, static, into
 #              build/windows/prefix (a dependency whose stamp matches is skipped)
 #   configure  cmake with cmake/mingw-w64-x86_64.cmake into build/windows/rvae
 #   build      build the library, CLI and tests (KEEP_GOING=1: ninja -k 0)
+#   exports    librvae.dll (shared, library only) against a Linux librvae.so of the same sources:
+#              the same API exported (scripts/compare-exports.py)
 #   test       ctest under wine, judged by ctest's summary line (wine can exit 0 after a crash)
 # Environment: CI=true installs the tools first (otherwise only when one is missing);
 #   JOBS (default 2); RVAE_WINDOWS_BUILD (default build/windows); BUILD_TYPE (default Release).
@@ -345,6 +347,21 @@ stage_build() {
   nice cmake --build "$win/rvae" -j "$jobs" "${keep[@]}"
 }
 
+# The DLL's export table against the .so's: rvae/export.h marks declarations one by one, and a
+# declaration marked for one platform only would show here.
+stage_exports() {
+  ensure_tools
+  local lib_only=(-DBUILD_SHARED_LIBS=ON -DRVAE_BUILD_TESTS=OFF -DRVAE_BUILD_CLI=OFF
+    -DRVAE_BUILD_BENCHMARKS=OFF -DRVAE_BUILD_EXAMPLES=OFF -DRVAE_BUILD_TESTING_LIBRARY=OFF
+    -DCMAKE_BUILD_TYPE="$build_type")
+  cmake -S "$root" -B "$win/dll" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
+    -DRVAE_WINDOWS_PREFIX="$prefix" "${lib_only[@]}" >/dev/null
+  nice cmake --build "$win/dll" -j "$jobs"
+  cmake -S "$root" -B "$win/linux-so" -G Ninja "${lib_only[@]}" >/dev/null
+  nice cmake --build "$win/linux-so" -j "$jobs"
+  python3 "$root/scripts/compare-exports.py" "$win/linux-so/librvae.so" "$win/dll/librvae.dll"
+}
+
 # ctest's exit status is not enough under wine (a crashed program can still exit 0 through
 # wine), so the verdict is ctest's own summary line, kept in $win/ctest-summary.txt.
 stage_test() {
@@ -369,15 +386,15 @@ stage_test() {
 }
 
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(deps configure build test)
+[ ${#stages[@]} -eq 0 ] && stages=(deps configure build exports test)
 for stage in "${stages[@]}"; do
   case $stage in
-    deps | configure | build | test)
+    deps | configure | build | exports | test)
       start=$SECONDS
       "stage_$stage"
       log "stage $stage: $((SECONDS - start)) s"
       ;;
-    all) "$0" deps configure build test ;;
-    *) echo "unknown stage '$stage' (deps, configure, build, test)" >&2; exit 2 ;;
+    all) "$0" deps configure build exports test ;;
+    *) echo "unknown stage '$stage' (deps, configure, build, exports, test)" >&2; exit 2 ;;
   esac
 done
