@@ -99,6 +99,15 @@ Error is_a_directory(const std::string& path) {
   return Error(ErrorCode::kInvalidArgument, "'" + path + "' is a directory, not a regular file");
 }
 
+Result<void> check_write_arguments(const std::string& path, const std::uint8_t* data,
+                                   std::size_t size) {
+  if (path.empty()) return Error(ErrorCode::kInvalidArgument, "cannot write a file: empty path");
+  if (data == nullptr && size != 0) {
+    return Error(ErrorCode::kInvalidArgument, "cannot write '" + path + "': data is null");
+  }
+  return {};
+}
+
 std::string temporary_path(const std::string& path, std::string_view separators,
                            unsigned long long process_id, unsigned long long serial) {
   const std::size_t end_of_dir = path.find_last_of(separators);

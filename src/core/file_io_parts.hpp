@@ -34,6 +34,11 @@ Result<Bytes> read_opened_file(const OpenedFile& file, const ReadSome& read_some
 /// "'<path>' is a directory, not a regular file" (InvalidArgument).
 Error is_a_directory(const std::string& path);
 
+/// write_file_atomically's checks of its arguments, before any system call: an empty path, or
+/// null data with a size, is InvalidArgument.
+Result<void> check_write_arguments(const std::string& path, const std::uint8_t* data,
+                                   std::size_t size);
+
 /// The temporary write_file_atomically writes first: beside `path` (a replace is atomic only
 /// within one file system), hidden by a leading dot so a listing or a glob of the directory never
 /// picks up a half-written file, and unique per process (`process_id`) and call (`serial`). The

@@ -12,6 +12,7 @@
 
 #include "core/file_io.hpp"
 #include "core/file_io_parts.hpp"
+#include "core/try.hpp"
 
 namespace rvae::detail {
 namespace {
@@ -68,10 +69,7 @@ Result<Bytes> read_whole_file(const std::string& path, const ReadFileOptions& op
 
 Result<void> write_file_atomically(const std::string& path, const std::uint8_t* data,
                                    std::size_t size) {
-  if (path.empty()) return Error(ErrorCode::kInvalidArgument, "cannot write a file: empty path");
-  if (data == nullptr && size != 0) {
-    return Error(ErrorCode::kInvalidArgument, "cannot write '" + path + "': data is null");
-  }
+  RVAE_TRY(file_io::check_write_arguments(path, data, size));
   std::string temporary;
   int fd = -1;
   int open_error = 0;

@@ -198,10 +198,7 @@ Result<Bytes> read_whole_file(const std::string& path, const ReadFileOptions& op
 
 Result<void> write_file_atomically(const std::string& path, const std::uint8_t* data,
                                    std::size_t size) {
-  if (path.empty()) return Error(ErrorCode::kInvalidArgument, "cannot write a file: empty path");
-  if (data == nullptr && size != 0) {
-    return Error(ErrorCode::kInvalidArgument, "cannot write '" + path + "': data is null");
-  }
+  RVAE_TRY(file_io::check_write_arguments(path, data, size));
   RVAE_ASSIGN_OR_RETURN(const std::wstring wide_target, wide_path(path, "write"));
   // The temporary is hidden by its leading dot only, not FILE_ATTRIBUTE_HIDDEN: the attribute
   // would follow the file through MoveFileExW and hide the target.
