@@ -11,8 +11,9 @@ cd "$(dirname "$0")/../.."
 cxx=${CXX_MINGW:-x86_64-w64-mingw32-g++-posix}
 out=build/windows-smoke
 mkdir -p "$out"
+# RVAE_STATIC: the sources are compiled into the program (rvae/export.h), not used from a DLL.
 "$cxx" -std=c++17 -O1 -static -Wall -Wextra -Wpedantic -Wconversion -Wshadow -Werror \
-  -Iinclude -Isrc \
+  -DRVAE_STATIC -Iinclude -Isrc \
   tests/windows/file_io_smoke.cpp src/core/error.cpp src/core/file_io_common.cpp \
   src/core/file_io_win32.cpp src/api/token_source.cpp -o "$out/file_io_smoke.exe"
 echo "built $out/file_io_smoke.exe"
