@@ -178,7 +178,7 @@ TEST_F(CoreFileIo, FailedWriteIsResourceExhaustedAndLeavesNoTemporary) {
 TEST_F(CoreFileIo, UnusableNameIsInvalidArgument) {
   const Result<void> result = write(path(std::string(300, 'n')), Bytes{1});
   ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument) << result.error().what();
   if (kPosixCauses) {
     EXPECT_THAT(result.error().message(), HasSubstr("File name too long"));
   }
@@ -218,8 +218,10 @@ TEST_F(CoreFileIo, ConcurrentWritersToOneTargetLeaveOneWholeFile) {
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([this, w] {
       const Bytes data(64 * 1024, static_cast<std::uint8_t>(w + 1));
-      for (int i = 0; i < kRounds; ++i)
-        EXPECT_TRUE(write(path("shared"), data));
+      for (int i = 0; i < kRounds; ++i) {
+        const Result<void> written = write(path("shared"), data);
+        EXPECT_TRUE(written) << written.error().what();
+      }
     });
   }
   for (std::thread& writer : writers)
