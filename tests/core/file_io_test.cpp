@@ -1,7 +1,12 @@
 // The one whole-file read and atomic write routine: every error it can return, provoked.
 #include "core/file_io.hpp"
 
-#ifndef _WIN32
+#ifdef _WIN32
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#else
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -37,6 +42,14 @@ using ::testing::StartsWith;
 constexpr bool kPosixCauses = false;
 #else
 constexpr bool kPosixCauses = true;
+#endif
+
+#ifdef _WIN32
+// Wine's ntdll exports wine_get_version; Windows' does not.
+bool running_under_wine() {
+  const HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  return ntdll != nullptr && GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
 #endif
 
 // A fresh directory per test, removed with its contents afterwards (made writable first).
@@ -176,6 +189,12 @@ TEST_F(CoreFileIo, FailedWriteIsResourceExhaustedAndLeavesNoTemporary) {
 }
 
 TEST_F(CoreFileIo, UnusableNameIsInvalidArgument) {
+#ifdef _WIN32
+  if (running_under_wine()) {
+    GTEST_SKIP() << "wine reports a name longer than 255 characters as not found "
+                    "(ERROR_FILE_NOT_FOUND); Windows as ERROR_INVALID_NAME";
+  }
+#endif
   const Result<void> result = write(path(std::string(300, 'n')), Bytes{1});
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument) << result.error().what();
