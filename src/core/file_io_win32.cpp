@@ -196,6 +196,8 @@ Result<Bytes> read_whole_file(const std::string& path, const ReadFileOptions& op
   return file_io::read_opened_file(opened, read_some, path, options);
 }
 
+constexpr DWORD kMaxReplaceRetries = 20;
+
 Result<void> write_file_atomically(const std::string& path, const std::uint8_t* data,
                                    std::size_t size) {
   RVAE_TRY(file_io::check_write_arguments(path, data, size));
@@ -237,16 +239,23 @@ Result<void> write_file_atomically(const std::string& path, const std::uint8_t* 
   // Without the flush a crash after the replace could leave an empty file under the final name.
   if (!FlushFileBuffers(handle)) return fail(GetLastError());
   if (const DWORD error = file.close_now(); error != 0) return fail(error);
-  if (!MoveFileExW(wide_temporary.c_str(), wide_target.c_str(),
-                   MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+  // Another writer's replace of the same target still in flight (the old file open for delete)
+  // fails ours with ERROR_ACCESS_DENIED or a sharing violation: retried briefly, as POSIX
+  // rename() would simply have succeeded.
+  for (DWORD attempt = 0;; ++attempt) {
+    if (MoveFileExW(wide_temporary.c_str(), wide_target.c_str(),
+                    MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+      return {};
+    }
     const DWORD error = GetLastError();
     if (error == ERROR_ACCESS_DENIED && is_directory(wide_target)) {
       DeleteFileW(wide_temporary.c_str());
       return Error(ErrorCode::kInvalidArgument, "cannot write '" + path + "': Is a directory");
     }
-    return fail(error);
+    const bool busy = error == ERROR_ACCESS_DENIED || error == ERROR_SHARING_VIOLATION;
+    if (!busy || attempt >= kMaxReplaceRetries) return fail(error);
+    Sleep(attempt + 1);  // 1 + 2 + ... ms: about 0.2 s in all before giving up
   }
-  return {};
 }
 
 }  // namespace rvae::detail

@@ -1,8 +1,10 @@
 #include "api/token_source.hpp"
 
+#ifndef _WIN32
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#endif
 
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +18,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/temp_dir.hpp"
+
 namespace rvae::detail {
 namespace {
 
@@ -24,24 +28,20 @@ namespace fs = std::filesystem;
 // A fresh directory per test, removed afterwards; the environment is a plain map.
 class TokenSource : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "rvae_token_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
   void TearDown() override {
     std::error_code ignored;
     for (const std::string& locked : locked_) {
       fs::permissions(locked, fs::perms::owner_all, fs::perm_options::add, ignored);
     }
-    fs::remove_all(dir_, ignored);
   }
 
+#ifndef _WIN32
   // chmod 0, undone in TearDown so the directory can be removed.
   void lock(const std::string& path) {
     locked_.push_back(path);
     ASSERT_EQ(::chmod(path.c_str(), 0), 0) << path;
   }
+#endif
 
   // Writes `contents` to dir_/relative (creating folders) and returns the full path.
   std::string write(const std::string& relative, std::string_view contents) {
@@ -53,7 +53,9 @@ class TokenSource : public ::testing::Test {
     return path.string();
   }
 
-  std::string path(const std::string& relative) const { return (dir_ / relative).string(); }
+  std::string path(const std::string& relative) const {
+    return (dir_ / relative).string();
+  }
 
   std::string resolve(const std::string& explicit_token = "") const {
     const std::map<std::string, std::string> vars = env_;
@@ -64,7 +66,8 @@ class TokenSource : public ::testing::Test {
     });
   }
 
-  fs::path dir_;
+  const testing_support::TempDir temp_{"rvae_token"};
+  const fs::path dir_ = temp_.fs_path();
   std::map<std::string, std::string> env_;
   std::vector<std::string> locked_;
 };
@@ -217,27 +220,39 @@ TEST_F(TokenSource, NonRegularFilesAreIgnored) {
   fs::create_directories(dir_ / "a_directory");
   env_["HF_TOKEN_PATH"] = path("a_directory");
   EXPECT_EQ(resolve(), "");
+#ifdef _WIN32
+  GTEST_SKIP() << "no FIFOs (mkfifo) on Windows; the directory was checked";
+#else
   // A FIFO with no writer would block a plain open()/read(); it must be skipped at once.
   const std::string fifo = path("a_fifo");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   env_["HF_TOKEN_PATH"] = fifo;
   EXPECT_EQ(resolve(), "");
+#endif
 }
 
 TEST_F(TokenSource, UnreadableFileIsIgnored) {
+#ifdef _WIN32
+  GTEST_SKIP() << "Windows has no mode bits to make a file or folder unreadable (chmod 0)";
+#else
   if (::geteuid() == 0) GTEST_SKIP() << "root reads files regardless of their mode";
   const std::string file = write("token", "hf_secret");
   lock(file);
   env_["HF_TOKEN_PATH"] = file;
   EXPECT_EQ(resolve(), "");
+#endif
 }
 
 TEST_F(TokenSource, UnreadableDirectoryIsIgnored) {
+#ifdef _WIN32
+  GTEST_SKIP() << "Windows has no mode bits to make a file or folder unreadable (chmod 0)";
+#else
   if (::geteuid() == 0) GTEST_SKIP() << "root reads files regardless of their mode";
   env_["HF_HOME"] = (dir_ / "hfhome").string();
   write("hfhome/token", "hf_home");
   lock(path("hfhome"));
   EXPECT_EQ(resolve(), "");
+#endif
 }
 
 // ---------------------------------------------------------------------------------------------

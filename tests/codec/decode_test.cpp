@@ -1,7 +1,12 @@
 // decode_image and read_image on the test files and on hand-built PNG/JPEG streams.
-#include <fcntl.h>
+#ifdef _WIN32
+#ifndef NOMINMAX
+#define NOMINMAX  // std::min/std::max below
+#endif
+#include <windows.h>
+#else
 #include <sys/mman.h>
-#include <unistd.h>
+#endif
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,6 +16,8 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +27,7 @@
 #include "codec/jpeg_backend.hpp"
 #include "rvae/image.hpp"
 #include "support/result_matchers.hpp"
+#include "support/temp_dir.hpp"
 
 namespace rvae {
 namespace {
@@ -449,31 +457,32 @@ TEST(DecodeImage, StorageIsReusedWithoutChangingThePixels) {
 TEST(DecodeImage, InputAboveTwoGibIsRefusedWithoutReadingIt) {
   // A real, lazily-backed 2^31 + 4096 byte mapping that starts with a PNG signature.
   const std::size_t size = (std::size_t{1} << 31) + 4096;
+#ifdef _WIN32
+  void* mapping = ::VirtualAlloc(nullptr, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+  ASSERT_NE(mapping, nullptr);
+#else
   void* mapping = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   ASSERT_NE(mapping, MAP_FAILED);
+#endif
   auto* bytes = static_cast<std::uint8_t*>(mapping);
   const Bytes signature = png_signature();
   std::copy(signature.begin(), signature.end(), bytes);
   EXPECT_THAT(decode_image(bytes, size),
               IsError(ErrorCode::kResourceExhausted, HasSubstr("2^31-1")));
+#ifdef _WIN32
+  ::VirtualFree(mapping, 0, MEM_RELEASE);
+#else
   ::munmap(mapping, size);
+#endif
 }
 
 // ---- read_image ----
 
 class ReadImage : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/rvae_codec_read_XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    const std::string command = "rm -rf '" + dir_ + "'";
-    EXPECT_EQ(std::system(command.c_str()), 0);
-  }
-  std::string dir_;
+  const testing_support::TempDir temp_{"rvae_codec_read"};
+  const std::string dir_ = temp_.str();
 };
 
 TEST_F(ReadImage, MatchesDecodingTheBytes) {
@@ -510,19 +519,16 @@ TEST_F(ReadImage, DirectoryIsInvalid) {
 
 TEST_F(ReadImage, FileAboveTwoGibIsRefusedBeforeReading) {
   const std::string path = dir_ + "/huge.png";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::ftruncate(fd, off_t{3} << 30), 0);  // sparse: takes no disk space
-  ::close(fd);
+  ASSERT_TRUE(std::ofstream(std::filesystem::u8path(path), std::ios::binary));
+  // Extended without writing: sparse, takes no disk space.
+  std::filesystem::resize_file(std::filesystem::u8path(path), std::uintmax_t{3} << 30);
   EXPECT_THAT(read_image(path),
               IsError(ErrorCode::kResourceExhausted, HasSubstr("3221225472 bytes")));
 }
 
 TEST_F(ReadImage, EmptyFileIsInvalid) {
   const std::string path = dir_ + "/empty.jpg";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  ASSERT_GE(fd, 0);
-  ::close(fd);
+  ASSERT_TRUE(std::ofstream(std::filesystem::u8path(path), std::ios::binary));
   EXPECT_THAT(read_image(path), IsError(ErrorCode::kInvalidArgument, HasSubstr("empty")));
 }
 

@@ -1,15 +1,23 @@
 // The one whole-file read and atomic write routine: every error it can return, provoked.
 #include "core/file_io.hpp"
 
+#ifdef _WIN32
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#else
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -19,34 +27,48 @@
 #include <gtest/gtest.h>
 
 #include "core/file_io_parts.hpp"
+#include "support/temp_dir.hpp"
 
 namespace rvae::detail {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+// Windows words a system error's cause in its own (localised) text: there only the start of a
+// message, naming the action and the path, is checked; POSIX systems check strerror's words.
+#ifdef _WIN32
+constexpr bool kPosixCauses = false;
+#else
+constexpr bool kPosixCauses = true;
+#endif
+
+#ifdef _WIN32
+// Wine's ntdll exports wine_get_version; Windows' does not.
+bool running_under_wine() {
+  const HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
+  return ntdll != nullptr && GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
+#endif
 
 // A fresh directory per test, removed with its contents afterwards (made writable first).
 class CoreFileIo : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "rvae_core_file_io_XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
   void TearDown() override {
+    // Made writable again so that temp_ can remove them.
     std::error_code ignored;
-    for (const fs::directory_entry& entry : fs::recursive_directory_iterator(dir_, ignored)) {
+    for (const fs::directory_entry& entry :
+         fs::recursive_directory_iterator(temp_.fs_path(), ignored)) {
       fs::permissions(entry.path(), fs::perms::owner_all, fs::perm_options::add, ignored);
     }
-    fs::remove_all(dir_, ignored);
   }
 
   // Names in the directory, hidden ones (where temporaries go) included.
   std::set<std::string> entries() const {
     std::set<std::string> names;
-    for (const fs::directory_entry& entry : fs::directory_iterator(dir_)) {
-      names.insert(entry.path().filename().string());
+    for (const fs::directory_entry& entry : fs::directory_iterator(temp_.fs_path())) {
+      names.insert(testing_support::TempDir::utf8(entry.path().filename()));
     }
     return names;
   }
@@ -65,7 +87,8 @@ class CoreFileIo : public ::testing::Test {
     return read_whole_file(path, options);
   }
 
-  std::string dir_;
+  const testing_support::TempDir temp_{"rvae_core_file_io"};
+  const std::string dir_ = temp_.str();
 };
 
 Bytes every_byte_value() {
@@ -114,7 +137,11 @@ TEST_F(CoreFileIo, WriteIntoMissingDirectoryIsNotFoundNamingPathAndCause) {
   const Result<void> result = write(target, Bytes{1, 2});
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(result.error().message(), "cannot write '" + target + "': No such file or directory");
+  if (kPosixCauses) {
+    EXPECT_EQ(result.error().message(), "cannot write '" + target + "': No such file or directory");
+  } else {
+    EXPECT_THAT(result.error().message(), StartsWith("cannot write '" + target + "': "));
+  }
 }
 
 TEST_F(CoreFileIo, WriteBelowARegularFileIsNotFound) {
@@ -122,14 +149,16 @@ TEST_F(CoreFileIo, WriteBelowARegularFileIsNotFound) {
   const Result<void> result = write(path("plain/child"), Bytes{1});
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kNotFound);
-  EXPECT_THAT(result.error().message(), HasSubstr("Not a directory"));
+  if (kPosixCauses) {
+    EXPECT_THAT(result.error().message(), HasSubstr("Not a directory"));
+  }
   EXPECT_EQ(entries(), std::set<std::string>{"plain"});
 }
 
 TEST_F(CoreFileIo, FailedRenameLeavesNoTemporary) {
   // The temporary is created and written beside the target, but a directory cannot be replaced
   // by a file: only the rename fails.
-  ASSERT_EQ(::mkdir(path("target").c_str(), 0755), 0);
+  ASSERT_TRUE(fs::create_directory(fs::u8path(path("target"))));
   const Result<void> result = write(path("target"), Bytes{1, 2, 3});
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
@@ -139,6 +168,9 @@ TEST_F(CoreFileIo, FailedRenameLeavesNoTemporary) {
 }
 
 TEST_F(CoreFileIo, FailedWriteIsResourceExhaustedAndLeavesNoTemporary) {
+#ifdef _WIN32
+  GTEST_SKIP() << "no file size limit (RLIMIT_FSIZE) on Windows to make a write fail part-way";
+#else
   // A file size limit makes write() fail with EFBIG part-way, as a full disk (ENOSPC) would.
   struct rlimit saved {};
   ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
@@ -153,13 +185,22 @@ TEST_F(CoreFileIo, FailedWriteIsResourceExhaustedAndLeavesNoTemporary) {
   EXPECT_EQ(result.error().code(), ErrorCode::kResourceExhausted);
   EXPECT_THAT(result.error().message(), HasSubstr(path("big")));
   EXPECT_TRUE(entries().empty());
+#endif
 }
 
 TEST_F(CoreFileIo, UnusableNameIsInvalidArgument) {
+#ifdef _WIN32
+  if (running_under_wine()) {
+    GTEST_SKIP() << "wine reports a name longer than 255 characters as not found "
+                    "(ERROR_FILE_NOT_FOUND); Windows as ERROR_INVALID_NAME";
+  }
+#endif
   const Result<void> result = write(path(std::string(300, 'n')), Bytes{1});
   ASSERT_FALSE(result);
-  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
-  EXPECT_THAT(result.error().message(), HasSubstr("File name too long"));
+  EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument) << result.error().what();
+  if (kPosixCauses) {
+    EXPECT_THAT(result.error().message(), HasSubstr("File name too long"));
+  }
   EXPECT_TRUE(entries().empty());
 }
 
@@ -170,6 +211,9 @@ TEST_F(CoreFileIo, LongestNameIsWrittenThoughTheTemporaryAddsASuffix) {
 }
 
 TEST_F(CoreFileIo, UnwritableDirectoryIsPermissionDenied) {
+#ifdef _WIN32
+  GTEST_SKIP() << "Windows ignores a directory's read-only attribute for the files in it";
+#else
   std::string target;
   if (::geteuid() == 0) {
     // Root ignores mode bits; sysfs refuses to create files even for root.
@@ -182,6 +226,7 @@ TEST_F(CoreFileIo, UnwritableDirectoryIsPermissionDenied) {
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kPermissionDenied) << result.error().message();
   EXPECT_THAT(result.error().message(), HasSubstr(target));
+#endif
 }
 
 TEST_F(CoreFileIo, ConcurrentWritersToOneTargetLeaveOneWholeFile) {
@@ -192,8 +237,10 @@ TEST_F(CoreFileIo, ConcurrentWritersToOneTargetLeaveOneWholeFile) {
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([this, w] {
       const Bytes data(64 * 1024, static_cast<std::uint8_t>(w + 1));
-      for (int i = 0; i < kRounds; ++i)
-        EXPECT_TRUE(write(path("shared"), data));
+      for (int i = 0; i < kRounds; ++i) {
+        const Result<void> written = write(path("shared"), data);
+        EXPECT_TRUE(written) << written.error().what();
+      }
     });
   }
   for (std::thread& writer : writers)
@@ -210,8 +257,13 @@ TEST_F(CoreFileIo, ReadMissingFileIsNotFoundNamingThePath) {
   const Result<Bytes> result = read(path("missing.bin"));
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kNotFound);
-  EXPECT_EQ(result.error().message(),
-            "cannot read '" + path("missing.bin") + "': No such file or directory");
+  if (kPosixCauses) {
+    EXPECT_EQ(result.error().message(),
+              "cannot read '" + path("missing.bin") + "': No such file or directory");
+  } else {
+    EXPECT_THAT(result.error().message(),
+                StartsWith("cannot read '" + path("missing.bin") + "': "));
+  }
 }
 
 TEST_F(CoreFileIo, ReadBelowARegularFileIsNotFound) {
@@ -219,7 +271,9 @@ TEST_F(CoreFileIo, ReadBelowARegularFileIsNotFound) {
   const Result<Bytes> result = read(path("plain/child"));
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kNotFound);
-  EXPECT_THAT(result.error().message(), HasSubstr("Not a directory"));
+  if (kPosixCauses) {
+    EXPECT_THAT(result.error().message(), HasSubstr("Not a directory"));
+  }
 }
 
 TEST_F(CoreFileIo, ReadDirectoryIsInvalidArgument) {
@@ -232,6 +286,9 @@ TEST_F(CoreFileIo, ReadDirectoryIsInvalidArgument) {
 }
 
 TEST_F(CoreFileIo, UnreadableFileIsPermissionDenied) {
+#ifdef _WIN32
+  GTEST_SKIP() << "Windows has no mode bits to make a file unreadable (chmod 0)";
+#else
   if (::geteuid() == 0) GTEST_SKIP() << "root reads files regardless of their mode";
   ASSERT_TRUE(write(path("secret"), Bytes{1}));
   ASSERT_EQ(::chmod(path("secret").c_str(), 0), 0);
@@ -240,6 +297,7 @@ TEST_F(CoreFileIo, UnreadableFileIsPermissionDenied) {
   EXPECT_EQ(result.error().code(), ErrorCode::kPermissionDenied);
   EXPECT_THAT(result.error().message(), HasSubstr(path("secret")));
   EXPECT_THAT(result.error().message(), HasSubstr("Permission denied"));
+#endif
 }
 
 TEST_F(CoreFileIo, ReadHonoursTheSizeCap) {
@@ -254,10 +312,8 @@ TEST_F(CoreFileIo, ReadHonoursTheSizeCap) {
 
 TEST_F(CoreFileIo, HugeFileIsRefusedByItsSizeBeforeReading) {
   const std::string huge = path("huge");
-  const int fd = ::open(huge.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  ASSERT_GE(fd, 0);
-  ASSERT_EQ(::ftruncate(fd, off_t{3} << 30), 0);  // sparse: takes no disk space
-  ::close(fd);
+  ASSERT_TRUE(std::ofstream(fs::u8path(huge), std::ios::binary));
+  fs::resize_file(fs::u8path(huge), std::uintmax_t{3} << 30);  // sparse: takes no disk space
   const Result<Bytes> result = read(huge, 1 << 20);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kResourceExhausted);
@@ -265,6 +321,9 @@ TEST_F(CoreFileIo, HugeFileIsRefusedByItsSizeBeforeReading) {
 }
 
 TEST_F(CoreFileIo, ReadsAPipeUnderTheCapAndRejectsOneOver) {
+#ifdef _WIN32
+  GTEST_SKIP() << "reads a pipe by its /dev/fd name, which Windows has not";
+#else
   const std::string text = "streamed bytes";
   for (const std::size_t cap : {text.size(), text.size() - 1}) {
     int fds[2];
@@ -282,15 +341,23 @@ TEST_F(CoreFileIo, ReadsAPipeUnderTheCapAndRejectsOneOver) {
       EXPECT_THAT(result.error().message(), HasSubstr(std::to_string(cap)));
     }
   }
+#endif
 }
 
 TEST_F(CoreFileIo, EndlessDeviceStopsAtTheCap) {
+#ifdef _WIN32
+  GTEST_SKIP() << "no endless device (/dev/zero) on Windows";
+#else
   const Result<Bytes> result = read("/dev/zero", 200000);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kResourceExhausted);
+#endif
 }
 
 TEST_F(CoreFileIo, RegularFileLargerThanItsStatSizeIsReadWhole) {
+#ifdef _WIN32
+  GTEST_SKIP() << "no /proc files (size 0, content) on Windows";
+#else
   // /proc files report size 0 but have content: the read must not stop at the stat size.
   const Result<Bytes> result = read("/proc/self/status");
   if (!result && result.error().code() == ErrorCode::kNotFound) GTEST_SKIP() << "no /proc";
@@ -301,18 +368,26 @@ TEST_F(CoreFileIo, RegularFileLargerThanItsStatSizeIsReadWhole) {
     ASSERT_FALSE(capped);
     EXPECT_EQ(capped.error().code(), ErrorCode::kResourceExhausted);
   }
+#endif
 }
 
 TEST_F(CoreFileIo, DeviceReadErrorIsDataLoss) {
+#ifdef _WIN32
+  GTEST_SKIP() << "no /proc/self/mem to fail a read with EIO on Windows";
+#else
   // Reading /proc/self/mem at offset 0 (unmapped) fails with EIO.
   const Result<Bytes> result = read("/proc/self/mem");
   if (!result && result.error().code() == ErrorCode::kNotFound) GTEST_SKIP() << "no /proc";
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kDataLoss);
   EXPECT_THAT(result.error().message(), HasSubstr("/proc/self/mem"));
+#endif
 }
 
 TEST_F(CoreFileIo, RegularOnlyRefusesAFifoWithoutWaitingForAWriter) {
+#ifdef _WIN32
+  GTEST_SKIP() << "no FIFOs (mkfifo) on Windows";
+#else
   // A plain open() of a FIFO with no writer blocks forever; this one must return at once.
   const std::string fifo = path("fifo");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
@@ -320,10 +395,15 @@ TEST_F(CoreFileIo, RegularOnlyRefusesAFifoWithoutWaitingForAWriter) {
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(result.error().message(), "'" + fifo + "' is not a regular file");
+#endif
 }
 
 TEST_F(CoreFileIo, RegularOnlyRefusesDevicesAndReadsFiles) {
+#ifdef _WIN32
+  const Result<Bytes> device = read("NUL", 1024, true);
+#else
   const Result<Bytes> device = read("/dev/zero", 1024, true);
+#endif
   ASSERT_FALSE(device);
   EXPECT_EQ(device.error().code(), ErrorCode::kInvalidArgument);
   ASSERT_TRUE(write(path("f"), Bytes{4, 5}));
@@ -364,13 +444,22 @@ TEST(CoreFileIoTemporary, LongNamesAreCutSoTheTemporaryFits) {
 
 TEST(CoreFileIoErrno, OneCodePerCause) {
   const std::pair<int, ErrorCode> expected[] = {
-      {ENOENT, ErrorCode::kNotFound},          {ENOTDIR, ErrorCode::kNotFound},
-      {EACCES, ErrorCode::kPermissionDenied},  {EPERM, ErrorCode::kPermissionDenied},
-      {EROFS, ErrorCode::kPermissionDenied},   {ENOSPC, ErrorCode::kResourceExhausted},
-      {EDQUOT, ErrorCode::kResourceExhausted}, {EFBIG, ErrorCode::kResourceExhausted},
-      {ENOMEM, ErrorCode::kResourceExhausted}, {EMFILE, ErrorCode::kResourceExhausted},
-      {ENFILE, ErrorCode::kResourceExhausted}, {EIO, ErrorCode::kDataLoss},
-      {EISDIR, ErrorCode::kInvalidArgument},   {ENAMETOOLONG, ErrorCode::kInvalidArgument},
+      {ENOENT, ErrorCode::kNotFound},
+      {ENOTDIR, ErrorCode::kNotFound},
+      {EACCES, ErrorCode::kPermissionDenied},
+      {EPERM, ErrorCode::kPermissionDenied},
+      {EROFS, ErrorCode::kPermissionDenied},
+      {ENOSPC, ErrorCode::kResourceExhausted},
+#ifdef EDQUOT  // not in every C library (mingw-w64 has none)
+      {EDQUOT, ErrorCode::kResourceExhausted},
+#endif
+      {EFBIG, ErrorCode::kResourceExhausted},
+      {ENOMEM, ErrorCode::kResourceExhausted},
+      {EMFILE, ErrorCode::kResourceExhausted},
+      {ENFILE, ErrorCode::kResourceExhausted},
+      {EIO, ErrorCode::kDataLoss},
+      {EISDIR, ErrorCode::kInvalidArgument},
+      {ENAMETOOLONG, ErrorCode::kInvalidArgument},
       {ELOOP, ErrorCode::kInvalidArgument},
   };
   for (const auto& [error, code] : expected) {

@@ -1,7 +1,7 @@
 // Replaces global operator new/delete for the files test binary so tests can check the largest
 // single allocation a parse makes and the most heap it holds at once (parsers must not allocate
-// what the input cannot justify). Live bytes are counted with malloc_usable_size, so delete
-// needs no size.
+// what the input cannot justify). Live bytes are counted with the C library's usable size of a
+// block (malloc_usable_size, _msize on Windows), so delete needs no size.
 #include "files/alloc_tracker.hpp"
 
 #include <malloc.h>
@@ -12,6 +12,14 @@
 #include <new>
 
 namespace {
+std::size_t usable_size(void* p) {
+#ifdef _WIN32
+  return _msize(p);
+#else
+  return malloc_usable_size(p);
+#endif
+}
+
 std::atomic<std::size_t> g_largest{0};
 std::atomic<std::size_t> g_live{0};
 std::atomic<std::size_t> g_peak{0};
@@ -47,7 +55,7 @@ std::size_t peak_heap_growth() {
 void* operator new(std::size_t size) {
   raise_to(g_largest, size);
   if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    const std::size_t live = g_live.fetch_add(malloc_usable_size(p)) + malloc_usable_size(p);
+    const std::size_t live = g_live.fetch_add(usable_size(p)) + usable_size(p);
     raise_to(g_peak, live);
     return p;
   }
@@ -58,7 +66,7 @@ void* operator new[](std::size_t size) {
 }
 void operator delete(void* p) noexcept {
   if (p == nullptr) return;
-  g_live.fetch_sub(malloc_usable_size(p));
+  g_live.fetch_sub(usable_size(p));
   std::free(p);
 }
 void operator delete[](void* p) noexcept {

@@ -1,9 +1,8 @@
-#include <unistd.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "rvae/latent_file.hpp"
 #include "rvae/tensor.hpp"
 #include "support/result_matchers.hpp"
+#include "support/temp_dir.hpp"
 
 namespace rvae {
 namespace {
@@ -197,9 +197,8 @@ TEST(NpySerialize, RejectsBfloat16AndInvalidViews) {
 }
 
 TEST(NpyFiles, WriteThenReadAndErrorsNameThePath) {
-  std::string dir = ::testing::TempDir() + "rvae_npy_XXXXXX";
-  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
-  const std::string path = dir + "/latents.npy";
+  const testing_support::TempDir dir("rvae_npy");
+  const std::string path = dir.path("latents.npy");
   ASSERT_TRUE(write_npy(path, {kSixValues.data(), 24, {1, 6}, DType::kFloat32}));
   auto read = read_npy(path);
   ASSERT_TRUE(read) << read.error().what();
@@ -207,7 +206,7 @@ TEST(NpyFiles, WriteThenReadAndErrorsNameThePath) {
   EXPECT_EQ(read->to_floats(), kSixValues);
 
   const std::uint16_t bf16[1] = {0};
-  auto bad_write = write_npy(dir + "/other.npy", {bf16, 2, {1}, DType::kBFloat16});
+  auto bad_write = write_npy(dir.path("other.npy"), {bf16, 2, {1}, DType::kBFloat16});
   ASSERT_FALSE(bad_write);
   EXPECT_EQ(bad_write.error().code(), ErrorCode::kInvalidArgument);
 
@@ -219,12 +218,11 @@ TEST(NpyFiles, WriteThenReadAndErrorsNameThePath) {
   EXPECT_THAT(corrupt.error().message(), HasSubstr(path));
   EXPECT_THAT(corrupt.error().message(), HasSubstr("magic"));
 
-  ::unlink(path.c_str());
+  ASSERT_TRUE(std::filesystem::remove(std::filesystem::u8path(path)));
   auto missing = read_npy(path);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
   EXPECT_THAT(missing.error().message(), HasSubstr(path));
-  ::rmdir(dir.c_str());
 }
 
 TEST(NpyHostile, EveryTruncationIsDataLoss) {

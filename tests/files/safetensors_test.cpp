@@ -1,9 +1,8 @@
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +14,7 @@
 #include "rvae/latent_file.hpp"
 #include "rvae/tensor.hpp"
 #include "support/result_matchers.hpp"
+#include "support/temp_dir.hpp"
 
 namespace rvae {
 namespace {
@@ -182,9 +182,8 @@ TEST(SafetensorsSerialize, RejectsBadNamesAndViews) {
 }
 
 TEST(SafetensorsFiles, WriteThenReadAndErrorsNameThePath) {
-  std::string dir = ::testing::TempDir() + "rvae_st_XXXXXX";
-  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
-  const std::string path = dir + "/latents.safetensors";
+  const testing_support::TempDir dir("rvae_st");
+  const std::string path = dir.path("latents.safetensors");
   const float values[2] = {0.5f, -0.25f};
   ASSERT_TRUE(write_safetensors(path, {{"latents", {values, 8, {1, 2}, DType::kFloat32}}}));
   auto read = read_safetensors(path);
@@ -192,7 +191,7 @@ TEST(SafetensorsFiles, WriteThenReadAndErrorsNameThePath) {
   ASSERT_EQ(read->size(), 1u);
   EXPECT_EQ((*read)[0].tensor.to_floats(), (std::vector<float>{0.5f, -0.25f}));
 
-  auto bad_write = write_safetensors(dir + "/other", {{"", {values, 8, {2}, DType::kFloat32}}});
+  auto bad_write = write_safetensors(dir.path("other"), {{"", {values, 8, {2}, DType::kFloat32}}});
   ASSERT_FALSE(bad_write);
   EXPECT_EQ(bad_write.error().code(), ErrorCode::kInvalidArgument);
 
@@ -203,12 +202,11 @@ TEST(SafetensorsFiles, WriteThenReadAndErrorsNameThePath) {
   EXPECT_EQ(corrupt.error().code(), ErrorCode::kDataLoss);
   EXPECT_THAT(corrupt.error().message(), HasSubstr(path));
 
-  ::unlink(path.c_str());
+  ASSERT_TRUE(std::filesystem::remove(std::filesystem::u8path(path)));
   auto missing = read_safetensors(path);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
   EXPECT_THAT(missing.error().message(), HasSubstr(path));
-  ::rmdir(dir.c_str());
 }
 
 TEST(SafetensorsHostile, EveryTruncationIsDataLoss) {

@@ -1,10 +1,10 @@
 // The client's model presets: the built-in table, options and JSON overrides.
 #include "rvae/presets.hpp"
 
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "rvae/latent_file.hpp"
+#include "support/temp_dir.hpp"
 
 namespace rvae {
 namespace {
@@ -212,21 +213,12 @@ TEST(PresetRegistry, MergeErrorsNameTheProblem) {
 
 class PresetFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "rvae_presets_XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    ::unlink(path().c_str());
-    ::rmdir(dir_.c_str());
-  }
-  std::string path() const { return dir_ + "/presets.json"; }
+  std::string path() const { return temp_.path("presets.json"); }
   void write(const std::string& text) {
     ASSERT_TRUE(
         write_file(path(), reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
   }
-  std::string dir_;
+  const testing_support::TempDir temp_{"rvae_presets"};
 };
 
 TEST_F(PresetFileTest, MergesAFile) {
@@ -256,9 +248,16 @@ TEST_F(PresetFileTest, BadFileNamesThePathAndLeavesTheRegistryUnchanged) {
 }
 
 TEST_F(PresetFileTest, HugeFileIsRefused) {
-  // /dev/zero never ends; the size cap stops it.
   PresetRegistry registry;
+#ifdef _WIN32
+  // No endless device to read: a (sparse) file over the 16 MiB cap.
+  ASSERT_TRUE(std::ofstream(std::filesystem::u8path(path()), std::ios::binary));
+  std::filesystem::resize_file(std::filesystem::u8path(path()), std::uintmax_t{32} << 20);
+  auto result = registry.merge_json_file(path());
+#else
+  // /dev/zero never ends; the size cap stops it.
   auto result = registry.merge_json_file("/dev/zero");
+#endif
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().code(), ErrorCode::kResourceExhausted);
 }
