@@ -8,7 +8,15 @@
 #                      symbols with nm, its SONAME, and calls it from Python's ctypes
 # Arguments: BUILD_DIR, SOURCE_DIR, WORK_DIR, MODE; optional C_COMPILER and CXX_COMPILER (the
 # consumer's compilers), LAUNCHER (a compiler launcher such as ccache), PYTHON, NM, PKG_CONFIG.
+# Cross builds for Windows (install and build-tree modes) also pass TOOLCHAIN, WINDOWS_PREFIX
+# (the cross-built dependencies), CROSS_C_COMPILER and WINE, which runs what was built.
 file(REMOVE_RECURSE ${WORK_DIR}/build ${WORK_DIR}/prefix ${WORK_DIR}/pkg-config)
+set(exe "")
+set(runner "")
+if(TOOLCHAIN)
+  set(exe .exe)
+  set(runner ${WINE})
+endif()
 
 function(run what)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -35,10 +43,20 @@ if(LAUNCHER)
   list(APPEND consumer_args -DCMAKE_C_COMPILER_LAUNCHER=${LAUNCHER}
                             -DCMAKE_CXX_COMPILER_LAUNCHER=${LAUNCHER})
 endif()
+if(TOOLCHAIN)
+  list(APPEND consumer_args -DCMAKE_TOOLCHAIN_FILE=${TOOLCHAIN}
+                            -DRVAE_WINDOWS_PREFIX=${WINDOWS_PREFIX})
+endif()
 
 if(MODE STREQUAL "install")
   run("install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
-  list(APPEND consumer_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+  if(TOOLCHAIN)
+    # A cross build finds packages only under its root paths (the dependencies' prefix): name
+    # the installed package's directory instead.
+    list(APPEND consumer_args -Drvae_DIR=${WORK_DIR}/prefix/lib/cmake/rvae)
+  else()
+    list(APPEND consumer_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+  endif()
 elseif(MODE STREQUAL "build-tree")
   list(APPEND consumer_args -Drvae_DIR=${BUILD_DIR})
 elseif(MODE STREQUAL "subdirectory")
@@ -54,11 +72,13 @@ run("configuring the consumer" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/consumer
     -B ${WORK_DIR}/build ${consumer_args})
 run("building the consumer" ${CMAKE_COMMAND} --build ${WORK_DIR}/build -j2)
 set(bin ${WORK_DIR}/build)
-expect_output("consumer ok" ${bin}/consumer)
-expect_output("consumer ok" ${bin}/consumer_cxx20)
-expect_output("c api ok" ${bin}/with_endpoint ${bin}/consumer_c)
+expect_output("consumer ok" ${runner} ${bin}/consumer${exe})
+expect_output("consumer ok" ${runner} ${bin}/consumer_cxx20${exe})
+expect_output("c api ok" ${runner} ${bin}/with_endpoint${exe} ${bin}/consumer_c${exe})
 
-if(MODE STREQUAL "install" AND EXISTS ${WORK_DIR}/prefix/bin/rvae)
+if(MODE STREQUAL "install" AND TOOLCHAIN AND EXISTS ${WORK_DIR}/prefix/bin/rvae.exe)
+  expect_output("rvae [0-9]" ${runner} ${WORK_DIR}/prefix/bin/rvae.exe --version)
+elseif(MODE STREQUAL "install" AND EXISTS ${WORK_DIR}/prefix/bin/rvae)
   # The installed CLI runs from this scratch prefix, finding its libraries relative to itself.
   run("readelf" readelf -d ${WORK_DIR}/prefix/bin/rvae)
   if(NOT run_output MATCHES "(RUNPATH|RPATH)\\)[^\n]*\\[\\$ORIGIN/")
@@ -72,6 +92,15 @@ if(MODE STREQUAL "install" AND PKG_CONFIG)
   # plain `pkg-config --libs rvae`, which must link whether the install is static or shared,
   # and, for a static-only install, with --static too.
   set(pc_env PKG_CONFIG_PATH=${WORK_DIR}/prefix/lib/pkgconfig)
+  set(pc_link "")
+  if(TOOLCHAIN)
+    # Only the installed package and the cross-built dependencies, never the host's .pc files;
+    # and a self-contained program, as the toolchain file links (no mingw runtime DLLs).
+    set(pc_env PKG_CONFIG_LIBDIR=${WORK_DIR}/prefix/lib/pkgconfig:${WINDOWS_PREFIX}/lib/pkgconfig
+               PKG_CONFIG_PATH=)
+    set(pc_link -static)
+    set(C_COMPILER ${CROSS_C_COMPILER})
+  endif()
   set(pc_modes plain)
   if(NOT EXISTS ${WORK_DIR}/prefix/lib/librvae.so)
     list(APPEND pc_modes static)
@@ -95,9 +124,10 @@ if(MODE STREQUAL "install" AND PKG_CONFIG)
       message(FATAL_ERROR "rvae.pc does not point into the install prefix: ${pc_flags}")
     endif()
     run("compiling with pkg-config's flags (${mode})" ${C_COMPILER} -std=c99 -Wall -Wextra
-        -Werror -pedantic ${SOURCE_DIR}/tests/consumer/c_api.c ${pc_flags}
-        -o ${WORK_DIR}/pkg-config/c_api_${mode})
-    expect_output("c api ok" ${bin}/with_endpoint ${WORK_DIR}/pkg-config/c_api_${mode})
+        -Werror -pedantic ${SOURCE_DIR}/tests/consumer/c_api.c ${pc_flags} ${pc_link}
+        -o ${WORK_DIR}/pkg-config/c_api_${mode}${exe})
+    expect_output("c api ok" ${runner} ${bin}/with_endpoint${exe}
+                  ${WORK_DIR}/pkg-config/c_api_${mode}${exe})
   endforeach()
 endif()
 

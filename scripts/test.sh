@@ -34,3 +34,5 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"
 ctest --test-dir "$build_dir" --output-on-failure -j2
+# Every skipped test, with the reason it gave (one without a reason fails the run).
+python3 scripts/list-skipped-tests.py "$build_dir"

@@ -2,6 +2,7 @@
 // endpoint controls the address options (no SO_REUSEPORT), the backlog and port 0.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "rvae/error.hpp"
@@ -10,7 +11,9 @@ namespace rvae::reference {
 
 /// A bound, listening TCP socket.
 struct ListenSocket {
-  int fd = -1;
+  // A file descriptor, or a Winsock SOCKET (INVALID_SOCKET is -1 here): both fit, and
+  // libmicrohttpd's MHD_socket is the platform's own type.
+  std::intptr_t fd = -1;
   int port = -1;
   bool ipv6 = false;
 };
@@ -18,5 +21,8 @@ struct ListenSocket {
 /// Binds `host:port` (port 0: any free port) and listens with the system's largest backlog.
 /// Unavailable when nothing can be bound.
 Result<ListenSocket> open_listen_socket(const std::string& host, int port);
+
+/// Closes a socket open_listen_socket returned that was not handed over to libmicrohttpd.
+void close_listen_socket(const ListenSocket& socket);
 
 }  // namespace rvae::reference

@@ -12,7 +12,6 @@
 #include "rvae/testing/reference_endpoint.hpp"
 
 #include <microhttpd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -465,7 +464,7 @@ Result<void> ReferenceEndpoint::Impl::bind_and_serve() {
       MHD_OPTION_EXTERNAL_LOGGER, &quiet_logger, nullptr,  //
       MHD_OPTION_END);
   if (daemon == nullptr) {
-    ::close(socket.fd);
+    close_listen_socket(socket);
     return Error(ErrorCode::kUnavailable, "libmicrohttpd could not start serving " + options.host +
                                               ":" + std::to_string(socket.port));
   }

@@ -1,4 +1,4 @@
-// Binding the reference endpoint's address.
+// Binding the reference endpoint's address with POSIX sockets.
 #include "testing/listen_socket.hpp"
 
 #include <netdb.h>
@@ -67,6 +67,10 @@ Result<ListenSocket> open_listen_socket(const std::string& host, int port) {
   ::freeaddrinfo(found);
   if (out.fd < 0) return Error(ErrorCode::kUnavailable, "cannot bind " + where + ": " + failure);
   return out;
+}
+
+void close_listen_socket(const ListenSocket& socket) {
+  if (socket.fd >= 0) ::close(static_cast<int>(socket.fd));
 }
 
 }  // namespace rvae::reference
