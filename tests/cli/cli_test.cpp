@@ -1,8 +1,6 @@
 // The rvae CLI end to end: `rvae serve` on a free port, and decode/encode against it.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -133,8 +131,7 @@ TEST(CliTest, DecodesVideoFramesIntoADirectory) {
     EXPECT_EQ(image->width, 16);
     EXPECT_EQ(image->height, 8);
   }
-  struct stat info {};
-  EXPECT_NE(::stat((dir / "frames/frame_00005.png").c_str(), &info), 0);
+  EXPECT_FALSE(exists(dir / "frames/frame_00005.png"));
 }
 
 TEST(CliTest, DecodesVideoToMp4) {
@@ -200,7 +197,7 @@ TEST(CliTest, BatchesADirectoryAndIsolatesFailures) {
   ServeProcess serve;
   ASSERT_FALSE(serve.url().empty());
   TempDir dir;
-  ASSERT_EQ(::mkdir((dir / "in").c_str(), 0755), 0);
+  ASSERT_TRUE(make_dir(dir / "in"));
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(
         write_image(dir / ("in/img" + std::to_string(i) + ".png"), gradient_image(16 + 8 * i, 16)));
