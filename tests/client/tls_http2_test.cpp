@@ -48,7 +48,6 @@ bool accepts_connections(int port) {
   ::close(fd);
   return connected;
 }
-#endif
 
 Image gradient(int width, int height) {
   Image image{width, height, 3, Bytes(static_cast<std::size_t>(width * height * 3))};
@@ -57,6 +56,7 @@ Image gradient(int width, int height) {
   }
   return image;
 }
+#endif
 
 // nghttpd serving reply.png over TLS 1.3 + HTTP/2 on 127.0.0.1, certificate in cert.pem.
 class TlsServer : public ::testing::Test {
