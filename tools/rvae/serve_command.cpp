@@ -34,7 +34,13 @@ const char* const kUsage =
     "than N output frames (default 0: no cap).\n"
     "--oip-input-datatype names the datatype every Open Inference model takes (default FP16;\n"
     "others are refused, as Triton does); --oip-output-datatype the decoders' output (default\n"
-    "FP32; UINT8 gives post-processed pixels, channels last).\n";
+    "FP32; UINT8 gives post-processed pixels, channels last).\n"
+#if !RVAE_CLI_SERVE_MP4
+    // Windows builds, and others without FFmpeg.
+    "This build serves no MP4 (built without FFmpeg): a decode asking for MP4 output is\n"
+    "refused with an error; frames and tensors are served as everywhere.\n"
+#endif
+    ;
 
 // An Open Inference Protocol datatype flag: one of `allowed`, spelled as the protocol spells it.
 DType datatype_flag(const Args& args, const std::string& flag,

@@ -29,6 +29,11 @@ namespace rvae::cli {
 namespace {
 
 // The process's peak resident memory: getrusage's maximum RSS, Windows' peak working set.
+#ifdef _WIN32
+constexpr const char* kPeakMemoryName = "working set";
+#else
+constexpr const char* kPeakMemoryName = "RSS";
+#endif
 double peak_resident_mib() {
 #ifdef _WIN32
   PROCESS_MEMORY_COUNTERS counters{};
@@ -141,10 +146,10 @@ int run_rss(const Args& args) {
   const double peak_mib = peak_resident_mib();
   const double output_mib = static_cast<double>(out.images.at(0).pixels.size()) / (1024.0 * 1024.0);
   std::printf(
-      "%dx%d %s decode, %d requests, %.1f s: peak RSS %.0f MiB; output %.0f MiB "
+      "%dx%d %s decode, %d requests, %.1f s: peak %s %.0f MiB; output %.0f MiB "
       "(%.2fx the output)\n",
-      side, side, preset->name.c_str(), out.timings.attempts, seconds, peak_mib, output_mib,
-      peak_mib / output_mib);
+      side, side, preset->name.c_str(), out.timings.attempts, seconds, kPeakMemoryName, peak_mib,
+      output_mib, peak_mib / output_mib);
   return 0;
 }
 
