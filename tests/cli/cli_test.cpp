@@ -98,6 +98,32 @@ TEST(CliTest, EncodeThenDecodeRoundTripsThroughServe) {
   EXPECT_LE(max_error_against_block_means(image, round_trip), 1.0);
 }
 
+// UTF-8 names through arguments, directory listing and files (on Windows the arguments come
+// from the wide command line), and a directory ending in the system's own separator.
+TEST(CliTest, NamesOutsideAsciiAndTheSystemsSeparator) {
+  ServeProcess serve;
+  ASSERT_FALSE(serve.url().empty());
+  TempDir dir;
+  ASSERT_TRUE(make_dir(dir / "\xc3\xa4pfel"));                // "äpfel"
+  write_small_latents(dir / "\xc3\xa4pfel/gr\xc3\xbcn.npy");  // "grün.npy"
+  ProcessResult one = run_process(
+      {kRvae, "decode", "--model", "sd15", "--endpoint", serve.url() + "sd15/decode/",
+       dir / "\xc3\xa4pfel/gr\xc3\xbcn.npy", "-o",
+       dir / "\xce\xbb\xc3\xb6l.png"});  // "λöl.png": outside any ANSI code page with "ä"
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_TRUE(read_image(dir / "\xce\xbb\xc3\xb6l.png"));
+#ifdef _WIN32
+  const std::string separator = "\\";
+#else
+  const std::string separator = "/";
+#endif
+  ProcessResult batch = run_process({kRvae, "decode", "--model", "sd15", "--endpoint",
+                                     serve.url() + "sd15/decode/", dir / "\xc3\xa4pfel", "-o",
+                                     dir / ("out" + separator + "n\xc3\xa9" + separator)});
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  EXPECT_EQ(list_dir(dir / "out/n\xc3\xa9"), std::vector<std::string>{"gr\xc3\xbcn.png"});
+}
+
 TEST(CliTest, EndpointComesFromTheEnvironmentWithoutFlag) {
   ServeProcess serve({"--model", "sd15", "--role", "decode"});
   ASSERT_FALSE(serve.url().empty());
