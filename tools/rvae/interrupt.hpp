@@ -1,7 +1,7 @@
-// Ctrl-C (SIGINT) and SIGTERM during a batch (on Windows: Ctrl-C, Ctrl-Break and closing the
-// console, through SetConsoleCtrlHandler): the handler only records it; the batch loop sees it
-// within one poll, cancels what is in flight, keeps what was written and reports. A second one
-// while the batch winds down ends the process at once (the default action).
+// Ctrl-C (SIGINT) and SIGTERM during a batch (on Windows: Ctrl-C and Ctrl-Break, through
+// SetConsoleCtrlHandler): the handler only records it; the batch loop sees it within one poll,
+// cancels what is in flight, keeps what was written and reports. A second one while the batch
+// winds down ends the process at once (the default action).
 // interrupt_posix.cpp and interrupt_win32.cpp hold the system calls.
 #pragma once
 
@@ -15,7 +15,7 @@ class InterruptGuard {
   InterruptGuard(const InterruptGuard&) = delete;
   InterruptGuard& operator=(const InterruptGuard&) = delete;
 
-  /// The signal received (SIGINT or SIGTERM; SIGINT for any console event on Windows), or 0.
+  /// The signal received (SIGINT or SIGTERM; SIGINT for either console event on Windows), or 0.
   static int received();
   /// The exit status for it: 128 + signal number, as shells report.
   static int exit_code() { return 128 + received(); }

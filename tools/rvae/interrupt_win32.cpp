@@ -12,21 +12,24 @@ namespace {
 std::atomic<int> g_received{0};
 HANDLE g_stop_event = nullptr;
 
-// Console control handlers run on a thread of their own, so the flag is atomic.
+// Console control handlers run on a thread of their own, so the flag is atomic. Closing the
+// console is left to the default handler: Windows ends the process soon after any handler
+// returns, too soon for the batch to wind down.
 BOOL WINAPI on_console_event(DWORD event) {
-  if (event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT && event != CTRL_CLOSE_EVENT) {
-    return FALSE;
-  }
+  if (event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT) return FALSE;
   // The next one goes to the default handler, which ends the process: Ctrl-C twice means "now".
   if (g_received.exchange(SIGINT) != 0) return FALSE;
   return TRUE;
 }
 
+// For serve: closing the console stops it too; the process ends when this returns, so the
+// handler gives the server's stop a moment first.
 BOOL WINAPI on_stop_event(DWORD event) {
   if (event != CTRL_C_EVENT && event != CTRL_BREAK_EVENT && event != CTRL_CLOSE_EVENT) {
     return FALSE;
   }
   ::SetEvent(g_stop_event);
+  if (event == CTRL_CLOSE_EVENT) ::Sleep(2000);
   return TRUE;
 }
 
