@@ -5,6 +5,8 @@
 // After windows.h.
 #include <shellapi.h>
 
+#include <cstdlib>
+
 #include "console.hpp"
 
 namespace rvae::cli {
@@ -17,6 +19,20 @@ std::string utf8_of(const wchar_t* text) {
   ::WideCharToMultiByte(CP_UTF8, 0, text, -1, utf8.data(), size, nullptr, nullptr);
   utf8.pop_back();  // The terminating NUL.
   return utf8;
+}
+
+UINT g_previous_output_code_page = 0;
+DWORD g_previous_error_mode = 0;
+
+// The code page and modes belong to the console, which outlives us: the shell gets its own
+// back.
+void restore_output_code_page() {
+  ::SetConsoleOutputCP(g_previous_output_code_page);
+}
+
+void restore_error_mode() {
+  ::SetConsoleMode(reinterpret_cast<HANDLE>(::_get_osfhandle(::_fileno(stderr))),
+                   g_previous_error_mode);
 }
 
 HANDLE handle_of(std::FILE* stream) {
@@ -42,12 +58,17 @@ void prepare_standard_streams() {
   ::_setmode(::_fileno(stdin), _O_BINARY);
   ::_setmode(::_fileno(stdout), _O_BINARY);
   ::_setmode(::_fileno(stderr), _O_BINARY);
-  ::SetConsoleOutputCP(CP_UTF8);
+  g_previous_output_code_page = ::GetConsoleOutputCP();
+  if (g_previous_output_code_page != 0 && g_previous_output_code_page != CP_UTF8 &&
+      ::SetConsoleOutputCP(CP_UTF8)) {
+    std::atexit(restore_output_code_page);
+  }
   // The progress bar erases the line with ESC [ K (Windows 10 and later consoles).
   const HANDLE error = handle_of(stderr);
-  DWORD mode = 0;
-  if (::GetConsoleMode(error, &mode)) {
-    ::SetConsoleMode(error, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING);
+  if (::GetConsoleMode(error, &g_previous_error_mode) &&
+      (g_previous_error_mode & ENABLE_VIRTUAL_TERMINAL_PROCESSING) == 0 &&
+      ::SetConsoleMode(error, g_previous_error_mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING)) {
+    std::atexit(restore_error_mode);
   }
 }
 
