@@ -18,7 +18,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 std::vector<std::string> latents_dir(const TempDir& dir, int count) {
-  ::mkdir((dir / "in").c_str(), 0755);
+  make_dir(dir / "in");
   std::vector<std::string> paths;
   for (int i = 0; i < count; ++i) {
     char name[32];
@@ -79,7 +79,7 @@ TEST(CliBatchTest, OutputDirectoryWithTrailingSlashIsCreated) {
     // "wrote" names the file once, with one slash.
     EXPECT_THAT(decoded.out, Not(HasSubstr("//")));
   }
-  ::mkdir((dir / "img").c_str(), 0755);
+  make_dir(dir / "img");
   ASSERT_TRUE(write_image(dir / "img/a.png", gradient_image(16, 16)));
   ASSERT_TRUE(write_image(dir / "img/b.png", gradient_image(16, 8)));
   const Outcome encoded = run({kRvae, "encode", "--model", "sd15", "--endpoint",
@@ -92,8 +92,8 @@ TEST(CliBatchTest, OutputDirectoryWithTrailingSlashIsCreated) {
 TEST(CliBatchTest, OutputNameCollisionsAreRefusedBeforeSending) {
   testing_support::ScriptedServer server;  // Counts requests; none may arrive.
   TempDir dir;
-  ::mkdir((dir / "d1").c_str(), 0755);
-  ::mkdir((dir / "d2").c_str(), 0755);
+  make_dir(dir / "d1");
+  make_dir(dir / "d2");
   write_small_latents(dir / "d1/x.npy");
   write_small_latents(dir / "d2/x.npy");
   write_small_latents(dir / "d2/y.npy");

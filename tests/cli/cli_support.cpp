@@ -1,19 +1,17 @@
 #include "cli_support.hpp"
 
-#include <dirent.h>
-
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 
 namespace rvae::cli_test {
 
 std::vector<std::string> list_dir(const std::string& dir) {
   std::vector<std::string> names;
-  if (DIR* directory = ::opendir(dir.c_str())) {
-    while (dirent* entry = ::readdir(directory)) {
-      const std::string name = entry->d_name;
-      if (name != "." && name != "..") names.push_back(name);
-    }
-    ::closedir(directory);
+  std::error_code error;
+  for (std::filesystem::directory_iterator it(std::filesystem::u8path(dir), error), end;
+       !error && it != end; it.increment(error)) {
+    names.push_back(testing_support::TempDir::utf8(it->path().filename()));
   }
   std::sort(names.begin(), names.end());
   return names;

@@ -2,53 +2,50 @@
 // limit (killed when it overruns, so no test can hang), `rvae serve` on a free port, images.
 #pragma once
 
+#ifndef _WIN32
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
 #include "rvae/rvae.hpp"
 #include "support/subprocess.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_data.hpp"
-
-extern char** environ;
 
 namespace rvae::cli_test {
 
 inline const std::string kRvae = RVAE_CLI_PATH;
 
+/// What a child's standard input reads by default: nothing.
+#ifdef _WIN32
+inline const std::string kNoInput = "NUL";
+#else
+inline const std::string kNoInput = "/dev/null";
+#endif
+
+/// A temporary directory (removed with its contents), its names as UTF-8 strings.
 class TempDir {
  public:
-  TempDir() {
-    char pattern[] = "/tmp/rvae-cli-test-XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    path_ = made != nullptr ? made : "/tmp";
-  }
-  ~TempDir() {
-    pid_t pid = 0;
-    const char* argv[] = {"/bin/rm", "-rf", path_.c_str(), nullptr};
-    if (::posix_spawn(&pid, argv[0], nullptr, nullptr, const_cast<char**>(argv), environ) == 0) {
-      int status = 0;
-      ::waitpid(pid, &status, 0);
-    }
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
+  TempDir() : dir_("rvae-cli-test"), path_(dir_.str()) {}
   std::string operator/(const std::string& name) const { return path_ + "/" + name; }
   const std::string& path() const { return path_; }
 
  private:
+  testing_support::TempDir dir_;
   std::string path_;
 };
 
@@ -61,11 +58,44 @@ struct Outcome {
 
 using Env = std::vector<std::pair<std::string, std::string>>;
 
+#ifdef _WIN32
+/// A child with stdout and stderr piped here and stdin from a file (default NUL).
+class Child {
+ public:
+  explicit Child(std::vector<std::string> argv, const Env& env = {},
+                 const std::string& stdin_path = kNoInput)
+      : process_(std::move(argv), env, stdin_path) {}
+
+  bool started() const { return process_.started(); }
+  unsigned long pid() const { return process_.pid(); }
+  /// SIGINT arrives as Ctrl-Break; other numbers end the child (exit code 128 + number).
+  void signal(int number) { process_.signal(number); }
+
+  /// Reads stdout up to and including a newline; "" at end of stream or after `timeout`.
+  std::string read_stdout_line(std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    return process_.read_stdout_line(timeout);
+  }
+
+  /// Collects both streams until the child exits, killing it after `timeout`.
+  Outcome wait(std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+    Outcome outcome;
+    if (!process_.started()) return outcome;
+    testing_support::ProcessResult result = process_.wait(timeout, &outcome.timed_out);
+    outcome.exit_code = result.exit_code;
+    outcome.out = std::move(result.out);
+    outcome.err = std::move(result.err);
+    return outcome;
+  }
+
+ private:
+  testing_support::ChildProcess process_;
+};
+#else
 /// A child with stdout and stderr piped here and stdin from a file (default /dev/null).
 class Child {
  public:
   explicit Child(std::vector<std::string> argv, const Env& env = {},
-                 const std::string& stdin_path = "/dev/null") {
+                 const std::string& stdin_path = kNoInput) {
     int out_pipe[2];
     int err_pipe[2];
     if (::pipe(out_pipe) != 0) return;
@@ -173,10 +203,11 @@ class Child {
   bool reaped_ = false;
   std::string sinks_[2];
 };
+#endif
 
 /// Runs to completion (killed after `timeout`).
 inline Outcome run(std::vector<std::string> argv, const Env& env = {},
-                   const std::string& stdin_path = "/dev/null",
+                   const std::string& stdin_path = kNoInput,
                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
   Child child(std::move(argv), env, stdin_path);
   return child.wait(timeout);
@@ -213,8 +244,14 @@ using testing_support::gradient_image;
 std::vector<std::string> list_dir(const std::string& dir);
 
 inline bool exists(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0;
+  std::error_code error;
+  return std::filesystem::exists(std::filesystem::u8path(path), error);
+}
+
+/// Creates the directory `path` (its parent must exist); true when it was made.
+inline bool make_dir(const std::string& path) {
+  std::error_code error;
+  return std::filesystem::create_directory(std::filesystem::u8path(path), error);
 }
 
 /// Writes sd15 latents [1, 4, 2, 2] of zeros to `path` (.npy).

@@ -1,8 +1,6 @@
 // The rvae CLI end to end: `rvae serve` on a free port, and decode/encode against it.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -100,6 +98,32 @@ TEST(CliTest, EncodeThenDecodeRoundTripsThroughServe) {
   EXPECT_LE(max_error_against_block_means(image, round_trip), 1.0);
 }
 
+// UTF-8 names through arguments, directory listing and files (on Windows the arguments come
+// from the wide command line), and a directory ending in the system's own separator.
+TEST(CliTest, NamesOutsideAsciiAndTheSystemsSeparator) {
+  ServeProcess serve;
+  ASSERT_FALSE(serve.url().empty());
+  TempDir dir;
+  ASSERT_TRUE(make_dir(dir / "\xc3\xa4pfel"));                // "äpfel"
+  write_small_latents(dir / "\xc3\xa4pfel/gr\xc3\xbcn.npy");  // "grün.npy"
+  ProcessResult one = run_process(
+      {kRvae, "decode", "--model", "sd15", "--endpoint", serve.url() + "sd15/decode/",
+       dir / "\xc3\xa4pfel/gr\xc3\xbcn.npy", "-o",
+       dir / "\xce\xbb\xc3\xb6l.png"});  // "λöl.png": outside any ANSI code page with "ä"
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_TRUE(read_image(dir / "\xce\xbb\xc3\xb6l.png"));
+#ifdef _WIN32
+  const std::string separator = "\\";
+#else
+  const std::string separator = "/";
+#endif
+  ProcessResult batch = run_process({kRvae, "decode", "--model", "sd15", "--endpoint",
+                                     serve.url() + "sd15/decode/", dir / "\xc3\xa4pfel", "-o",
+                                     dir / ("out" + separator + "n\xc3\xa9" + separator)});
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  EXPECT_EQ(list_dir(dir / "out/n\xc3\xa9"), std::vector<std::string>{"gr\xc3\xbcn.png"});
+}
+
 TEST(CliTest, EndpointComesFromTheEnvironmentWithoutFlag) {
   ServeProcess serve({"--model", "sd15", "--role", "decode"});
   ASSERT_FALSE(serve.url().empty());
@@ -133,8 +157,7 @@ TEST(CliTest, DecodesVideoFramesIntoADirectory) {
     EXPECT_EQ(image->width, 16);
     EXPECT_EQ(image->height, 8);
   }
-  struct stat info {};
-  EXPECT_NE(::stat((dir / "frames/frame_00005.png").c_str(), &info), 0);
+  EXPECT_FALSE(exists(dir / "frames/frame_00005.png"));
 }
 
 TEST(CliTest, DecodesVideoToMp4) {
@@ -200,7 +223,7 @@ TEST(CliTest, BatchesADirectoryAndIsolatesFailures) {
   ServeProcess serve;
   ASSERT_FALSE(serve.url().empty());
   TempDir dir;
-  ASSERT_EQ(::mkdir((dir / "in").c_str(), 0755), 0);
+  ASSERT_TRUE(make_dir(dir / "in"));
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(
         write_image(dir / ("in/img" + std::to_string(i) + ".png"), gradient_image(16 + 8 * i, 16)));

@@ -73,11 +73,22 @@ TEST(CliInstallTest, InstalledToolFindsItsModuleAndDocs) {
   TempDir prefix;
   const Outcome installed =
       run({RVAE_CMAKE_COMMAND, "--install", RVAE_BUILD_DIR, "--prefix", prefix.path()}, {},
-          "/dev/null", std::chrono::seconds(120));
+          kNoInput, std::chrono::seconds(120));
+#ifdef _WIN32
+  if (installed.exit_code == -1) {
+    GTEST_SKIP() << "cannot start " RVAE_CMAKE_COMMAND
+                    ": a cross build's cmake is the build machine's program, not one Windows "
+                    "(wine) can run";
+  }
+#endif
   ASSERT_EQ(installed.exit_code, 0) << installed.out << installed.err;
   EXPECT_TRUE(exists(prefix / "share/bash-completion/completions/rvae"));
   EXPECT_TRUE(exists(prefix / "share/man/man1/rvae.1"));
+#ifdef _WIN32
+  const std::string rvae = prefix / "bin/rvae.exe";
+#else
   const std::string rvae = prefix / "bin/rvae";
+#endif
   ASSERT_TRUE(exists(rvae));
   EXPECT_EQ(run({rvae, "--version"}).exit_code, 0);
 #if RVAE_HAVE_FFMPEG

@@ -2,8 +2,6 @@
 // HTTP status once; a used port named as such.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <regex>
 
@@ -87,7 +85,7 @@ TEST(CliMessagesTest, ServeOnAUsedPortSaysAddressAlreadyInUse) {
   const std::string port = first.url().substr(first.url().rfind(':') + 1,
                                               first.url().size() - first.url().rfind(':') - 2);
   const Outcome second =
-      run({kRvae, "serve", "--port", port}, {}, "/dev/null", std::chrono::seconds(20));
+      run({kRvae, "serve", "--port", port}, {}, kNoInput, std::chrono::seconds(20));
   ASSERT_FALSE(second.timed_out) << "a second server started on a used port";
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_THAT(second.err, HasSubstr("address already in use"));

@@ -1,15 +1,17 @@
 // TLS verification and HTTP/2 against a real TLS server: nghttpd (Debian's nghttp2-server) with a
 // throwaway self-signed certificate for 127.0.0.1. nghttpd answers any POST with a static file,
 // which is all a kImage decode needs.
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#ifndef _WIN32
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,6 +20,7 @@
 #include "rvae/rvae.hpp"
 #include "support/scripted_server.hpp"
 #include "support/subprocess.hpp"
+#include "support/temp_dir.hpp"
 
 namespace rvae {
 namespace {
@@ -26,6 +29,7 @@ using ::testing::HasSubstr;
 using testing_support::ChildProcess;
 using testing_support::run_process;
 
+#ifndef _WIN32
 std::string find_program(const std::vector<std::string>& candidates) {
   for (const std::string& path : candidates) {
     if (::access(path.c_str(), X_OK) == 0) return path;
@@ -52,19 +56,24 @@ Image gradient(int width, int height) {
   }
   return image;
 }
+#endif
 
 // nghttpd serving reply.png over TLS 1.3 + HTTP/2 on 127.0.0.1, certificate in cert.pem.
 class TlsServer : public ::testing::Test {
  protected:
   void SetUp() override {
+#ifdef _WIN32
+    GTEST_SKIP() << "nghttpd (Debian's nghttp2-server) and openssl, which these tests run as the "
+                    "TLS server, are Linux programs";
+#else
     const std::string nghttpd = find_program({"/usr/sbin/nghttpd", "/usr/bin/nghttpd"});
     const std::string openssl = find_program({"/usr/bin/openssl"});
     if (nghttpd.empty() || openssl.empty()) {
       GTEST_SKIP() << "needs nghttpd and openssl (scripts/install-deps.sh installs them)";
     }
-    char pattern[] = "/tmp/rvae-tls-test-XXXXXX";
-    dir_ = ::mkdtemp(pattern);
-    ASSERT_EQ(::mkdir((dir_ + "/docs").c_str(), 0755), 0);
+    temp_ = std::make_unique<testing_support::TempDir>("rvae-tls-test");
+    dir_ = temp_->str();
+    ASSERT_TRUE(std::filesystem::create_directory(temp_->fs_path() / "docs"));
     const testing_support::ProcessResult made =
         run_process({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
                      dir_ + "/key.pem", "-out", dir_ + "/cert.pem", "-days", "2", "-subj",
@@ -85,17 +94,19 @@ class TlsServer : public ::testing::Test {
       ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "nghttpd did not start";
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+#endif
   }
 
   void TearDown() override {
     server_.reset();
-    if (!dir_.empty()) (void)run_process({"/bin/rm", "-rf", dir_});
+    temp_.reset();
   }
 
   std::string url(const std::string& host = "127.0.0.1") const {
     return "https://" + host + ":" + std::to_string(port_) + "/reply.png";
   }
 
+  std::unique_ptr<testing_support::TempDir> temp_;
   std::string dir_;
   int port_ = -1;
   Image image_;

@@ -1,26 +1,19 @@
 #include "batch_io.hpp"
 
-#include <dirent.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include "args.hpp"
 #include "common.hpp"
+#include "paths.hpp"
 #include "rvae/error.hpp"
 
 namespace rvae::cli {
-namespace {
-
-bool is_directory(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
-}
-
-}  // namespace
 
 std::vector<std::string> expand_inputs(const std::vector<std::string>& arguments,
                                        const std::vector<std::string>& extensions) {
@@ -41,17 +34,15 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& arguments
       continue;
     }
     std::vector<std::string> found;
-    if (DIR* directory = ::opendir(argument.c_str())) {
-      while (dirent* entry = ::readdir(directory)) {
-        const std::string name = entry->d_name;
-        const std::string path = argument + (argument.back() == '/' ? "" : "/") + name;
-        if (std::find(extensions.begin(), extensions.end(), extension_of(name)) !=
-                extensions.end() &&
-            !is_directory(path)) {
-          found.push_back(path);
-        }
+    std::error_code error;
+    for (std::filesystem::directory_iterator it(fs_path(argument), error), end; !error && it != end;
+         it.increment(error)) {
+      const std::string name = it->path().filename().u8string();
+      const std::string path = argument + (is_path_separator(argument.back()) ? "" : "/") + name;
+      if (std::find(extensions.begin(), extensions.end(), extension_of(name)) != extensions.end() &&
+          !is_directory(path)) {
+        found.push_back(path);
       }
-      ::closedir(directory);
     }
     std::sort(found.begin(), found.end());
     files.insert(files.end(), found.begin(), found.end());
@@ -62,7 +53,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& arguments
 
 std::string stem_of(const std::string& path) {
   if (path == "-") return "stdin";
-  const std::size_t slash = path.find_last_of('/');
+  const std::size_t slash = path.find_last_of(kPathSeparators);
   std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   const std::size_t dot = name.find_last_of('.');
   return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);

@@ -1,6 +1,7 @@
 #include "common.hpp"
 
 #include "batch_io.hpp"
+#include "paths.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -157,7 +158,7 @@ void apply_factor_flags(const Args& args, std::optional<double>& scaling_factor,
 }
 
 std::string extension_of(const std::string& path) {
-  const std::size_t slash = path.find_last_of('/');
+  const std::size_t slash = path.find_last_of(kPathSeparators);
   const std::size_t dot = path.find_last_of('.');
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
   std::string extension = path.substr(dot);

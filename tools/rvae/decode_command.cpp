@@ -1,12 +1,12 @@
 // rvae decode: latents file(s) in, image / tensor / frames / MP4 out.
-#include <unistd.h>
-
+#include <cstdio>
 #include <iostream>
 
 #include "batch_io.hpp"
 #include "batch_runner.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "console.hpp"
 #include "decode_checks.hpp"
 #include "output_files.hpp"
 #include "report.hpp"
@@ -269,7 +269,7 @@ int decode_command(const std::vector<std::string>& argv) {
   const Reporter reporter("decode", style, args.has("verbose"), many);
   // A single video streaming to frames gets a bar of its frames on a terminal.
   const bool frames_bar = !many && options.output_type == OutputType::kUInt8 &&
-                          is_directory_target(*output) && ::isatty(STDERR_FILENO) != 0;
+                          is_directory_target(*output) && is_terminal(stderr);
   ProgressDisplay display(stderr, "decode", (many || frames_bar) && style != ReportStyle::kQuiet);
   const std::string tensor_name = args.get("name").value_or("");
   // Each input's latents stay alive until its request is done (they are sent without a copy).

@@ -1,12 +1,11 @@
 // rvae demo: encodes the bundled images with every image model on an in-process reference
 // endpoint, decodes them back, and reports sizes, times and the round-trip error; then a tiled
 // round trip (demo_tiled) and a chunked video decode (demo_video) against their whole decodes.
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -17,6 +16,7 @@
 #include "contact_sheet.hpp"
 #include "demo_tiled.hpp"
 #include "demo_video.hpp"
+#include "paths.hpp"
 #include "pixel_offset.hpp"
 #include "rvae/image_resize.hpp"
 #include "rvae/testing/reference_endpoint.hpp"
@@ -50,11 +50,6 @@ const char* const kDemoModels[] = {"sd15", "sdxl", "flux"};
 constexpr int kDefaultTiledSide = 4096;
 constexpr int kCellHeight = 192;
 constexpr int kVideoFrameStep = 6;
-
-bool is_directory(const std::string& path) {
-  struct stat info {};
-  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
-}
 
 std::string find_images_dir(const Args& args) {
   if (std::optional<std::string> dir = args.get("images")) return *dir;
@@ -141,7 +136,8 @@ int demo_command(const std::vector<std::string>& argv) {
     throw UsageError{"--tiled-side must be a multiple of 16, got " + std::to_string(tiled_side)};
   }
   const std::string images_dir = find_images_dir(args);
-  ::mkdir(out.c_str(), 0755);
+  std::error_code ignored;  // Whether it was made or was there is told by is_directory.
+  std::filesystem::create_directory(fs_path(out), ignored);
   if (!is_directory(out)) throw Error(ErrorCode::kInvalidArgument, "cannot create " + out);
 
   reference::ReferenceEndpoint endpoint;

@@ -6,6 +6,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "console.hpp"
 #include "report.hpp"
 #include "rvae/client.hpp"
 #include "rvae/error.hpp"
@@ -55,7 +56,8 @@ bool is_server_command(const std::string& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
+  rvae::cli::prepare_standard_streams();
+  std::vector<std::string> args = rvae::cli::utf8_arguments(argc, argv);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsageClient << kUsageServer << kUsageEnd;
     return args.empty() ? 2 : 0;

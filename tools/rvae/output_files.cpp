@@ -1,28 +1,28 @@
 #include "output_files.hpp"
 
-#include <dirent.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
+#include <system_error>
 
 #include "args.hpp"
+#include "paths.hpp"
 #include "rvae/error.hpp"
 
 namespace rvae::cli {
 
 bool is_directory_target(const std::string& path) {
-  struct stat info {};
-  return (!path.empty() && path.back() == '/') ||
-         (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode));
+  return (!path.empty() && is_path_separator(path.back())) || is_directory(path);
 }
 
 std::string directory_without_slash(const std::string& dir) {
   std::string trimmed = dir;
-  while (trimmed.size() > 1 && trimmed.back() == '/')
+  while (trimmed.size() > 1 && is_path_separator(trimmed.back()))
     trimmed.pop_back();
   return trimmed;
 }
@@ -34,16 +34,16 @@ std::string join_path(const std::string& dir, const std::string& name) {
 
 void make_directories(const std::string& dir) {
   const std::string path = directory_without_slash(dir);
-  struct stat info {};
-  if (::stat(path.c_str(), &info) == 0) {
-    if (S_ISDIR(info.st_mode)) return;
+  std::error_code error;
+  if (std::filesystem::exists(fs_path(path), error)) {
+    if (is_directory(path)) return;
     throw Error(ErrorCode::kInvalidArgument, "'" + path + "' exists and is not a directory");
   }
-  const std::size_t slash = path.find_last_of('/');
+  const std::size_t slash = path.find_last_of(kPathSeparators);
   if (slash != std::string::npos && slash > 0) make_directories(path.substr(0, slash));
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+  if (!std::filesystem::create_directory(fs_path(path), error) && error) {
     throw Error(ErrorCode::kInvalidArgument,
-                "cannot create directory '" + path + "': " + std::strerror(errno));
+                "cannot create directory '" + path + "': " + error.message());
   }
 }
 
@@ -64,7 +64,9 @@ void write_stdout(const std::uint8_t* data, std::size_t size) {
   std::fflush(stdout);
   std::size_t done = 0;
   while (done < size) {
-    const ssize_t n = ::write(STDOUT_FILENO, data + done, size - done);
+    // At most 1 GiB a call: Windows' write takes an unsigned int count.
+    const auto chunk = static_cast<unsigned>(std::min<std::size_t>(size - done, 1u << 30));
+    const auto n = ::write(STDOUT_FILENO, data + done, chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       throw Error(ErrorCode::kInvalidArgument,
@@ -75,16 +77,16 @@ void write_stdout(const std::uint8_t* data, std::size_t size) {
 }
 
 std::uint64_t bytes_on_disk(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) return 0;
-  if (!S_ISDIR(info.st_mode)) return static_cast<std::uint64_t>(info.st_size);
+  std::error_code error;
+  const std::filesystem::path root = fs_path(path);
+  if (!std::filesystem::is_directory(root, error)) {
+    const std::uintmax_t size = std::filesystem::file_size(root, error);
+    return error ? 0 : static_cast<std::uint64_t>(size);
+  }
   std::uint64_t total = 0;
-  if (DIR* directory = ::opendir(path.c_str())) {
-    while (dirent* entry = ::readdir(directory)) {
-      const std::string name = entry->d_name;
-      if (name != "." && name != "..") total += bytes_on_disk(join_path(path, name));
-    }
-    ::closedir(directory);
+  for (std::filesystem::directory_iterator it(root, error), end; !error && it != end;
+       it.increment(error)) {
+    total += bytes_on_disk(join_path(path, it->path().filename().u8string()));
   }
   return total;
 }

@@ -1,11 +1,10 @@
 #include "progress.hpp"
 
-#include <sys/ioctl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <vector>
+
+#include "console.hpp"
 
 namespace rvae::cli {
 namespace {
@@ -82,12 +81,11 @@ ProgressDisplay::ProgressDisplay(std::FILE* stream, std::string what, bool enabl
     : stream_(stream),
       what_(std::move(what)),
       enabled_(enabled),
-      terminal_(::isatty(::fileno(stream)) != 0),
+      terminal_(is_terminal(stream)),
       start_(std::chrono::steady_clock::now()) {}
 
 int ProgressDisplay::columns() const {
-  winsize size{};
-  if (::ioctl(::fileno(stream_), TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  if (const int width = terminal_columns(stream_); width > 0) return width;
   if (const char* env = std::getenv("COLUMNS")) {
     const int value = std::atoi(env);
     if (value > 0) return value;

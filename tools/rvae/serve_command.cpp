@@ -1,23 +1,14 @@
 // rvae serve: the reference endpoint as a standalone server.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
-#include <cctype>
 #include <initializer_list>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "bind_problem.hpp"
 #include "commands.hpp"
 #include "common.hpp"
+#include "interrupt.hpp"
 #include "rvae/testing/reference_endpoint.hpp"
 
 namespace rvae::cli {
@@ -34,7 +25,8 @@ const char* const kUsage =
     "hunyuan-video, wan2.1, qwen-image); --model and --role also bind / like a single-model\n"
     "endpoint. The same port answers the Open Inference Protocol (KServe v2, as Triton):\n"
     "/v2/models/<model>_decoder and /v2/models/<model>_encoder. --port 0 picks a free port.\n"
-    "Prints the URL once listening; stops on SIGINT or SIGTERM.\n"
+    "Prints the URL once listening; stops on SIGINT or SIGTERM (on Windows: Ctrl-C, Ctrl-Break\n"
+    "or closing the console).\n"
     "--context serves the stand-in with spatial context (PROTOCOL.md section 7: a blur and a\n"
     "per-request colour drift, as real VAEs have; for video, section 7.1: causal in time, the\n"
     "whole clip's colour drift), to test tiling and temporal chunking; --max-side N changes the\n"
@@ -42,31 +34,13 @@ const char* const kUsage =
     "than N output frames (default 0: no cap).\n"
     "--oip-input-datatype names the datatype every Open Inference model takes (default FP16;\n"
     "others are refused, as Triton does); --oip-output-datatype the decoders' output (default\n"
-    "FP32; UINT8 gives post-processed pixels, channels last).\n";
-
-// Why host:port cannot be listened on, asked of the kernel directly (the server's own error
-// does not carry errno): "address already in use", "permission denied", ... or "" when a
-// socket binds there now.
-std::string bind_problem(const std::string& host, int port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
-    return "'" + host + "' is not an IPv4 address";
-  }
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return std::strerror(errno);
-  const int on = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-  std::string problem;
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
-    problem = std::strerror(errno);
-    for (char& c : problem)
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  ::close(fd);
-  return problem;
-}
+    "FP32; UINT8 gives post-processed pixels, channels last).\n"
+#if !RVAE_CLI_SERVE_MP4
+    // Windows builds, and others without FFmpeg.
+    "This build serves no MP4 (built without FFmpeg): a decode asking for MP4 output is\n"
+    "refused with an error; frames and tensors are served as everywhere.\n"
+#endif
+    ;
 
 // An Open Inference Protocol datatype flag: one of `allowed`, spelled as the protocol spells it.
 DType datatype_flag(const Args& args, const std::string& flag,
@@ -119,12 +93,8 @@ int serve_command(const std::vector<std::string>& argv) {
                                                         : reference::EndpointRole::kEncode};
   }
 
-  // Signals are taken by one thread with sigwait, which may then call stop() safely.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before the server's threads start (see StopRequests); its wait() may then call stop().
+  StopRequests stop_requests;
 
   reference::ReferenceEndpoint endpoint(options);
   if (Result<void> started = endpoint.start(); !started) {
@@ -142,8 +112,7 @@ int serve_command(const std::vector<std::string>& argv) {
     endpoint.set_latency(std::chrono::milliseconds(*latency));
   }
   std::cout << "serving " << endpoint.url("/") << std::endl;
-  int received = 0;
-  sigwait(&stop_signals, &received);
+  stop_requests.wait();
   endpoint.stop();
   std::cout << "stopped" << std::endl;
   return 0;

@@ -2,7 +2,14 @@
 // encode against the whole image (context-mode reference endpoint, PROTOCOL.md §7, cap lifted
 // for the whole), for naive tiling and rvae's; wall time of a tiled decode against one request at
 // the cap with server latency added; peak RSS of a large decode against an external server.
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+// After windows.h.
+#include <psapi.h>
+#else
 #include <sys/resource.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -20,6 +27,24 @@
 
 namespace rvae::cli {
 namespace {
+
+// The process's peak resident memory: getrusage's maximum RSS, Windows' peak working set.
+#ifdef _WIN32
+constexpr const char* kPeakMemoryName = "working set";
+#else
+constexpr const char* kPeakMemoryName = "RSS";
+#endif
+double peak_resident_mib() {
+#ifdef _WIN32
+  PROCESS_MEMORY_COUNTERS counters{};
+  if (!::K32GetProcessMemoryInfo(::GetCurrentProcess(), &counters, sizeof(counters))) return 0;
+  return static_cast<double>(counters.PeakWorkingSetSize) / (1024.0 * 1024.0);
+#else
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // KiB on Linux.
+#endif
+}
 
 const char* const kUsage =
     "usage: rvae tile-bench [--size 4096] [--latency-ms 1000] [--runs 5]\n"
@@ -118,15 +143,13 @@ int run_rss(const Args& args) {
   const auto start = std::chrono::steady_clock::now();
   DecodeOutput out = must(client.decode(*endpoint, latents.view(), options), "tiled decode");
   const double seconds = seconds_since(start);
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const double peak_mib = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  const double peak_mib = peak_resident_mib();
   const double output_mib = static_cast<double>(out.images.at(0).pixels.size()) / (1024.0 * 1024.0);
   std::printf(
-      "%dx%d %s decode, %d requests, %.1f s: peak RSS %.0f MiB; output %.0f MiB "
+      "%dx%d %s decode, %d requests, %.1f s: peak %s %.0f MiB; output %.0f MiB "
       "(%.2fx the output)\n",
-      side, side, preset->name.c_str(), out.timings.attempts, seconds, peak_mib, output_mib,
-      peak_mib / output_mib);
+      side, side, preset->name.c_str(), out.timings.attempts, seconds, kPeakMemoryName, peak_mib,
+      output_mib, peak_mib / output_mib);
   return 0;
 }
 

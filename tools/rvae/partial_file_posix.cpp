@@ -1,11 +1,10 @@
-#include "partial_file.hpp"
-
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 
+#include "partial_file.hpp"
 #include "rvae/error.hpp"
 #include "rvae/latent_file.hpp"
 

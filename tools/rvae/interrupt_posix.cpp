@@ -1,5 +1,6 @@
 #include "interrupt.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 
 namespace rvae::cli {
@@ -38,6 +39,32 @@ InterruptGuard::~InterruptGuard() {
 
 int InterruptGuard::received() {
   return g_received;
+}
+
+namespace {
+
+sigset_t stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
+}  // namespace
+
+// Taken by one thread with sigwait, which may then do anything (a handler may not).
+StopRequests::StopRequests() {
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+StopRequests::~StopRequests() = default;
+
+void StopRequests::wait() {
+  const sigset_t signals = stop_signals();
+  int received = 0;
+  sigwait(&signals, &received);
 }
 
 }  // namespace rvae::cli
