@@ -297,6 +297,24 @@ std::optional<std::string> windows_path(std::map<std::string, std::string> vars)
   return token_file_path(env_of(std::move(vars)), PathRules::kWindows);
 }
 
+TEST(ProcessEnv, ValuesAreUtf8) {
+  // "é/ключ" (outside any one ANSI code page): a home folder's name read from the environment.
+  const char* name = "RVAE_TEST_PROCESS_ENV_UTF8";
+#ifdef _WIN32
+  ASSERT_EQ(::_wputenv_s(L"RVAE_TEST_PROCESS_ENV_UTF8", L"\u00e9/\u043a\u043b\u044e\u0447"), 0);
+#else
+  ASSERT_EQ(::setenv(name, "\xc3\xa9/\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87", 1), 0);
+#endif
+  const std::optional<std::string> value = process_env()(name);
+#ifdef _WIN32
+  ::_wputenv_s(L"RVAE_TEST_PROCESS_ENV_UTF8", L"");
+#else
+  ::unsetenv(name);
+#endif
+  EXPECT_EQ(value, "\xc3\xa9/\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87");
+  EXPECT_EQ(process_env()(name), std::nullopt);
+}
+
 TEST(TokenFilePath, NativeRulesAreThisSystems) {
 #ifdef _WIN32
   EXPECT_EQ(kNativePathRules, PathRules::kWindows);
