@@ -3,6 +3,13 @@
 // file of bounded size.
 #include "api/token_source.hpp"
 
+#ifdef _WIN32
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#endif
+
 #include <cstddef>
 #include <cstdlib>
 #include <optional>
@@ -77,9 +84,24 @@ std::optional<std::string> read_small_file(const std::string& path) {
 
 EnvLookup process_env() {
   return [](const char* name) -> std::optional<std::string> {
+#ifdef _WIN32
+    // getenv gives the ANSI code page, which cannot spell every home folder's name; the paths
+    // made from these values are UTF-8. (The variables' names are ASCII.)
+    const std::wstring wide_name(name, name + std::char_traits<char>::length(name));
+    const wchar_t* value = ::_wgetenv(wide_name.c_str());
+    if (value == nullptr) return std::nullopt;
+    const int length = static_cast<int>(std::char_traits<wchar_t>::length(value));
+    std::string out(static_cast<std::size_t>(::WideCharToMultiByte(CP_UTF8, 0, value, length,
+                                                                   nullptr, 0, nullptr, nullptr)),
+                    '\0');
+    ::WideCharToMultiByte(CP_UTF8, 0, value, length, out.data(), static_cast<int>(out.size()),
+                          nullptr, nullptr);
+    return out;
+#else
     const char* value = std::getenv(name);
     if (value == nullptr) return std::nullopt;
     return std::string(value);
+#endif
   };
 }
 

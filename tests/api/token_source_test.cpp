@@ -24,6 +24,19 @@ namespace rvae::detail {
 namespace {
 
 namespace fs = std::filesystem;
+using testing_support::TempDir;
+
+// The library takes paths as UTF-8 (on Windows too, where string() is the ANSI code page).
+std::string utf8(const fs::path& path) {
+  return TempDir::utf8(path);
+}
+
+// The variable naming the user's home under this system's rules (HOME is not read on Windows).
+#ifdef _WIN32
+constexpr const char* kHome = "USERPROFILE";
+#else
+constexpr const char* kHome = "HOME";
+#endif
 
 // A fresh directory per test, removed afterwards; the environment is a plain map.
 class TokenSource : public ::testing::Test {
@@ -43,18 +56,18 @@ class TokenSource : public ::testing::Test {
   }
 #endif
 
-  // Writes `contents` to dir_/relative (creating folders) and returns the full path.
+  // Writes `contents` to dir_/relative (UTF-8, creating folders) and returns the full path.
   std::string write(const std::string& relative, std::string_view contents) {
-    const fs::path path = dir_ / relative;
+    const fs::path path = dir_ / fs::u8path(relative);
     fs::create_directories(path.parent_path());
     std::ofstream out(path, std::ios::binary);
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     EXPECT_TRUE(out.good()) << path;
-    return path.string();
+    return utf8(path);
   }
 
   std::string path(const std::string& relative) const {
-    return (dir_ / relative).string();
+    return utf8(dir_ / fs::u8path(relative));
   }
 
   std::string resolve(const std::string& explicit_token = "") const {
@@ -131,7 +144,7 @@ TEST_F(TokenSource, HfTokenWithInjectedHeaderIsSkipped) {
 
 TEST_F(TokenSource, HfTokenPathBeatsHfHome) {
   env_["HF_TOKEN_PATH"] = write("custom/my_token", "hf_custom");
-  env_["HF_HOME"] = (dir_ / "hfhome").string();
+  env_["HF_HOME"] = utf8(dir_ / "hfhome");
   write("hfhome/token", "hf_home");
   EXPECT_EQ(resolve(), "hf_custom");
 }
@@ -139,17 +152,17 @@ TEST_F(TokenSource, HfTokenPathBeatsHfHome) {
 TEST_F(TokenSource, MissingHfTokenPathFileDoesNotFallBack) {
   // huggingface_hub reads exactly one file: HF_TOKEN_PATH replaces the HF_HOME default.
   env_["HF_TOKEN_PATH"] = path("missing/token");
-  env_["HF_HOME"] = (dir_ / "hfhome").string();
+  env_["HF_HOME"] = utf8(dir_ / "hfhome");
   write("hfhome/token", "hf_home");
   EXPECT_EQ(resolve(), "");
 }
 
 TEST_F(TokenSource, HfHomeTokenBeatsCacheLocations) {
-  env_["HF_HOME"] = (dir_ / "hfhome").string();
+  env_["HF_HOME"] = utf8(dir_ / "hfhome");
   write("hfhome/token", "hf_home");
-  env_["XDG_CACHE_HOME"] = (dir_ / "xdg").string();
+  env_["XDG_CACHE_HOME"] = utf8(dir_ / "xdg");
   write("xdg/huggingface/token", "hf_xdg");
-  env_["HOME"] = (dir_ / "home").string();
+  env_[kHome] = utf8(dir_ / "home");
   write("home/.cache/huggingface/token", "hf_user");
   EXPECT_EQ(resolve(), "hf_home");
   env_.erase("HF_HOME");
@@ -162,13 +175,13 @@ TEST_F(TokenSource, EmptyVariablesCountAsUnset) {
   env_["HF_TOKEN_PATH"] = "";
   env_["HF_HOME"] = "";
   env_["XDG_CACHE_HOME"] = "";
-  env_["HOME"] = (dir_ / "home").string();
+  env_[kHome] = utf8(dir_ / "home");
   write("home/.cache/huggingface/token", "hf_user");
   EXPECT_EQ(resolve(), "hf_user");
 }
 
 TEST_F(TokenSource, TildeMeansHome) {
-  env_["HOME"] = dir_.string();
+  env_[kHome] = utf8(dir_);
   write("tokens/t", "hf_tilde");
   env_["HF_TOKEN_PATH"] = "~/tokens/t";
   EXPECT_EQ(resolve(), "hf_tilde");
@@ -180,9 +193,19 @@ TEST_F(TokenSource, TildeMeansHome) {
 
 TEST_F(TokenSource, NothingFoundGivesEmpty) {
   EXPECT_EQ(resolve(), "");  // no variables at all
-  env_["HOME"] = (dir_ / "home").string();
-  EXPECT_EQ(resolve(), "");                       // HOME without a token file
+  env_[kHome] = utf8(dir_ / "home");
+  EXPECT_EQ(resolve(), "");                       // a home without a token file
   EXPECT_EQ(resolve_token("", EnvLookup()), "");  // no environment function
+}
+
+TEST_F(TokenSource, PathsAreUtf8) {
+  // "jeton_é/ключ": outside any one ANSI code page, so only a UTF-8-aware open finds it.
+  env_["HF_TOKEN_PATH"] = write("jeton_\xc3\xa9/\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87", "hf_utf8");
+  EXPECT_EQ(resolve(), "hf_utf8");
+  env_.erase("HF_TOKEN_PATH");
+  env_["HF_HOME"] = path("hf_\xc3\xa9");
+  write("hf_\xc3\xa9/token", "hf_utf8_home");
+  EXPECT_EQ(resolve(), "hf_utf8_home");
 }
 
 TEST_F(TokenSource, FileContentsAreTrimmed) {
@@ -248,7 +271,7 @@ TEST_F(TokenSource, UnreadableDirectoryIsIgnored) {
   GTEST_SKIP() << "Windows has no mode bits to make a file or folder unreadable (chmod 0)";
 #else
   if (::geteuid() == 0) GTEST_SKIP() << "root reads files regardless of their mode";
-  env_["HF_HOME"] = (dir_ / "hfhome").string();
+  env_["HF_HOME"] = utf8(dir_ / "hfhome");
   write("hfhome/token", "hf_home");
   lock(path("hfhome"));
   EXPECT_EQ(resolve(), "");
@@ -272,6 +295,24 @@ std::optional<std::string> posix_path(std::map<std::string, std::string> vars) {
 
 std::optional<std::string> windows_path(std::map<std::string, std::string> vars) {
   return token_file_path(env_of(std::move(vars)), PathRules::kWindows);
+}
+
+TEST(ProcessEnv, ValuesAreUtf8) {
+  // "é/ключ" (outside any one ANSI code page): a home folder's name read from the environment.
+  const char* name = "RVAE_TEST_PROCESS_ENV_UTF8";
+#ifdef _WIN32
+  ASSERT_EQ(::_wputenv_s(L"RVAE_TEST_PROCESS_ENV_UTF8", L"\u00e9/\u043a\u043b\u044e\u0447"), 0);
+#else
+  ASSERT_EQ(::setenv(name, "\xc3\xa9/\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87", 1), 0);
+#endif
+  const std::optional<std::string> value = process_env()(name);
+#ifdef _WIN32
+  ::_wputenv_s(L"RVAE_TEST_PROCESS_ENV_UTF8", L"");
+#else
+  ::unsetenv(name);
+#endif
+  EXPECT_EQ(value, "\xc3\xa9/\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87");
+  EXPECT_EQ(process_env()(name), std::nullopt);
 }
 
 TEST(TokenFilePath, NativeRulesAreThisSystems) {

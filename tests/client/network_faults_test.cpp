@@ -153,7 +153,7 @@ constexpr milliseconds kServerPause{200};
 
 TEST(NetworkFaultsTest, ServerWaitIsTheTimeBetweenBodyReadAndStatusLine) {
   const std::string reply(512 * 1024 * 3, '\x40');  // [1,512,1024,3] uint8.
-  RawServer server([&](int fd) {
+  RawServer server([&](testing_support::Socket fd) {
     RawRequestHead head;
     if (!testing_support::read_request_head(fd, head)) return;
     testing_support::read_body(fd, head.content_length - head.body_start.size(),
@@ -178,7 +178,7 @@ TEST(NetworkFaultsTest, UploadEndsWhenTheLastRequestByteIsSent) {
   // A small receive buffer and a pause before reading: most of the 12 MiB body can only be
   // sent after the pause, so the upload phase must span it.
   RawServer server(
-      [&](int fd) {
+      [&](testing_support::Socket fd) {
         RawRequestHead head;
         if (!testing_support::read_request_head(fd, head)) return;
         std::this_thread::sleep_for(kServerPause);
@@ -293,7 +293,7 @@ TEST(NetworkFaultsTest, DroppingAPendingStopsReadingTheCallersBuffer) {
   std::size_t body_read = 0;
   bool saw_overwritten_bytes = false;
   RawServer server(
-      [&](int fd) {
+      [&](testing_support::Socket fd) {
         RawRequestHead head;
         if (!testing_support::read_request_head(fd, head)) return;
         std::unique_lock<std::mutex> lock(mutex);

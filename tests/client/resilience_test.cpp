@@ -29,6 +29,22 @@ using ::testing::Not;
 using testing_support::IsError;
 using Clock = std::chrono::steady_clock;
 
+// setenv and unsetenv, which Windows spells _putenv_s (an empty value there unsets).
+void set_env(const char* name, const char* value) {
+#ifdef _WIN32
+  ::_putenv_s(name, value);
+#else
+  ::setenv(name, value, 1);
+#endif
+}
+void unset_env(const char* name) {
+#ifdef _WIN32
+  ::_putenv_s(name, "");
+#else
+  ::unsetenv(name);
+#endif
+}
+
 constexpr const char* kToken = "hf_TopSecretToken123";
 
 Tensor latents_of(std::int64_t width, float value = 0.25f) {
@@ -490,11 +506,11 @@ TEST(AuthTest, TokenNeverAppearsInErrorsOrLogs) {
 
 TEST(AuthTest, TokenComesFromHfTokenAndScaleUpHeaderIsSent) {
   testing_support::ScriptedServer server;
-  ::setenv("HF_TOKEN", "hf_from_environment", 1);
+  set_env("HF_TOKEN", "hf_from_environment");
   ClientOptions options;
   options.scale_up_timeout = std::chrono::seconds(120);
   Client client(options);
-  ::unsetenv("HF_TOKEN");
+  unset_env("HF_TOKEN");
   EXPECT_EQ(client.options().token, "hf_from_environment");
   const Tensor latents = latents_of(1);
   (void)client.decode(server.url("/"), latents.view());
@@ -507,11 +523,11 @@ TEST(AuthTest, TokenComesFromHfTokenAndScaleUpHeaderIsSent) {
 
 TEST(AuthTest, ATokenGivenForRvaeGoesToAnyEndpointButNotInClearToAnotherMachine) {
   testing_support::ScriptedServer server;
-  ::setenv("HF_TOKEN", "hf_from_environment", 1);
-  ::setenv("RVAE_TOKEN", "rvae_from_environment", 1);
+  set_env("HF_TOKEN", "hf_from_environment");
+  set_env("RVAE_TOKEN", "rvae_from_environment");
   Client client;
-  ::unsetenv("RVAE_TOKEN");
-  ::unsetenv("HF_TOKEN");
+  unset_env("RVAE_TOKEN");
+  unset_env("HF_TOKEN");
   const Tensor latents = latents_of(1);
   (void)client.decode(server.url("/"), latents.view());
   ASSERT_EQ(server.requests().size(), 1u);

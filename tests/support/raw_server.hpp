@@ -2,11 +2,7 @@
 // (how fast a request body is read, when the status line goes out), which an HTTP library hides.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
 #include <functional>
@@ -14,43 +10,40 @@
 #include <thread>
 #include <utility>
 
+#include "support/test_socket.hpp"
+
 namespace rvae::testing_support {
 
 /// Accepts connections one after another on its own thread and hands each to `handler`
 /// (the socket is closed when the handler returns).
 class RawServer {
  public:
-  using Handler = std::function<void(int fd)>;
+  using Handler = std::function<void(Socket fd)>;
 
   /// `receive_buffer` > 0 fixes each connection's kernel receive buffer, so a handler that does
   /// not read holds the client's upload back after a known amount.
   explicit RawServer(Handler handler, int receive_buffer = 0) : handler_(std::move(handler)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (receive_buffer > 0) {
-      ::setsockopt(listener_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
-    }
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-        ::listen(listener_, 16) == 0 &&
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-      port_ = ntohs(address.sin_port);
+    listener_ = tcp_socket();
+    if (receive_buffer > 0) set_int_option(listener_, SOL_SOCKET, SO_RCVBUF, receive_buffer);
+    const sockaddr_in address = loopback_address();
+    if (::bind(listener_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0 &&
+        ::listen(listener_, 16) == 0) {
+      port_ = local_port(listener_);
     }
     thread_ = std::thread([this] {
       while (true) {
-        const int fd = ::accept(listener_, nullptr, nullptr);
-        if (fd < 0) return;  // The listener was shut down.
+        const Socket fd = ::accept(listener_, nullptr, nullptr);
+        if (fd == kNoSocket) return;  // The listener was shut down.
         handler_(fd);
-        ::close(fd);
+        close_socket(fd);
       }
     });
   }
 
   ~RawServer() {
-    ::shutdown(listener_, SHUT_RDWR);
-    ::close(listener_);
+    // Shutting the listener down wakes accept() on Linux; closing it does on Windows.
+    ::shutdown(listener_, kShutdownBoth);
+    close_socket(listener_);
     if (thread_.joinable()) thread_.join();
   }
 
@@ -64,7 +57,7 @@ class RawServer {
 
  private:
   Handler handler_;
-  int listener_ = -1;
+  Socket listener_ = kNoSocket;
   int port_ = -1;
   std::thread thread_;
 };
@@ -77,7 +70,7 @@ struct RawRequestHead {
 };
 
 /// Reads up to the blank line after the headers; false when the peer closed first.
-inline bool read_request_head(int fd, RawRequestHead& out) {
+inline bool read_request_head(Socket fd, RawRequestHead& out) {
   std::string data;
   char buffer[4096];
   while (true) {
@@ -87,7 +80,7 @@ inline bool read_request_head(int fd, RawRequestHead& out) {
       out.body_start = data.substr(end + 4);
       break;
     }
-    const ssize_t got = ::recv(fd, buffer, sizeof(buffer), 0);
+    const long got = recv_some(fd, buffer, sizeof(buffer));
     if (got <= 0) return false;
     data.append(buffer, static_cast<std::size_t>(got));
   }
@@ -104,13 +97,13 @@ inline bool read_request_head(int fd, RawRequestHead& out) {
 
 /// Reads until `count` more bytes arrived or the peer closed; calls `on_bytes` with each piece.
 /// Returns how many bytes were read.
-inline std::size_t read_body(int fd, std::size_t count,
+inline std::size_t read_body(Socket fd, std::size_t count,
                              const std::function<void(const char*, std::size_t)>& on_bytes) {
   std::size_t total = 0;
   char buffer[65536];
   while (total < count) {
     const std::size_t want = std::min(sizeof(buffer), count - total);
-    const ssize_t got = ::recv(fd, buffer, want, 0);
+    const long got = recv_some(fd, buffer, want);
     if (got <= 0) break;
     on_bytes(buffer, static_cast<std::size_t>(got));
     total += static_cast<std::size_t>(got);
@@ -119,10 +112,10 @@ inline std::size_t read_body(int fd, std::size_t count,
 }
 
 /// Writes all of `data`; false when the peer went away.
-inline bool write_all(int fd, const std::string& data) {
+inline bool write_all(Socket fd, const std::string& data) {
   std::size_t sent = 0;
   while (sent < data.size()) {
-    const ssize_t put = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    const long put = send_some(fd, data.data() + sent, data.size() - sent);
     if (put <= 0) return false;
     sent += static_cast<std::size_t>(put);
   }

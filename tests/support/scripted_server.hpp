@@ -2,11 +2,7 @@
 // answers as the test scripts it.
 #pragma once
 
-#include <arpa/inet.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <condition_variable>
 #include <functional>
@@ -15,6 +11,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "support/test_socket.hpp"
 
 namespace rvae::testing_support {
 
@@ -112,18 +110,13 @@ class ScriptedServer {
 
 /// A port on 127.0.0.1 that nothing listens on (bound, then closed).
 inline int unused_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
+  const Socket fd = tcp_socket();
+  const sockaddr_in address = loopback_address();
   int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0) {
+    port = local_port(fd);
   }
-  ::close(fd);  // Never listened on: connecting to it is refused.
+  close_socket(fd);  // Never listened on: connecting to it is refused.
   return port;
 }
 

@@ -1,17 +1,19 @@
 // Raw-socket clients that misbehave on purpose (idle, slow, oversized, pipelined), each bounded
 // in bytes and in time so a server that does not hold makes the test fail, not hang; and the
-// process's memory from /proc/self/status.
+// process's memory and threads (/proc/self/status on Linux, the process's counters on Windows).
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
+#include "support/test_socket.hpp"  // winsock2.h, which must come before windows.h
+
+#ifdef _WIN32
+#include <windows.h>
+
+// After windows.h, whose types they use.
+#include <psapi.h>
+#include <tlhelp32.h>
+#endif
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +23,33 @@
 
 namespace rvae::testing_test {
 
+using testing_support::kNoSocket;
+using testing_support::Socket;
+
+#ifdef _WIN32
+/// The process's working set in KiB (Linux's VmRSS).
+inline std::size_t process_rss_kib() {
+  PROCESS_MEMORY_COUNTERS counters{};
+  if (!::GetProcessMemoryInfo(::GetCurrentProcess(), &counters, sizeof(counters))) return 0;
+  return static_cast<std::size_t>(counters.WorkingSetSize / 1024);
+}
+
+/// How many threads the process has.
+inline std::size_t process_thread_count() {
+  const HANDLE snapshot = ::CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+  if (snapshot == INVALID_HANDLE_VALUE) return 0;
+  const DWORD self = ::GetCurrentProcessId();
+  std::size_t count = 0;
+  THREADENTRY32 entry{};
+  entry.dwSize = sizeof(entry);
+  for (BOOL more = ::Thread32First(snapshot, &entry); more;
+       more = ::Thread32Next(snapshot, &entry)) {
+    if (entry.th32OwnerProcessID == self) ++count;
+  }
+  ::CloseHandle(snapshot);
+  return count;
+}
+#else
 /// A number ("VmRSS:", "VmHWM:" in kB, "Threads:") of /proc/self/status; 0 when absent.
 inline std::size_t proc_status_kib(const std::string& key) {
   std::ifstream status("/proc/self/status");
@@ -32,14 +61,25 @@ inline std::size_t proc_status_kib(const std::string& key) {
   return 0;
 }
 
-/// Samples VmRSS every few milliseconds on its own thread; peak() is the largest seen. (VmHWM
-/// alone cannot tell one test's peak from an earlier test's in the same process.)
+/// The process's resident memory in KiB.
+inline std::size_t process_rss_kib() {
+  return proc_status_kib("VmRSS:");
+}
+
+/// How many threads the process has.
+inline std::size_t process_thread_count() {
+  return proc_status_kib("Threads:");
+}
+#endif
+
+/// Samples the resident memory every few milliseconds on its own thread; peak() is the largest
+/// seen. (VmHWM alone cannot tell one test's peak from an earlier test's in the same process.)
 class RssSampler {
  public:
-  RssSampler() : baseline_(proc_status_kib("VmRSS:")), peak_(baseline_) {
+  RssSampler() : baseline_(process_rss_kib()), peak_(baseline_) {
     thread_ = std::thread([this] {
       while (!done_) {
-        const std::size_t now = proc_status_kib("VmRSS:");
+        const std::size_t now = process_rss_kib();
         if (now > peak_) peak_ = now;
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
@@ -53,7 +93,7 @@ class RssSampler {
     if (thread_.joinable()) thread_.join();
   }
   std::size_t baseline_kib() const { return baseline_; }
-  /// Largest VmRSS growth over the baseline so far, in MiB.
+  /// Largest resident memory growth over the baseline so far, in MiB.
   double growth_mib() const { return static_cast<double>(peak_.load() - baseline_) / 1024.0; }
 
  private:
@@ -68,46 +108,38 @@ class RssSampler {
 class RawConnection {
  public:
   RawConnection(int port, std::chrono::milliseconds timeout) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return;
-    timeval tv{static_cast<time_t>(timeout.count() / 1000),
-               static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    int yes = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-      ::close(fd_);
-      fd_ = -1;
+    using namespace testing_support;
+    fd_ = tcp_socket();
+    if (fd_ == kNoSocket) return;
+    set_timeouts(fd_, timeout);
+    set_int_option(fd_, IPPROTO_TCP, TCP_NODELAY, 1);
+    const sockaddr_in address = loopback_address(port);
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
+      close_socket(fd_);
+      fd_ = kNoSocket;
     }
   }
-  ~RawConnection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  ~RawConnection() { testing_support::close_socket(fd_); }
   RawConnection(const RawConnection&) = delete;
   RawConnection& operator=(const RawConnection&) = delete;
 
-  bool connected() const { return fd_ >= 0; }
+  bool connected() const { return fd_ != kNoSocket; }
   /// Sends all of `data`; false when the peer closed or a send timed out.
   bool send_all(const std::string& data) {
     std::size_t sent = 0;
-    while (fd_ >= 0 && sent < data.size()) {
-      const ssize_t n = ::send(fd_, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    while (fd_ != kNoSocket && sent < data.size()) {
+      const long n = testing_support::send_some(fd_, data.data() + sent, data.size() - sent);
       if (n <= 0) return false;
       sent += static_cast<std::size_t>(n);
     }
-    return fd_ >= 0;
+    return fd_ != kNoSocket;
   }
   /// Reads until the peer closes, `limit` bytes arrive, or a receive times out.
   std::string read_until_close(std::size_t limit = std::size_t{64} << 20) {
     std::string out;
     char buffer[65536];
-    while (fd_ >= 0 && out.size() < limit) {
-      const ssize_t n = ::recv(fd_, buffer, sizeof(buffer), 0);
+    while (fd_ != kNoSocket && out.size() < limit) {
+      const long n = testing_support::recv_some(fd_, buffer, sizeof(buffer));
       if (n <= 0) break;
       out.append(buffer, static_cast<std::size_t>(n));
     }
@@ -117,14 +149,14 @@ class RawConnection {
   bool peer_closed() {
     char byte = 0;
     for (;;) {
-      const ssize_t n = ::recv(fd_, &byte, 1, 0);
+      const long n = testing_support::recv_some(fd_, &byte, 1);
       if (n == 0) return true;
-      if (n < 0) return errno == ECONNRESET;
+      if (n < 0) return testing_support::last_error_was_reset();
     }
   }
 
  private:
-  int fd_ = -1;
+  Socket fd_ = kNoSocket;
 };
 
 }  // namespace rvae::testing_test

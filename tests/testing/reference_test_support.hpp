@@ -3,15 +3,11 @@
 // latent generators, and raw HTTP helpers.
 #pragma once
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -25,6 +21,7 @@
 #include "rvae/tensor.hpp"
 #include "rvae/testing/reference_endpoint.hpp"
 #include "support/published_models.hpp"
+#include "support/test_socket.hpp"
 
 namespace rvae::testing_test {
 
@@ -154,30 +151,27 @@ class EndpointTest : public ::testing::Test {
 /// Sends raw bytes to 127.0.0.1:port and returns everything read until the server closes (or
 /// 30 s pass). For replies whose framing is deliberately broken.
 inline std::string raw_exchange(int port, const std::string& request) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return {};
-  timeval timeout{30, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  using namespace testing_support;
+  const Socket fd = tcp_socket();
+  if (fd == kNoSocket) return {};
+  set_timeouts(fd, std::chrono::seconds(30));
+  const sockaddr_in address = loopback_address(port);
   std::string reply;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0) {
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0) {
     std::size_t sent = 0;
     while (sent < request.size()) {
-      const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+      const long n = send_some(fd, request.data() + sent, request.size() - sent);
       if (n <= 0) break;
       sent += static_cast<std::size_t>(n);
     }
     char buffer[65536];
     for (;;) {
-      const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+      const long n = recv_some(fd, buffer, sizeof(buffer));
       if (n <= 0) break;
       reply.append(buffer, static_cast<std::size_t>(n));
     }
   }
-  ::close(fd);
+  close_socket(fd);
   return reply;
 }
 

@@ -205,23 +205,19 @@ TEST(CurlTransportTest, RedirectToAnotherHostDropsTheToken) {
 
 TEST(CurlTransportTest, ConnectionClosedWithoutAReplyIsUnavailableAndRetryable) {
   // A listener that accepts and closes at once, as an overloaded proxy may.
-  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  using namespace testing_support;
+  const Socket listener = tcp_socket();
+  const sockaddr_in address = loopback_address();
+  ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
   ASSERT_EQ(::listen(listener, 4), 0);
-  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  std::thread closer([listener] {
-    const int connection = ::accept(listener, nullptr, nullptr);
-    if (connection >= 0) ::close(connection);
-  });
+  const int port = local_port(listener);
+  ASSERT_GT(port, 0);
+  std::thread closer([listener] { close_socket(::accept(listener, nullptr, nullptr)); });
   auto transport = make_curl_transport({});
-  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/";
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
   Result<http::HttpResponse> response = send(*transport, post(url, "x")).response;
   closer.join();
-  ::close(listener);
+  close_socket(listener);
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code(), ErrorCode::kUnavailable);
   EXPECT_TRUE(response.error().retryable());
