@@ -368,7 +368,15 @@ stage_test() {
   local out=$win/ctest.log summary_file=$win/ctest-summary.txt status=0
   mkdir -p "$win"
   wine_init
-  ctest --test-dir "$win/rvae" --output-on-failure -j "$jobs" 2>&1 | tee "$out" || status=$?
+  # A test program under wine has, rarely, printed its passing verdict and then not exited (seen
+  # twice in about a thousand runs, not reproduced alone): a test that times out runs once more,
+  # and every such retry is named below, so none goes unnoticed.
+  ctest --test-dir "$win/rvae" --output-on-failure -j "$jobs" --repeat after-timeout:2 2>&1 \
+    | tee "$out" || status=$?
+  if grep -qF '***Timeout' "$out"; then
+    log "tests that timed out under wine and were run again:"
+    grep -F '***Timeout' "$out" || true
+  fi
   grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$out" | tail -n 1 \
     >"$summary_file" || true
   if [ ! -s "$summary_file" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cross-builds tests/windows/file_io_smoke.cpp with the Win32 file layer (mingw-w64) and runs it
-# under wine: run by hand until the Windows port has a CI job. Needs `apt-get install mingw-w64
-# wine64` (Debian). Builds into build/windows-smoke/; prints the program's checks and its
+# under wine, alone, in seconds (the Windows suite runs it too, as windows_file_io_smoke). Needs
+# `apt-get install mingw-w64 wine64` (Debian). Builds into build/windows-smoke/; prints the program's checks and its
 # closing "N passed, N failed" line, and exits with its status.
 #   scripts/windows/file-io-smoke.sh            # build and run
 #   RUN=0 scripts/windows/file-io-smoke.sh      # build only (no wine)

@@ -1,8 +1,7 @@
 // The Win32 file layer (src/core/file_io_win32.cpp) and the token file's Windows location,
-// exercised as a Windows program: built with mingw-w64 and run under wine (or on Windows) by
-// scripts/windows/file-io-smoke.sh, by hand until the port has a Windows CI job. Not part of the
-// CMake suite. Prints one line per check and a closing "N passed, N failed"; exits 1 when any
-// failed.
+// exercised as a Windows program: the Windows suite's test windows_file_io_smoke, or built alone
+// and run under wine (or on Windows) by scripts/windows/file-io-smoke.sh. Prints one line per
+// check and a closing "N passed, N failed"; exits 1 when any failed.
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
