@@ -17,6 +17,7 @@ namespace rvae::cli_test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ProcessResult = Outcome;
 using ServeProcess = Serve;
 
@@ -294,14 +295,25 @@ VideoRow demo_video_row(const std::string& out, const std::string& label) {
   return row;
 }
 
+TEST(CliTest, DemoOutUnderAFileSaysWhy) {
+  TempDir dir;
+  ASSERT_TRUE(write_file(dir / "taken", reinterpret_cast<const std::uint8_t*>("x"), 1));
+  ProcessResult demo = run_process({kRvae, "demo", "--out", dir / "taken/demo"});
+  EXPECT_NE(demo.exit_code, 0);
+  EXPECT_THAT(demo.err, HasSubstr("taken' exists and is not a directory")) << demo.err;
+  EXPECT_THAT(demo.out, Not(HasSubstr("reference endpoint on"))) << demo.out;
+}
+
 TEST(CliTest, DemoWritesTheContactSheet) {
   TempDir dir;
   // The tiled round trip at 1024² past a 512 cap: the same tiling as the default 4096² past
   // 2048, at a sixteenth of the pixels (the sanitizer builds run this test too).
-  ProcessResult demo = run_process({kRvae, "demo", "--out", dir / "demo", "--tiled-side", "1024"});
+  // --out's parents are made too.
+  ProcessResult demo =
+      run_process({kRvae, "demo", "--out", dir / "new/demo", "--tiled-side", "1024"});
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   EXPECT_THAT(demo.out, HasSubstr("contact_sheet.png"));
-  Result<Image> sheet = read_image(dir / "demo/contact_sheet.png");
+  Result<Image> sheet = read_image(dir / "new/demo/contact_sheet.png");
   ASSERT_TRUE(sheet) << sheet.error().what();
   // Layout: 8-pixel gutters, title bands of one line of text at scale 2 (24 pixels) plus a
   // gutter; three rows of 192-pixel cells, then the tiled round trip's row of 384-pixel cells
@@ -339,7 +351,7 @@ TEST(CliTest, DemoWritesTheContactSheet) {
     EXPECT_GT(dark_pixels(0, 40, top, top + 96), 20) << "video row " << row << " has no name";
   }
   for (const char* model : {"sd15", "sdxl", "flux"}) {
-    EXPECT_TRUE(read_image(dir / ("demo/astronaut_" + std::string(model) + ".png")));
+    EXPECT_TRUE(read_image(dir / ("new/demo/astronaut_" + std::string(model) + ".png")));
   }
   // The tiled round trip: rvae's tiles must be far closer to the whole decode than naive ones.
   EXPECT_THAT(demo.out, HasSubstr("1024x1024 sdxl round trip of astronaut.png past the 512 cap"));

@@ -16,6 +16,7 @@
 #include "contact_sheet.hpp"
 #include "demo_tiled.hpp"
 #include "demo_video.hpp"
+#include "output_files.hpp"
 #include "paths.hpp"
 #include "pixel_offset.hpp"
 #include "rvae/image_resize.hpp"
@@ -136,9 +137,7 @@ int demo_command(const std::vector<std::string>& argv) {
     throw UsageError{"--tiled-side must be a multiple of 16, got " + std::to_string(tiled_side)};
   }
   const std::string images_dir = find_images_dir(args);
-  std::error_code ignored;  // Whether it was made or was there is told by is_directory.
-  std::filesystem::create_directory(fs_path(out), ignored);
-  if (!is_directory(out)) throw Error(ErrorCode::kInvalidArgument, "cannot create " + out);
+  make_directories(out);  // With its parents, as decode's -o DIR/ does.
 
   reference::ReferenceEndpoint endpoint;
   take(endpoint.start());
