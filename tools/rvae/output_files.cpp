@@ -34,13 +34,16 @@ std::string join_path(const std::string& dir, const std::string& name) {
 
 void make_directories(const std::string& dir) {
   const std::string path = directory_without_slash(dir);
+  // A root ("/", "C:\\", "C:") is there or cannot be made: not asked of the system, as Windows'
+  // "C:" names the current directory of drive C.
+  if (!fs_path(path).has_relative_path()) return;
   std::error_code error;
   if (std::filesystem::exists(fs_path(path), error)) {
     if (is_directory(path)) return;
     throw Error(ErrorCode::kInvalidArgument, "'" + path + "' exists and is not a directory");
   }
   const std::size_t slash = path.find_last_of(kPathSeparators);
-  if (slash != std::string::npos && slash > 0) make_directories(path.substr(0, slash));
+  if (slash != std::string::npos) make_directories(path.substr(0, slash + 1));
   if (!std::filesystem::create_directory(fs_path(path), error) && error) {
     throw Error(ErrorCode::kInvalidArgument,
                 "cannot create directory '" + path + "': " + error.message());
