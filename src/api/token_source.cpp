@@ -3,13 +3,6 @@
 // file of bounded size.
 #include "api/token_source.hpp"
 
-#ifdef _WIN32
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
-#endif
-
 #include <cstddef>
 #include <cstdlib>
 #include <optional>
@@ -90,13 +83,7 @@ EnvLookup process_env() {
     const std::wstring wide_name(name, name + std::char_traits<char>::length(name));
     const wchar_t* value = ::_wgetenv(wide_name.c_str());
     if (value == nullptr) return std::nullopt;
-    const int length = static_cast<int>(std::char_traits<wchar_t>::length(value));
-    std::string out(static_cast<std::size_t>(::WideCharToMultiByte(CP_UTF8, 0, value, length,
-                                                                   nullptr, 0, nullptr, nullptr)),
-                    '\0');
-    ::WideCharToMultiByte(CP_UTF8, 0, value, length, out.data(), static_cast<int>(out.size()),
-                          nullptr, nullptr);
-    return out;
+    return utf8_from_wide(value, std::char_traits<wchar_t>::length(value));
 #else
     const char* value = std::getenv(name);
     if (value == nullptr) return std::nullopt;

@@ -64,6 +64,10 @@ ErrorCode error_code_for_win32(unsigned long error) noexcept;
 
 /// "cannot <action> '<path>': <the system's text for error>", with error_code_for_win32's code.
 Error win32_error(unsigned long error, std::string_view action, const std::string& path);
+
+/// UTF-16 text from a W function (a name, a message, an environment value) as UTF-8; "" when
+/// it cannot be converted.
+std::string utf8_from_wide(const wchar_t* text, std::size_t length);
 #endif
 
 }  // namespace rvae::detail

@@ -70,22 +70,13 @@ Result<std::wstring> wide_path(const std::string& path, std::string_view action)
   return wide;
 }
 
-std::string utf8(const wchar_t* text, int length) {
-  if (length <= 0) return {};
-  const int bytes = WideCharToMultiByte(CP_UTF8, 0, text, length, nullptr, 0, nullptr, nullptr);
-  if (bytes <= 0) return {};
-  std::string out(static_cast<std::size_t>(bytes), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, text, length, out.data(), bytes, nullptr, nullptr);
-  return out;
-}
-
 // The system's text for `error`, without the trailing period and line break it comes with.
 std::string system_message(DWORD error) {
   wchar_t buffer[512];
   const DWORD length = FormatMessageW(
       FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS | FORMAT_MESSAGE_MAX_WIDTH_MASK,
       nullptr, error, 0, buffer, static_cast<DWORD>(sizeof buffer / sizeof *buffer), nullptr);
-  std::string text = utf8(buffer, static_cast<int>(length));
+  std::string text = utf8_from_wide(buffer, length);
   while (!text.empty() &&
          (text.back() == ' ' || text.back() == '.' || text.back() == '\r' || text.back() == '\n')) {
     text.pop_back();
@@ -123,6 +114,17 @@ Result<file_io::OpenedFile> describe(HANDLE handle, const std::string& path) {
 }
 
 }  // namespace
+
+std::string utf8_from_wide(const wchar_t* text, std::size_t length) {
+  if (length == 0 || length > INT_MAX) return {};
+  const int wide_length = static_cast<int>(length);
+  const int bytes =
+      WideCharToMultiByte(CP_UTF8, 0, text, wide_length, nullptr, 0, nullptr, nullptr);
+  if (bytes <= 0) return {};
+  std::string out(static_cast<std::size_t>(bytes), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, text, wide_length, out.data(), bytes, nullptr, nullptr);
+  return out;
+}
 
 ErrorCode error_code_for_win32(unsigned long error) noexcept {
   switch (error) {
