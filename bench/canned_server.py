@@ -59,7 +59,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(OIP_HEADER)
             self.wfile.write(FLOAT_REPLY)
             return
-        elif "/decode" in self.path and "partial_postprocess=False" in self.path:
+        elif (
+            "/decode" in self.path
+            and "output_type=pt" in self.path
+            and "partial_postprocess=False" in self.path
+        ):
             body = FLOAT_REPLY
             headers = [("shape", "[1, 3, %d, %d]" % (UINT8_SIDE, UINT8_SIDE)),
                        ("dtype", "float16"), ("Content-Type", "tensor/binary")]
