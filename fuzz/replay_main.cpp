@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <string>
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
@@ -16,7 +17,9 @@ namespace {
 int run_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    std::fprintf(stderr, "cannot read %s\n", path.c_str());
+    // UTF-8: on Windows c_str() is a wide string, which %s would print as garbage.
+    const auto name = path.u8string();  // std::u8string from C++20 on
+    std::fprintf(stderr, "cannot read %s\n", std::string(name.begin(), name.end()).c_str());
     return 1;
   }
   const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),
